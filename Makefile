@@ -1,0 +1,26 @@
+# roomgate developer targets; `make help` lists them.
+.PHONY: help demo test build cross bench fuzz
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+demo: ## run the agent on the demo config (README's first command)
+	deploy/demo/run.sh
+
+test: ## run every test (README's second command; what CI runs)
+	.ci/test.sh
+
+build: ## build roomgate and roomgate-city for this machine
+	go build -o bin/ ./agent/cmd/roomgate ./deploy/city/cmd/roomgate-city
+
+cross: ## build the gate-only agent for ARM without cgo
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags=-s -o bin/roomgate-arm64 ./agent/cmd/roomgate
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 go build -trimpath -ldflags=-s -o bin/roomgate-armv7 ./agent/cmd/roomgate
+
+bench: ## scan-to-relay benchmark, 10,000 scans, beside its baselines
+	go run ./agent/cmd/roomgate bench gate -n 10000
+
+fuzz: ## run each fuzz target for a minute
+	go test -run='^$$' -fuzz='^FuzzReadLines$$' -fuzztime=60s ./devices/scanner
+	go test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=60s ./agent/pass
+	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=60s ./firmware-config

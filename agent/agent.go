@@ -1,0 +1,329 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/roomgate/roomgate/agent/clock"
+	"github.com/roomgate/roomgate/agent/event"
+	"github.com/roomgate/roomgate/agent/gate"
+	"github.com/roomgate/roomgate/agent/store"
+	"github.com/roomgate/roomgate/devices/door"
+	"github.com/roomgate/roomgate/devices/door/doortest"
+	"github.com/roomgate/roomgate/devices/scanner"
+	config "github.com/roomgate/roomgate/firmware-config"
+	"github.com/roomgate/roomgate/kiosk"
+)
+
+// Scanner is what the agent needs from a QR scanner driver.
+type Scanner interface {
+	Run(ctx context.Context, emit func(scanner.Line)) error
+	Status() scanner.Status
+	String() string
+}
+
+// Options are what the caller of Run chooses besides the config.
+type Options struct {
+	ConfigDir string // relative paths in the config are taken from here
+	Version   string
+	Log       *slog.Logger
+	Ready     func(httpAddr net.Addr) // called once the box accepts scans
+	// Lines replaces the door's hardware; the sim board uses an in-memory fake
+	// when it is nil. Benchmarks and tests set it.
+	Lines func(onInput func(config.Role, bool, time.Time)) (door.Lines, error)
+}
+
+// System is the running box, one slot per subsystem; only Run fills it.
+type System struct {
+	cfg      *config.Config
+	opts     Options
+	log      *slog.Logger
+	store    *store.Store
+	door     doorSlot
+	gate     *gate.Gate
+	scanners []Scanner
+	kiosk    *kiosk.Server
+	started  time.Time
+	scans    chan scan
+}
+
+type scan struct {
+	scanner string
+	line    scanner.Line
+}
+
+// Run runs the box until ctx is cancelled. It returns an error only when the
+// box cannot keep records (the store will not open) or cannot start at all;
+// everything else degrades and is reported.
+func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	s := &System{cfg: cfg, opts: opts, log: opts.Log, started: time.Now(), scans: make(chan scan, 64)}
+	clk, err := clock.FromConfig(cfg.Policy.ClockSource)
+	if err != nil {
+		return err
+	}
+	s.store, err = store.Open(s.path(cfg.Store.Path))
+	if err != nil {
+		return err
+	}
+	defer s.store.Close()
+	if err := s.loadTrust(ctx); err != nil {
+		return err
+	}
+	s.gate = gate.New(s.store, &s.door, clk, gate.Policy{
+		Site: cfg.Identity.Site, Gate: cfg.Identity.Gate, Device: cfg.Identity.Device,
+		ClockSkew: cfg.Policy.ClockSkew.D(), AntiPassback: cfg.Policy.AntiPassback.D(),
+		AllowUnsyncedClock: cfg.Policy.UnsyncedClock == "allow", AllowCCCD: cfg.Policy.AllowCCCD,
+	})
+	if err := s.gate.ReloadTrust(ctx); err != nil {
+		return err
+	}
+	s.scanners, err = s.buildScanners()
+	if err != nil {
+		return err
+	}
+	if !clk.Synced() {
+		s.log.Warn("clock not synchronised since boot; pass time windows are not trusted", "component", "gate", "policy", cfg.Policy.UnsyncedClock, "source", clk.String())
+	}
+
+	var wg sync.WaitGroup
+	runCtx, stop := context.WithCancel(ctx)
+	// Whatever happens below, the door ends in its safe state.
+	defer func() {
+		stop()
+		wg.Wait()
+		if herr := s.door.halt(); herr != nil {
+			s.log.Error("door halt failed", "component", "door", "err", herr)
+			err = errors.Join(err, herr)
+		} else {
+			s.log.Info("door in safe state", "component", "door", "safe_state", cfg.Policy.SafeState)
+		}
+		s.door.close()
+	}()
+
+	wg.Add(1)
+	go func() { defer wg.Done(); s.keepDoorOpen(runCtx) }()
+
+	var httpAddr net.Addr
+	if cfg.HTTP.Listen != "" {
+		s.kiosk = kiosk.NewServer(snapshotSource{s})
+		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+		if err != nil {
+			return fmt.Errorf("http: %w", err)
+		}
+		httpAddr = ln.Addr()
+		srv := &http.Server{Handler: s.kiosk, ReadHeaderTimeout: 5 * time.Second}
+		wg.Add(1)
+		go func() { defer wg.Done(); srv.Serve(ln) }()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-runCtx.Done()
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			srv.Shutdown(shutdownCtx)
+		}()
+	}
+
+	for _, sc := range s.scanners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := sc.Status().Name
+			if err := sc.Run(runCtx, func(l scanner.Line) { s.scans <- scan{scanner: name, line: l} }); err != nil {
+				s.log.Error("scanner stopped", "component", "scanner", "scanner", name, "err", err)
+			}
+		}()
+	}
+
+	s.log.Info("ready", "component", "agent", "site", cfg.Identity.Site, "gate", cfg.Identity.Gate, "device", cfg.Identity.Device, "http", httpAddr)
+	if opts.Ready != nil {
+		opts.Ready(httpAddr)
+	}
+	return s.runGate(runCtx, notifyReady(s.log))
+}
+
+// runGate handles scans one at a time, in the order they arrived, and pings
+// systemd's watchdog between them.
+func (s *System) runGate(ctx context.Context, watchdogEvery time.Duration) error {
+	var watchdog <-chan time.Time
+	if watchdogEvery > 0 {
+		t := time.NewTicker(watchdogEvery)
+		defer t.Stop()
+		watchdog = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-watchdog:
+			pingWatchdog()
+		case sc := <-s.scans:
+			entry, err := s.gate.Handle(ctx, sc.scanner, sc.line)
+			if err != nil {
+				s.log.Error("entry not kept; door stays shut", "component", "gate", "scanner", sc.scanner, "err", err)
+				continue
+			}
+			s.log.Info("entry kept", "component", "gate", "id", entry.ID, "granted", entry.Granted, "reason", entry.Reason, "method", entry.Method, "pass", entry.PassID, "scanner", sc.scanner)
+			if s.kiosk != nil {
+				s.kiosk.Notify()
+			}
+		}
+	}
+}
+
+// path resolves a config path against the config's directory.
+func (s *System) path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(s.opts.ConfigDir, p)
+}
+
+// loadTrust makes the config's issuers and revocations the store's config-sourced trust.
+func (s *System) loadTrust(ctx context.Context) error {
+	keys, err := s.cfg.PublicKeys(s.opts.ConfigDir)
+	if err != nil {
+		return err
+	}
+	issuers := make([]store.Issuer, 0, len(keys))
+	for kid, k := range keys {
+		issuers = append(issuers, store.Issuer{Kid: kid, Iss: k.Iss, PublicKey: k.Key})
+	}
+	if err := s.store.ReplaceIssuers(ctx, "config", issuers); err != nil {
+		return err
+	}
+	return s.store.Revoke(ctx, "config", s.cfg.Trust.Revoked...)
+}
+
+func (s *System) buildScanners() ([]Scanner, error) {
+	var out []Scanner
+	for _, c := range s.cfg.Scanners {
+		var sc Scanner
+		switch c.Type {
+		case "serial":
+			ser := scanner.NewSerial(c.Name, s.path(c.Path), c.Baud, scanner.Framing{Terminator: c.Terminator, MaxLength: c.MaxLength})
+			ser.OnStatus = s.logScannerStatus
+			sc = ser
+		case "hid":
+			kb := scanner.NewKeyboard(c.Name, s.path(c.Path), c.MaxLength)
+			kb.OnStatus = s.logScannerStatus
+			sc = kb
+		default:
+			return nil, fmt.Errorf("scanner %q: unknown type %q", c.Name, c.Type)
+		}
+		out = append(out, sc)
+	}
+	return out, nil
+}
+
+func (s *System) logScannerStatus(st scanner.Status) {
+	if st.Connected {
+		s.log.Info("scanner connected", "component", "scanner", "scanner", st.Name, "path", st.Path)
+	} else {
+		s.log.Warn("scanner disconnected; retrying", "component", "scanner", "scanner", st.Name, "err", st.LastError)
+	}
+	if s.kiosk != nil {
+		s.kiosk.Notify()
+	}
+}
+
+// keepDoorOpen opens the door's lines, retrying while they cannot be opened
+// (a missing gpiochip, a line held by another program).
+func (s *System) keepDoorOpen(ctx context.Context) {
+	for {
+		err := s.openDoor()
+		if err == nil {
+			return
+		}
+		s.door.set(nil, nil, err)
+		s.log.Error("door unavailable; scans are denied until it is fixed", "component", "door", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+func (s *System) openDoor() error {
+	// Inputs can fire as soon as the lines are requested, before the
+	// controller exists; until then there is nothing to tell.
+	var ctrl atomic.Pointer[door.Controller]
+	onInput := func(role config.Role, on bool, at time.Time) {
+		if c := ctrl.Load(); c != nil {
+			c.Input(role, on, at)
+		}
+	}
+	lines, err := s.openLines(onInput)
+	if err != nil {
+		return err
+	}
+	p := s.cfg.Policy
+	c := door.NewController(lines, door.Settings{
+		Pulse: p.Pulse.D(), HeldOpenAfter: p.HeldOpenAfter.D(), Indicator: p.Indicator.D(), FailSafe: p.SafeState == "fail-safe",
+	}, s.recordDoorEvent)
+	ctrl.Store(c)
+	s.door.set(c, lines, nil)
+	s.log.Info("door ready", "component", "door", "lines", fmt.Sprint(lines))
+	return nil
+}
+
+func (s *System) openLines(onInput func(config.Role, bool, time.Time)) (door.Lines, error) {
+	if s.opts.Lines != nil {
+		return s.opts.Lines(onInput)
+	}
+	if s.cfg.Board == "sim" {
+		return &doortest.Lines{OnInput: onInput}, nil
+	}
+	lines, err := s.cfg.Lines()
+	if err != nil {
+		return nil, err
+	}
+	return door.OpenGPIO(lines, map[config.Role]bool{config.RoleRelay: false}, onInput)
+}
+
+// recordDoorEvent keeps what the door did. It runs on the controller's timers
+// and input callbacks: rare events, so writing synchronously is cheap and
+// nothing is queued in memory where a power cut could lose it.
+func (s *System) recordDoorEvent(ev door.Event) {
+	alarm := ev.Kind == door.EventForcedOpen || ev.Kind == door.EventHeldOpen
+	env, payload, err := event.New(event.Source(s.cfg.Identity.Site, s.cfg.Identity.Device), event.TypeDoor, ev.At, doorData{
+		Site: s.cfg.Identity.Site, Gate: s.cfg.Identity.Gate, Kind: ev.Kind, Alarm: alarm, Detail: ev.Detail,
+	})
+	if err == nil {
+		err = s.store.AddDoorEvent(context.Background(), store.DoorEvent{ID: env.ID, At: ev.At, Kind: ev.Kind, Alarm: alarm, Detail: ev.Detail},
+			store.Event{ID: env.ID, Type: env.Type, Time: env.Time, Payload: payload})
+	}
+	if err != nil {
+		s.log.Error("door event not kept", "component", "door", "kind", ev.Kind, "err", err)
+		return
+	}
+	level := slog.LevelInfo
+	if alarm {
+		level = slog.LevelWarn
+	}
+	s.log.Log(context.Background(), level, "door event kept", "component", "door", "id", env.ID, "kind", ev.Kind, "alarm", alarm)
+	if s.kiosk != nil {
+		s.kiosk.Notify()
+	}
+}
+
+// doorData is the data of a vn.roomgate.door.v1 event.
+type doorData struct {
+	Site   string `json:"site"`
+	Gate   string `json:"gate"`
+	Kind   string `json:"kind"`
+	Alarm  bool   `json:"alarm"`
+	Detail string `json:"detail,omitempty"`
+}

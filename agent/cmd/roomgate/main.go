@@ -1,0 +1,123 @@
+// Command roomgate is the agent of a roomgate box: `roomgate agent` runs it,
+// `roomgate config validate` checks a config, `roomgate version` says what it is.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/roomgate/roomgate/agent"
+	config "github.com/roomgate/roomgate/firmware-config"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+// errUsage means the command line was wrong; the usage has been printed.
+var errUsage = errors.New("usage")
+
+type command struct {
+	name, summary string
+	run           func(args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"agent", "run the box (devices, gate, store, status page)", runAgent},
+		{"config validate", "check a config file; prints every problem as file:line: field: reason", runConfigValidate},
+		{"version", "print the version", runVersion},
+		{"bench gate", "measure scan-to-relay latency on this box (a table)", runBenchGate},
+	}
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "roomgate:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	for _, c := range commands() {
+		words := strings.Fields(c.name)
+		if len(args) >= len(words) && slices.Equal(args[:len(words)], words) {
+			return c.run(args[len(words):], stdout, stderr)
+		}
+	}
+	fmt.Fprintln(stderr, "usage: roomgate <command> [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(stderr, "  %-16s %s\n", c.name, c.summary)
+	}
+	return errUsage
+}
+
+func runAgent(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("roomgate agent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "/etc/roomgate/roomgate.yaml", "config file")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		return err
+	}
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if *logFormat == "json" {
+		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return agent.Run(ctx, cfg, agent.Options{
+		ConfigDir: filepath.Dir(*configPath),
+		Version:   versionString(),
+		Log:       slog.New(handler),
+	})
+}
+
+func runConfigValidate(args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: roomgate config validate FILE")
+		return errUsage
+	}
+	if _, err := config.Load(args[0]); err != nil {
+		fmt.Fprintln(stderr, err)
+		return errUsage // the problems are printed; exit non-zero without repeating them
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", args[0])
+	return nil
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) error {
+	fmt.Fprintf(stdout, "roomgate %s %s/%s %s\n", versionString(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	return nil
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "dev-" + s.Value[:12]
+			}
+		}
+	}
+	return "dev"
+}

@@ -1,0 +1,86 @@
+package pass
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Claims are a pass's claims. Verify fills every field: Uses is at least 1,
+// Audience is not empty and NotBefore is zero when the pass has no nbf.
+type Claims struct {
+	ID       string   // jti, the pass id
+	Issuer   string   // iss
+	Subject  string   // sub, the visitor
+	Name     string   // name, the visitor's name to show at the gate
+	Host     string   // host, whom the visitor comes to see
+	Audience []string // aud, the site or gate ids the pass opens
+
+	NotBefore time.Time // nbf; zero means valid from issue
+	Expires   time.Time // exp
+
+	Uses int // entries allowed; 1 is a one-time pass
+}
+
+// Limits on claim values. Dates past year 9999 and use counts past int32
+// behave the same on 32- and 64-bit boxes by being refused outright.
+const (
+	MaxIDSize      = 128
+	MaxUses        = 1<<31 - 1
+	maxNumericDate = 253402300799 // 9999-12-31T23:59:59Z
+)
+
+// InWindow reports whether now lies in [nbf, exp), widened by skew on both
+// sides to tolerate clocks that are slightly off. It returns ErrExpired or
+// ErrNotYetValid (wrapped with the dates) otherwise.
+func (c Claims) InWindow(now time.Time, skew time.Duration) error {
+	if !c.NotBefore.IsZero() && now.Add(skew).Before(c.NotBefore) {
+		return errorf(ErrNotYetValid, "valid from %s, now %s", c.NotBefore.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	if !now.Add(-skew).Before(c.Expires) {
+		return errorf(ErrExpired, "expired at %s, now %s", c.Expires.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// For reports whether the audience names any of ids (typically the gate and
+// its site). Empty ids match nothing.
+func (c Claims) For(ids ...string) bool {
+	for _, id := range ids {
+		if id != "" && slices.Contains(c.Audience, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// check applies the rules every pass must meet, on both the issuing and the
+// verifying side; callers wrap its error in ErrClaims.
+func (c Claims) check() error {
+	switch {
+	case c.ID == "":
+		return errors.New("jti missing")
+	case len(c.ID) > MaxIDSize:
+		return fmt.Errorf("jti is %d bytes, limit %d", len(c.ID), MaxIDSize)
+	case c.Expires.IsZero():
+		return errors.New("exp missing")
+	case len(c.Audience) == 0:
+		return errors.New("aud missing")
+	case c.Uses < 1 || c.Uses > MaxUses:
+		return fmt.Errorf("uses %d not in 1..%d", c.Uses, MaxUses)
+	case !c.NotBefore.IsZero() && !c.NotBefore.Before(c.Expires):
+		return fmt.Errorf("nbf %d not before exp %d", c.NotBefore.Unix(), c.Expires.Unix())
+	}
+	for _, t := range []time.Time{c.NotBefore, c.Expires} {
+		if !t.IsZero() && (t.Unix() < 0 || t.Unix() > maxNumericDate) {
+			return fmt.Errorf("date %d out of range", t.Unix())
+		}
+	}
+	for _, a := range c.Audience {
+		if a == "" {
+			return errors.New("empty aud entry")
+		}
+	}
+	return nil
+}

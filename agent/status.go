@@ -1,0 +1,64 @@
+package agent
+
+import (
+	"context"
+	"strings"
+
+	"github.com/roomgate/roomgate/devices/door"
+
+	"github.com/roomgate/roomgate/kiosk"
+)
+
+// snapshotSource shows the system on the kiosk's status page.
+type snapshotSource struct{ s *System }
+
+func (src snapshotSource) Snapshot(ctx context.Context) (kiosk.Snapshot, error) {
+	s := src.s
+	snap := kiosk.Snapshot{Site: s.cfg.Identity.Site, Gate: s.cfg.Identity.Gate, Device: s.cfg.Identity.Device, Version: s.opts.Version, Started: s.started}
+	if ctrl, err := s.door.get(); err != nil {
+		snap.Devices = append(snap.Devices, kiosk.Device{Name: "door", Kind: "door", Detail: err.Error()})
+	} else {
+		st := ctrl.Status()
+		snap.Devices = append(snap.Devices, kiosk.Device{Name: "door", Kind: "door", OK: st.Alarm == "", Detail: doorDetail(st)})
+	}
+	for _, sc := range s.scanners {
+		st := sc.Status()
+		detail := st.Path
+		if !st.Connected {
+			detail = st.LastError
+		}
+		snap.Devices = append(snap.Devices, kiosk.Device{Name: st.Name, Kind: st.Kind, OK: st.Connected, Detail: detail, Since: st.Since})
+	}
+	entries, err := s.store.LatestEntries(ctx, 20)
+	if err != nil {
+		return snap, err
+	}
+	for _, e := range entries {
+		snap.Entries = append(snap.Entries, kiosk.Entry{At: e.At, Scanner: e.Scanner, Method: e.Method, Granted: e.Granted, Reason: e.Reason, Detail: e.Detail, Name: e.Name, Host: e.Host, PassID: e.PassID})
+	}
+	ob, err := s.store.Outbox(ctx)
+	if err != nil {
+		return snap, err
+	}
+	snap.Outbox = kiosk.Outbox{Pending: ob.Pending, Oldest: ob.Oldest}
+	return snap, nil
+}
+
+func doorDetail(st door.Status) string {
+	parts := []string{"locked"}
+	if st.Relay {
+		parts[0] = "released"
+	}
+	if st.Open {
+		parts = append(parts, "open")
+	} else {
+		parts = append(parts, "closed")
+	}
+	if st.Alarm != "" {
+		parts = append(parts, "ALARM "+st.Alarm)
+	}
+	if st.Halted {
+		parts = append(parts, "halted")
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,73 @@
+-- Records kept at the gate and the outbox that carries them to the city.
+CREATE TABLE entries (
+	id            TEXT PRIMARY KEY,      -- the CloudEvent id (UUIDv7)
+	at_ns         INTEGER NOT NULL,
+	gate          TEXT NOT NULL,
+	scanner       TEXT NOT NULL,
+	method        TEXT NOT NULL,         -- pass, cccd, unknown
+	granted       INTEGER NOT NULL,
+	reason        TEXT NOT NULL,         -- empty when granted
+	detail        TEXT NOT NULL,
+	pass_id       TEXT NOT NULL,
+	kid           TEXT NOT NULL,
+	subject       TEXT NOT NULL,
+	name          TEXT NOT NULL,
+	host          TEXT NOT NULL,
+	clock_trusted INTEGER NOT NULL,
+	scan_sha256   TEXT NOT NULL          -- what was scanned, without keeping it
+);
+CREATE INDEX entries_at ON entries(at_ns);
+
+CREATE TABLE door_events (
+	id     TEXT PRIMARY KEY,
+	at_ns  INTEGER NOT NULL,
+	kind   TEXT NOT NULL,
+	alarm  INTEGER NOT NULL,
+	detail TEXT NOT NULL
+);
+CREATE INDEX door_events_at ON door_events(at_ns);
+
+CREATE TABLE outbox (
+	seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+	id         TEXT NOT NULL UNIQUE,
+	type       TEXT NOT NULL,
+	created_ns INTEGER NOT NULL,
+	payload    BLOB NOT NULL,           -- the CloudEvent, structured JSON
+	acked_ns   INTEGER                  -- set when the city confirmed it
+);
+CREATE INDEX outbox_pending ON outbox(seq) WHERE acked_ns IS NULL;
+
+-- How often a pass (or a registered visit) has let someone in.
+CREATE TABLE uses (
+	key       TEXT PRIMARY KEY,         -- pass:<jti> or visit:<id>
+	count     INTEGER NOT NULL,
+	last_ns   INTEGER NOT NULL,
+	last_gate TEXT NOT NULL
+);
+
+CREATE TABLE issuers (
+	kid        TEXT PRIMARY KEY,
+	iss        TEXT NOT NULL,
+	public_key BLOB NOT NULL,
+	source     TEXT NOT NULL,           -- config or city
+	updated_ns INTEGER NOT NULL
+);
+
+CREATE TABLE revocations (
+	pass_id    TEXT PRIMARY KEY,
+	source     TEXT NOT NULL,
+	revoked_ns INTEGER NOT NULL
+);
+
+-- Visits the city registered in advance for a chip ID card (CCCD) number.
+CREATE TABLE visits (
+	id             TEXT PRIMARY KEY,
+	id_number      TEXT NOT NULL,
+	name           TEXT NOT NULL,
+	host           TEXT NOT NULL,
+	gates          TEXT NOT NULL,       -- comma-separated gate or site ids
+	not_before_ns  INTEGER NOT NULL,
+	not_after_ns   INTEGER NOT NULL,
+	uses           INTEGER NOT NULL
+);
+CREATE INDEX visits_id_number ON visits(id_number);

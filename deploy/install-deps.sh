@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a purpose needs (demo or test), running
+# apt-get update first when anything is missing. Go itself is expected at
+# /usr/local/go or on PATH (https://go.dev/dl; go.mod names the version).
+set -euo pipefail
+purpose=${1:?usage: install-deps.sh demo|test}
+packages=(socat)
+if [ "$purpose" = test ]; then
+	# qemu and the Debian kernel bits run the GPIO driver against gpio-sim;
+	# qemu-user-static runs the cross-built ARM binaries.
+	packages+=(build-essential qemu-system-x86 qemu-user-static busybox-static cpio kmod xz-utils
+		linux-image-amd64 linux-headers-amd64 linux-source-6.1)
+fi
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "install-deps: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update
+	apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+export PATH=$PATH:/usr/local/go/bin
+command -v go >/dev/null || { echo "install-deps: Go not found; install Go $(sed -n 's/^go //p' "$(dirname "$0")/../go.mod") from https://go.dev/dl" >&2; exit 1; }

@@ -1,0 +1,97 @@
+package config
+
+import "time"
+
+// Config is one box's configuration, as read from YAML.
+type Config struct {
+	Identity Identity      `yaml:"identity"`
+	Board    string        `yaml:"board"` // rpi4, rpi5, generic or sim; chooses the default GPIO map
+	GPIO     map[Role]Line `yaml:"gpio"`  // overrides and additions to the board profile, by role
+	Scanners []Scanner     `yaml:"scanners"`
+	Policy   Policy        `yaml:"policy"`
+	Trust    Trust         `yaml:"trust"`
+	Store    Store         `yaml:"store"`
+	HTTP     HTTP          `yaml:"http"`
+}
+
+// Identity names the box for the city. The names end up in MQTT topics and
+// in the device certificate's CN, hence the strict pattern.
+type Identity struct {
+	Site   string `yaml:"site"`   // site id: lowercase letters, digits and '-'
+	Gate   string `yaml:"gate"`   // gate or room id; passes' aud must name it or the site
+	Device string `yaml:"device"` // device id, unique in the city; the certificate CN
+}
+
+// Role is what a GPIO line does at the door.
+type Role string
+
+const (
+	RoleRelay      Role = "relay"       // output: the door strike or magnetic lock
+	RoleDoorSensor Role = "door_sensor" // input: on while the door is open
+	RoleExitButton Role = "exit_button" // input: on while the request-to-exit button is pressed
+	RoleGreenLED   Role = "green_led"   // output: lit on a grant
+	RoleRedLED     Role = "red_led"     // output: lit on a denial
+	RoleBuzzer     Role = "buzzer"      // output: sounds on a denial or an alarm
+)
+
+// Line is one GPIO line: chip ("gpiochip0", "/dev/gpiochip4" or "label:pinctrl-rp1"), offset and polarity.
+type Line struct {
+	Chip      string   `yaml:"chip"`       // gpiochip0, /dev/gpiochip4, or label:<chip label> (label:pinctrl-rp1 on a Pi 5)
+	Offset    int      `yaml:"line"`       // line offset on the chip (the BCM number on a Pi header)
+	ActiveLow bool     `yaml:"active_low"` // on means the line is low (inputs switched to ground, low-side relay boards)
+	Debounce  Duration `yaml:"debounce"`   // inputs only
+	Bias      string   `yaml:"bias"`       // inputs only: pull-up, pull-down or disabled; empty leaves it as it is
+}
+
+// Scanner is one QR scanner: a serial port or a USB keyboard-wedge input device.
+type Scanner struct {
+	Name       string `yaml:"name"`       // unique name used in logs and status
+	Type       string `yaml:"type"`       // serial or hid
+	Path       string `yaml:"path"`       // serial: device path or glob (e.g. /dev/serial/by-id/usb-Newland*); hid: /dev/input/eventN or by-id path; relative paths (tests, sim) are taken from the config file's directory
+	Baud       int    `yaml:"baud"`       // serial only
+	Terminator string `yaml:"terminator"` // cr, lf, crlf or any
+	MaxLength  int    `yaml:"max_length"` // bytes; longer lines are discarded as garbage
+}
+
+// Policy holds the gate's decisions.
+type Policy struct {
+	Pulse         Duration `yaml:"pulse"`           // how long the relay stays open on a grant
+	SafeState     string   `yaml:"safe_state"`      // fail-secure (locked when halted) or fail-safe (released when halted)
+	ClockSkew     Duration `yaml:"clock_skew"`      // tolerance on nbf/exp
+	AntiPassback  Duration `yaml:"anti_passback"`   // a pass cannot be used again within this window
+	HeldOpenAfter Duration `yaml:"held_open_after"` // door open longer than this raises an alarm
+	UnsyncedClock string   `yaml:"unsynced_clock"`  // deny, or allow (record flagged)
+	ClockSource   string   `yaml:"clock_source"`    // kernel (adjtimex), timesyncd (/run/systemd/timesync/synchronized) or trusted (tests, sim)
+	AllowCCCD     bool     `yaml:"allow_cccd"`      // chip ID card QR may match a visit registered in advance
+	Indicator     Duration `yaml:"indicator"`       // how long the green/red LED stays lit
+}
+
+// Trust holds pass issuers' keys and revoked pass ids known at start; the city may add more later.
+type Trust struct {
+	Issuers []Issuer `yaml:"issuers"`
+	Revoked []string `yaml:"revoked"` // pass ids (jti) refused at this gate
+}
+
+// Issuer is one pass issuer's Ed25519 public key.
+type Issuer struct {
+	Kid       string `yaml:"kid"`        // key id, as in the pass header
+	Iss       string `yaml:"iss"`        // expected iss claim; empty accepts any
+	PublicKey string `yaml:"public_key"` // base64url (raw 32 bytes) or PEM (SubjectPublicKeyInfo)
+	KeyFile   string `yaml:"key_file"`   // alternatively a PEM file, relative to the config file
+}
+
+// Store says where records are kept.
+type Store struct {
+	Path string `yaml:"path"` // SQLite database file
+}
+
+// HTTP is the local status page and API.
+type HTTP struct {
+	Listen string `yaml:"listen"` // host:port; 127.0.0.1:8080 by default; empty string disables
+}
+
+// Duration is a time.Duration written as "300ms", "5s", "2m" in YAML.
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }

@@ -1,0 +1,106 @@
+package config
+
+import (
+	"regexp"
+	"strings"
+	"time"
+)
+
+// The limits below are shared by validation and the JSON Schema. They are
+// keyed by field path, with list indexes written [] and GPIO roles *.
+
+// namePattern is what identity names and scanner names must match: they end
+// up in MQTT topics and a certificate CN.
+const namePattern = `^[a-z0-9][a-z0-9-]{0,62}$`
+
+var nameRE = regexp.MustCompile(namePattern)
+
+// roles are the GPIO roles in the order lines are checked and listed.
+var roles = []Role{RoleRelay, RoleDoorSensor, RoleExitButton, RoleGreenLED, RoleRedLED, RoleBuzzer}
+
+// Input reports whether the role is a line the agent reads rather than drives.
+func (r Role) Input() bool { return r == RoleDoorSensor || r == RoleExitButton }
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool {
+	for _, k := range roles {
+		if r == k {
+			return true
+		}
+	}
+	return false
+}
+
+var enums = map[string][]string{
+	"board":                 {"rpi4", "rpi5", "generic", "sim"},
+	"scanners[].type":       {"serial", "hid"},
+	"scanners[].terminator": {"cr", "lf", "crlf", "any"},
+	"policy.safe_state":     {"fail-secure", "fail-safe"},
+	"policy.unsynced_clock": {"deny", "allow"},
+	"policy.clock_source":   {"kernel", "timesyncd", "trusted"},
+	"gpio.*.bias":           {"pull-up", "pull-down", "disabled"},
+}
+
+// patterns are regular expressions for strings, with what they mean in words.
+var patterns = map[string]struct {
+	re   *regexp.Regexp
+	want string
+}{
+	"identity.site":   {nameRE, "lowercase letters, digits and '-', starting with a letter or digit, at most 63 characters"},
+	"identity.gate":   {nameRE, "lowercase letters, digits and '-', starting with a letter or digit, at most 63 characters"},
+	"identity.device": {nameRE, "lowercase letters, digits and '-', starting with a letter or digit, at most 63 characters"},
+	"scanners[].name": {nameRE, "lowercase letters, digits and '-', starting with a letter or digit, at most 63 characters"},
+}
+
+// required fields must be present and non-empty (after defaults).
+var required = map[string]bool{
+	"identity.site":       true,
+	"identity.gate":       true,
+	"identity.device":     true,
+	"board":               true,
+	"scanners[].name":     true,
+	"scanners[].type":     true,
+	"store.path":          true,
+	"gpio.*.chip":         true,
+	"trust.issuers[].kid": true,
+}
+
+// bauds are the serial speeds a scanner may use.
+var bauds = []int{1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600}
+
+// intLimits are inclusive ranges.
+var intLimits = map[string][2]int{
+	"scanners[].max_length": {64, 65536},
+	"gpio.*.line":           {0, 65535},
+}
+
+// durationLimits are inclusive ranges.
+var durationLimits = map[string][2]Duration{
+	"policy.pulse":           {Duration(100 * time.Millisecond), Duration(time.Minute)},
+	"policy.clock_skew":      {0, Duration(10 * time.Minute)},
+	"policy.anti_passback":   {0, Duration(24 * time.Hour)},
+	"policy.held_open_after": {Duration(time.Second), Duration(time.Hour)},
+	"policy.indicator":       {Duration(100 * time.Millisecond), Duration(time.Minute)},
+	"gpio.*.debounce":        {0, Duration(time.Second)},
+}
+
+// rulePath turns a field path into the key of the tables above.
+func rulePath(path string) string {
+	var b strings.Builder
+	for i := 0; i < len(path); i++ {
+		b.WriteByte(path[i])
+		if path[i] == '[' {
+			for i+1 < len(path) && path[i+1] != ']' {
+				i++
+			}
+		}
+	}
+	p := b.String()
+	if rest, ok := strings.CutPrefix(p, "gpio."); ok {
+		if _, field, ok := strings.Cut(rest, "."); ok {
+			return "gpio.*." + field
+		}
+		return "gpio.*"
+	}
+	return p
+}

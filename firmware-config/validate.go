@@ -1,0 +1,165 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/roomgate/roomgate/agent/pass"
+)
+
+// validate checks a decoded config with defaults applied. set names the
+// fields the config gave; dir is where relative key files are.
+func (c *Config) validate(r *report, set map[string]bool, dir string) {
+	checkFields(r, "", reflect.ValueOf(c).Elem())
+	c.lines(r)
+	c.checkScanners(r, set)
+	c.checkIssuers(r, dir)
+	if l := c.HTTP.Listen; l != "" {
+		if _, port, err := net.SplitHostPort(l); err != nil {
+			r.add("http.listen", "want host:port like 127.0.0.1:8080, got %s", quote(l))
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			r.add("http.listen", "port %s is not a number from 0 (any free port) to 65535", quote(port))
+		}
+	}
+	for i, id := range c.Trust.Revoked {
+		if strings.TrimSpace(id) == "" {
+			r.add(fmt.Sprintf("trust.revoked[%d]", i), "empty pass id")
+		}
+	}
+}
+
+// checkFields applies the rule tables to v and everything in it. Maps (the
+// GPIO section) are checked by lines, once merged with the board profile.
+func checkFields(r *report, path string, v reflect.Value) {
+	rp := rulePath(path)
+	switch {
+	case v.Type() == durationType:
+		d := Duration(v.Int())
+		if lim, ok := durationLimits[rp]; ok && (d < lim[0] || d > lim[1]) {
+			r.add(path, "%s is out of range: want %s to %s", d, lim[0], lim[1])
+		}
+	case v.Kind() == reflect.Struct:
+		for i := range v.NumField() {
+			name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
+			if v.Field(i).Kind() != reflect.Map {
+				checkFields(r, join(path, name), v.Field(i))
+			}
+		}
+	case v.Kind() == reflect.Slice:
+		for i := range v.Len() {
+			checkFields(r, fmt.Sprintf("%s[%d]", path, i), v.Index(i))
+		}
+	case v.Kind() == reflect.String:
+		s := v.String()
+		enum, isEnum := enums[rp]
+		pat, hasPat := patterns[rp]
+		switch {
+		case s == "":
+			if !required[rp] {
+				return
+			}
+			switch {
+			case isEnum:
+				r.add(path, "required: want one of %s", strings.Join(enum, ", "))
+			case hasPat:
+				r.add(path, "required: want %s", pat.want)
+			default:
+				r.add(path, "required")
+			}
+		case isEnum && !slices.Contains(enum, s):
+			r.add(path, "%s is not allowed%s", quote(s), oneOf(s, enum))
+		case hasPat && !pat.re.MatchString(s):
+			r.add(path, "%s is not a valid name: want %s", quote(s), pat.want)
+		}
+	case v.Kind() == reflect.Int:
+		n := int(v.Int())
+		if lim, ok := intLimits[rp]; ok && (n < lim[0] || n > lim[1]) {
+			r.add(path, "%d is out of range: want %d to %d", n, lim[0], lim[1])
+		}
+	}
+}
+
+func (c *Config) checkScanners(r *report, set map[string]bool) {
+	names := map[string]int{}
+	paths := map[string]int{}
+	for i, s := range c.Scanners {
+		at := fmt.Sprintf("scanners[%d].", i)
+		if first, dup := names[s.Name]; dup && s.Name != "" {
+			r.add(at+"name", "duplicate scanner name %s (also scanners[%d])", quote(s.Name), first)
+		} else {
+			names[s.Name] = i
+		}
+		if s.Path == "" {
+			if s.Type == "serial" || s.Type == "hid" {
+				r.add(at+"path", "required for a %s scanner", s.Type)
+			}
+			continue
+		}
+		if first, dup := paths[s.Path]; dup {
+			r.add(at+"path", "%s is already used by scanners[%d]", quote(s.Path), first)
+		}
+		paths[s.Path] = i
+		switch s.Type {
+		case "serial":
+			if _, err := filepath.Match(s.Path, ""); err != nil {
+				r.add(at+"path", "%s is not a valid path or glob: %v", quote(s.Path), err)
+			}
+			if !slices.Contains(bauds, s.Baud) {
+				r.add(at+"baud", "%d is not a serial speed: want one of %s", s.Baud, joinInts(bauds))
+			}
+		case "hid":
+			if set[at+"baud"] {
+				r.add(at+"baud", "applies to serial scanners only")
+			}
+			if filepath.IsAbs(s.Path) && !underDir(s.Path, "/dev/input") && !underDir(s.Path, os.TempDir()) {
+				r.add(at+"path", "%s is not an input device: want a path under /dev/input/ (a serial port needs type: serial)", quote(s.Path))
+			}
+		}
+	}
+}
+
+func (c *Config) checkIssuers(r *report, dir string) {
+	kids := map[string]int{}
+	for i, is := range c.Trust.Issuers {
+		at := fmt.Sprintf("trust.issuers[%d].", i)
+		if first, dup := kids[is.Kid]; dup && is.Kid != "" {
+			r.add(at+"kid", "duplicate kid %s (also trust.issuers[%d])", quote(is.Kid), first)
+		} else {
+			kids[is.Kid] = i
+		}
+		switch {
+		case is.PublicKey == "" && is.KeyFile == "":
+			r.add(at+"public_key", "required: give public_key or key_file")
+		case is.PublicKey != "" && is.KeyFile != "":
+			r.add(at+"key_file", "give public_key or key_file, not both")
+		case is.PublicKey != "":
+			if _, err := pass.ParsePublicKey([]byte(is.PublicKey)); err != nil {
+				r.add(at+"public_key", "%v", err)
+			}
+		default:
+			if _, err := is.key(dir); err != nil {
+				r.add(at+"key_file", "%v", err)
+			}
+		}
+	}
+}
+
+// underDir reports whether path lies inside dir.
+func underDir(path, dir string) bool {
+	rel, err := filepath.Rel(dir, filepath.Clean(path))
+	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}
