@@ -274,6 +274,12 @@ func (s *System) openDoor() error {
 		Pulse: p.Pulse.D(), HeldOpenAfter: p.HeldOpenAfter.D(), Indicator: p.Indicator.D(), FailSafe: p.SafeState == "fail-safe",
 	}, s.recordDoorEvent)
 	ctrl.Store(c)
+	// A door already open at start has had no grant: the controller raises forced_open.
+	if g, ok := lines.(*door.GPIO); ok {
+		if open, err := g.Value(config.RoleDoorSensor); err == nil {
+			c.Input(config.RoleDoorSensor, open, time.Now())
+		}
+	}
 	s.door.set(c, lines, nil)
 	s.log.Info("door ready", "component", "door", "lines", fmt.Sprint(lines))
 	return nil

@@ -46,7 +46,7 @@ func OpenGPIO(lines map[config.Role]config.Line, initial map[config.Role]bool, o
 		return nil, errors.New("door: no relay line configured")
 	}
 	for role := range lines {
-		if !isInput(role) && !isOutput(role) {
+		if !role.Valid() {
 			return nil, fmt.Errorf("door: unknown gpio role %q", role)
 		}
 	}
@@ -75,10 +75,13 @@ func OpenGPIO(lines map[config.Role]config.Line, initial map[config.Role]bool, o
 		if cfg.ActiveLow {
 			opts = append(opts, gpiocdev.AsActiveLow)
 		}
-		if isInput(role) {
+		if role.Input() {
 			opts = append(opts, gpiocdev.AsInput)
 			if d := cfg.Debounce.D(); d > 0 {
 				opts = append(opts, gpiocdev.WithDebounce(d))
+			}
+			if bias, ok := biases[cfg.Bias]; ok {
+				opts = append(opts, bias)
 			}
 			if onInput != nil {
 				r := role
@@ -128,16 +131,14 @@ func openChip(name string) (*gpiocdev.Chip, error) {
 	return nil, fmt.Errorf("no gpio chip labelled %q", label)
 }
 
-func isInput(role config.Role) bool {
-	return role == config.RoleDoorSensor || role == config.RoleExitButton
-}
+// isOutput tells the door's outputs from its inputs and unknown roles.
+func isOutput(role config.Role) bool { return role.Valid() && !role.Input() }
 
-func isOutput(role config.Role) bool {
-	switch role {
-	case config.RoleRelay, config.RoleGreenLED, config.RoleRedLED, config.RoleBuzzer:
-		return true
-	}
-	return false
+// biases maps the config's bias names to line options.
+var biases = map[string]gpiocdev.LineReqOption{
+	"pull-up":   gpiocdev.WithPullUp,
+	"pull-down": gpiocdev.WithPullDown,
+	"disabled":  gpiocdev.WithBiasDisabled,
 }
 
 // Set sets an output's logical value. It returns ErrNoLine for a role that

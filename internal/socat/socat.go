@@ -27,6 +27,7 @@ type Link struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has been waited for
+	log    *stderr
 	host   *os.File
 }
 
@@ -86,7 +87,7 @@ func (l *Link) Write(p []byte) {
 		l.host = f
 	}
 	if _, err := l.host.Write(p); err != nil {
-		l.t.Fatalf("socat: write host end: %v", err)
+		l.t.Fatalf("socat: write host end: %v; socat log:\n%s", err, l.log)
 	}
 }
 
@@ -156,7 +157,7 @@ func (l *Link) start(dev string) {
 		<-exited
 		l.t.Fatalf("socat: ready but links %s and %s missing; stderr:\n%s", dev, l.Host, log)
 	}
-	l.cmd, l.exited = cmd, exited
+	l.cmd, l.exited, l.log = cmd, exited, log
 }
 
 // exists follows the link, so a link left dangling does not count.

@@ -116,3 +116,6 @@ func (l *Lines) Drive(role config.Role, on bool) {
 }
 
 var _ door.Lines = (*Lines)(nil)
+
+// String names the fake, for logs and the status page.
+func (l *Lines) String() string { return "sim door lines" }
