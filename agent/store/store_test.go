@@ -137,7 +137,10 @@ func TestDecideSeesRevocation(t *testing.T) {
 	}{{"p1", true}, {"p2", false}} {
 		var got bool
 		_, err := s.Decide(ctx, "pass:"+tc.passID, tc.passID, func(_ Use, revoked bool) Decision { got = revoked; return Decision{} },
-			func(d Decision) (Entry, Event, error) { e, ev := entryAndEvent("e-"+tc.passID, time.Now()); return e, ev, nil })
+			func(d Decision) (Entry, Event, error) {
+				e, ev := entryAndEvent("e-"+tc.passID, time.Now())
+				return e, ev, nil
+			})
 		if err != nil {
 			t.Fatal(err)
 		}
