@@ -111,8 +111,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		s.door.close()
 	}()
 
-	wg.Add(1)
-	go func() { defer wg.Done(); s.keepDoorOpen(runCtx) }()
+	if err := s.openDoor(); err != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.retryDoor(runCtx, err) }()
+	}
 
 	var httpAddr net.Addr
 	if cfg.HTTP.Listen != "" {
@@ -238,14 +240,10 @@ func (s *System) logScannerStatus(st scanner.Status) {
 	}
 }
 
-// keepDoorOpen opens the door's lines, retrying while they cannot be opened
-// (a missing gpiochip, a line held by another program).
-func (s *System) keepDoorOpen(ctx context.Context) {
-	for {
-		err := s.openDoor()
-		if err == nil {
-			return
-		}
+// retryDoor keeps trying to open the door's lines while they cannot be
+// opened (a missing gpiochip, a line held by another program).
+func (s *System) retryDoor(ctx context.Context, err error) {
+	for err != nil {
 		s.door.set(nil, nil, err)
 		s.log.Error("door unavailable; scans are denied until it is fixed", "component", "door", "err", err)
 		select {
@@ -253,6 +251,7 @@ func (s *System) keepDoorOpen(ctx context.Context) {
 			return
 		case <-time.After(5 * time.Second):
 		}
+		err = s.openDoor()
 	}
 }
 

@@ -67,7 +67,7 @@ func (s *Store) Decide(ctx context.Context, useKey, passID string, decide func(U
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var u Use
 		var lastNS int64
-		err := tx.QueryRowContext(ctx, `SELECT count, last_ns, last_gate FROM uses WHERE key = ?`, useKey).Scan(&u.Count, &lastNS, &u.LastGate)
+		err := tx.StmtContext(ctx, s.stmts.readUse).QueryRowContext(ctx, useKey).Scan(&u.Count, &lastNS, &u.LastGate)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -78,7 +78,7 @@ func (s *Store) Decide(ctx context.Context, useKey, passID string, decide func(U
 		revoked := false
 		if passID != "" {
 			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM revocations WHERE pass_id = ?`, passID).Scan(&one)
+			err := tx.StmtContext(ctx, s.stmts.readRevoked).QueryRowContext(ctx, passID).Scan(&one)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("read revocation: %w", err)
 			}
@@ -89,13 +89,11 @@ func (s *Store) Decide(ctx context.Context, useKey, passID string, decide func(U
 		if err != nil {
 			return err
 		}
-		if err := insertEntry(ctx, tx, e, ev); err != nil {
+		if err := s.insertEntry(ctx, tx, e, ev); err != nil {
 			return err
 		}
 		if d.Granted {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO uses(key, count, last_ns, last_gate) VALUES (?, 1, ?, ?)
-				ON CONFLICT(key) DO UPDATE SET count = count + 1, last_ns = excluded.last_ns, last_gate = excluded.last_gate`,
-				useKey, e.At.UnixNano(), e.Gate); err != nil {
+			if _, err := tx.StmtContext(ctx, s.stmts.countUse).ExecContext(ctx, useKey, e.At.UnixNano(), e.Gate); err != nil {
 				return fmt.Errorf("count use: %w", err)
 			}
 		}
@@ -110,19 +108,18 @@ func (s *Store) Decide(ctx context.Context, useKey, passID string, decide func(U
 
 // AddEntry keeps an entry that needs no use count (garbage, bad signatures).
 func (s *Store) AddEntry(ctx context.Context, e Entry, ev Event) error {
-	if err := s.inTx(ctx, func(tx *sql.Tx) error { return insertEntry(ctx, tx, e, ev) }); err != nil {
+	if err := s.inTx(ctx, func(tx *sql.Tx) error { return s.insertEntry(ctx, tx, e, ev) }); err != nil {
 		return fmt.Errorf("store: add entry: %w", err)
 	}
 	return nil
 }
 
-func insertEntry(ctx context.Context, tx *sql.Tx, e Entry, ev Event) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO entries(id, at_ns, gate, scanner, method, granted, reason, detail, pass_id, kid, subject, name, host, clock_trusted, scan_sha256)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+func (s *Store) insertEntry(ctx context.Context, tx *sql.Tx, e Entry, ev Event) error {
+	if _, err := tx.StmtContext(ctx, s.stmts.insertEntry).ExecContext(ctx,
 		e.ID, e.At.UnixNano(), e.Gate, e.Scanner, e.Method, e.Granted, e.Reason, e.Detail, e.PassID, e.Kid, e.Subject, e.Name, e.Host, e.ClockTrusted, e.ScanSHA256); err != nil {
 		return fmt.Errorf("insert entry: %w", err)
 	}
-	return insertOutbox(ctx, tx, ev)
+	return s.insertOutbox(ctx, tx, ev)
 }
 
 // AddDoorEvent keeps a door event with its outbox row.
@@ -132,7 +129,7 @@ func (s *Store) AddDoorEvent(ctx context.Context, d DoorEvent, ev Event) error {
 			d.ID, d.At.UnixNano(), d.Kind, d.Alarm, d.Detail); err != nil {
 			return fmt.Errorf("insert door event: %w", err)
 		}
-		return insertOutbox(ctx, tx, ev)
+		return s.insertOutbox(ctx, tx, ev)
 	})
 	if err != nil {
 		return fmt.Errorf("store: add door event: %w", err)
@@ -140,8 +137,8 @@ func (s *Store) AddDoorEvent(ctx context.Context, d DoorEvent, ev Event) error {
 	return nil
 }
 
-func insertOutbox(ctx context.Context, tx *sql.Tx, ev Event) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO outbox(id, type, created_ns, payload) VALUES (?, ?, ?, ?)`,
+func (s *Store) insertOutbox(ctx context.Context, tx *sql.Tx, ev Event) error {
+	if _, err := tx.StmtContext(ctx, s.stmts.insertOutbox).ExecContext(ctx,
 		ev.ID, ev.Type, ev.Time.UnixNano(), ev.Payload); err != nil {
 		return fmt.Errorf("insert outbox: %w", err)
 	}
@@ -151,7 +148,7 @@ func insertOutbox(ctx context.Context, tx *sql.Tx, ev Event) error {
 // LatestEntries returns up to n entries, newest first.
 func (s *Store) LatestEntries(ctx context.Context, n int) ([]Entry, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, at_ns, gate, scanner, method, granted, reason, detail, pass_id, kid, subject, name, host, clock_trusted, scan_sha256
-		FROM entries ORDER BY at_ns DESC, id DESC LIMIT ?`, n)
+		FROM entries ORDER BY seq DESC LIMIT ?`, n)
 	if err != nil {
 		return nil, fmt.Errorf("store: latest entries: %w", err)
 	}

@@ -24,8 +24,37 @@ var ErrNewerSchema = errors.New("store: database schema is newer than this roomg
 
 // Store is the box's SQLite database.
 type Store struct {
-	db   *sql.DB
-	path string
+	db    *sql.DB
+	path  string
+	stmts statements
+}
+
+// statements are the gate's hot path, prepared once: parsing SQL on every
+// scan costs as much as the rest of the transaction's CPU work.
+type statements struct {
+	readUse, readRevoked, countUse, insertEntry, insertOutbox *sql.Stmt
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&s.stmts.readUse, `SELECT count, last_ns, last_gate FROM uses WHERE key = ?`},
+		{&s.stmts.readRevoked, `SELECT 1 FROM revocations WHERE pass_id = ?`},
+		{&s.stmts.countUse, `INSERT INTO uses(key, count, last_ns, last_gate) VALUES (?, 1, ?, ?)
+			ON CONFLICT(key) DO UPDATE SET count = count + 1, last_ns = excluded.last_ns, last_gate = excluded.last_gate`},
+		{&s.stmts.insertEntry, `INSERT INTO entries(id, at_ns, gate, scanner, method, granted, reason, detail, pass_id, kid, subject, name, host, clock_trusted, scan_sha256)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&s.stmts.insertOutbox, `INSERT INTO outbox(id, type, created_ns, payload) VALUES (?, ?, ?, ?)`},
+	} {
+		stmt, err := s.db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		*p.stmt = stmt
+	}
+	return nil
 }
 
 // Open opens (creating if needed) the database at path and applies migrations.
@@ -41,7 +70,12 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
 	s := &Store{db: db, path: path}
-	if err := s.migrate(context.Background()); err != nil {
+	ctx := context.Background()
+	err = s.migrate(ctx)
+	if err == nil {
+		err = s.prepare(ctx)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}

@@ -23,7 +23,7 @@ var errStopped = errors.New("scanner: stopped")
 // Status is a driver's health.
 type Status struct {
 	Name string
-	Kind string // "serial" or "hid"
+	Kind string // "serial" or "hid" ("fake" for scannertest.Fake)
 	// Path is the device opened last; with a glob it says which match.
 	Path      string
 	Connected bool

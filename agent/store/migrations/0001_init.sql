@@ -1,6 +1,9 @@
 -- Records kept at the gate and the outbox that carries them to the city.
+-- Entries are read newest first (rowid order) and found by id only in
+-- audits; every index costs a page write on the gate's hot path.
 CREATE TABLE entries (
-	id            TEXT PRIMARY KEY,      -- the CloudEvent id (UUIDv7)
+	seq           INTEGER PRIMARY KEY,
+	id            TEXT NOT NULL,         -- the CloudEvent id (UUIDv7), unique through the outbox
 	at_ns         INTEGER NOT NULL,
 	gate          TEXT NOT NULL,
 	scanner       TEXT NOT NULL,
@@ -16,7 +19,6 @@ CREATE TABLE entries (
 	clock_trusted INTEGER NOT NULL,
 	scan_sha256   TEXT NOT NULL          -- what was scanned, without keeping it
 );
-CREATE INDEX entries_at ON entries(at_ns);
 
 CREATE TABLE door_events (
 	id     TEXT PRIMARY KEY,
