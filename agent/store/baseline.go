@@ -3,26 +3,28 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
-// MeasureBareInsert times n single-row transactions on a scratch table of the
-// store, with the same durability as records: the baseline that the gate
-// benchmark puts beside scan-to-relay.
-func (s *Store) MeasureBareInsert(ctx context.Context, n int, rowBytes int) ([]time.Duration, error) {
-	// A TEMP table would skip the WAL fsync; measure on a real one and drop it after.
+// BareInsert prepares the baseline that the gate benchmark puts beside
+// scan-to-relay: one row of rowBytes per transaction, with the same
+// durability as records, into a scratch table that cleanup drops.
+func (s *Store) BareInsert(ctx context.Context, rowBytes int) (insert func() error, cleanup func(), err error) {
+	// A TEMP table would skip the WAL fsync; measure on a real one.
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS bench_bare_insert (id INTEGER PRIMARY KEY, payload BLOB)`); err != nil {
-		return nil, fmt.Errorf("store: bare insert: %w", err)
+		return nil, nil, fmt.Errorf("store: bare insert: %w", err)
 	}
-	defer s.db.ExecContext(ctx, `DROP TABLE IF EXISTS bench_bare_insert`)
+	stmt, err := s.db.PrepareContext(ctx, `INSERT INTO bench_bare_insert(payload) VALUES (?)`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: bare insert: %w", err)
+	}
 	payload := make([]byte, rowBytes)
-	out := make([]time.Duration, n)
-	for i := range out {
-		start := time.Now()
-		if _, err := s.db.ExecContext(ctx, `INSERT INTO bench_bare_insert(payload) VALUES (?)`, payload); err != nil {
-			return nil, fmt.Errorf("store: bare insert: %w", err)
-		}
-		out[i] = time.Since(start)
+	insert = func() error {
+		_, err := stmt.ExecContext(ctx, payload)
+		return err
 	}
-	return out, nil
+	cleanup = func() {
+		stmt.Close()
+		s.db.ExecContext(ctx, `DROP TABLE IF EXISTS bench_bare_insert`)
+	}
+	return insert, cleanup, nil
 }

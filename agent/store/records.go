@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -67,22 +66,13 @@ func (s *Store) Decide(ctx context.Context, useKey, passID string, decide func(U
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var u Use
 		var lastNS int64
-		err := tx.StmtContext(ctx, s.stmts.readUse).QueryRowContext(ctx, useKey).Scan(&u.Count, &lastNS, &u.LastGate)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
+		var revoked bool
+		err := tx.StmtContext(ctx, s.stmts.readUse).QueryRowContext(ctx, useKey, passID).Scan(&u.Count, &lastNS, &u.LastGate, &revoked)
+		if err != nil {
 			return fmt.Errorf("read use count: %w", err)
-		default:
-			u.Last = time.Unix(0, lastNS)
 		}
-		revoked := false
-		if passID != "" {
-			var one int
-			err := tx.StmtContext(ctx, s.stmts.readRevoked).QueryRowContext(ctx, passID).Scan(&one)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("read revocation: %w", err)
-			}
-			revoked = err == nil
+		if u.Count > 0 {
+			u.Last = time.Unix(0, lastNS)
 		}
 		d := decide(u, revoked)
 		e, ev, err := build(d)

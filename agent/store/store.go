@@ -32,7 +32,7 @@ type Store struct {
 // statements are the gate's hot path, prepared once: parsing SQL on every
 // scan costs as much as the rest of the transaction's CPU work.
 type statements struct {
-	readUse, readRevoked, countUse, insertEntry, insertOutbox *sql.Stmt
+	readUse, countUse, insertEntry, insertOutbox *sql.Stmt
 }
 
 func (s *Store) prepare(ctx context.Context) error {
@@ -40,8 +40,10 @@ func (s *Store) prepare(ctx context.Context) error {
 		stmt **sql.Stmt
 		sql  string
 	}{
-		{&s.stmts.readUse, `SELECT count, last_ns, last_gate FROM uses WHERE key = ?`},
-		{&s.stmts.readRevoked, `SELECT 1 FROM revocations WHERE pass_id = ?`},
+		// One row always: the use (zeros when none) and whether the pass is revoked.
+		{&s.stmts.readUse, `SELECT coalesce(u.count, 0), coalesce(u.last_ns, 0), coalesce(u.last_gate, ''),
+			EXISTS (SELECT 1 FROM revocations WHERE pass_id = ?2)
+			FROM (SELECT 1) LEFT JOIN uses u ON u.key = ?1`},
 		{&s.stmts.countUse, `INSERT INTO uses(key, count, last_ns, last_gate) VALUES (?, 1, ?, ?)
 			ON CONFLICT(key) DO UPDATE SET count = count + 1, last_ns = excluded.last_ns, last_gate = excluded.last_gate`},
 		{&s.stmts.insertEntry, `INSERT INTO entries(id, at_ns, gate, scanner, method, granted, reason, detail, pass_id, kid, subject, name, host, clock_trusted, scan_sha256)

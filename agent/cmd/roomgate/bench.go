@@ -64,18 +64,11 @@ func runBenchGate(args []string, stdout, stderr io.Writer) error {
 	}
 	progress := func(what string) { fmt.Fprintf(stderr, "bench: %s (%d)…\n", what, *n) }
 
-	progress("scan to relay")
-	scanToRelay, err := b.scanToRelay()
+	progress("scan to relay, bare insert and bare verify, interleaved")
+	scanToRelay, bareInsert, bareVerify, err := b.sideBySide()
 	if err != nil {
-		return fmt.Errorf("scan to relay: %w", err)
+		return err
 	}
-	progress("bare insert")
-	bareInsert, err := b.bareInsert()
-	if err != nil {
-		return fmt.Errorf("bare insert: %w", err)
-	}
-	progress("bare verify")
-	bareVerify := b.bareVerify()
 	progress("agent process")
 	proc, err := b.agentProcess(*binary)
 	if err != nil {
@@ -150,16 +143,31 @@ http: {listen: %q}
 	return path, cfg, err
 }
 
-func (b *gateBench) scanToRelay() ([]time.Duration, error) {
+// sideBySide measures each scan to relay and, right after it on the same
+// disk, one bare insert and one bare verification, so that the disk's and
+// the machine's moods weigh on all three alike.
+func (b *gateBench) sideBySide() (scanToRelay, bareInsert, bareVerify []time.Duration, err error) {
 	master, slave, err := pty.Open()
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	defer master.Close()
 	_, cfg, err := b.config("scan-to-relay", slave, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
+	bare, err := store.Open(filepath.Join(b.dir, "bare.db"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer bare.Close()
+	// About the size of an entry row plus its CloudEvent.
+	insert, cleanup, err := bare.BareInsert(context.Background(), 900)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer cleanup()
+
 	relaySet := make(chan time.Time, 16)
 	ready := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -185,31 +193,39 @@ func (b *gateBench) scanToRelay() ([]time.Duration, error) {
 	select {
 	case <-ready:
 	case err := <-done:
-		return nil, fmt.Errorf("agent stopped: %v", err)
+		return nil, nil, nil, fmt.Errorf("agent stopped: %v", err)
 	}
 	// The serial driver opens the port after ready; a first scan proves the path.
 	if err := waitFirstGrant(master, b.tokens[0], relaySet); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	time.Sleep(200 * time.Millisecond) // let repeats of the first pass (denied as used up) settle
 	for len(relaySet) > 0 {
 		<-relaySet
 	}
-	out := make([]time.Duration, 0, len(b.tokens)-1)
 	for _, tok := range b.tokens[1:] {
-		line := []byte(tok + "\r")
 		start := time.Now()
-		if _, err := master.Write(line); err != nil {
-			return nil, err
+		if _, err := master.Write([]byte(tok + "\r")); err != nil {
+			return nil, nil, nil, err
 		}
 		select {
 		case at := <-relaySet:
-			out = append(out, at.Sub(start))
+			scanToRelay = append(scanToRelay, at.Sub(start))
 		case <-time.After(5 * time.Second):
-			return nil, errors.New("no grant within 5 s: is the pass refused?")
+			return nil, nil, nil, errors.New("no grant within 5 s: is the pass refused?")
 		}
+		start = time.Now()
+		if err := insert(); err != nil {
+			return nil, nil, nil, fmt.Errorf("bare insert: %w", err)
+		}
+		bareInsert = append(bareInsert, time.Since(start))
+		d, err := b.verifyOnce(tok)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		bareVerify = append(bareVerify, d)
 	}
-	return out, nil
+	return scanToRelay, bareInsert, bareVerify, nil
 }
 
 func waitFirstGrant(master *os.File, token string, relaySet <-chan time.Time) error {
@@ -226,29 +242,20 @@ func waitFirstGrant(master *os.File, token string, relaySet <-chan time.Time) er
 	return errors.New("the agent never granted the first pass")
 }
 
-func (b *gateBench) bareInsert() ([]time.Duration, error) {
-	st, err := store.Open(filepath.Join(b.dir, "bare.db"))
+// verifyOnce times a bare ed25519.Verify of the pass's signature.
+func (b *gateBench) verifyOnce(tok string) (time.Duration, error) {
+	dot := strings.LastIndexByte(tok, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(tok[dot+1:])
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	defer st.Close()
-	// About the size of an entry row plus its CloudEvent.
-	return st.MeasureBareInsert(context.Background(), len(b.tokens), 900)
-}
-
-func (b *gateBench) bareVerify() []time.Duration {
-	out := make([]time.Duration, len(b.tokens))
-	for i, tok := range b.tokens {
-		dot := strings.LastIndexByte(tok, '.')
-		sig, _ := base64.RawURLEncoding.DecodeString(tok[dot+1:])
-		start := time.Now()
-		ok := ed25519.Verify(b.pub, []byte(tok[:dot]), sig)
-		out[i] = time.Since(start)
-		if !ok {
-			panic("bench: own signature does not verify")
-		}
+	start := time.Now()
+	ok := ed25519.Verify(b.pub, []byte(tok[:dot]), sig)
+	d := time.Since(start)
+	if !ok {
+		return 0, errors.New("bench: own signature does not verify")
 	}
-	return out
+	return d, nil
 }
 
 type processFigures struct {

@@ -37,15 +37,15 @@ CREATE TABLE outbox (
 	payload    BLOB NOT NULL,           -- the CloudEvent, structured JSON
 	acked_ns   INTEGER                  -- set when the city confirmed it
 );
-CREATE INDEX outbox_pending ON outbox(seq) WHERE acked_ns IS NULL;
 
--- How often a pass (or a registered visit) has let someone in.
+-- How often a pass (or a registered visit) has let someone in. Without a
+-- rowid the key is the table: one b-tree page less to write per grant.
 CREATE TABLE uses (
 	key       TEXT PRIMARY KEY,         -- pass:<jti> or visit:<id>
 	count     INTEGER NOT NULL,
 	last_ns   INTEGER NOT NULL,
 	last_gate TEXT NOT NULL
-);
+) WITHOUT ROWID;
 
 CREATE TABLE issuers (
 	kid        TEXT PRIMARY KEY,

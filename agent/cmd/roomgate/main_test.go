@@ -1,0 +1,44 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestConfigValidate(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("identity:\n  site: HQ!\n  gate: g\n  device: d\nboard: rpi9\npolicy:\n  pulse: 3\n  colour: red\n"), 0o600)
+	var stdout, stderr bytes.Buffer
+	err := run([]string{"config", "validate", bad}, &stdout, &stderr)
+	if !errors.Is(err, errUsage) {
+		t.Fatalf("config validate bad.yaml = %v, want a non-zero exit", err)
+	}
+	for _, want := range []string{bad + ":2: identity.site:", bad + ":5: board:", bad + ":7: policy.pulse:", bad + ":8: policy.colour:"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("config validate output lacks %q:\n%s", want, stderr.String())
+		}
+	}
+
+	stdout.Reset()
+	if err := run([]string{"config", "validate", "../../../deploy/demo/roomgate.yaml"}, &stdout, &stderr); err != nil {
+		t.Errorf("config validate demo = %v, want ok; %s", err, stderr.String())
+	}
+	if !strings.HasSuffix(stdout.String(), ": ok\n") {
+		t.Errorf("config validate demo printed %q, want ...: ok", stdout.String())
+	}
+}
+
+func TestUsageAndVersion(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"frobnicate"}, &stdout, &stderr); !errors.Is(err, errUsage) || !strings.Contains(stderr.String(), "config validate") {
+		t.Errorf("run(frobnicate) = %v, %q; want usage listing the commands", err, stderr.String())
+	}
+	if err := run([]string{"version"}, &stdout, &stderr); err != nil || !strings.HasPrefix(stdout.String(), "roomgate ") {
+		t.Errorf("run(version) = %v, %q", err, stdout.String())
+	}
+}
