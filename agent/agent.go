@@ -205,7 +205,7 @@ func (s *System) loadTrust(ctx context.Context) error {
 	if err := s.store.ReplaceIssuers(ctx, "config", issuers); err != nil {
 		return err
 	}
-	return s.store.Revoke(ctx, "config", s.cfg.Trust.Revoked...)
+	return s.store.ReplaceRevocations(ctx, "config", s.cfg.Trust.Revoked)
 }
 
 func (s *System) buildScanners() ([]Scanner, error) {

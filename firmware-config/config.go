@@ -12,6 +12,7 @@ type Config struct {
 	Trust    Trust         `yaml:"trust"`
 	Store    Store         `yaml:"store"`
 	HTTP     HTTP          `yaml:"http"`
+	Sync     Sync          `yaml:"sync"`
 }
 
 // Identity names the box for the city. The names end up in MQTT topics and
@@ -88,6 +89,25 @@ type Store struct {
 // HTTP is the local status page and API.
 type HTTP struct {
 	Listen string `yaml:"listen"` // host:port; 127.0.0.1:8080 by default; empty string disables
+}
+
+// Sync is the link to the city's MQTT broker. Records wait in the store's
+// outbox until the city acknowledges them; without a broker they just wait.
+type Sync struct {
+	Broker      string   `yaml:"broker"`       // ssl://host:8883; empty keeps records on the box
+	CAFile      string   `yaml:"ca_file"`      // the city CA that signed the broker's certificate
+	CertFile    string   `yaml:"cert_file"`    // this box's client certificate (CN = identity.device)
+	KeyFile     string   `yaml:"key_file"`     // its private key
+	AckMode     string   `yaml:"ack_mode"`     // city (forget events when the city acks them) or puback (when the broker does)
+	BatchEvents int      `yaml:"batch_events"` // events per message at most
+	BatchBytes  int      `yaml:"batch_bytes"`  // bytes per message at most
+	Window      int      `yaml:"window"`       // messages waiting for their ack at once
+	AckTimeout  Duration `yaml:"ack_timeout"`  // resend what was not acknowledged after this
+	Retention   Duration `yaml:"retention"`    // keep acknowledged events this long, then purge
+	OutboxCap   int      `yaml:"outbox_cap"`   // raise an alarm when this many events wait (none is dropped)
+	BackoffMin  Duration `yaml:"backoff_min"`  // first reconnect delay
+	BackoffMax  Duration `yaml:"backoff_max"`  // longest reconnect delay (with jitter)
+	StateEvery  Duration `yaml:"state_every"`  // how often the box publishes its state
 }
 
 // Duration is a time.Duration written as "300ms", "5s", "2m" in YAML.

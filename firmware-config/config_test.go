@@ -74,6 +74,9 @@ scanners:
 		},
 		Store: Store{Path: "/var/lib/roomgate/roomgate.db"},
 		HTTP:  HTTP{Listen: "127.0.0.1:8080"},
+		Sync: Sync{AckMode: "city", BatchEvents: 500, BatchBytes: 256 << 10, Window: 32, AckTimeout: Duration(30 * time.Second),
+			Retention: Duration(7 * 24 * time.Hour), OutboxCap: 1_000_000, BackoffMin: Duration(time.Second),
+			BackoffMax: Duration(2 * time.Minute), StateEvery: Duration(time.Minute)},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("Parse(minimal) = %+v, want %+v", *c, want)

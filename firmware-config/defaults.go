@@ -21,6 +21,16 @@ var defaults = map[string]any{
 	"scanners[].terminator":  "any",
 	"scanners[].max_length":  2048,
 	"gpio.*.debounce":        Duration(20 * time.Millisecond),
+	"sync.ack_mode":          "city",
+	"sync.batch_events":      500,
+	"sync.batch_bytes":       256 << 10,
+	"sync.window":            32,
+	"sync.ack_timeout":       Duration(30 * time.Second),
+	"sync.retention":         Duration(7 * 24 * time.Hour),
+	"sync.outbox_cap":        1_000_000,
+	"sync.backoff_min":       Duration(time.Second),
+	"sync.backoff_max":       Duration(2 * time.Minute),
+	"sync.state_every":       Duration(time.Minute),
 }
 
 // applyDefaults fills the fields that set does not name.
@@ -51,6 +61,17 @@ func applyDefaults(c *Config, set map[string]bool) {
 	str("policy.unsynced_clock", &p.UnsyncedClock)
 	str("policy.clock_source", &p.ClockSource)
 	dur("policy.indicator", &p.Indicator)
+	y := &c.Sync
+	str("sync.ack_mode", &y.AckMode)
+	num("sync.batch_events", &y.BatchEvents)
+	num("sync.batch_bytes", &y.BatchBytes)
+	num("sync.window", &y.Window)
+	dur("sync.ack_timeout", &y.AckTimeout)
+	dur("sync.retention", &y.Retention)
+	num("sync.outbox_cap", &y.OutboxCap)
+	dur("sync.backoff_min", &y.BackoffMin)
+	dur("sync.backoff_max", &y.BackoffMax)
+	dur("sync.state_every", &y.StateEvery)
 	for i := range c.Scanners {
 		s := &c.Scanners[i]
 		at := "scanners[" + itoa(i) + "]."

@@ -39,6 +39,7 @@ var enums = map[string][]string{
 	"policy.unsynced_clock": {"deny", "allow"},
 	"policy.clock_source":   {"kernel", "timesyncd", "trusted"},
 	"gpio.*.bias":           {"pull-up", "pull-down", "disabled"},
+	"sync.ack_mode":         {"city", "puback"},
 }
 
 // patterns are regular expressions for strings, with what they mean in words.
@@ -72,6 +73,10 @@ var bauds = []int{1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 4
 var intLimits = map[string][2]int{
 	"scanners[].max_length": {64, 65536},
 	"gpio.*.line":           {0, 65535},
+	"sync.batch_events":     {1, 10000},
+	"sync.batch_bytes":      {4 << 10, 1 << 20},
+	"sync.window":           {1, 1024},
+	"sync.outbox_cap":       {1000, 100_000_000},
 }
 
 // durationLimits are inclusive ranges.
@@ -82,6 +87,11 @@ var durationLimits = map[string][2]Duration{
 	"policy.held_open_after": {Duration(time.Second), Duration(time.Hour)},
 	"policy.indicator":       {Duration(100 * time.Millisecond), Duration(time.Minute)},
 	"gpio.*.debounce":        {0, Duration(time.Second)},
+	"sync.ack_timeout":       {Duration(time.Second), Duration(time.Hour)},
+	"sync.retention":         {0, Duration(365 * 24 * time.Hour)},
+	"sync.backoff_min":       {Duration(100 * time.Millisecond), Duration(time.Minute)},
+	"sync.backoff_max":       {Duration(time.Second), Duration(time.Hour)},
+	"sync.state_every":       {Duration(time.Second), Duration(time.Hour)},
 }
 
 // rulePath turns a field path into the key of the tables above.

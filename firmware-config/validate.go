@@ -1,8 +1,10 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -27,6 +29,7 @@ func (c *Config) validate(r *report, set map[string]bool, dir string) {
 			r.add("http.listen", "port %s is not a number from 0 (any free port) to 65535", quote(port))
 		}
 	}
+	c.checkSync(r, dir)
 	for i, id := range c.Trust.Revoked {
 		if strings.TrimSpace(id) == "" {
 			r.add(fmt.Sprintf("trust.revoked[%d]", i), "empty pass id")
@@ -162,4 +165,32 @@ func joinInts(ns []int) string {
 		s[i] = strconv.Itoa(n)
 	}
 	return strings.Join(s, ", ")
+}
+
+// checkSync needs a TLS broker URL and the box's certificate files when a broker is set.
+func (c *Config) checkSync(r *report, dir string) {
+	y := c.Sync
+	if y.Broker == "" {
+		return
+	}
+	u, err := url.Parse(y.Broker)
+	if err != nil || (u.Scheme != "ssl" && u.Scheme != "tls" && u.Scheme != "mqtts") || u.Host == "" {
+		r.add("sync.broker", "want a TLS broker URL like ssl://broker.city.gov.vn:8883, got %s", quote(y.Broker))
+	}
+	for _, f := range []struct{ field, path string }{{"sync.ca_file", y.CAFile}, {"sync.cert_file", y.CertFile}, {"sync.key_file", y.KeyFile}} {
+		field, path := f.field, f.path
+		if path == "" {
+			r.add(field, "required when sync.broker is set")
+			continue
+		}
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		if _, err := os.Stat(path); err != nil {
+			r.add(field, "cannot read %s: %v", quote(path), errors.Unwrap(err))
+		}
+	}
+	if y.BackoffMax < y.BackoffMin {
+		r.add("sync.backoff_max", "%s is shorter than sync.backoff_min %s", y.BackoffMax, y.BackoffMin)
+	}
 }

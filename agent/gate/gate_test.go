@@ -172,7 +172,7 @@ func TestDenials(t *testing.T) {
 			return f.sign(t, c)
 		}, reason: "not_yet_valid"},
 		{name: "revoked", setup: func(t *testing.T, f *fixture) {
-			if err := f.store.Revoke(context.Background(), "city", "pass-1"); err != nil {
+			if err := f.store.ReplaceRevocations(context.Background(), "city", []string{"pass-1"}); err != nil {
 				t.Fatal(err)
 			}
 		}, text: func(t *testing.T, f *fixture) string { return f.sign(t, validClaims()) }, reason: ReasonRevoked},

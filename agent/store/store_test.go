@@ -128,7 +128,7 @@ func TestDecideCountsUsesOnlyOnGrant(t *testing.T) {
 func TestDecideSeesRevocation(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
-	if err := s.Revoke(ctx, "config", "p1", "p1"); err != nil {
+	if err := s.ReplaceRevocations(ctx, "config", []string{"p1", "p1"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -250,5 +250,45 @@ func TestVisits(t *testing.T) {
 	got, err := s.VisitsFor(ctx, "001099012345")
 	if err != nil || len(got) != 1 || got[0].Name != v.Name || len(got[0].Gates) != 2 || !got[0].NotAfter.Equal(v.NotAfter) || got[0].Uses != 2 {
 		t.Errorf("VisitsFor() = %+v, %v, want %+v", got, err, v)
+	}
+}
+
+func TestOutboxPendingAckPurge(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for i := range 10 {
+		e, ev := entryAndEvent(fmt.Sprint("e", i), time.Unix(int64(i), 0))
+		ev.Payload = make([]byte, 100)
+		if err := s.AddEntry(ctx, e, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch, err := s.Pending(ctx, 0, 4, 1000)
+	if err != nil || len(batch) != 4 || batch[0].ID != "e0" || batch[3].ID != "e3" {
+		t.Fatalf("Pending(0, 4 events) = %d events, %v; want e0..e3", len(batch), err)
+	}
+	if batch, _ := s.Pending(ctx, 0, 100, 250); len(batch) != 2 {
+		t.Errorf("Pending(250 bytes) = %d events of 100 bytes, want 2", len(batch))
+	}
+	if batch, _ := s.Pending(ctx, 0, 100, 10); len(batch) != 1 {
+		t.Errorf("Pending(10 bytes) = %d events, want 1: a large event must still go", len(batch))
+	}
+	n, err := s.Ack(ctx, []string{"e1", "e2", "e2", "nope"})
+	if err != nil || n != 2 {
+		t.Errorf("Ack() = %d, %v, want 2 newly acknowledged", n, err)
+	}
+	rest, _ := s.Pending(ctx, batch[0].Seq, 100, 1<<20)
+	if len(rest) != 7 || rest[0].ID != "e3" {
+		t.Errorf("Pending after e0 = %d events starting %s, want 7 from e3", len(rest), rest[0].ID)
+	}
+	if ob, _ := s.Outbox(ctx); ob.Pending != 8 || !ob.Oldest.Equal(time.Unix(0, 0)) {
+		t.Errorf("Outbox() = %+v, want 8 pending from e0", ob)
+	}
+	if n, err := s.PurgeAcked(ctx, time.Now().Add(time.Minute)); err != nil || n != 2 {
+		t.Errorf("PurgeAcked() = %d, %v, want 2", n, err)
+	}
+	ids, _ := s.EntryIDs(ctx)
+	if len(ids) != 10 || ids["e1"] {
+		t.Errorf("entries after purge: %d, e1 in outbox %v; want all 10 entries kept, e1's outbox row gone", len(ids), ids["e1"])
 	}
 }

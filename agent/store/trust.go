@@ -57,23 +57,6 @@ func (s *Store) Issuers(ctx context.Context) ([]Issuer, error) {
 	return out, rows.Err()
 }
 
-// Revoke marks pass ids as revoked; revoking twice is harmless.
-func (s *Store) Revoke(ctx context.Context, source string, passIDs ...string) error {
-	now := time.Now().UnixNano()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, id := range passIDs {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO revocations(pass_id, source, revoked_ns) VALUES (?, ?, ?) ON CONFLICT(pass_id) DO NOTHING`, id, source, now); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: revoke: %w", err)
-	}
-	return nil
-}
-
 // Visit is a visit the city registered in advance for a chip ID card number.
 type Visit struct {
 	ID        string
@@ -127,4 +110,24 @@ func (s *Store) VisitsFor(ctx context.Context, idNumber string) ([]Visit, error)
 		return nil, ErrNoVisit
 	}
 	return out, nil
+}
+
+// ReplaceRevocations makes ids the whole list of pass ids revoked by source.
+func (s *Store) ReplaceRevocations(ctx context.Context, source string, ids []string) error {
+	now := time.Now().UnixNano()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM revocations WHERE source = ?`, source); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO revocations(pass_id, source, revoked_ns) VALUES (?, ?, ?) ON CONFLICT(pass_id) DO NOTHING`, id, source, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: replace revocations: %w", err)
+	}
+	return nil
 }
