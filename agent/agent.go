@@ -202,10 +202,7 @@ func (s *System) loadTrust(ctx context.Context) error {
 	for kid, k := range keys {
 		issuers = append(issuers, store.Issuer{Kid: kid, Iss: k.Iss, PublicKey: k.Key})
 	}
-	if err := s.store.ReplaceIssuers(ctx, "config", issuers); err != nil {
-		return err
-	}
-	return s.store.ReplaceRevocations(ctx, "config", s.cfg.Trust.Revoked)
+	return s.store.ReplaceTrust(ctx, "config", issuers, s.cfg.Trust.Revoked)
 }
 
 func (s *System) buildScanners() ([]Scanner, error) {

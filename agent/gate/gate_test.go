@@ -50,7 +50,7 @@ func newFixture(t *testing.T, p Policy, clockSynced bool) *fixture {
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	_, other, _ := ed25519.GenerateKey(nil)
 	ctx := context.Background()
-	if err := st.ReplaceIssuers(ctx, "config", []store.Issuer{{Kid: "city-1", Iss: "city", PublicKey: pub}}); err != nil {
+	if err := st.ReplaceTrust(ctx, "config", []store.Issuer{{Kid: "city-1", Iss: "city", PublicKey: pub}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if p.Site == "" {
@@ -172,7 +172,7 @@ func TestDenials(t *testing.T) {
 			return f.sign(t, c)
 		}, reason: "not_yet_valid"},
 		{name: "revoked", setup: func(t *testing.T, f *fixture) {
-			if err := f.store.ReplaceRevocations(context.Background(), "city", []string{"pass-1"}); err != nil {
+			if err := f.store.ReplaceTrust(context.Background(), "city", nil, []string{"pass-1"}); err != nil {
 				t.Fatal(err)
 			}
 		}, text: func(t *testing.T, f *fixture) string { return f.sign(t, validClaims()) }, reason: ReasonRevoked},
@@ -285,7 +285,7 @@ func TestTrustReloadTakesEffectOnNextScan(t *testing.T) {
 		t.Fatalf("before reload = %q, want unknown_issuer", e.Reason)
 	}
 	ctx := context.Background()
-	if err := f.store.ReplaceIssuers(ctx, "city", []store.Issuer{{Kid: "city-2", Iss: "city", PublicKey: pub2}}); err != nil {
+	if err := f.store.ReplaceTrust(ctx, "city", []store.Issuer{{Kid: "city-2", Iss: "city", PublicKey: pub2}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.gate.ReloadTrust(ctx); err != nil {

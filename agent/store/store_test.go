@@ -37,8 +37,8 @@ func TestOpenSetsDurability(t *testing.T) {
 		}
 	}
 	v, err := s.SchemaVersion(ctx)
-	if err != nil || v != 1 {
-		t.Errorf("SchemaVersion() = %d, %v, want 1, nil", v, err)
+	if err != nil || v != 2 {
+		t.Errorf("SchemaVersion() = %d, %v, want 2 (the last migration), nil", v, err)
 	}
 }
 
@@ -128,7 +128,7 @@ func TestDecideCountsUsesOnlyOnGrant(t *testing.T) {
 func TestDecideSeesRevocation(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
-	if err := s.ReplaceRevocations(ctx, "config", []string{"p1", "p1"}); err != nil {
+	if err := s.ReplaceTrust(ctx, "config", nil, []string{"p1", "p1"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -215,17 +215,17 @@ func TestDoorEvents(t *testing.T) {
 	}
 }
 
-func TestReplaceIssuersBySource(t *testing.T) {
+func TestReplaceTrustBySource(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
 	key := make([]byte, 32)
-	if err := s.ReplaceIssuers(ctx, "city", []Issuer{{Kid: "c1", Iss: "city", PublicKey: key}}); err != nil {
+	if err := s.ReplaceTrust(ctx, "city", []Issuer{{Kid: "c1", Iss: "city", PublicKey: key}}, []string{"p9"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ReplaceIssuers(ctx, "config", []Issuer{{Kid: "a", PublicKey: key}, {Kid: "b", PublicKey: key}}); err != nil {
+	if err := s.ReplaceTrust(ctx, "config", []Issuer{{Kid: "a", PublicKey: key}, {Kid: "b", PublicKey: key}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ReplaceIssuers(ctx, "config", []Issuer{{Kid: "b", Iss: "x", PublicKey: key}}); err != nil {
+	if err := s.ReplaceTrust(ctx, "config", []Issuer{{Kid: "b", Iss: "x", PublicKey: key}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Issuers(ctx)
@@ -290,5 +290,21 @@ func TestOutboxPendingAckPurge(t *testing.T) {
 	ids, _ := s.EntryIDs(ctx)
 	if len(ids) != 10 || ids["e1"] {
 		t.Errorf("entries after purge: %d, e1 in outbox %v; want all 10 entries kept, e1's outbox row gone", len(ids), ids["e1"])
+	}
+}
+
+func TestSettings(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	if v, err := s.Setting(ctx, "trust.version"); v != "" || err != nil {
+		t.Errorf("Setting(unset) = %q, %v, want empty", v, err)
+	}
+	for _, v := range []string{"3", "4"} {
+		if err := s.SetSetting(ctx, "trust.version", v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, _ := s.Setting(ctx, "trust.version"); v != "4" {
+		t.Errorf("Setting() = %q, want 4", v)
 	}
 }

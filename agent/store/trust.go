@@ -17,12 +17,15 @@ type Issuer struct {
 	Source    string // config or city
 }
 
-// ReplaceIssuers replaces every issuer from source with issuers, atomically.
-func (s *Store) ReplaceIssuers(ctx context.Context, source string, issuers []Issuer) error {
+// ReplaceTrust makes issuers and revoked the whole trust that source gives,
+// in one transaction: a scan sees the old trust or the new, never half.
+func (s *Store) ReplaceTrust(ctx context.Context, source string, issuers []Issuer, revoked []string) error {
 	now := time.Now().UnixNano()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM issuers WHERE source = ?`, source); err != nil {
-			return err
+		for _, q := range []string{`DELETE FROM issuers WHERE source = ?`, `DELETE FROM revocations WHERE source = ?`} {
+			if _, err := tx.ExecContext(ctx, q, source); err != nil {
+				return err
+			}
 		}
 		for _, is := range issuers {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO issuers(kid, iss, public_key, source, updated_ns) VALUES (?, ?, ?, ?, ?)
@@ -31,10 +34,15 @@ func (s *Store) ReplaceIssuers(ctx context.Context, source string, issuers []Iss
 				return err
 			}
 		}
+		for _, id := range revoked {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO revocations(pass_id, source, revoked_ns) VALUES (?, ?, ?) ON CONFLICT(pass_id) DO NOTHING`, id, source, now); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: replace issuers: %w", err)
+		return fmt.Errorf("store: replace trust from %s: %w", source, err)
 	}
 	return nil
 }
@@ -110,24 +118,4 @@ func (s *Store) VisitsFor(ctx context.Context, idNumber string) ([]Visit, error)
 		return nil, ErrNoVisit
 	}
 	return out, nil
-}
-
-// ReplaceRevocations makes ids the whole list of pass ids revoked by source.
-func (s *Store) ReplaceRevocations(ctx context.Context, source string, ids []string) error {
-	now := time.Now().UnixNano()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM revocations WHERE source = ?`, source); err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO revocations(pass_id, source, revoked_ns) VALUES (?, ?, ?) ON CONFLICT(pass_id) DO NOTHING`, id, source, now); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: replace revocations: %w", err)
-	}
-	return nil
 }
