@@ -23,6 +23,10 @@ import (
 	"github.com/roomgate/roomgate/kiosk"
 )
 
+// ErrReload is what Run returns after the city's new config was written to
+// the config file: the caller loads the file and runs again.
+var ErrReload = errors.New("agent: config changed; reload")
+
 // Scanner is what the agent needs from a QR scanner driver.
 type Scanner interface {
 	Run(ctx context.Context, emit func(scanner.Line)) error
@@ -32,7 +36,8 @@ type Scanner interface {
 
 // Options are what the caller of Run chooses besides the config.
 type Options struct {
-	ConfigDir string // relative paths in the config are taken from here
+	ConfigPath string // the file the config came from; the city's config replaces it
+	ConfigDir  string // relative paths in the config are taken from here
 	Version   string
 	Log       *slog.Logger
 	Ready     func(httpAddr net.Addr) // called once the box accepts scans
@@ -53,6 +58,7 @@ type System struct {
 	kiosk    *kiosk.Server
 	started  time.Time
 	scans    chan scan
+	stop     context.CancelCauseFunc // ends Run; ErrReload as the cause reloads
 }
 
 type scan struct {
@@ -97,10 +103,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	}
 
 	var wg sync.WaitGroup
-	runCtx, stop := context.WithCancel(ctx)
+	runCtx, stop := context.WithCancelCause(ctx)
+	s.stop = stop
 	// Whatever happens below, the door ends in its safe state.
 	defer func() {
-		stop()
+		stop(nil)
 		wg.Wait()
 		if herr := s.door.halt(); herr != nil {
 			s.log.Error("door halt failed", "component", "door", "err", herr)
@@ -152,12 +159,16 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	if opts.Ready != nil {
 		opts.Ready(httpAddr)
 	}
-	return s.runGate(runCtx, notifyReady(s.log))
+	s.runGate(runCtx, notifyReady(s.log))
+	if cause := context.Cause(runCtx); errors.Is(cause, ErrReload) {
+		return ErrReload
+	}
+	return nil
 }
 
 // runGate handles scans one at a time, in the order they arrived, and pings
 // systemd's watchdog between them.
-func (s *System) runGate(ctx context.Context, watchdogEvery time.Duration) error {
+func (s *System) runGate(ctx context.Context, watchdogEvery time.Duration) {
 	var watchdog <-chan time.Time
 	if watchdogEvery > 0 {
 		t := time.NewTicker(watchdogEvery)
@@ -167,7 +178,7 @@ func (s *System) runGate(ctx context.Context, watchdogEvery time.Duration) error
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-watchdog:
 			pingWatchdog()
 		case sc := <-s.scans:

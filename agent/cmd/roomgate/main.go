@@ -73,21 +73,30 @@ func runAgent(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	cfg, err := config.Load(*configPath)
-	if err != nil {
-		return err
-	}
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if *logFormat == "json" {
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
+	log := slog.New(handler)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return agent.Run(ctx, cfg, agent.Options{
-		ConfigDir: filepath.Dir(*configPath),
-		Version:   versionString(),
-		Log:       slog.New(handler),
-	})
+	// The city may replace the config file; the agent then stops and runs again on it.
+	for {
+		cfg, err := config.Load(*configPath)
+		if err != nil {
+			return err
+		}
+		err = agent.Run(ctx, cfg, agent.Options{
+			ConfigPath: *configPath,
+			ConfigDir:  filepath.Dir(*configPath),
+			Version:    versionString(),
+			Log:        log,
+		})
+		if !errors.Is(err, agent.ErrReload) {
+			return err
+		}
+		log.Info("reloading the config", "component", "agent", "config", *configPath)
+	}
 }
 
 func runConfigValidate(args []string, stdout, stderr io.Writer) error {
