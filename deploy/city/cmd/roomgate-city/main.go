@@ -45,6 +45,7 @@ type command struct {
 var topCommands = []command{
 	{"keygen", "make a key pair for signing passes and print the box config snippet", (*app).keygen},
 	{"pass", "issue visitor passes and inspect them", group(passCommands)},
+	{"ca", "make the broker's CA and issue its server and client certificates", group(caCommands)},
 }
 
 var passCommands = []command{

@@ -1,0 +1,217 @@
+package ca
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func initCA(t *testing.T) *CA {
+	t.Helper()
+	c, err := Init(filepath.Join(t.TempDir(), "ca"))
+	if err != nil {
+		t.Fatalf("Init: %v", err)
+	}
+	return c
+}
+
+func mode(t *testing.T, name string) os.FileMode {
+	t.Helper()
+	fi, err := os.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Mode().Perm()
+}
+
+func TestInitLoad(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ca")
+	c, err := Init(dir)
+	if err != nil {
+		t.Fatalf("Init(%s): %v", dir, err)
+	}
+	if got, want := c.CertFile(), filepath.Join(dir, "ca.pem"); got != want {
+		t.Errorf("CertFile() = %s, want %s", got, want)
+	}
+	for name, want := range map[string]os.FileMode{"ca.pem": 0o644, "ca.key": 0o600} {
+		if got := mode(t, filepath.Join(dir, name)); got != want {
+			t.Errorf("mode of %s = %v, want %v", name, got, want)
+		}
+	}
+	if _, err := Init(dir); !errors.Is(err, ErrExists) {
+		t.Errorf("Init(%s) again: error = %v, want ErrExists", dir, err)
+	}
+	loaded, err := Load(dir)
+	if err != nil {
+		t.Fatalf("Load(%s): %v", dir, err)
+	}
+	if !loaded.cert.Equal(c.cert) || !loaded.key.Equal(c.key) {
+		t.Error("Load returned another CA than Init made")
+	}
+	if !c.cert.IsCA || c.cert.KeyUsage&x509.KeyUsageCertSign == 0 {
+		t.Errorf("CA certificate: IsCA = %v, KeyUsage = %v, want a CA that signs certificates", c.cert.IsCA, c.cert.KeyUsage)
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	a, b := initCA(t), initCA(t)
+	mixed := t.TempDir()
+	copyFile(t, a.CertFile(), filepath.Join(mixed, CertName))
+	copyFile(t, filepath.Join(b.dir, KeyName), filepath.Join(mixed, KeyName))
+
+	leafDir := t.TempDir()
+	cert, key, err := a.IssueClient(leafDir, "dev-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notCA := t.TempDir()
+	copyFile(t, cert, filepath.Join(notCA, CertName))
+	copyFile(t, key, filepath.Join(notCA, KeyName))
+
+	garbage := t.TempDir()
+	os.WriteFile(filepath.Join(garbage, CertName), []byte("not pem"), 0o644)
+	copyFile(t, filepath.Join(a.dir, KeyName), filepath.Join(garbage, KeyName))
+
+	for _, tc := range []struct{ name, dir, want string }{
+		{"missing", t.TempDir(), "no such file"},
+		{"key of another CA", mixed, "does not belong"},
+		{"leaf certificate", notCA, "not a CA"},
+		{"not PEM", garbage, "no PEM CERTIFICATE"},
+	} {
+		_, err := Load(tc.dir)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Load(%s) error = %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// verify checks certFile against the CA for usage and, if host is set, that
+// host; it also checks that keyFile belongs to certFile.
+func verify(t *testing.T, c *CA, certFile, keyFile, host string, usage x509.ExtKeyUsage) (*x509.Certificate, error) {
+	t.Helper()
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatalf("LoadX509KeyPair(%s, %s): %v", certFile, keyFile, err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(c.cert)
+	_, err = pair.Leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: host, KeyUsages: []x509.ExtKeyUsage{usage}})
+	return pair.Leaf, err
+}
+
+func TestIssueServer(t *testing.T) {
+	c := initCA(t)
+	dir := t.TempDir()
+	certFile, keyFile, err := c.IssueServer(dir, "broker", []string{"localhost", "127.0.0.1", "mqtt.city.example", "::1"})
+	if err != nil {
+		t.Fatalf("IssueServer: %v", err)
+	}
+	if certFile != filepath.Join(dir, "broker.pem") || keyFile != filepath.Join(dir, "broker.key") {
+		t.Errorf("IssueServer files = %s, %s, want broker.pem, broker.key in %s", certFile, keyFile, dir)
+	}
+	if got := mode(t, keyFile); got != 0o600 {
+		t.Errorf("mode of %s = %v, want 0600", keyFile, got)
+	}
+	for _, tc := range []struct {
+		host string
+		ok   bool
+	}{
+		{"localhost", true}, {"127.0.0.1", true}, {"mqtt.city.example", true}, {"::1", true},
+		{"other.example", false}, {"10.0.0.1", false},
+	} {
+		_, err := verify(t, c, certFile, keyFile, tc.host, x509.ExtKeyUsageServerAuth)
+		if (err == nil) != tc.ok {
+			t.Errorf("verify server certificate for %s: error = %v, want ok %v", tc.host, err, tc.ok)
+		}
+	}
+	if _, err := verify(t, c, certFile, keyFile, "", x509.ExtKeyUsageClientAuth); err == nil {
+		t.Error("server certificate verifies for client auth, want refused")
+	}
+	if _, _, err := c.IssueServer(dir, "broker", []string{"localhost"}); !errors.Is(err, ErrExists) {
+		t.Errorf("IssueServer again: error = %v, want ErrExists", err)
+	}
+}
+
+func TestIssueServerRejects(t *testing.T) {
+	c := initCA(t)
+	for _, tc := range []struct {
+		name  string
+		hosts []string
+	}{
+		{"broker", nil},
+		{"broker", []string{""}},
+		{"broker", []string{"bad host"}},
+		{"broker", []string{"a..b"}},
+		{"broker", []string{"-a.example"}},
+		{"../broker", []string{"localhost"}},
+		{"Broker", []string{"localhost"}},
+	} {
+		dir := t.TempDir()
+		if _, _, err := c.IssueServer(dir, tc.name, tc.hosts); err == nil {
+			t.Errorf("IssueServer(%q, %q) error = nil, want an error", tc.name, tc.hosts)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("IssueServer(%q, %q) left %d files", tc.name, tc.hosts, len(entries))
+		}
+	}
+}
+
+func TestIssueClient(t *testing.T) {
+	c := initCA(t)
+	dir := t.TempDir()
+	for _, cn := range []string{"dev-a", "city-ingest", "0", strings.Repeat("a", 63)} {
+		certFile, keyFile, err := c.IssueClient(dir, cn)
+		if err != nil {
+			t.Fatalf("IssueClient(%q): %v", cn, err)
+		}
+		leaf, err := verify(t, c, certFile, keyFile, "", x509.ExtKeyUsageClientAuth)
+		if err != nil {
+			t.Errorf("verify client certificate %q: %v", cn, err)
+		}
+		if leaf.Subject.CommonName != cn {
+			t.Errorf("IssueClient(%q) CN = %q, want %q", cn, leaf.Subject.CommonName, cn)
+		}
+		if _, err := verify(t, c, certFile, keyFile, "", x509.ExtKeyUsageServerAuth); err == nil {
+			t.Errorf("client certificate %q verifies for server auth, want refused", cn)
+		}
+	}
+	if _, _, err := c.IssueClient(dir, "dev-a"); !errors.Is(err, ErrExists) {
+		t.Errorf("IssueClient(dev-a) again: error = %v, want ErrExists", err)
+	}
+	for _, cn := range []string{"", "Dev-A", "-dev", "dev_a", "dev a", "a/b", "..", "+", "#", strings.Repeat("a", 64)} {
+		if _, _, err := c.IssueClient(dir, cn); err == nil || errors.Is(err, ErrExists) {
+			t.Errorf("IssueClient(%q) error = %v, want a refused name", cn, err)
+		}
+	}
+}
+
+// A certificate issued by a loaded CA verifies against the CA that Init made.
+func TestIssueAfterLoad(t *testing.T) {
+	c := initCA(t)
+	loaded, err := Load(c.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile, err := loaded.IssueClient(t.TempDir(), "dev-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verify(t, c, certFile, keyFile, "", x509.ExtKeyUsageClientAuth); err != nil {
+		t.Errorf("verify certificate of the loaded CA: %v", err)
+	}
+}
