@@ -38,9 +38,9 @@ type Scanner interface {
 type Options struct {
 	ConfigPath string // the file the config came from; the city's config replaces it
 	ConfigDir  string // relative paths in the config are taken from here
-	Version   string
-	Log       *slog.Logger
-	Ready     func(httpAddr net.Addr) // called once the box accepts scans
+	Version    string
+	Log        *slog.Logger
+	Ready      func(httpAddr net.Addr) // called once the box accepts scans
 	// Lines replaces the door's hardware; the sim board uses an in-memory fake
 	// when it is nil. Benchmarks and tests set it.
 	Lines func(onInput func(config.Role, bool, time.Time)) (door.Lines, error)

@@ -8,7 +8,8 @@ packages=(socat)
 if [ "$purpose" = test ]; then
 	# qemu and the Debian kernel bits run the GPIO driver against gpio-sim;
 	# qemu-user-static runs the cross-built ARM binaries.
-	packages+=(build-essential qemu-system-x86 qemu-user-static busybox-static cpio kmod xz-utils
+	# mosquitto and postgresql are started by the tests' harnesses on 127.0.0.1.
+	packages+=(mosquitto mosquitto-clients postgresql build-essential qemu-system-x86 qemu-user-static busybox-static cpio kmod xz-utils
 		linux-image-amd64 linux-headers-amd64 linux-source-6.1)
 fi
 missing=()
