@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/roomgate/roomgate/agent/citylink"
 	"github.com/roomgate/roomgate/agent/clock"
 	"github.com/roomgate/roomgate/agent/event"
 	"github.com/roomgate/roomgate/agent/gate"
@@ -56,6 +57,7 @@ type System struct {
 	gate     *gate.Gate
 	scanners []Scanner
 	kiosk    *kiosk.Server
+	link     *citylink.Link // nil when the box has no broker configured
 	started  time.Time
 	scans    chan scan
 	stop     context.CancelCauseFunc // ends Run; ErrReload as the cause reloads
@@ -98,6 +100,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
+	if cfg.Sync.Broker != "" {
+		if s.link, err = s.newLink(); err != nil {
+			return err
+		}
+	}
 	if !clk.Synced() {
 		s.log.Warn("clock not synchronised since boot; pass time windows are not trusted", "component", "gate", "policy", cfg.Policy.UnsyncedClock, "source", clk.String())
 	}
@@ -121,6 +128,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	if err := s.openDoor(); err != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.retryDoor(runCtx, err) }()
+	}
+
+	if s.link != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.link.Run(runCtx) }()
 	}
 
 	var httpAddr net.Addr
@@ -188,10 +200,18 @@ func (s *System) runGate(ctx context.Context, watchdogEvery time.Duration) {
 				continue
 			}
 			s.log.Info("entry kept", "component", "gate", "id", entry.ID, "granted", entry.Granted, "reason", entry.Reason, "method", entry.Method, "pass", entry.PassID, "scanner", sc.scanner)
-			if s.kiosk != nil {
-				s.kiosk.Notify()
-			}
+			s.recordKept()
 		}
+	}
+}
+
+// recordKept tells those who show or send records that there is a new one.
+func (s *System) recordKept() {
+	if s.link != nil {
+		s.link.Notify()
+	}
+	if s.kiosk != nil {
+		s.kiosk.Notify()
 	}
 }
 
@@ -327,9 +347,7 @@ func (s *System) recordDoorEvent(ev door.Event) {
 		level = slog.LevelWarn
 	}
 	s.log.Log(context.Background(), level, "door event kept", "component", "door", "id", env.ID, "kind", ev.Kind, "alarm", alarm)
-	if s.kiosk != nil {
-		s.kiosk.Notify()
-	}
+	s.recordKept()
 }
 
 // doorData is the data of a vn.roomgate.door.v1 event.

@@ -15,19 +15,10 @@ type snapshotSource struct{ s *System }
 func (src snapshotSource) Snapshot(ctx context.Context) (kiosk.Snapshot, error) {
 	s := src.s
 	snap := kiosk.Snapshot{Site: s.cfg.Identity.Site, Gate: s.cfg.Identity.Gate, Device: s.cfg.Identity.Device, Version: s.opts.Version, Started: s.started}
-	if ctrl, err := s.door.get(); err != nil {
-		snap.Devices = append(snap.Devices, kiosk.Device{Name: "door", Kind: "door", Detail: err.Error()})
-	} else {
-		st := ctrl.Status()
-		snap.Devices = append(snap.Devices, kiosk.Device{Name: "door", Kind: "door", OK: st.Alarm == "", Detail: doorDetail(st)})
-	}
-	for _, sc := range s.scanners {
-		st := sc.Status()
-		detail := st.Path
-		if !st.Connected {
-			detail = st.LastError
-		}
-		snap.Devices = append(snap.Devices, kiosk.Device{Name: st.Name, Kind: st.Kind, OK: st.Connected, Detail: detail, Since: st.Since})
+	snap.Devices = s.devices()
+	if s.link != nil {
+		st := s.link.Status()
+		snap.Link = &kiosk.Link{Connected: st.Connected, LastError: st.LastError, Sent: st.Sent, Acked: st.Acked, Resent: st.Resent, Refused: st.Refused, InFlight: st.InFlight, Alarm: st.Alarm}
 	}
 	entries, err := s.store.LatestEntries(ctx, 20)
 	if err != nil {
@@ -42,6 +33,26 @@ func (src snapshotSource) Snapshot(ctx context.Context) (kiosk.Snapshot, error) 
 	}
 	snap.Outbox = kiosk.Outbox{Pending: ob.Pending, Oldest: ob.Oldest}
 	return snap, nil
+}
+
+// devices is the health of the door and every scanner.
+func (s *System) devices() []kiosk.Device {
+	var out []kiosk.Device
+	if ctrl, err := s.door.get(); err != nil {
+		out = append(out, kiosk.Device{Name: "door", Kind: "door", Detail: err.Error()})
+	} else {
+		st := ctrl.Status()
+		out = append(out, kiosk.Device{Name: "door", Kind: "door", OK: st.Alarm == "", Detail: doorDetail(st)})
+	}
+	for _, sc := range s.scanners {
+		st := sc.Status()
+		detail := st.Path
+		if !st.Connected {
+			detail = st.LastError
+		}
+		out = append(out, kiosk.Device{Name: st.Name, Kind: st.Kind, OK: st.Connected, Detail: detail, Since: st.Since})
+	}
+	return out
 }
 
 func doorDetail(st door.Status) string {

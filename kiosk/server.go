@@ -21,6 +21,19 @@ type Snapshot struct {
 	Devices []Device  `json:"devices"`
 	Entries []Entry   `json:"entries"`
 	Outbox  Outbox    `json:"outbox"`
+	Link    *Link     `json:"link,omitempty"` // nil when the box keeps its records to itself
+}
+
+// Link is the connection to the city's broker.
+type Link struct {
+	Connected bool   `json:"connected"`
+	LastError string `json:"last_error,omitempty"`
+	Sent      int64  `json:"sent"`
+	Acked     int64  `json:"acked"`
+	Resent    int64  `json:"resent"`
+	Refused   int64  `json:"refused"`
+	InFlight  int    `json:"in_flight"`
+	Alarm     bool   `json:"alarm"` // the outbox reached its cap; nothing is dropped
 }
 
 // Device is one device's health.

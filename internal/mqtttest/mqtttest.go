@@ -3,7 +3,6 @@ package mqtttest
 import (
 	"bytes"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/roomgate/roomgate/deploy/city/ca"
+	"github.com/roomgate/roomgate/internal/tlsfiles"
 )
 
 // Timeouts for the broker to become ready and to stop.
@@ -171,19 +171,7 @@ func (b *Broker) TLSConfig(t testing.TB, cn string) *tls.Config {
 }
 
 func (b *Broker) tlsConfig(certFile, keyFile string) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, err
-	}
-	pem, err := os.ReadFile(b.CAFile)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("no certificate in %s", b.CAFile)
-	}
-	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	return tlsfiles.Client(b.CAFile, certFile, keyFile)
 }
 
 // Stop stops the broker with SIGTERM, so it saves its persistence file, and

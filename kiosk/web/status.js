@@ -42,9 +42,16 @@ function render(s) {
     return tr;
   }));
   const o = s.outbox;
-  document.getElementById('outbox').textContent = o.pending === 0
+  const backlog = o.pending === 0
     ? 'All records delivered.'
     : `${o.pending} record(s) waiting, oldest from ${new Date(o.oldest).toLocaleString()}.`;
+  const l = s.link;
+  const link = !l ? 'No city broker configured: records stay on this box.'
+    : l.connected ? `Connected to the city; ${l.acked} acknowledged, ${l.in_flight} in flight.`
+    : `Not connected to the city (${l.last_error || 'connecting'}); records wait here.`;
+  const out = document.getElementById('outbox');
+  out.textContent = `${link} ${backlog}${l && l.alarm ? ' ALARM: the outbox is full; records are kept, nothing is dropped.' : ''}`;
+  out.className = l && (!l.connected || l.alarm) ? 'bad' : '';
   fill(document.querySelector('#entries tbody'), (s.entries || []).map(e => {
     const tr = document.createElement('tr');
     tr.className = e.granted ? 'granted' : 'denied';

@@ -46,6 +46,9 @@ var topCommands = []command{
 	{"keygen", "make a key pair for signing passes and print the box config snippet", (*app).keygen},
 	{"pass", "issue visitor passes and inspect them", group(passCommands)},
 	{"ca", "make the broker's CA and issue its server and client certificates", group(caCommands)},
+	{"ingest", "store the boxes' events in the city database and acknowledge them", (*app).ingest},
+	{"trust", "send pass issuers' keys and revocations to boxes", group(trustCommands)},
+	{"cmd", "send a command to a box and print its answer", (*app).cmd},
 }
 
 var passCommands = []command{

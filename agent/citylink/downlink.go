@@ -1,0 +1,181 @@
+package citylink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/roomgate/roomgate/agent/wire"
+)
+
+// cmdEntry is a command being run or run already; a redelivery of its id
+// waits for it and gets the same result.
+type cmdEntry struct {
+	done   chan struct{}
+	result wire.CommandResult
+}
+
+// onMessage handles every message from the broker, in a goroutine of its
+// own. It acknowledges the message to the broker once it is dealt with
+// (refused counts as dealt with: a bad message does not get better), or
+// leaves it for redelivery when the store failed.
+func (s *session) onMessage(_ mqtt.Client, m mqtt.Message) {
+	if s.l.handle(s, m.Topic(), m.Payload()) {
+		m.Ack()
+	}
+}
+
+// handle deals with one downlink message and reports whether it may be
+// acknowledged to the broker.
+func (l *Link) handle(s *session, topic string, payload []byte) bool {
+	device, leaf, err := wire.ParseTopic(topic)
+	if err == nil && device != l.s.Device {
+		err = fmt.Errorf("message for device %q", device)
+	}
+	if err != nil {
+		l.refuse(topic, err)
+		return true
+	}
+	switch leaf {
+	case wire.LeafAck:
+		a, err := wire.DecodeAck(payload)
+		if err != nil {
+			l.refuse(topic, err)
+			return true
+		}
+		return l.ackIDs(s.ctx, a.IDs) == nil
+	case wire.LeafConfig:
+		c, err := wire.DecodeConfig(payload)
+		if err != nil {
+			l.refuse(topic, err)
+			return true
+		}
+		l.apply(s, wire.LeafConfig, c.Version, payload, func(ctx context.Context) error { return l.dl.Config(ctx, c) })
+		return true
+	case wire.LeafTrust:
+		t, err := wire.DecodeTrust(payload)
+		if err != nil {
+			l.refuse(topic, err)
+			return true
+		}
+		l.apply(s, wire.LeafTrust, t.Version, payload, func(ctx context.Context) error { return l.dl.Trust(ctx, t) })
+		return true
+	case wire.LeafCmd:
+		return l.command(s, payload)
+	default:
+		l.refuse(topic, fmt.Errorf("the box does not subscribe to %s", leaf))
+		return true
+	}
+}
+
+func (l *Link) refuse(topic string, err error) {
+	l.mu.Lock()
+	l.refused++
+	l.mu.Unlock()
+	l.log.Warn("downlink message refused", "topic", topic, "err", err)
+}
+
+// apply hands a config or trust to the agent once per version and payload,
+// newest last, and reports the outcome in state.
+func (l *Link) apply(s *session, kind string, version int64, payload []byte, fn func(context.Context) error) {
+	l.downMu.Lock()
+	defer l.downMu.Unlock()
+	l.mu.Lock()
+	seen, ok := l.seen[kind]
+	l.mu.Unlock()
+	switch {
+	case ok && version == seen.version && string(payload) == seen.payload:
+		return // the retained message again, after a reconnect
+	case ok && version < seen.version:
+		l.log.Warn("older version ignored", "kind", kind, "version", version, "current", seen.version)
+		return
+	}
+	err := fn(s.ctx)
+	if err != nil && s.ctx.Err() != nil {
+		return // shutting down: it comes again, retained
+	}
+	res := wire.Applied{Version: version, Applied: err == nil}
+	l.mu.Lock()
+	l.seen[kind] = seenMsg{version: version, payload: string(payload)}
+	if err != nil {
+		res.Error = err.Error()
+		l.refused++
+		l.refusal = fmt.Sprintf("%s version %d refused: %v", kind, version, err)
+		l.refusalKind = kind
+	} else if l.refusalKind == kind {
+		l.refusal, l.refusalKind = "", ""
+	}
+	if kind == wire.LeafConfig {
+		l.config = res
+	} else {
+		l.trust = res
+	}
+	l.mu.Unlock()
+	if err != nil {
+		l.log.Warn("refused by the agent", "kind", kind, "version", version, "err", err)
+	} else {
+		l.log.Info("applied", "kind", kind, "version", version)
+	}
+	l.StateChanged()
+}
+
+// command runs a command once per id and publishes its result; a
+// redelivered id gets the first run's result.
+func (l *Link) command(s *session, payload []byte) bool {
+	c, err := wire.DecodeCommand(payload)
+	if err != nil {
+		l.refuse(l.topics.cmd, err)
+		if !errors.Is(err, wire.ErrUnknownCommand) {
+			return true // no id to answer
+		}
+		return s.result(wire.CommandResult{ID: c.ID, Error: err.Error()})
+	}
+	l.mu.Lock()
+	e, dup := l.cmds[c.ID]
+	if !dup {
+		e = &cmdEntry{done: make(chan struct{})}
+		l.cmds[c.ID] = e
+		l.cmdOrder = append(l.cmdOrder, c.ID)
+		if len(l.cmdOrder) > commandCache {
+			delete(l.cmds, l.cmdOrder[0])
+			l.cmdOrder = l.cmdOrder[1:]
+		}
+	}
+	l.mu.Unlock()
+	if dup {
+		select {
+		case <-e.done:
+		case <-s.ctx.Done():
+			return false
+		}
+		l.log.Info("command redelivered; answering again without running it", "id", c.ID, "name", c.Name)
+		return s.result(e.result)
+	}
+	res := l.dl.Command(s.ctx, c)
+	res.ID = c.ID
+	e.result = res
+	close(e.done)
+	l.log.Info("command run", "id", c.ID, "name", c.Name, "ok", res.OK, "err", res.Error)
+	return s.result(res)
+}
+
+// result publishes a command result and waits for the broker to take it,
+// so that a lost result makes the command come again (and be answered
+// from the cache).
+func (s *session) result(r wire.CommandResult) bool {
+	payload, err := json.Marshal(r)
+	if err != nil {
+		payload, _ = json.Marshal(wire.CommandResult{ID: r.ID, Error: "result does not encode: " + err.Error()})
+	}
+	done := make(chan error, 1)
+	s.publish(s.l.topics.cmdResult, false, payload, func(err error) { done <- err })
+	select {
+	case err := <-done:
+		return err == nil
+	case <-s.done:
+		return false
+	}
+}

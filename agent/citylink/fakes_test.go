@@ -1,0 +1,275 @@
+package citylink
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/roomgate/roomgate/agent/event"
+	"github.com/roomgate/roomgate/agent/store"
+	"github.com/roomgate/roomgate/agent/wire"
+)
+
+const (
+	testSite   = "hq"
+	testDevice = "gate-7"
+)
+
+// memOutbox is an Outbox in memory with the store's semantics.
+type memOutbox struct {
+	mu         sync.Mutex
+	rows       []memRow // seq order
+	pendingErr error    // returned by Pending while set
+	ackErr     error    // returned by Ack while set
+	ackCalls   int
+}
+
+type memRow struct {
+	ev      store.OutboxEvent
+	created time.Time
+	acked   time.Time
+}
+
+var _ Outbox = (*memOutbox)(nil)
+var _ Outbox = (*store.Store)(nil)
+
+// add appends n events whose data carries pad bytes of padding and returns them.
+func (m *memOutbox) add(t testing.TB, n, pad int) []store.OutboxEvent {
+	t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []store.OutboxEvent
+	for range n {
+		env, payload, err := event.New(event.Source(testSite, testDevice), event.TypeEntry, time.Now(), map[string]any{"pad": strings.Repeat("x", pad)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq := int64(len(m.rows) + 1)
+		ev := store.OutboxEvent{Seq: seq, ID: env.ID, Payload: payload}
+		m.rows = append(m.rows, memRow{ev: ev, created: time.Now()})
+		out = append(out, ev)
+	}
+	return out
+}
+
+func (m *memOutbox) Pending(ctx context.Context, afterSeq int64, maxEvents, maxBytes int) ([]store.OutboxEvent, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pendingErr != nil {
+		return nil, m.pendingErr
+	}
+	var out []store.OutboxEvent
+	size := 0
+	for _, r := range m.rows {
+		if r.ev.Seq <= afterSeq || !r.acked.IsZero() {
+			continue
+		}
+		if len(out) == maxEvents || (len(out) > 0 && size+len(r.ev.Payload) > maxBytes) {
+			break
+		}
+		size += len(r.ev.Payload)
+		out = append(out, r.ev)
+	}
+	return out, nil
+}
+
+func (m *memOutbox) Ack(ctx context.Context, ids []string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ackCalls++
+	if m.ackErr != nil {
+		return 0, m.ackErr
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	n := 0
+	for i := range m.rows {
+		if want[m.rows[i].ev.ID] && m.rows[i].acked.IsZero() {
+			m.rows[i].acked = time.Now()
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (m *memOutbox) PurgeAcked(ctx context.Context, before time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	kept := m.rows[:0]
+	n := 0
+	for _, r := range m.rows {
+		if !r.acked.IsZero() && r.acked.Before(before) {
+			n++
+			continue
+		}
+		kept = append(kept, r)
+	}
+	m.rows = kept
+	return n, nil
+}
+
+func (m *memOutbox) Outbox(ctx context.Context) (store.OutboxStats, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var st store.OutboxStats
+	for _, r := range m.rows {
+		if r.acked.IsZero() {
+			if st.Pending == 0 {
+				st.Oldest = r.created
+			}
+			st.Pending++
+		}
+	}
+	return st, nil
+}
+
+// unacked returns the ids not yet acknowledged.
+func (m *memOutbox) unacked() map[string]bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]bool{}
+	for _, r := range m.rows {
+		if r.acked.IsZero() {
+			out[r.ev.ID] = true
+		}
+	}
+	return out
+}
+
+// fakePublisher records publishes; its tokens complete at once with err.
+type fakePublisher struct {
+	mu   sync.Mutex
+	msgs []published
+	err  error
+}
+
+type published struct {
+	topic    string
+	retained bool
+	payload  []byte
+}
+
+func (p *fakePublisher) Publish(topic string, qos byte, retained bool, payload any) mqtt.Token {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.msgs = append(p.msgs, published{topic, retained, payload.([]byte)})
+	return doneToken{p.err}
+}
+
+// take returns and forgets what was published on topic.
+func (p *fakePublisher) take(topic string) []published {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out, rest []published
+	for _, m := range p.msgs {
+		if m.topic == topic {
+			out = append(out, m)
+		} else {
+			rest = append(rest, m)
+		}
+	}
+	p.msgs = rest
+	return out
+}
+
+// doneToken is a completed paho token.
+type doneToken struct{ err error }
+
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func (t doneToken) Wait() bool                     { return true }
+func (t doneToken) WaitTimeout(time.Duration) bool { return true }
+func (t doneToken) Done() <-chan struct{}          { return closed }
+func (t doneToken) Error() error                   { return t.err }
+
+// fakeDownlink records what the city sent and refuses what it is told to.
+type fakeDownlink struct {
+	mu          sync.Mutex
+	configs     []wire.Config
+	trusts      []wire.Trust
+	commands    []wire.Command
+	refuseBelow int64 // configs with a version below this are refused
+}
+
+func (d *fakeDownlink) Config(ctx context.Context, c wire.Config) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.configs = append(d.configs, c)
+	if c.Version < d.refuseBelow {
+		return fmt.Errorf("config: version %d is too old for this box", c.Version)
+	}
+	if strings.Contains(c.YAML, "bogus") {
+		return errors.New("config: sync.window: want a positive number")
+	}
+	return nil
+}
+
+func (d *fakeDownlink) Trust(ctx context.Context, t wire.Trust) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.trusts = append(d.trusts, t)
+	return nil
+}
+
+func (d *fakeDownlink) Command(ctx context.Context, c wire.Command) wire.CommandResult {
+	d.mu.Lock()
+	d.commands = append(d.commands, c)
+	d.mu.Unlock()
+	switch c.Name {
+	case wire.CmdPing:
+		return wire.CommandResult{OK: true, Result: map[string]any{"pong": true}}
+	case wire.CmdOpenDoor:
+		return wire.CommandResult{Error: "door: not configured"}
+	}
+	return wire.CommandResult{OK: true}
+}
+
+func (d *fakeDownlink) counts() (configs, trusts, commands int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.configs), len(d.trusts), len(d.commands)
+}
+
+// testLog returns a logger that keeps the link's lines and shows them if
+// the test fails; lines written after the test ended are kept harmlessly.
+func testLog(t testing.TB) (*slog.Logger, *logBuffer) {
+	buf := &logBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("citylink log:\n%s", buf)
+		}
+	})
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
+}
+
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var tlsConfigForTests tls.Config
+
+func randInt64N(n int64) int64 { return rand.Int64N(n) }

@@ -1,0 +1,460 @@
+package citylink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/roomgate/roomgate/agent/store"
+	"github.com/roomgate/roomgate/agent/wire"
+)
+
+// session is one connection to the broker and what was sent over it.
+// Everything but client, cursor and ahead is guarded by Link.mu; cursor
+// and ahead belong to the session's goroutine.
+type session struct {
+	l      *Link
+	ctx    context.Context
+	client publisher
+	done   chan struct{} // closed when the session ends
+	wake   chan struct{} // a window slot came free
+
+	inflight map[uint64]*batch
+	byID     map[string]uint64 // event id → batch
+	nextID   uint64
+
+	cursor int64               // highest seq read for sending in this session
+	ahead  []store.OutboxEvent // the next batch, read while the window was full
+}
+
+// publisher is the part of paho's client the sender uses.
+type publisher interface {
+	Publish(topic string, qos byte, retained bool, payload any) mqtt.Token
+}
+
+// batch is one published events message waiting for its ack.
+type batch struct {
+	id          uint64
+	first, last int64               // seq range it was read from
+	ids         map[string]struct{} // events not yet acknowledged
+	sentAt      time.Time
+}
+
+func (l *Link) newSession(ctx context.Context) *session {
+	return &session{
+		l: l, ctx: ctx, done: make(chan struct{}), wake: make(chan struct{}, 1),
+		inflight: map[uint64]*batch{}, byID: map[string]uint64{},
+	}
+}
+
+// session connects, runs until the connection is lost or ctx ends, and
+// reports whether it got connected at all.
+func (l *Link) session(ctx context.Context) (connected bool, err error) {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s := l.newSession(sctx)
+	lost := make(chan error, 1)
+	opts := mqtt.NewClientOptions().
+		AddBroker(l.s.Broker).
+		SetClientID(l.s.Device).
+		SetTLSConfig(l.s.TLS).
+		// The broker keeps our subscriptions and queues acks, config and
+		// commands while we are away.
+		SetCleanSession(false).
+		// Our own reconnect loop, with a fresh client each time: paho's
+		// resend of its stored messages across reconnects has lost and
+		// duplicated messages, and the outbox is the buffer that counts.
+		SetAutoReconnect(false).
+		SetConnectRetry(false).
+		SetStore(mqtt.NewMemoryStore()).
+		SetResumeSubs(false).
+		// Handlers run in their own goroutines, so a slow store or command
+		// cannot hold up PUBACKs of our publishes; each message is
+		// acknowledged to the broker once dealt with, so one interrupted by
+		// a lost connection comes again.
+		SetOrderMatters(false).
+		SetAutoAckDisabled(true).
+		SetKeepAlive(keepAlive).
+		SetPingTimeout(10*time.Second).
+		SetConnectTimeout(connectTimeout).
+		SetWriteTimeout(writeTimeout).
+		SetBinaryWill(l.topics.state, wire.Offline(), 1, true).
+		// The default handler, not a route per subscription: a persistent
+		// session's queued messages arrive right after CONNACK, before our
+		// SUBSCRIBE.
+		SetDefaultPublishHandler(s.onMessage).
+		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+			select {
+			case lost <- err:
+			default:
+			}
+		})
+	client := mqtt.NewClient(opts)
+	s.client = client
+	defer close(s.done)
+
+	if err := wait(sctx, client.Connect(), connectTimeout); err != nil {
+		client.Disconnect(0)
+		return false, fmt.Errorf("connect %s: %w", l.s.Broker, err)
+	}
+	defer client.Disconnect(250)
+	if err := s.subscribe(client); err != nil {
+		return true, err
+	}
+	l.mu.Lock()
+	l.cur = s
+	l.lastErr = ""
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.cur = nil
+		l.mu.Unlock()
+	}()
+	l.log.Info("connected", "broker", l.s.Broker, "ack_mode", l.s.AckMode)
+	s.publishState()
+
+	tick := time.NewTicker(min(pollEvery, l.s.AckTimeout/2))
+	defer tick.Stop()
+	stateTick := time.NewTicker(l.s.StateEvery)
+	defer stateTick.Stop()
+	for {
+		s.fill()
+		select {
+		case <-ctx.Done():
+			s.goodbye()
+			return true, nil
+		case err := <-lost:
+			return true, fmt.Errorf("connection lost: %w", err)
+		case <-l.notify:
+		case <-s.wake:
+		case <-tick.C:
+			s.resendExpired()
+		case <-l.resync:
+			s.expireAll()
+			s.resendExpired()
+			s.publishState()
+		case <-stateTick.C:
+			s.publishState()
+		case <-l.stateReq:
+			s.publishState()
+		}
+	}
+}
+
+func (s *session) subscribe(client mqtt.Client) error {
+	t := s.l.topics
+	tok := client.SubscribeMultiple(map[string]byte{t.ack: 1, t.config: 1, t.trust: 1, t.cmd: 1}, nil)
+	if err := wait(s.ctx, tok, connectTimeout); err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	for topic, code := range tok.(*mqtt.SubscribeToken).Result() {
+		if code == 0x80 {
+			return fmt.Errorf("subscribe: broker refused %s", topic)
+		}
+	}
+	return nil
+}
+
+// wait waits for a paho token, ctx or the timeout.
+func wait(ctx context.Context, tok mqtt.Token, timeout time.Duration) error {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-tok.Done():
+		return tok.Error()
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return errors.New("timed out")
+	}
+}
+
+// goodbye says offline before a clean disconnect, which sends no will.
+func (s *session) goodbye() {
+	tok := s.client.Publish(s.l.topics.state, 1, true, wire.Offline())
+	if err := wait(context.Background(), tok, 2*time.Second); err != nil {
+		s.l.log.Warn("cannot publish offline state", "err", err)
+	}
+}
+
+// publishState publishes the retained state without waiting for the broker.
+func (s *session) publishState() {
+	payload, err := json.Marshal(s.l.state())
+	if err != nil {
+		s.l.log.Error("cannot encode state", "err", err)
+		return
+	}
+	s.publish(s.l.topics.state, true, payload, nil)
+}
+
+// publish publishes at QoS 1 and calls then (if set) with the outcome,
+// unless the session ended first.
+func (s *session) publish(topic string, retained bool, payload []byte, then func(error)) {
+	tok := s.client.Publish(topic, 1, retained, payload)
+	go func() {
+		select {
+		case <-tok.Done():
+			err := tok.Error()
+			if err != nil && s.ctx.Err() == nil {
+				s.l.log.Warn("publish failed", "topic", topic, "err", err)
+			}
+			if then != nil {
+				then(err)
+			}
+		case <-s.done:
+		}
+	}()
+}
+
+// maxPayload is what Pending may return so that the joined batch, with its
+// brackets and commas, stays within BatchBytes.
+func (s *session) maxPayload() int {
+	return max(1, s.l.s.BatchBytes-s.l.s.BatchEvents-1)
+}
+
+// fill publishes batches until the window is full or the outbox has no
+// more, and then reads the next batch ahead so it is ready when a slot
+// frees.
+func (s *session) fill() {
+	l := s.l
+	for s.ctx.Err() == nil {
+		if s.ahead == nil {
+			evs, err := l.ob.Pending(s.ctx, s.cursor, l.s.BatchEvents, s.maxPayload())
+			if err != nil {
+				if s.ctx.Err() == nil {
+					l.log.Error("cannot read the outbox", "err", err)
+					l.setErr(err)
+				}
+				return
+			}
+			if len(evs) == 0 {
+				return
+			}
+			s.ahead = evs
+			s.cursor = evs[len(evs)-1].Seq
+		}
+		l.mu.Lock()
+		full := len(s.inflight) >= l.s.Window
+		l.mu.Unlock()
+		if full {
+			return
+		}
+		evs := s.ahead
+		s.ahead = nil
+		b := &batch{first: evs[0].Seq, last: evs[len(evs)-1].Seq}
+		l.mu.Lock()
+		s.nextID++
+		b.id = s.nextID
+		s.inflight[b.id] = b
+		l.mu.Unlock()
+		s.send(b, evs)
+	}
+}
+
+// send publishes evs as batch b, which must be in the window.
+func (s *session) send(b *batch, evs []store.OutboxEvent) {
+	l := s.l
+	l.mu.Lock()
+	b.ids = make(map[string]struct{}, len(evs))
+	for _, ev := range evs {
+		b.ids[ev.ID] = struct{}{}
+		s.byID[ev.ID] = b.id
+		if ev.Seq <= l.maxSentSeq {
+			l.resent++
+		}
+	}
+	b.sentAt = time.Now()
+	l.sent += int64(len(evs))
+	l.maxSentSeq = max(l.maxSentSeq, b.last)
+	l.mu.Unlock()
+
+	var then func(error)
+	if l.s.AckMode == AckPuback {
+		ids := make([]string, len(evs))
+		for i, ev := range evs {
+			ids[i] = ev.ID
+		}
+		then = func(err error) {
+			if err == nil {
+				s.l.ackIDs(s.ctx, ids)
+			}
+		}
+	}
+	s.publish(l.topics.events, false, join(evs), then)
+}
+
+// join makes the events message: the stored CloudEvents as a JSON array,
+// byte for byte.
+func join(evs []store.OutboxEvent) []byte {
+	n := 1 + len(evs)
+	for _, ev := range evs {
+		n += len(ev.Payload)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, '[')
+	for i, ev := range evs {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, ev.Payload...)
+	}
+	return append(out, ']')
+}
+
+// resendExpired publishes again, read afresh from the outbox, what is left
+// of every batch that waited longer than AckTimeout for its ack.
+func (s *session) resendExpired() {
+	l := s.l
+	now := time.Now()
+	var expired []*batch
+	l.mu.Lock()
+	for _, b := range s.inflight {
+		if now.Sub(b.sentAt) >= l.s.AckTimeout {
+			expired = append(expired, b)
+		}
+	}
+	l.mu.Unlock()
+	for _, b := range expired {
+		evs, err := l.ob.Pending(s.ctx, b.first-1, l.s.BatchEvents, s.maxPayload())
+		if err != nil {
+			if s.ctx.Err() == nil {
+				l.log.Error("cannot read the outbox", "err", err)
+				l.setErr(err)
+			}
+			return
+		}
+		for len(evs) > 0 && evs[len(evs)-1].Seq > b.last {
+			evs = evs[:len(evs)-1]
+		}
+		l.mu.Lock()
+		_, still := s.inflight[b.id]
+		if still {
+			for id := range b.ids {
+				delete(s.byID, id)
+			}
+			if len(evs) == 0 {
+				delete(s.inflight, b.id)
+			}
+		}
+		l.mu.Unlock()
+		if !still || len(evs) == 0 {
+			poke(s.wake)
+			continue
+		}
+		l.log.Info("resending unacknowledged events", "events", len(evs), "first_seq", evs[0].Seq, "waited", now.Sub(b.sentAt).Round(time.Millisecond))
+		s.send(b, evs)
+	}
+}
+
+// expireAll makes every batch in flight due for a resend.
+func (s *session) expireAll() {
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
+	for _, b := range s.inflight {
+		b.sentAt = time.Time{}
+	}
+}
+
+// ackReq is a handler's request to record acks, answered once committed.
+type ackReq struct {
+	ids  []string
+	done chan error
+}
+
+// ackIDs forgets events the city (or the broker) acknowledged, once the
+// store has recorded it. Requests from concurrent handlers are committed
+// together by ackLoop: one transaction instead of a queue of writers
+// sleeping on SQLite's busy handler.
+func (l *Link) ackIDs(ctx context.Context, ids []string) error {
+	req := ackReq{ids: ids, done: make(chan error, 1)}
+	select {
+	case l.acks <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// maxAckGroup bounds the ids committed in one transaction.
+const maxAckGroup = 20_000
+
+// ackLoop commits ack requests, grouping those that queued up meanwhile.
+func (l *Link) ackLoop(ctx context.Context) {
+	for {
+		var group []ackReq
+		select {
+		case <-ctx.Done():
+			return
+		case req := <-l.acks:
+			group = append(group, req)
+		}
+		n := len(group[0].ids)
+	more:
+		for n < maxAckGroup {
+			select {
+			case req := <-l.acks:
+				group = append(group, req)
+				n += len(req.ids)
+			default:
+				break more
+			}
+		}
+		ids := group[0].ids
+		if len(group) > 1 {
+			ids = make([]string, 0, n)
+			for _, req := range group {
+				ids = append(ids, req.ids...)
+			}
+		}
+		err := l.commitAcks(ctx, ids)
+		for _, req := range group {
+			req.done <- err
+		}
+	}
+}
+
+// commitAcks records acks in the store and frees what they complete.
+func (l *Link) commitAcks(ctx context.Context, ids []string) error {
+	n, err := l.ob.Ack(ctx, ids)
+	if err != nil {
+		if ctx.Err() == nil {
+			l.log.Error("cannot record acks", "err", err, "ids", len(ids))
+			l.setErr(err)
+		}
+		return err
+	}
+	l.mu.Lock()
+	l.acked += int64(n)
+	s := l.cur
+	freed := false
+	if s != nil {
+		for _, id := range ids {
+			bid, ok := s.byID[id]
+			if !ok {
+				continue
+			}
+			delete(s.byID, id)
+			if b := s.inflight[bid]; b != nil {
+				delete(b.ids, id)
+				if len(b.ids) == 0 {
+					delete(s.inflight, bid)
+					freed = true
+				}
+			}
+		}
+	}
+	l.mu.Unlock()
+	if freed {
+		poke(s.wake)
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/roomgate/roomgate/agent/store"
+	"github.com/roomgate/roomgate/agent/wire"
+	"github.com/roomgate/roomgate/devices/door"
+	config "github.com/roomgate/roomgate/firmware-config"
+)
+
+// Settings keys for what the city sent last.
+const (
+	settingConfigVersion = "config.version"
+	settingTrustVersion  = "trust.version"
+)
+
+// KindRemoteOpen is the door event kept when the city opens the door by command.
+const KindRemoteOpen = "remote_open"
+
+// downlink applies what the city sends; citylink calls it.
+type downlink struct{ s *System }
+
+func (d downlink) version(ctx context.Context, key string) (int64, error) {
+	v, err := d.s.store.Setting(ctx, key)
+	if err != nil || v == "" {
+		return 0, err
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+// Trust makes the city's issuers and revocations the box's, at once; the
+// next scan uses them.
+func (d downlink) Trust(ctx context.Context, t wire.Trust) error {
+	applied, err := d.version(ctx, settingTrustVersion)
+	if err != nil {
+		return err
+	}
+	if t.Version < applied {
+		return fmt.Errorf("trust v%d is older than v%d in force", t.Version, applied)
+	}
+	issuers := make([]store.Issuer, 0, len(t.Issuers))
+	for _, is := range t.Issuers {
+		key, err := is.Key()
+		if err != nil {
+			return err
+		}
+		issuers = append(issuers, store.Issuer{Kid: is.Kid, Iss: is.Iss, PublicKey: key})
+	}
+	if err := d.s.store.ReplaceTrust(ctx, "city", issuers, t.Revoked); err != nil {
+		return err
+	}
+	if err := d.s.store.SetSetting(ctx, settingTrustVersion, strconv.FormatInt(t.Version, 10)); err != nil {
+		return err
+	}
+	d.s.log.Info("trust applied", "component", "agent", "version", t.Version, "issuers", len(issuers), "revoked", len(t.Revoked))
+	return d.s.gate.ReloadTrust(ctx)
+}
+
+// Config checks the city's config like `roomgate config validate` would,
+// refuses one that would change the box's identity (its certificate names
+// it), writes it over the config file atomically and reloads.
+func (d downlink) Config(ctx context.Context, c wire.Config) error {
+	applied, err := d.version(ctx, settingConfigVersion)
+	if err != nil {
+		return err
+	}
+	if c.Version <= applied {
+		return nil // the retained config, already in force
+	}
+	path := d.s.opts.ConfigPath
+	if path == "" {
+		return errors.New("this box was started without a config file and takes no config from the city")
+	}
+	next, err := config.Parse(path, []byte(c.YAML))
+	if err != nil {
+		return fmt.Errorf("config v%d refused: %w", c.Version, err)
+	}
+	if next.Identity != d.s.cfg.Identity {
+		return fmt.Errorf("config v%d refused: identity %+v differs from this box's %+v, which its certificate names", c.Version, next.Identity, d.s.cfg.Identity)
+	}
+	if err := writeFileAtomic(path, []byte(c.YAML)); err != nil {
+		return fmt.Errorf("config v%d not written: %w", c.Version, err)
+	}
+	if err := d.s.store.SetSetting(ctx, settingConfigVersion, strconv.FormatInt(c.Version, 10)); err != nil {
+		return err
+	}
+	d.s.log.Info("config applied; reloading", "component", "agent", "version", c.Version)
+	d.s.stop(ErrReload)
+	return nil
+}
+
+// writeFileAtomic replaces path with data so that a power cut leaves the old
+// file or the new one, never a mix.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
+}
+
+// Command runs a city command; the door opening is kept as a door event.
+func (d downlink) Command(ctx context.Context, c wire.Command) wire.CommandResult {
+	res := wire.CommandResult{ID: c.ID}
+	var err error
+	switch c.Name {
+	case wire.CmdPing:
+		res.Result = map[string]any{"time": time.Now().UTC(), "version": d.s.opts.Version}
+	case wire.CmdOpenDoor:
+		if err = d.s.door.Grant(); err == nil {
+			d.s.recordDoorEvent(door.Event{Kind: KindRemoteOpen, At: time.Now(), Detail: "city command " + c.ID})
+		}
+	case wire.CmdResync:
+		d.s.link.Resync()
+	default:
+		err = fmt.Errorf("unknown command %q", c.Name)
+	}
+	res.OK = err == nil
+	if err != nil {
+		res.Error = err.Error()
+	}
+	return res
+}

@@ -1,0 +1,102 @@
+package wire
+
+import (
+	"encoding/json"
+	"slices"
+)
+
+// Limits of commands and their results.
+const (
+	MaxCommandSize       = 64 << 10
+	MaxCommandResultSize = 64 << 10
+	MaxErrorSize         = 1024 // a result's error text
+)
+
+// Commands the city may send.
+const (
+	CmdOpenDoor = "open_door" // pulse the door relay as for a grant
+	CmdResync   = "resync"    // resend everything not yet acknowledged
+	CmdPing     = "ping"      // answer, to show the box is listening
+)
+
+// Commands lists the command names a box knows.
+var Commands = []string{CmdOpenDoor, CmdResync, CmdPing}
+
+// Command is what the city publishes on cmd. The box answers on cmd/result
+// with the same id.
+type Command struct {
+	ID   string          `json:"id"`
+	Name string          `json:"name"`
+	Args json.RawMessage `json:"args,omitempty"` // a JSON object, or nil
+}
+
+// CommandResult answers a command on cmd/result.
+type CommandResult struct {
+	ID     string `json:"id"`
+	OK     bool   `json:"ok"`
+	Error  string `json:"error,omitempty"`  // why not, when !OK
+	Result any    `json:"result,omitempty"` // encodes as a JSON object
+}
+
+var commandFree = map[string]bool{"args": true}
+
+// DecodeCommand decodes a command. A well-formed command with a name this
+// box does not know is returned along with an error wrapping
+// ErrUnknownCommand, so the caller can answer its id.
+func DecodeCommand(payload []byte) (Command, error) {
+	var c Command
+	if err := decode("cmd", payload, MaxCommandSize, '{', commandFree, &c); err != nil {
+		return Command{}, err
+	}
+	if err := checkID(c.ID); err != nil {
+		return Command{}, errorf(ErrInvalid, "cmd: id: %v", err)
+	}
+	if c.Args != nil {
+		if firstByte(c.Args) != '{' {
+			return Command{}, errorf(ErrMalformed, "cmd %s: args: want an object", c.ID)
+		}
+	}
+	if !slices.Contains(Commands, c.Name) {
+		return c, errorf(ErrUnknownCommand, "cmd %s: unknown command %.40q", c.ID, c.Name)
+	}
+	return c, nil
+}
+
+// commandResult is CommandResult as decoded: ok is required and the result
+// stays raw JSON.
+type commandResult struct {
+	ID     string          `json:"id"`
+	OK     *bool           `json:"ok"`
+	Error  string          `json:"error"`
+	Result json.RawMessage `json:"result"`
+}
+
+var resultFree = map[string]bool{"result": true}
+
+// DecodeCommandResult decodes a command result, as the city reads it. Its
+// Result, when present, is the json.RawMessage of an object.
+func DecodeCommandResult(payload []byte) (CommandResult, error) {
+	var r commandResult
+	if err := decode("cmd/result", payload, MaxCommandResultSize, '{', resultFree, &r); err != nil {
+		return CommandResult{}, err
+	}
+	if err := checkID(r.ID); err != nil {
+		return CommandResult{}, errorf(ErrInvalid, "cmd/result: id: %v", err)
+	}
+	switch {
+	case r.OK == nil:
+		return CommandResult{}, errorf(ErrInvalid, "cmd/result %s: ok missing", r.ID)
+	case !*r.OK && r.Error == "":
+		return CommandResult{}, errorf(ErrInvalid, "cmd/result %s: not ok without an error", r.ID)
+	case len(r.Error) > MaxErrorSize:
+		return CommandResult{}, errorf(ErrInvalid, "cmd/result %s: error longer than %d bytes", r.ID, MaxErrorSize)
+	}
+	out := CommandResult{ID: r.ID, OK: *r.OK, Error: r.Error}
+	if r.Result != nil && string(r.Result) != "null" {
+		if firstByte(r.Result) != '{' {
+			return CommandResult{}, errorf(ErrMalformed, "cmd/result %s: result: want an object", r.ID)
+		}
+		out.Result = r.Result
+	}
+	return out, nil
+}

@@ -1,0 +1,24 @@
+// Package wire is the MQTT contract between a box and the city (DESIGN.md):
+// topic names, the payload of every topic as a Go type, and strict decoders
+// for what arrives from the other side.
+//
+// Every decoder bounds the payload's size before parsing, accepts exactly
+// one JSON value of the expected shape, refuses unknown, duplicate and
+// differently spelled keys (encoding/json would match "IDS" or "ſpecversion"
+// to a field), checks required fields, types and counts, and returns an
+// error wrapping one of the exported sentinels. None of them panics on any
+// input; the fuzz targets hold them to that.
+//
+// Size limits, chosen so that the largest valid message fits with room:
+//
+//	ack         512 KiB  up to 10,000 ids (10,000 UUIDs take 390 KB)
+//	config      256 KiB  the box's YAML config
+//	trust        16 MiB  up to 100 issuers and 100,000 revoked pass ids of up to 128 bytes
+//	cmd          64 KiB
+//	cmd/result   64 KiB
+//	state        64 KiB  up to 256 devices
+//	events        1 MiB  a batch of 1..10,000 CloudEvents
+//
+// The package uses the standard library only, so the city side imports it
+// without pulling in the box.
+package wire

@@ -1,0 +1,168 @@
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+// Every fuzz target checks that the decoder never panics, that each error
+// wraps a sentinel, and that an accepted value survives encoding and
+// decoding again unchanged.
+
+func checkKind(t *testing.T, fn string, in []byte, err error) {
+	t.Helper()
+	if kindOf(err) == nil {
+		t.Fatalf("%s(%q) = %v, want an error wrapping a wire sentinel", fn, in, err)
+	}
+}
+
+func roundTrip[T any](t *testing.T, fn string, v T, decode func([]byte) (T, error)) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("%s accepted %+v, which does not encode: %v", fn, v, err)
+	}
+	again, err := decode(b)
+	if err != nil || !reflect.DeepEqual(again, v) {
+		t.Fatalf("%s(%s) = %+v, %v, want %+v", fn, b, again, err, v)
+	}
+}
+
+func FuzzDecodeAck(f *testing.F) {
+	for _, s := range []string{`{"ids":["a"]}`, `{"ids":["0192d1c2-7f3e-7a3b-9c4d-5e6f7a8b9c0d","b"]}`, `{"ids":[]}`, `{"IDS":["a"]}`, `{"ids":["a"],"ids":["b"]}`, `{"ids":[1]}`, `null`, `{}x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		a, err := DecodeAck(in)
+		if err != nil {
+			checkKind(t, "DecodeAck", in, err)
+			return
+		}
+		if len(a.IDs) == 0 || len(a.IDs) > MaxAckIDs {
+			t.Fatalf("DecodeAck(%q) = %d ids", in, len(a.IDs))
+		}
+		for _, id := range a.IDs {
+			if checkID(id) != nil {
+				t.Fatalf("DecodeAck(%q) accepted id %q", in, id)
+			}
+		}
+		roundTrip(t, "DecodeAck", a, DecodeAck)
+	})
+}
+
+func FuzzDecodeConfig(f *testing.F) {
+	for _, s := range []string{`{"version":1,"yaml":"a: b\n"}`, `{"version":9223372036854775807,"yaml":"x"}`, `{"version":0,"yaml":"x"}`, `{"version":1.0,"yaml":"x"}`, `{"Version":1,"yaml":"x"}`, `{"version":1,"yaml":"\u0000"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c, err := DecodeConfig(in)
+		if err != nil {
+			checkKind(t, "DecodeConfig", in, err)
+			return
+		}
+		if c.Version < 1 || c.YAML == "" {
+			t.Fatalf("DecodeConfig(%q) = %+v", in, c)
+		}
+		roundTrip(t, "DecodeConfig", c, DecodeConfig)
+	})
+}
+
+func FuzzDecodeTrust(f *testing.F) {
+	for _, s := range []string{
+		`{"version":1,"issuers":[{"kid":"k","iss":"i","public_key":"` + key1 + `"}],"revoked":["p"]}`,
+		`{"version":2}`, `{"version":3,"issuers":null,"revoked":[]}`,
+		`{"version":1,"issuers":[{"kid":"k","public_key":"AAAA"}]}`,
+		`{"version":1,"revoked":["a","a"]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		tr, err := DecodeTrust(in)
+		if err != nil {
+			checkKind(t, "DecodeTrust", in, err)
+			return
+		}
+		if tr.Version < 1 || tr.Issuers == nil || tr.Revoked == nil {
+			t.Fatalf("DecodeTrust(%q) = %+v", in, tr)
+		}
+		for _, is := range tr.Issuers {
+			if k, err := is.Key(); err != nil || len(k) != 32 {
+				t.Fatalf("DecodeTrust(%q) accepted issuer %+v: %v", in, is, err)
+			}
+		}
+		roundTrip(t, "DecodeTrust", tr, DecodeTrust)
+	})
+}
+
+func FuzzDecodeCommand(f *testing.F) {
+	for _, s := range []string{`{"id":"c1","name":"ping"}`, `{"id":"c2","name":"open_door","args":{"a":[1,{"b":null}]}}`, `{"id":"c3","name":"reboot"}`, `{"id":"c","name":"ping","args":[]}`, `{"id":"c","name":"ping","args":{"a":1,"a":1}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c, err := DecodeCommand(in)
+		if errors.Is(err, ErrUnknownCommand) {
+			if checkID(c.ID) != nil {
+				t.Fatalf("DecodeCommand(%q) = %+v, %v: an unknown command without a valid id", in, c, err)
+			}
+			return
+		}
+		if err != nil {
+			checkKind(t, "DecodeCommand", in, err)
+			return
+		}
+		if checkID(c.ID) != nil || (c.Args != nil && firstByte(c.Args) != '{') {
+			t.Fatalf("DecodeCommand(%q) = %+v", in, c)
+		}
+		// Args round-trips as compact JSON, not byte for byte.
+		b, _ := json.Marshal(c)
+		again, err := DecodeCommand(b)
+		if err != nil || again.ID != c.ID || again.Name != c.Name || (c.Args == nil) != (again.Args == nil) {
+			t.Fatalf("DecodeCommand(%s) = %+v, %v, want %+v", b, again, err, c)
+		}
+	})
+}
+
+func FuzzDecodeEvents(f *testing.F) {
+	for _, s := range []string{"[" + goodEvent + "]", "[" + goodEvent + "," + goodEvent + "]", `[{}]`, `[]`, `[1]`, `[{"a":1,"a":2}]`, "[" + withField("data", `[]`) + "]"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		batch, err := DecodeEvents(in)
+		if err != nil {
+			checkKind(t, "DecodeEvents", in, err)
+			return
+		}
+		if len(batch) == 0 || len(batch) > MaxBatchEvents {
+			t.Fatalf("DecodeEvents(%q) = %d events", in, len(batch))
+		}
+		// The split agrees with encoding/json's, byte for byte.
+		var ref []json.RawMessage
+		if err := json.Unmarshal(in, &ref); err != nil || len(ref) != len(batch) {
+			t.Fatalf("DecodeEvents(%q) = %d events, json.Unmarshal = %d, %v", in, len(batch), len(ref), err)
+		}
+		for i := range ref {
+			if string(ref[i]) != string(batch[i]) {
+				t.Fatalf("DecodeEvents(%q)[%d] = %q, json.Unmarshal has %q", in, i, batch[i], ref[i])
+			}
+		}
+		for _, raw := range batch {
+			e, err := DecodeEvent(raw, "gate-7")
+			if err != nil {
+				checkKind(t, "DecodeEvent", raw, err)
+				continue
+			}
+			if e.Validate("gate-7") != nil || e.Validate("gate-8") == nil {
+				t.Fatalf("DecodeEvent(%q) = %+v, which does not validate for its device alone", raw, e)
+			}
+			b, err := json.Marshal(e)
+			if err != nil {
+				t.Fatalf("DecodeEvent(%q) = %+v, which does not encode: %v", raw, e, err)
+			}
+			if _, err := DecodeEvent(b, "gate-7"); err != nil {
+				t.Fatalf("DecodeEvent(%s) = %v after a round trip of %q", b, err, raw)
+			}
+		}
+	})
+}

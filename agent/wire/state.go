@@ -1,0 +1,85 @@
+package wire
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Limits of a state message.
+const (
+	MaxStateSize = 64 << 10
+	MaxDevices   = 256
+)
+
+// State is what a box publishes, retained, on state: health, versions and
+// its link to the city. The MQTT will replaces it with Offline().
+type State struct {
+	Online    bool          `json:"online"`
+	Time      time.Time     `json:"time,omitzero"`
+	Versions  Versions      `json:"versions,omitzero"`
+	Config    Applied       `json:"config,omitzero"` // the last desired config received
+	Trust     Applied       `json:"trust,omitzero"`  // the last trust received
+	Outbox    OutboxState   `json:"outbox,omitzero"`
+	Link      LinkState     `json:"link,omitzero"`
+	Devices   []DeviceState `json:"devices,omitempty"`
+	LastError string        `json:"last_error,omitempty"`
+}
+
+// Versions are what the box runs.
+type Versions struct {
+	Software string `json:"software,omitempty"`
+	Config   int64  `json:"config"` // version of the config in force; 0: the local file
+	Trust    int64  `json:"trust"`  // version of the city's trust in force; 0: none yet
+}
+
+// Applied is the outcome of the last versioned message the city sent.
+type Applied struct {
+	Version int64  `json:"version"`
+	Applied bool   `json:"applied"`
+	Error   string `json:"error,omitempty"` // why it was refused
+}
+
+// OutboxState is the backlog of records waiting for the city.
+type OutboxState struct {
+	Pending int       `json:"pending"`
+	Oldest  time.Time `json:"oldest,omitzero"`
+	Alarm   bool      `json:"alarm"` // pending reached the configured cap; nothing is dropped
+}
+
+// LinkState describes the box's link to the broker. Counters count events,
+// except Refused, which counts downlink messages refused.
+type LinkState struct {
+	Connected bool   `json:"connected"`
+	LastError string `json:"last_error,omitempty"`
+	Sent      int64  `json:"sent"`
+	Acked     int64  `json:"acked"`
+	Resent    int64  `json:"resent"`
+	Refused   int64  `json:"refused"`
+}
+
+// DeviceState is one device's health.
+type DeviceState struct {
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// offline is the will: only "online": false, since the will is fixed when
+// the box connects and anything else in it would be stale.
+var offline, _ = json.Marshal(State{})
+
+// Offline returns the state payload that says the box is offline.
+func Offline() []byte { return append([]byte(nil), offline...) }
+
+// DecodeState decodes a box's state, as the city reads it.
+func DecodeState(payload []byte) (State, error) {
+	var s State
+	if err := decode("state", payload, MaxStateSize, '{', nil, &s); err != nil {
+		return State{}, err
+	}
+	if len(s.Devices) > MaxDevices {
+		return State{}, errorf(ErrInvalid, "state: %d devices, limit %d", len(s.Devices), MaxDevices)
+	}
+	return s, nil
+}

@@ -1,0 +1,50 @@
+package wire
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestTopic(t *testing.T) {
+	if got, want := Topic("gate-7", LeafCmdResult), "roomgate/v1/dev/gate-7/cmd/result"; got != want {
+		t.Errorf("Topic(gate-7, cmd/result) = %q, want %q", got, want)
+	}
+}
+
+func TestParseTopic(t *testing.T) {
+	for _, tt := range []struct {
+		topic, device, leaf string
+		ok                  bool
+	}{
+		{"roomgate/v1/dev/gate-7/events", "gate-7", LeafEvents, true},
+		{"roomgate/v1/dev/g/ack", "g", LeafAck, true},
+		{"roomgate/v1/dev/0a/state", "0a", LeafState, true},
+		{"roomgate/v1/dev/gate-7/config", "gate-7", LeafConfig, true},
+		{"roomgate/v1/dev/gate-7/trust", "gate-7", LeafTrust, true},
+		{"roomgate/v1/dev/gate-7/cmd", "gate-7", LeafCmd, true},
+		{"roomgate/v1/dev/gate-7/cmd/result", "gate-7", LeafCmdResult, true},
+		{"roomgate/v1/dev/gate-7/cmd/result/x", "", "", false},
+		{"roomgate/v1/dev/gate-7/", "", "", false},
+		{"roomgate/v1/dev/gate-7", "", "", false},
+		{"roomgate/v1/dev//events", "", "", false},
+		{"roomgate/v1/dev/Gate/events", "", "", false},
+		{"roomgate/v1/dev/-gate/events", "", "", false},
+		{"roomgate/v1/dev/+/events", "", "", false},
+		{"roomgate/v1/dev/#", "", "", false},
+		{"roomgate/v2/dev/gate-7/events", "", "", false},
+		{"/roomgate/v1/dev/gate-7/events", "", "", false},
+		{"roomgate/v1/dev/gate-7/Events", "", "", false},
+		{"roomgate/v1/dev/gate-7/meetings", "", "", false},
+		{"", "", "", false},
+	} {
+		device, leaf, err := ParseTopic(tt.topic)
+		if device != tt.device || leaf != tt.leaf || (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrTopic)) {
+			t.Errorf("ParseTopic(%q) = %q, %q, %v, want %q, %q, ok %v", tt.topic, device, leaf, err, tt.device, tt.leaf, tt.ok)
+		}
+		if tt.ok {
+			if back := Topic(device, leaf); back != tt.topic {
+				t.Errorf("Topic(ParseTopic(%q)) = %q", tt.topic, back)
+			}
+		}
+	}
+}

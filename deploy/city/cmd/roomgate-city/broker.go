@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+
+	"github.com/roomgate/roomgate/deploy/city/mqttclient"
+)
+
+// brokerFlags are the flags every command that talks to the broker takes.
+type brokerFlags struct {
+	url, ca, cert, key *string
+}
+
+// addBrokerFlags adds -broker, -ca, -cert and -key; cn names the
+// certificate the command is meant to use (city-ingest, city-ops).
+func addBrokerFlags(f *flags, cn string) brokerFlags {
+	return brokerFlags{
+		url:  f.String("broker", "ssl://127.0.0.1:8883", "broker `URL`"),
+		ca:   f.String("ca", "ca.pem", "`FILE`: the CA certificate that signed the broker's certificate"),
+		cert: f.String("cert", cn+".pem", "`FILE`: this client's certificate, CN "+cn),
+		key:  f.String("key", cn+".key", "`FILE`: this client's key"),
+	}
+}
+
+func (b brokerFlags) config(clientID string) mqttclient.Config {
+	return mqttclient.Config{Broker: *b.url, CAFile: *b.ca, CertFile: *b.cert, KeyFile: *b.key, ClientID: clientID}
+}
+
+// connect connects a short-lived client (clean session) with a client id
+// of its own, so two operators never take each other's connection.
+func (b brokerFlags) connect(ctx context.Context, cn string, subs []string, onMessage func(mqttclient.Message)) (*mqttclient.Client, error) {
+	cfg := b.config(cn + "-" + hostname() + "-" + randomHex(4))
+	cfg.Subscriptions, cfg.OnMessage = subs, onMessage
+	c, err := mqttclient.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Connect(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "unknown"
+	}
+	return h
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// list splits a comma-separated flag value, dropping empty items.
+func list(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/roomgate/roomgate/agent/wire"
+	"github.com/roomgate/roomgate/deploy/city/mqttclient"
+)
+
+const cmdHelp = `
+Sends a command to one box on roomgate/v1/dev/D/cmd and waits for its
+answer on roomgate/v1/dev/D/cmd/result, which it prints as JSON. Exits
+non-zero if the box answers not ok or does not answer within -timeout (a
+box that is offline gets the command only if it reconnects within the
+broker's session; do not count on it).
+
+Commands: open_door (pulse the door relay), resync (resend everything not
+yet acknowledged), ping.
+
+Example:
+  roomgate-city cmd -cert city-ops.pem -key city-ops.key -device hq-gate-1 -name ping
+`
+
+var errNotOK = errors.New("the box answered not ok")
+
+func (a *app) cmd(path string, args []string) error {
+	f := newFlags(path, "-device D -name open_door|resync|ping [-args JSON] [flags]", cmdHelp)
+	broker := addBrokerFlags(f, "city-ops")
+	device := f.String("device", "", "`D`: the device id, required")
+	name := f.String("name", "", "`COMMAND`, required: open_door, resync or ping")
+	argsJSON := f.String("args", "", "the command's arguments, a JSON `OBJECT`")
+	timeout := f.Duration("timeout", 10*time.Second, "wait for the answer at most `DURATION`")
+	pos, err := a.parse(f, args)
+	switch {
+	case err != nil:
+		return err
+	case len(pos) > 0:
+		return usageError(f, "unexpected argument %q", pos[0])
+	case !wire.ValidName(*device):
+		return usageError(f, "-device %q: want a device id", *device)
+	case *timeout <= 0:
+		return usageError(f, "-timeout must be positive")
+	}
+	c := wire.Command{ID: uuid.Must(uuid.NewV7()).String(), Name: *name}
+	if *argsJSON != "" {
+		if !json.Valid([]byte(*argsJSON)) {
+			return usageError(f, "-args %q: not JSON", *argsJSON)
+		}
+		c.Args = json.RawMessage(*argsJSON)
+	}
+	payload, err := json.Marshal(c)
+	if err == nil {
+		_, err = wire.DecodeCommand(payload)
+	}
+	if err != nil {
+		return usageError(f, "%v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	results := make(chan wire.CommandResult, 1)
+	onResult := func(m mqttclient.Message) {
+		defer m.Ack()
+		r, err := wire.DecodeCommandResult(m.Payload)
+		if err != nil || r.ID != c.ID {
+			return // another command's answer, or junk: not ours to judge
+		}
+		select {
+		case results <- r:
+		default:
+		}
+	}
+	// Subscribed before the command goes out, so the answer cannot slip by.
+	client, err := broker.connect(ctx, "city-ops", []string{wire.Topic(*device, wire.LeafCmdResult)}, onResult)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	defer client.Close()
+	if err := client.Publish(ctx, wire.Topic(*device, wire.LeafCmd), payload, false); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	select {
+	case r := <-results:
+		out, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		fmt.Fprintf(a.stdout, "%s\n", out)
+		if !r.OK {
+			return fmt.Errorf("%s: %s %s: %w: %s", path, *device, *name, errNotOK, r.Error)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%s: %s did not answer %s %s within %v", path, *device, *name, c.ID, *timeout)
+	}
+}

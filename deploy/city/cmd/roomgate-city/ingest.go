@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/roomgate/roomgate/deploy/city/ingest"
+	"github.com/roomgate/roomgate/deploy/city/ingest/pgstore"
+	"github.com/roomgate/roomgate/deploy/city/ingest/sqlitestore"
+)
+
+const ingestHelp = `
+Takes the boxes' events from the broker and stores each one exactly once in
+the city's database, then acknowledges them to the box (roomgate/v1/dev/D/ack)
+so it may forget them. Runs until SIGINT or SIGTERM, logging a progress line
+every -every.
+
+Several ingest processes may run at once, on one machine or several: they
+share the load through the broker's shared subscription. Each needs its own
+-id, and must keep it across restarts: the broker keeps the process's
+session (and its share of messages) under that id while it is away.
+
+-db is a PostgreSQL URL (postgres://user@host/db, production) or
+sqlite:PATH (a single file, for the demo). Tables are created or migrated
+on start.
+
+Example:
+  roomgate-city ingest -broker ssl://broker.city:8883 -ca ca.pem \
+    -cert city-ingest.pem -key city-ingest.key \
+    -db postgres://roomgate@db.city/roomgate -id city-ingest-db1-1
+`
+
+// signalContext is the context ingest runs under; tests replace it.
+var signalContext = func() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func (a *app) ingest(path string, args []string) error {
+	f := newFlags(path, "-db postgres://...|sqlite:PATH [flags]", ingestHelp)
+	broker := addBrokerFlags(f, "city-ingest")
+	db := f.String("db", "sqlite:city.db", "`DATABASE`: postgres://... or sqlite:PATH")
+	id := f.String("id", "city-ingest-"+hostname()+"-1", "MQTT client `ID`, unique per process and stable across its restarts")
+	every := f.Duration("every", 10*time.Second, "log progress every `DURATION` (0: never)")
+	workers := f.Int("workers", 16, "`N` messages handled at once")
+	pos, err := a.parse(f, args)
+	switch {
+	case err != nil:
+		return err
+	case len(pos) > 0:
+		return usageError(f, "unexpected argument %q", pos[0])
+	case *every < 0:
+		return usageError(f, "-every must not be negative")
+	case *workers < 1:
+		return usageError(f, "-workers must be at least 1")
+	}
+	log := slog.New(slog.NewTextHandler(a.stderr, nil)).With("component", "ingest")
+	ctx, stop := signalContext()
+	defer stop()
+
+	store, closeStore, err := openStore(ctx, *db)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	defer closeStore()
+	log.Info("store open", "db", fmt.Sprint(store))
+
+	cfg := broker.config(*id)
+	in := ingest.New(ingest.Config{
+		MQTT:             cfg,
+		Store:            store,
+		Workers:          *workers,
+		OnProblem:        func(err error) { log.Warn(err.Error()) },
+		OnConnect:        func() { log.Info("connected", "broker", cfg.Broker, "id", cfg.ClientID) },
+		OnConnectionLost: func(err error) { log.Warn("connection lost; reconnecting", "err", err) },
+	})
+	if *every > 0 {
+		go progress(ctx, log, in, *every)
+	}
+	if err := in.Run(ctx); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	logStats(log, "stopped", in.Stats(), 0)
+	return nil
+}
+
+// store is what ingest needs of a store; both kinds close their own way.
+type store interface {
+	ingest.Store
+	fmt.Stringer
+}
+
+func openStore(ctx context.Context, dsn string) (store, func(), error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		s, err := pgstore.Open(ctx, dsn)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, s.Close, nil
+	case strings.HasPrefix(dsn, "sqlite:"):
+		s, err := sqlitestore.Open(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func() { s.Close() }, nil
+	}
+	return nil, nil, fmt.Errorf("-db %q: want postgres://... or sqlite:PATH", dsn)
+}
+
+func progress(ctx context.Context, log *slog.Logger, in *ingest.Ingester, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var last uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			st := in.Stats()
+			logStats(log, "progress", st, float64(st.Stored-last)/every.Seconds())
+			last = st.Stored
+		}
+	}
+}
+
+func logStats(log *slog.Logger, msg string, st ingest.Stats, rate float64) {
+	log.Info(msg, "messages", st.Messages, "stored", st.Stored, "duplicates", st.Duplicates,
+		"rejected", st.Rejected, "malformed", st.Malformed, "acks", st.Acks,
+		"store_errors", st.StoreErrors, "ack_errors", st.AckErrors, "stored_per_s", int(rate))
+}

@@ -1,0 +1,306 @@
+package pgstore
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/roomgate/roomgate/deploy/city/ingest"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// ErrNewerSchema means the database was migrated by a newer roomgate-city.
+var ErrNewerSchema = errors.New("pgstore: database schema is newer than this roomgate-city")
+
+// maxConns bounds the connections one process holds. The broker hands an
+// ingest client a few messages at a time; more connections than that only
+// wait on each other's locks.
+const maxConns = 8
+
+// Store is the event store in one PostgreSQL database. It is safe for
+// concurrent use; several processes may share the database.
+type Store struct {
+	cfg   *pgx.ConnConfig
+	slots chan struct{}  // one per connection that may exist
+	idle  chan *pgx.Conn // connections not in use
+}
+
+var _ ingest.Store = (*Store)(nil)
+
+// Open connects to the database named by dsn (a postgres:// URL or
+// key=value string) and applies the embedded migrations.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	s := &Store{cfg: cfg, slots: make(chan struct{}, maxConns), idle: make(chan *pgx.Conn, maxConns)}
+	if err := s.with(ctx, migrate); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("pgstore: open %s: %w", s, err)
+	}
+	return s, nil
+}
+
+// String names the database without credentials.
+func (s *Store) String() string {
+	return fmt.Sprintf("postgres://%s:%d/%s", s.cfg.Host, s.cfg.Port, s.cfg.Database)
+}
+
+// Close closes the idle connections; call it when no Save is running.
+func (s *Store) Close() {
+	for {
+		select {
+		case c := <-s.idle:
+			c.Close(context.Background())
+		default:
+			return
+		}
+	}
+}
+
+// with runs f on a connection of the pool. pgx's own pool (pgxpool) needs a
+// module this repository does not carry; this much is all ingest needs.
+func (s *Store) with(ctx context.Context, f func(context.Context, *pgx.Conn) error) error {
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.slots }()
+	var c *pgx.Conn
+	select {
+	case c = <-s.idle:
+	default:
+		var err error
+		if c, err = pgx.ConnectConfig(ctx, s.cfg); err != nil {
+			return err
+		}
+	}
+	err := f(ctx, c)
+	// A connection that broke, or was left mid-transaction by a cancelled
+	// context, is not put back.
+	if c.IsClosed() || c.PgConn().TxStatus() != 'I' {
+		c.Close(context.Background())
+	} else {
+		s.idle <- c
+	}
+	return err
+}
+
+func migrate(ctx context.Context, c *pgx.Conn) error {
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+		// Several ingest processes may start at once against a new database.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('roomgate-city ingest migrations'))`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS ingest_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+			return err
+		}
+		var current int
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM ingest_migrations`).Scan(&current); err != nil {
+			return err
+		}
+		known := 0
+		for _, f := range files {
+			version, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(f, "migrations/"), "_", 2)[0])
+			if err != nil {
+				return fmt.Errorf("migration %s: bad name", f)
+			}
+			known = max(known, version)
+			if version <= current {
+				continue
+			}
+			body, err := migrations.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", f, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO ingest_migrations(version) VALUES ($1)`, version); err != nil {
+				return err
+			}
+		}
+		if current > known {
+			return fmt.Errorf("%w: database at version %d, this build knows %d", ErrNewerSchema, current, known)
+		}
+		return nil
+	})
+}
+
+// One statement stores the whole batch: arrays travel as parameters, so a
+// message of 500 events costs one round trip, not 500.
+const insertEvents = `INSERT INTO events (source, id, type, time, device, data)
+	SELECT s, i, t, tm, $5, d::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $6::text[]) AS u(s, i, t, tm, d)
+	ON CONFLICT (source, id) DO NOTHING`
+
+const insertEvent = `INSERT INTO events (source, id, type, time, device, data) VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)
+	ON CONFLICT (source, id) DO NOTHING`
+
+const insertRejected = `INSERT INTO rejected_events (device, event_id, reason, raw)
+	SELECT $1, i, r, w FROM unnest($2::text[], $3::text[], $4::bytea[]) AS u(i, r, w)`
+
+// Save stores b in one transaction.
+func (s *Store) Save(ctx context.Context, b ingest.Batch) (ingest.Saved, error) {
+	var saved ingest.Saved
+	err := s.with(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		saved = ingest.Saved{}
+		err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error { return saveBatch(ctx, tx, b, &saved) })
+		if !isDataError(err) {
+			return err
+		}
+		// The database refused some event that passed validation (jsonb
+		// takes no \u0000, numbers have limits). Find which, one by one,
+		// and keep those as rejections rather than refusing the message
+		// forever.
+		saved = ingest.Saved{}
+		return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error { return saveEach(ctx, tx, b, &saved) })
+	})
+	if err != nil {
+		return ingest.Saved{}, fmt.Errorf("pgstore: save: %w", err)
+	}
+	return saved, nil
+}
+
+func saveBatch(ctx context.Context, tx pgx.Tx, b ingest.Batch, saved *ingest.Saved) error {
+	if len(b.Events) > 0 {
+		n := len(b.Events)
+		sources, ids, types, data := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		times := make([]time.Time, n)
+		for i, e := range b.Events {
+			sources[i], ids[i], types[i], times[i], data[i] = e.Source, e.ID, e.Type, e.Time, string(e.Data)
+		}
+		tag, err := tx.Exec(ctx, insertEvents, sources, ids, types, times, b.Device, data)
+		if err != nil {
+			return err
+		}
+		saved.Stored = int(tag.RowsAffected())
+		saved.Duplicates = n - saved.Stored
+	}
+	return saveRejected(ctx, tx, b.Device, b.Rejected, saved)
+}
+
+func saveEach(ctx context.Context, tx pgx.Tx, b ingest.Batch, saved *ingest.Saved) error {
+	rejected := b.Rejected
+	for _, e := range b.Events {
+		if _, err := tx.Exec(ctx, `SAVEPOINT event`); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, insertEvent, e.Source, e.ID, e.Type, e.Time, b.Device, string(e.Data))
+		switch {
+		case isDataError(err):
+			if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT event`); err != nil {
+				return err
+			}
+			rejected = append(rejected, ingest.Rejection{ID: e.ID, Reason: "database refused the event: " + err.Error(), Raw: e.Data})
+		case err != nil:
+			return err
+		case tag.RowsAffected() == 1:
+			saved.Stored++
+		default:
+			saved.Duplicates++
+		}
+	}
+	return saveRejected(ctx, tx, b.Device, rejected, saved)
+}
+
+func saveRejected(ctx context.Context, tx pgx.Tx, device string, rs []ingest.Rejection, saved *ingest.Saved) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	ids, reasons, raws := make([]string, len(rs)), make([]string, len(rs)), make([][]byte, len(rs))
+	for i, r := range rs {
+		ids[i], reasons[i], raws[i] = text(r.ID), text(r.Reason), r.Raw
+		if raws[i] == nil {
+			raws[i] = []byte{}
+		}
+	}
+	if _, err := tx.Exec(ctx, insertRejected, text(device), ids, reasons, raws); err != nil {
+		return err
+	}
+	saved.Rejected = len(rs)
+	return nil
+}
+
+// text makes s storable as PostgreSQL text, which takes neither NUL nor
+// invalid UTF-8; a rejection must never fail to be recorded.
+func text(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// isDataError reports errors of SQLSTATE class 22, data exceptions: the
+// database refuses a value, and will refuse it again.
+func isDataError(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22")
+}
+
+// Count returns how many events are stored.
+func (s *Store) Count(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.with(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: count: %w", err)
+	}
+	return n, nil
+}
+
+// IDs returns the ids of the events stored from source, sorted.
+func (s *Store) IDs(ctx context.Context, source string) ([]string, error) {
+	var ids []string
+	err := s.with(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT id FROM events WHERE source = $1 ORDER BY id`, source)
+		if err != nil {
+			return err
+		}
+		ids, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: ids: %w", err)
+	}
+	return ids, nil
+}
+
+// Rejections returns what was rejected from device, oldest first.
+func (s *Store) Rejections(ctx context.Context, device string) ([]ingest.Rejection, error) {
+	var rs []ingest.Rejection
+	err := s.with(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT event_id, reason, raw FROM rejected_events WHERE device = $1 ORDER BY seq`, device)
+		if err != nil {
+			return err
+		}
+		rs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (ingest.Rejection, error) {
+			var r ingest.Rejection
+			err := row.Scan(&r.ID, &r.Reason, &r.Raw)
+			return r, err
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: rejections: %w", err)
+	}
+	return rs, nil
+}

@@ -1,0 +1,211 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/roomgate/roomgate/deploy/city/ingest"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// ErrNewerSchema means the database was migrated by a newer roomgate-city.
+var ErrNewerSchema = errors.New("sqlitestore: database schema is newer than this roomgate-city")
+
+// Store is the event store in one SQLite file. It is safe for concurrent
+// use; writes are serialized by SQLite.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+var _ ingest.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path and applies the
+// embedded migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	q := url.Values{}
+	// FULL: an acknowledged event must survive a power cut of the city's
+	// machine too.
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlitestore: open %q: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// String names the database file.
+func (s *Store) String() string { return "sqlite:" + s.path }
+
+func (s *Store) migrate(ctx context.Context) error {
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS ingest_migrations (version INTEGER PRIMARY KEY, applied_ns INTEGER NOT NULL)`); err != nil {
+			return err
+		}
+		var current int
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM ingest_migrations`).Scan(&current); err != nil {
+			return err
+		}
+		known := 0
+		for _, f := range files {
+			version, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(f, "migrations/"), "_", 2)[0])
+			if err != nil {
+				return fmt.Errorf("migration %s: bad name", f)
+			}
+			known = max(known, version)
+			if version <= current {
+				continue
+			}
+			body, err := migrations.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", f, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ingest_migrations(version, applied_ns) VALUES (?, ?)`, version, time.Now().UnixNano()); err != nil {
+				return err
+			}
+		}
+		if current > known {
+			return fmt.Errorf("%w: database at version %d, this build knows %d", ErrNewerSchema, current, known)
+		}
+		return nil
+	})
+}
+
+func (s *Store) inTx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Save stores b in one transaction.
+func (s *Store) Save(ctx context.Context, b ingest.Batch) (ingest.Saved, error) {
+	var saved ingest.Saved
+	now := time.Now().UnixNano()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		saved = ingest.Saved{}
+		if len(b.Events) > 0 {
+			stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (source, id, type, time, device, data, received_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO NOTHING`)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for _, e := range b.Events {
+				res, err := stmt.ExecContext(ctx, e.Source, e.ID, e.Type, e.Time.UTC().Format(time.RFC3339Nano), b.Device, string(e.Data), now)
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n == 1 {
+					saved.Stored++
+				} else {
+					saved.Duplicates++
+				}
+			}
+		}
+		for _, r := range b.Rejected {
+			raw := r.Raw
+			if raw == nil {
+				raw = []byte{}
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO rejected_events (device, event_id, reason, raw, received_at) VALUES (?, ?, ?, ?, ?)`,
+				b.Device, r.ID, r.Reason, raw, now); err != nil {
+				return err
+			}
+			saved.Rejected++
+		}
+		return nil
+	})
+	if err != nil {
+		return ingest.Saved{}, fmt.Errorf("sqlitestore: save: %w", err)
+	}
+	return saved, nil
+}
+
+// Count returns how many events are stored.
+func (s *Store) Count(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlitestore: count: %w", err)
+	}
+	return n, nil
+}
+
+// IDs returns the ids of the events stored from source, sorted.
+func (s *Store) IDs(ctx context.Context, source string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM events WHERE source = ? ORDER BY id`, source)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: ids: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlitestore: ids: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: ids: %w", err)
+	}
+	return ids, nil
+}
+
+// Rejections returns what was rejected from device, oldest first.
+func (s *Store) Rejections(ctx context.Context, device string) ([]ingest.Rejection, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT event_id, reason, raw FROM rejected_events WHERE device = ? ORDER BY seq`, device)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: rejections: %w", err)
+	}
+	defer rows.Close()
+	var rs []ingest.Rejection
+	for rows.Next() {
+		var r ingest.Rejection
+		if err := rows.Scan(&r.ID, &r.Reason, &r.Raw); err != nil {
+			return nil, fmt.Errorf("sqlitestore: rejections: %w", err)
+		}
+		rs = append(rs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: rejections: %w", err)
+	}
+	return rs, nil
+}

@@ -1,0 +1,45 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Store keeps what boxes send, durably. Save writes a whole batch in one
+// transaction: when it returns nil, every event in it is stored (now or
+// before) and every rejection is recorded, so the box may forget them.
+type Store interface {
+	Save(ctx context.Context, b Batch) (Saved, error)
+}
+
+// Batch is what one events message from one device turned into.
+type Batch struct {
+	Device   string      // from the topic the message came on
+	Events   []Event     // valid events, stored once each by (Source, ID)
+	Rejected []Rejection // elements that failed validation
+}
+
+// Event is a valid CloudEvent as the city keeps it.
+type Event struct {
+	Source string
+	ID     string
+	Type   string
+	Time   time.Time
+	Data   json.RawMessage // a JSON object
+}
+
+// Rejection is an element of an events message that the city did not
+// accept as an event, kept with the reason so nothing vanishes unseen.
+type Rejection struct {
+	ID     string // the element's id, "" when it had none
+	Reason string
+	Raw    []byte // the element as received
+}
+
+// Saved says what a Save did.
+type Saved struct {
+	Stored     int // events new to the store
+	Duplicates int // events it already had
+	Rejected   int // rejections recorded: the batch's and any event the database refused
+}

@@ -1,0 +1,187 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/roomgate/roomgate/deploy/city/ingest"
+)
+
+// Store is an ingest.Store with the query helpers the suite checks with.
+type Store interface {
+	ingest.Store
+	Count(ctx context.Context) (int64, error)
+	IDs(ctx context.Context, source string) ([]string, error)
+	Rejections(ctx context.Context, device string) ([]ingest.Rejection, error)
+}
+
+// Event returns a valid event number n of device at site "hq".
+func Event(device string, n int) ingest.Event {
+	return ingest.Event{
+		Source: "roomgate://hq/" + device,
+		ID:     fmt.Sprintf("0190f0c0-0000-7000-8000-%012d", n),
+		Type:   "vn.roomgate.entry.v1",
+		Time:   time.Date(2026, 3, 2, 8, 0, 0, n*1000, time.UTC),
+		Data:   json.RawMessage(fmt.Sprintf(`{"n":%d,"name":"Nguyễn Văn An"}`, n)),
+	}
+}
+
+// Run runs the suite; open returns an empty store that lives until the
+// test ends.
+func Run(t *testing.T, open func(t *testing.T) Store) {
+	t.Run("StoreOnce", func(t *testing.T) { testStoreOnce(t, open(t)) })
+	t.Run("Rejected", func(t *testing.T) { testRejected(t, open(t)) })
+	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
+	t.Run("Cancelled", func(t *testing.T) { testCancelled(t, open(t)) })
+}
+
+// Batch returns a batch of device with events number from to to-1.
+func Batch(device string, from, to int) ingest.Batch {
+	return ingest.Batch{Device: device, Events: events(device, from, to)}
+}
+
+func events(device string, from, to int) []ingest.Event {
+	var es []ingest.Event
+	for n := from; n < to; n++ {
+		es = append(es, Event(device, n))
+	}
+	return es
+}
+
+func ids(es []ingest.Event) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, e.ID)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func checkIDs(t *testing.T, s Store, device string, want []string) {
+	t.Helper()
+	ctx := context.Background()
+	got, err := s.IDs(ctx, "roomgate://hq/"+device)
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("IDs(%s) = %v, %v, want %v", device, got, err, want)
+	}
+}
+
+func testStoreOnce(t *testing.T, s Store) {
+	ctx := context.Background()
+	first := events("dev-a", 0, 5)
+	// The second batch repeats three events, one of them twice within the
+	// batch, and brings two new ones.
+	second := append(events("dev-a", 3, 7), Event("dev-a", 4))
+	for _, c := range []struct {
+		b    ingest.Batch
+		want ingest.Saved
+	}{
+		{ingest.Batch{Device: "dev-a", Events: first}, ingest.Saved{Stored: 5}},
+		{ingest.Batch{Device: "dev-a", Events: first}, ingest.Saved{Duplicates: 5}},
+		{ingest.Batch{Device: "dev-a", Events: second}, ingest.Saved{Stored: 2, Duplicates: 3}},
+		{ingest.Batch{Device: "dev-b", Events: events("dev-b", 0, 1)}, ingest.Saved{Stored: 1}},
+		{ingest.Batch{Device: "dev-b"}, ingest.Saved{}},
+	} {
+		got, err := s.Save(ctx, c.b)
+		if err != nil || got != c.want {
+			t.Errorf("Save(%s, %d events) = %+v, %v, want %+v", c.b.Device, len(c.b.Events), got, err, c.want)
+		}
+	}
+	if n, err := s.Count(ctx); err != nil || n != 8 {
+		t.Errorf("Count() = %d, %v, want 8", n, err)
+	}
+	checkIDs(t, s, "dev-a", ids(events("dev-a", 0, 7)))
+	checkIDs(t, s, "dev-b", ids(events("dev-b", 0, 1)))
+	checkIDs(t, s, "dev-c", nil)
+}
+
+func testRejected(t *testing.T, s Store) {
+	ctx := context.Background()
+	rs := []ingest.Rejection{
+		{ID: "x-1", Reason: "source names another device", Raw: []byte(`{"id":"x-1"}`)},
+		{ID: "", Reason: "not an object", Raw: []byte(`42`)},
+		{ID: "bad\x00id\xff", Reason: "odd bytes are kept", Raw: []byte("\x00\xff")},
+	}
+	got, err := s.Save(ctx, ingest.Batch{Device: "dev-a", Events: events("dev-a", 0, 2), Rejected: rs})
+	if want := (ingest.Saved{Stored: 2, Rejected: 3}); err != nil || got != want {
+		t.Fatalf("Save(2 events, 3 rejections) = %+v, %v, want %+v", got, err, want)
+	}
+	back, err := s.Rejections(ctx, "dev-a")
+	if err != nil || len(back) != len(rs) {
+		t.Fatalf("Rejections(dev-a) = %+v, %v, want %d", back, err, len(rs))
+	}
+	for i, r := range back {
+		// Stores may make an id storable (PostgreSQL text takes no NUL),
+		// but the reason and the raw bytes come back as they went in.
+		if r.Reason != rs[i].Reason || string(r.Raw) != string(rs[i].Raw) {
+			t.Errorf("Rejections(dev-a)[%d] = %+v, want %+v", i, r, rs[i])
+		}
+	}
+	if back[0].ID != "x-1" {
+		t.Errorf("Rejections(dev-a)[0].ID = %q, want x-1", back[0].ID)
+	}
+	if other, err := s.Rejections(ctx, "dev-b"); err != nil || len(other) != 0 {
+		t.Errorf("Rejections(dev-b) = %+v, %v, want none", other, err)
+	}
+	if n, err := s.Count(ctx); err != nil || n != 2 {
+		t.Errorf("Count() = %d, %v, want 2", n, err)
+	}
+}
+
+// testConcurrent saves overlapping batches from many goroutines, as several
+// ingest processes do when a box resends: each event is stored once, and
+// exactly one Save counts it as stored.
+func testConcurrent(t *testing.T, s Store) {
+	ctx := context.Background()
+	const workers, perBatch, total = 8, 50, 200
+	var mu sync.Mutex
+	var sum ingest.Saved
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for from := (w % 4) * perBatch; from < total; from += perBatch {
+				got, err := s.Save(ctx, ingest.Batch{Device: "dev-a", Events: events("dev-a", from, from+perBatch)})
+				if err != nil {
+					t.Errorf("Save(worker %d, from %d) = %v", w, from, err)
+					return
+				}
+				mu.Lock()
+				sum.Stored += got.Stored
+				sum.Duplicates += got.Duplicates
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if sum.Stored != total {
+		t.Errorf("sum of Stored = %d, want %d (duplicates %d)", sum.Stored, total, sum.Duplicates)
+	}
+	if n, err := s.Count(ctx); err != nil || n != total {
+		t.Errorf("Count() = %d, %v, want %d", n, err, total)
+	}
+}
+
+// testCancelled checks that a Save that fails leaves nothing behind and the
+// store usable.
+func testCancelled(t *testing.T, s Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if got, err := s.Save(ctx, ingest.Batch{Device: "dev-a", Events: events("dev-a", 0, 3)}); err == nil {
+		t.Errorf("Save(cancelled context) = %+v, nil, want an error", got)
+	}
+	if n, err := s.Count(context.Background()); err != nil || n != 0 {
+		t.Errorf("Count() after a failed Save = %d, %v, want 0", n, err)
+	}
+	got, err := s.Save(context.Background(), ingest.Batch{Device: "dev-a", Events: events("dev-a", 0, 3)})
+	if want := (ingest.Saved{Stored: 3}); err != nil || got != want {
+		t.Errorf("Save after a failed Save = %+v, %v, want %+v", got, err, want)
+	}
+}
