@@ -24,3 +24,5 @@ fuzz: ## run each fuzz target for a minute
 	go test -run='^$$' -fuzz='^FuzzReadLines$$' -fuzztime=60s ./devices/scanner
 	go test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=60s ./agent/pass
 	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=60s ./firmware-config
+	for f in FuzzDecodeAck FuzzDecodeConfig FuzzDecodeTrust FuzzDecodeCommand FuzzDecodeEvents; do \
+		go test -run='^$$' -fuzz="^$$f\$$" -fuzztime=60s ./agent/wire || exit 1; done

@@ -31,9 +31,11 @@ step "door driver on the real kernel (gpio-sim under qemu)"
 .ci/gpiosim/run.sh
 
 step "fuzz (short; longer runs: make fuzz)"
-for target in "FuzzReadLines ./devices/scanner" "FuzzVerify ./agent/pass" "FuzzParse ./firmware-config"; do
+for target in "FuzzReadLines ./devices/scanner 10s" "FuzzVerify ./agent/pass 10s" "FuzzParse ./firmware-config 10s" \
+	"FuzzDecodeAck ./agent/wire 5s" "FuzzDecodeConfig ./agent/wire 5s" "FuzzDecodeTrust ./agent/wire 5s" \
+	"FuzzDecodeCommand ./agent/wire 5s" "FuzzDecodeEvents ./agent/wire 5s"; do
 	set -- $target
-	go test -run='^$' -fuzz="^$1\$" -fuzztime=10s "$2"
+	go test -run='^$' -fuzz="^$1\$" -fuzztime="$3" "$2"
 done
 
 step "gate benchmark (small; full run: make bench)"

@@ -4,12 +4,13 @@
 # /usr/local/go or on PATH (https://go.dev/dl; go.mod names the version).
 set -euo pipefail
 purpose=${1:?usage: install-deps.sh demo|test}
-packages=(socat)
+# socat makes the demo scanner's pty; mosquitto is the demo's city broker.
+packages=(socat mosquitto)
 if [ "$purpose" = test ]; then
 	# qemu and the Debian kernel bits run the GPIO driver against gpio-sim;
 	# qemu-user-static runs the cross-built ARM binaries.
-	# mosquitto and postgresql are started by the tests' harnesses on 127.0.0.1.
-	packages+=(mosquitto mosquitto-clients postgresql build-essential qemu-system-x86 qemu-user-static busybox-static cpio kmod xz-utils
+	# The tests' harnesses start mosquitto and postgresql on 127.0.0.1.
+	packages+=(mosquitto-clients postgresql build-essential qemu-system-x86 qemu-user-static busybox-static cpio kmod xz-utils
 		linux-image-amd64 linux-headers-amd64 linux-source-6.1)
 fi
 missing=()

@@ -226,6 +226,28 @@ func TestResendAfterAckTimeout(t *testing.T) {
 	}
 }
 
+// Resync resends every unacknowledged event without waiting for the timeout.
+func TestResync(t *testing.T) {
+	ob := &memOutbox{}
+	ob.add(t, 20, 10)
+	l, s, pub := newTestLink(t, Settings{BatchEvents: 10, Window: 2, AckTimeout: time.Hour}, ob, nil)
+	s.fill()
+	sent := batches(t, pub.take(l.topics.events))
+	l.ackIDs(context.Background(), sent[1][:3])
+	s.resync()
+	again := batches(t, pub.take(l.topics.events))
+	want := slices.Concat(sent[0], sent[1][3:])
+	if got := slices.Concat(again...); !slices.Equal(got, want) {
+		t.Fatalf("resync() published %v, want the 17 unacknowledged events %v", got, want)
+	}
+	if n := len(pub.take(l.topics.state)); n != 1 {
+		t.Errorf("resync() published the state %d times, want once", n)
+	}
+	if st := l.Status(); st.Resent != 17 || st.InFlight != 17 {
+		t.Errorf("Status() = %+v, want 17 resent and in flight", st)
+	}
+}
+
 // After a reconnect, everything unacknowledged goes again from the oldest.
 func TestNewSessionResendsFromOldest(t *testing.T) {
 	ob := &memOutbox{}

@@ -134,9 +134,7 @@ func (l *Link) session(ctx context.Context) (connected bool, err error) {
 		case <-tick.C:
 			s.resendExpired()
 		case <-l.resync:
-			s.expireAll()
-			s.resendExpired()
-			s.publishState()
+			s.resync()
 		case <-stateTick.C:
 			s.publishState()
 		case <-l.stateReq:
@@ -350,13 +348,16 @@ func (s *session) resendExpired() {
 	}
 }
 
-// expireAll makes every batch in flight due for a resend.
-func (s *session) expireAll() {
+// resync resends at once what is left of every batch in flight, and the
+// state: the city asked, perhaps after losing what it had received.
+func (s *session) resync() {
 	s.l.mu.Lock()
-	defer s.l.mu.Unlock()
 	for _, b := range s.inflight {
 		b.sentAt = time.Time{}
 	}
+	s.l.mu.Unlock()
+	s.resendExpired()
+	s.publishState()
 }
 
 // ackReq is a handler's request to record acks, answered once committed.
