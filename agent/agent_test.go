@@ -33,6 +33,7 @@ import (
 type issuer struct {
 	pub  ed25519.PublicKey
 	priv ed25519.PrivateKey
+	kid  string
 }
 
 func newIssuer(t *testing.T) issuer {
@@ -40,14 +41,14 @@ func newIssuer(t *testing.T) issuer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return issuer{pub, priv}
+	return issuer{pub, priv, "city-1"}
 }
 
 func (is issuer) pass(t *testing.T, id string, aud string) string {
 	t.Helper()
 	now := time.Now()
 	tok, err := pass.Sign(pass.Claims{ID: id, Issuer: "city", Subject: "V-1", Name: "Trần Thị Bích", Host: "Văn phòng UBND",
-		Audience: []string{aud}, NotBefore: now.Add(-time.Hour), Expires: now.Add(time.Hour), Uses: 1}, "city-1", is.priv)
+		Audience: []string{aud}, NotBefore: now.Add(-time.Hour), Expires: now.Add(time.Hour), Uses: 1}, is.kid, is.priv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,10 +65,10 @@ scanners:
 policy: {pulse: 200ms, safe_state: %s, clock_source: trusted, indicator: 100ms}
 trust:
   issuers:
-    - {kid: city-1, iss: city, public_key: %s}
+    - {kid: %s, iss: city, public_key: %s}
 store: {path: roomgate.db}
 http: {listen: "127.0.0.1:0"}
-`, scannerPath, safeState, base64.RawURLEncoding.EncodeToString(is.pub))
+`, scannerPath, safeState, is.kid, base64.RawURLEncoding.EncodeToString(is.pub))
 	path := filepath.Join(dir, "roomgate.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -94,10 +95,11 @@ func startAgent(t *testing.T, configPath string) *runningAgent {
 	ready := make(chan net.Addr, 1)
 	go func() {
 		ra.done <- Run(ctx, cfg, Options{
-			ConfigDir: filepath.Dir(configPath),
-			Version:   "test",
-			Log:       slog.New(slog.NewTextHandler(ra.logBuf, nil)),
-			Ready:     func(a net.Addr) { ready <- a },
+			ConfigPath: configPath,
+			ConfigDir:  filepath.Dir(configPath),
+			Version:    "test",
+			Log:        slog.New(slog.NewTextHandler(ra.logBuf, nil)),
+			Ready:      func(a net.Addr) { ready <- a },
 			Lines: func(onInput func(config.Role, bool, time.Time)) (door.Lines, error) {
 				ra.lines.OnInput = onInput
 				return ra.lines, nil
