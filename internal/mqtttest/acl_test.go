@@ -40,7 +40,13 @@ func TestACL(t *testing.T) {
 		{"dev-a", "roomgate/v1/dev/dev-a/state", "city-ops", "roomgate/v1/dev/+/state", true},
 		{"dev-a", "roomgate/v1/dev/dev-a/cmd/result", "city-ops", "roomgate/v1/dev/+/cmd/result", true},
 
-		// Boxes stay inside their own root.
+		// Boxes stay inside their own root: B cannot publish as A, nor
+		// read A's acks or commands.
+		{"dev-b", "roomgate/v1/dev/dev-a/events", "city-ingest", "$share/ingest/roomgate/v1/dev/+/events", false},
+		{"dev-b", "roomgate/v1/dev/dev-a/state", "city-ops", "roomgate/v1/dev/+/state", false},
+		{"city-ingest", "roomgate/v1/dev/dev-a/ack", "dev-b", "roomgate/v1/dev/dev-a/ack", false},
+		{"city-ops", "roomgate/v1/dev/dev-a/cmd", "dev-b", "roomgate/v1/dev/dev-a/cmd", false},
+		{"city-ops", "roomgate/v1/dev/dev-a/config", "dev-b", "roomgate/v1/dev/+/config", false},
 		{"dev-b", "roomgate/v1/dev/dev-a/cmd", "dev-a", "roomgate/v1/dev/dev-a/cmd", false},
 		{"dev-b", "roomgate/v1/dev/dev-a/trust", "dev-a", "roomgate/v1/dev/dev-a/trust", false},
 		{"dev-a", "roomgate/v1/dev/dev-a/state", "dev-b", "roomgate/v1/dev/+/state", false},
