@@ -1,8 +1,8 @@
 # roomgate developer targets; `make help` lists them.
-.PHONY: help demo test build cross bench fuzz
+.PHONY: help demo test build cross bench bench-sync fuzz
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 demo: ## run the agent on the demo config (README's first command)
 	deploy/demo/run.sh
@@ -19,6 +19,9 @@ cross: ## build the gate-only agent for ARM without cgo
 
 bench: ## scan-to-relay benchmark, 10,000 scans, beside its baselines
 	go run ./agent/cmd/roomgate bench gate -n 10000
+
+bench-sync: ## drain 1,000,000 events from a box's outbox into PostgreSQL, beside raw paho (about 5 min)
+	ROOMGATE_SYNC_BENCH_EVENTS=1000000 go test -run '^$$' -bench SyncDrain -benchtime 1x -timeout 60m ./internal/syncbench/
 
 fuzz: ## run each fuzz target for a minute
 	go test -run='^$$' -fuzz='^FuzzReadLines$$' -fuzztime=60s ./devices/scanner

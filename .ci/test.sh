@@ -3,7 +3,7 @@
 # bookworm machine and runs every test: vet, unit and integration tests with
 # the race detector (real ptys via socat), the gate-only cross builds for ARM,
 # the GPIO driver against the real kernel's gpio-sim under qemu, short fuzz
-# runs and a small gate benchmark.
+# runs and small gate and sync benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh test
@@ -40,5 +40,8 @@ done
 
 step "gate benchmark (small; full run: make bench)"
 go run ./agent/cmd/roomgate bench gate -n 1000
+
+step "sync drain benchmark (20,000 events; full run: make bench-sync)"
+go test -run '^$' -bench SyncDrain -benchtime 1x ./internal/syncbench/
 
 echo "ALL TESTS PASSED" >&2
