@@ -43,3 +43,17 @@ type Saved struct {
 	Duplicates int // events it already had
 	Rejected   int // rejections recorded: the batch's and any event the database refused
 }
+
+// Filter selects stored events for a listing.
+type Filter struct {
+	Device string // "" for every device
+	Type   string // "" for every type
+	Limit  int    // at most this many, at least 1
+}
+
+// StoredEvent is an event with what the city knows of its arrival.
+type StoredEvent struct {
+	Event
+	Device     string
+	ReceivedAt time.Time
+}

@@ -89,10 +89,13 @@ func (a *app) ingest(path string, args []string) error {
 	return nil
 }
 
-// store is what ingest needs of a store; both kinds close their own way.
+// store is what ingest and events need of a store; both kinds close their
+// own way.
 type store interface {
 	ingest.Store
 	fmt.Stringer
+	Latest(ctx context.Context, f ingest.Filter) ([]ingest.StoredEvent, error)
+	CountRejected(ctx context.Context, device string) (map[string]int64, error)
 }
 
 func openStore(ctx context.Context, dsn string) (store, func(), error) {

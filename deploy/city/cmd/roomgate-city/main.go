@@ -47,6 +47,7 @@ var topCommands = []command{
 	{"pass", "issue visitor passes and inspect them", group(passCommands)},
 	{"ca", "make the broker's CA and issue its server and client certificates", group(caCommands)},
 	{"ingest", "store the boxes' events in the city database and acknowledge them", (*app).ingest},
+	{"events", "print the newest events stored in the city database", (*app).events},
 	{"trust", "send pass issuers' keys and revocations to boxes", group(trustCommands)},
 	{"cmd", "send a command to a box and print its answer", (*app).cmd},
 }

@@ -244,7 +244,7 @@ func TestBadInvocations(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{
-		{"-h"}, {"help"}, {"keygen", "-h"}, {"pass", "-h"}, {"pass", "issue", "-h"}, {"pass", "inspect", "--help"},
+		{"-h"}, {"help"}, {"events", "-h"}, {"keygen", "-h"}, {"pass", "-h"}, {"pass", "issue", "-h"}, {"pass", "inspect", "--help"},
 	} {
 		out, _, err := runAt(testNow, "", args...)
 		if !errors.Is(err, flag.ErrHelp) || !strings.HasPrefix(out, "Usage: roomgate-city") {
@@ -255,6 +255,12 @@ func TestHelp(t *testing.T) {
 	for _, want := range []string{"-aud", "-valid", "-qr", "-terminal", "Example:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("pass issue -h lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, _ = runAt(testNow, "", "events", "-h")
+	for _, want := range []string{"-db", "-device", "-type", "-n", "-json", "Example:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("events -h lacks %q:\n%s", want, out)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -303,4 +304,70 @@ func (s *Store) Rejections(ctx context.Context, device string) ([]ingest.Rejecti
 		return nil, fmt.Errorf("pgstore: rejections: %w", err)
 	}
 	return rs, nil
+}
+
+// Latest returns the newest events matching f, newest first by event time.
+func (s *Store) Latest(ctx context.Context, f ingest.Filter) ([]ingest.StoredEvent, error) {
+	if f.Limit < 1 {
+		return nil, fmt.Errorf("pgstore: latest: limit %d, want at least 1", f.Limit)
+	}
+	// Only the conditions asked for, so that even a generic plan can use
+	// events_device_time or events_time.
+	q, args := `SELECT source, id, type, time, device, data::text, received_at FROM events WHERE true`, []any{}
+	if f.Device != "" {
+		args = append(args, f.Device)
+		q += fmt.Sprintf(` AND device = $%d`, len(args))
+	}
+	if f.Type != "" {
+		args = append(args, f.Type)
+		q += fmt.Sprintf(` AND type = $%d`, len(args))
+	}
+	args = append(args, f.Limit)
+	q += fmt.Sprintf(` ORDER BY time DESC LIMIT $%d`, len(args))
+	var es []ingest.StoredEvent
+	err := s.with(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		rows, err := c.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		es, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (ingest.StoredEvent, error) {
+			var e ingest.StoredEvent
+			var data string
+			err := row.Scan(&e.Source, &e.ID, &e.Type, &e.Time, &e.Device, &data, &e.ReceivedAt)
+			e.Data = json.RawMessage(data)
+			return e, err
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: latest: %w", err)
+	}
+	return es, nil
+}
+
+// CountRejected returns how many elements were rejected, by device: of
+// device alone, or of every device when device is "".
+func (s *Store) CountRejected(ctx context.Context, device string) (map[string]int64, error) {
+	q, args := `SELECT device, count(*) FROM rejected_events GROUP BY device`, []any{}
+	if device != "" {
+		q, args = `SELECT device, count(*) FROM rejected_events WHERE device = $1 GROUP BY device`, []any{device}
+	}
+	counts := map[string]int64{}
+	err := s.with(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		rows, err := c.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		var d string
+		var n int64
+		_, err = pgx.ForEachRow(rows, []any{&d, &n}, func() error {
+			counts[d] = n
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: count rejected: %w", err)
+	}
+	return counts, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,6 +21,10 @@ import (
 
 //go:embed migrations/*.sql
 var migrations embed.FS
+
+// timeFormat is how events.time is kept: RFC 3339 in UTC with all nine
+// fraction digits, so that text order is time order.
+const timeFormat = "2006-01-02T15:04:05.000000000Z07:00"
 
 // ErrNewerSchema means the database was migrated by a newer roomgate-city.
 var ErrNewerSchema = errors.New("sqlitestore: database schema is newer than this roomgate-city")
@@ -129,7 +134,7 @@ func (s *Store) Save(ctx context.Context, b ingest.Batch) (ingest.Saved, error) 
 			}
 			defer stmt.Close()
 			for _, e := range b.Events {
-				res, err := stmt.ExecContext(ctx, e.Source, e.ID, e.Type, e.Time.UTC().Format(time.RFC3339Nano), b.Device, string(e.Data), now)
+				res, err := stmt.ExecContext(ctx, e.Source, e.ID, e.Type, e.Time.UTC().Format(timeFormat), b.Device, string(e.Data), now)
 				if err != nil {
 					return err
 				}
@@ -208,4 +213,70 @@ func (s *Store) Rejections(ctx context.Context, device string) ([]ingest.Rejecti
 		return nil, fmt.Errorf("sqlitestore: rejections: %w", err)
 	}
 	return rs, nil
+}
+
+// Latest returns the newest events matching f, newest first by event time.
+func (s *Store) Latest(ctx context.Context, f ingest.Filter) ([]ingest.StoredEvent, error) {
+	if f.Limit < 1 {
+		return nil, fmt.Errorf("sqlitestore: latest: limit %d, want at least 1", f.Limit)
+	}
+	// Only the conditions asked for, so the planner can use
+	// events_device_time or events_time.
+	q, args := `SELECT source, id, type, time, device, data, received_at FROM events WHERE 1`, []any{}
+	if f.Device != "" {
+		q, args = q+` AND device = ?`, append(args, f.Device)
+	}
+	if f.Type != "" {
+		q, args = q+` AND type = ?`, append(args, f.Type)
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY time DESC LIMIT ?`, append(args, f.Limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: latest: %w", err)
+	}
+	defer rows.Close()
+	var es []ingest.StoredEvent
+	for rows.Next() {
+		var e ingest.StoredEvent
+		var at, data string
+		var received int64
+		if err := rows.Scan(&e.Source, &e.ID, &e.Type, &at, &e.Device, &data, &received); err != nil {
+			return nil, fmt.Errorf("sqlitestore: latest: %w", err)
+		}
+		if e.Time, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, fmt.Errorf("sqlitestore: latest: event %s: %w", e.ID, err)
+		}
+		e.Data, e.ReceivedAt = json.RawMessage(data), time.Unix(0, received)
+		es = append(es, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: latest: %w", err)
+	}
+	return es, nil
+}
+
+// CountRejected returns how many elements were rejected, by device: of
+// device alone, or of every device when device is "".
+func (s *Store) CountRejected(ctx context.Context, device string) (map[string]int64, error) {
+	q, args := `SELECT device, count(*) FROM rejected_events GROUP BY device`, []any{}
+	if device != "" {
+		q, args = `SELECT device, count(*) FROM rejected_events WHERE device = ? GROUP BY device`, []any{device}
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: count rejected: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]int64{}
+	for rows.Next() {
+		var d string
+		var n int64
+		if err := rows.Scan(&d, &n); err != nil {
+			return nil, fmt.Errorf("sqlitestore: count rejected: %w", err)
+		}
+		counts[d] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitestore: count rejected: %w", err)
+	}
+	return counts, nil
 }

@@ -2,9 +2,15 @@ package sqlitestore_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
+	"github.com/roomgate/roomgate/deploy/city/ingest"
 	"github.com/roomgate/roomgate/deploy/city/ingest/sqlitestore"
 	"github.com/roomgate/roomgate/deploy/city/ingest/storetest"
 )
@@ -41,5 +47,47 @@ func TestReopen(t *testing.T) {
 	s = open(t, path)
 	if n, err := s.Count(ctx); err != nil || n != 3 {
 		t.Errorf("Count() after reopening = %d, %v, want 3", n, err)
+	}
+}
+
+// TestMigrateTimes opens a database written before migration 2, whose
+// times have trailing zeros trimmed, and checks they come back padded so
+// that listings sort by time.
+func TestMigrateTimes(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "city.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := os.ReadFile("migrations/0001_events.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := []string{"2026-03-02T08:00:00Z", "2026-03-02T08:00:00.5Z", "2026-03-02T08:00:00.50001Z", "2026-03-02T08:00:00.123456789Z"}
+	stmts := []string{string(schema),
+		`CREATE TABLE ingest_migrations (version INTEGER PRIMARY KEY, applied_ns INTEGER NOT NULL)`,
+		`INSERT INTO ingest_migrations VALUES (1, 0)`}
+	for i, at := range old {
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO events VALUES ('roomgate://hq/dev-a', 'e%d', 'vn.roomgate.entry.v1', '%s', 'dev-a', '{}', 0)`, i, at))
+	}
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	es, err := open(t, path).Latest(ctx, ingest.Filter{Limit: 10})
+	if err != nil {
+		t.Fatalf("Latest = %v", err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, e.ID+" "+e.Time.UTC().Format(time.RFC3339Nano))
+	}
+	want := []string{"e2 " + old[2], "e1 " + old[1], "e3 " + old[3], "e0 " + old[0]}
+	if !slices.Equal(got, want) {
+		t.Errorf("Latest after migrating = %v, want %v", got, want)
 	}
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +22,8 @@ type Store interface {
 	Count(ctx context.Context) (int64, error)
 	IDs(ctx context.Context, source string) ([]string, error)
 	Rejections(ctx context.Context, device string) ([]ingest.Rejection, error)
+	Latest(ctx context.Context, f ingest.Filter) ([]ingest.StoredEvent, error)
+	CountRejected(ctx context.Context, device string) (map[string]int64, error)
 }
 
 // Event returns a valid event number n of device at site "hq".
@@ -39,6 +44,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Rejected", func(t *testing.T) { testRejected(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("Cancelled", func(t *testing.T) { testCancelled(t, open(t)) })
+	t.Run("Latest", func(t *testing.T) { testLatest(t, open(t)) })
+	t.Run("CountRejected", func(t *testing.T) { testCountRejected(t, open(t)) })
 }
 
 // Batch returns a batch of device with events number from to to-1.
@@ -184,4 +191,125 @@ func testCancelled(t *testing.T, s Store) {
 	if want := (ingest.Saved{Stored: 3}); err != nil || got != want {
 		t.Errorf("Save after a failed Save = %+v, %v, want %+v", got, err, want)
 	}
+}
+
+// testLatest lists events newest first by event time, whatever order they
+// arrived in, filtered by device and type.
+func testLatest(t *testing.T, s Store) {
+	ctx := context.Background()
+	start := time.Now()
+	// Times 0 (a whole second), 1, 10 and 11 µs: text that trims trailing
+	// zeros would sort them wrong.
+	a := events("dev-a", 0, 12)
+	door := Event("dev-a", 20)
+	door.Type, door.Data = "vn.roomgate.door.v1", json.RawMessage(`{"kind": "opened", "alarm": false}`)
+	b := events("dev-b", 15, 17)
+	for _, batch := range []ingest.Batch{
+		{Device: "dev-b", Events: b},
+		{Device: "dev-a", Events: append([]ingest.Event{door}, a[6:]...)},
+		{Device: "dev-a", Events: a[:6]},
+	} {
+		if _, err := s.Save(ctx, batch); err != nil {
+			t.Fatalf("Save(%s) = %v", batch.Device, err)
+		}
+	}
+	// newest lists the events newest first: each slice's events are in
+	// time order, and later slices are newer.
+	newest := func(groups ...[]ingest.Event) []ingest.Event {
+		var out []ingest.Event
+		for _, g := range groups {
+			out = append(out, g...)
+		}
+		slices.Reverse(out)
+		return out
+	}
+	for _, c := range []struct {
+		f    ingest.Filter
+		want []ingest.Event
+	}{
+		{ingest.Filter{Limit: 100}, newest(a, b, []ingest.Event{door})},
+		{ingest.Filter{Limit: 3}, newest(b, []ingest.Event{door})},
+		{ingest.Filter{Device: "dev-a", Limit: 100}, newest(a, []ingest.Event{door})},
+		{ingest.Filter{Device: "dev-a", Limit: 4}, newest(a[9:], []ingest.Event{door})},
+		{ingest.Filter{Type: "vn.roomgate.entry.v1", Limit: 3}, newest(a[11:], b)},
+		{ingest.Filter{Device: "dev-a", Type: "vn.roomgate.entry.v1", Limit: 2}, newest(a[10:])},
+		{ingest.Filter{Type: "vn.roomgate.door.v1", Limit: 10}, []ingest.Event{door}},
+		{ingest.Filter{Device: "dev-b", Type: "vn.roomgate.door.v1", Limit: 10}, nil},
+		{ingest.Filter{Device: "dev-c", Limit: 10}, nil},
+	} {
+		got, err := s.Latest(ctx, c.f)
+		if err != nil {
+			t.Errorf("Latest(%+v) = %v", c.f, err)
+			continue
+		}
+		var gotEvents []ingest.Event
+		for _, e := range got {
+			gotEvents = append(gotEvents, e.Event)
+		}
+		if !slices.Equal(keys(gotEvents), keys(c.want)) {
+			t.Errorf("Latest(%+v) = %v, want %v", c.f, keys(gotEvents), keys(c.want))
+			continue
+		}
+		for i, e := range got {
+			w := c.want[i]
+			if e.Source != w.Source || e.Type != w.Type || !e.Time.Equal(w.Time) || e.Device != strings.TrimPrefix(w.Source, "roomgate://hq/") || !sameJSON(e.Data, w.Data) {
+				t.Errorf("Latest(%+v)[%d] = %+v, want %+v from %s", c.f, i, e, w, strings.TrimPrefix(w.Source, "roomgate://hq/"))
+			}
+			// A second of slack for the database's clock and rounding.
+			if e.ReceivedAt.Before(start.Add(-time.Second)) || e.ReceivedAt.After(time.Now().Add(time.Second)) {
+				t.Errorf("Latest(%+v)[%d].ReceivedAt = %v, want between %v and now", c.f, i, e.ReceivedAt, start)
+			}
+		}
+	}
+	for _, limit := range []int{0, -1} {
+		if got, err := s.Latest(ctx, ingest.Filter{Limit: limit}); err == nil {
+			t.Errorf("Latest(limit %d) = %d events, nil, want an error", limit, len(got))
+		}
+	}
+}
+
+func testCountRejected(t *testing.T, s Store) {
+	ctx := context.Background()
+	if got, err := s.CountRejected(ctx, ""); err != nil || len(got) != 0 {
+		t.Errorf("CountRejected(\"\") on an empty store = %v, %v, want none", got, err)
+	}
+	r := ingest.Rejection{ID: "x", Reason: "invalid", Raw: []byte(`{}`)}
+	for _, b := range []ingest.Batch{
+		{Device: "dev-a", Events: events("dev-a", 0, 2), Rejected: []ingest.Rejection{r, r}},
+		{Device: "dev-a", Rejected: []ingest.Rejection{r}},
+		{Device: "dev-b", Rejected: []ingest.Rejection{r}},
+		{Device: "dev-c", Events: events("dev-c", 0, 1)},
+	} {
+		if _, err := s.Save(ctx, b); err != nil {
+			t.Fatalf("Save(%s) = %v", b.Device, err)
+		}
+	}
+	for _, c := range []struct {
+		device string
+		want   map[string]int64
+	}{
+		{"", map[string]int64{"dev-a": 3, "dev-b": 1}},
+		{"dev-a", map[string]int64{"dev-a": 3}},
+		{"dev-c", map[string]int64{}},
+	} {
+		if got, err := s.CountRejected(ctx, c.device); err != nil || !maps.Equal(got, c.want) {
+			t.Errorf("CountRejected(%q) = %v, %v, want %v", c.device, got, err, c.want)
+		}
+	}
+}
+
+// keys names events by (source, id), in the order given.
+func keys(es []ingest.Event) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Source+" "+e.ID)
+	}
+	return out
+}
+
+// sameJSON reports whether a and b are the same JSON value: PostgreSQL's
+// jsonb gives data back normalized, not byte for byte.
+func sameJSON(a, b []byte) bool {
+	var va, vb any
+	return json.Unmarshal(a, &va) == nil && json.Unmarshal(b, &vb) == nil && reflect.DeepEqual(va, vb)
 }
