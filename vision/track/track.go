@@ -1,0 +1,213 @@
+// Package track turns per-frame face matches into decisions: it follows
+// each face from frame to frame by its box and names a person only when k
+// of the last n frames of that face agree, within a time window, on the
+// same person with a clear score and margin. One good frame is not enough:
+// a single lucky match between look-alikes must not check the wrong
+// delegate in.
+package track
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/roomgate/roomgate/vision/geom"
+	"github.com/roomgate/roomgate/vision/quality"
+)
+
+// Config holds the agreement rule's thresholds.
+type Config struct {
+	Threshold float32       `yaml:"threshold"`  // cosine a frame's best match must reach
+	MinMargin float32       `yaml:"min_margin"` // over the runner-up person
+	Agree     int           `yaml:"agree"`      // k: frames that must name the same person...
+	Frames    int           `yaml:"frames"`     // n: ...among this face's last n frames
+	Window    time.Duration `yaml:"window"`     // frames older than this do not count
+	MinIoU    float32       `yaml:"min_iou"`    // box overlap that continues a track
+	Lost      time.Duration `yaml:"lost"`       // a face unseen this long is gone
+}
+
+// Defaults suit a check-in camera at 5–15 frames per second.
+func Defaults(threshold float32) Config {
+	return Config{Threshold: threshold, MinMargin: 0.05, Agree: 3, Frames: 5, Window: 3 * time.Second, MinIoU: 0.3, Lost: time.Second}
+}
+
+// Validate reports a rule that can never or always decide.
+func (c Config) Validate() error {
+	switch {
+	case c.Threshold <= 0 || c.Threshold >= 1:
+		return fmt.Errorf("track: threshold %v, want between 0 and 1", c.Threshold)
+	case c.MinMargin < 0:
+		return fmt.Errorf("track: min_margin %v must not be negative", c.MinMargin)
+	case c.Agree < 1 || c.Frames < c.Agree:
+		return fmt.Errorf("track: agree %d of frames %d: want 1 <= agree <= frames", c.Agree, c.Frames)
+	case c.Window <= 0 || c.Lost <= 0:
+		return fmt.Errorf("track: window and lost must be positive")
+	case c.MinIoU <= 0 || c.MinIoU > 1:
+		return fmt.Errorf("track: min_iou %v, want more than 0, at most 1", c.MinIoU)
+	}
+	return nil
+}
+
+// Observation is one face in one frame: its box and either the gallery's
+// best match with the runner-up person's score, or why it was not
+// matched.
+type Observation struct {
+	Box      geom.Rect
+	Rejected quality.Reason // set when the face failed the quality gate
+	Person   string         // best match; "" when the gallery is empty
+	Score    float32
+	RunnerUp float32 // the best score of any other person
+}
+
+// Decision is the outcome for one tracked face. A track names its person
+// once; before that it may say once that it is unknown (the kiosk invites
+// the person to use a QR pass), and still name them later, when they come
+// closer or face the camera.
+type Decision struct {
+	Track   int
+	At      time.Time
+	Person  string  // "" for an unknown face
+	Score   float32 // mean over the agreeing frames
+	Margin  float32 // mean margin over the runner-up
+	Frames  int     // frames that agreed
+	Box     geom.Rect
+	Unknown bool
+	Reason  string // for an unknown face: not_recognised, or the quality reason seen most
+}
+
+type vote struct {
+	at       time.Time
+	person   string // "" when the frame named nobody
+	score    float32
+	margin   float32
+	rejected quality.Reason
+}
+
+type face struct {
+	id      int
+	box     geom.Rect
+	seen    time.Time
+	votes   []vote // the last Frames, oldest first
+	named   bool
+	unknown bool // said so already
+}
+
+// Tracker follows faces across frames. It is not safe for concurrent use:
+// one camera's frames come in order.
+type Tracker struct {
+	cfg    Config
+	faces  []*face
+	nextID int
+}
+
+// New returns a tracker; cfg must be valid.
+func New(cfg Config) (*Tracker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Tracker{cfg: cfg}, nil
+}
+
+// Update takes one frame's faces and returns the decisions they complete.
+func (t *Tracker) Update(at time.Time, obs []Observation) []Decision {
+	kept := t.faces[:0]
+	for _, f := range t.faces {
+		if at.Sub(f.seen) <= t.cfg.Lost {
+			kept = append(kept, f)
+		}
+	}
+	t.faces = kept
+
+	var out []Decision
+	taken := make([]bool, len(t.faces))
+	for _, o := range obs {
+		f := t.match(o.Box, taken)
+		if f == nil {
+			t.nextID++
+			f = &face{id: t.nextID}
+			t.faces = append(t.faces, f)
+			taken = append(taken, true)
+		}
+		f.box, f.seen = o.Box, at
+		f.votes = append(f.votes, t.vote(at, o))
+		if len(f.votes) > t.cfg.Frames {
+			f.votes = f.votes[len(f.votes)-t.cfg.Frames:]
+		}
+		if f.named {
+			continue
+		}
+		if d, ok := t.decide(f); ok && !(d.Unknown && f.unknown) {
+			f.named, f.unknown = !d.Unknown, f.unknown || d.Unknown
+			d.Track, d.At, d.Box = f.id, at, f.box
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// match finds the untaken face that o's box overlaps most, if enough.
+func (t *Tracker) match(box geom.Rect, taken []bool) *face {
+	best, bestIoU := -1, t.cfg.MinIoU
+	for i, f := range t.faces {
+		if iou := geom.IoU(f.box, box); !taken[i] && iou >= bestIoU {
+			best, bestIoU = i, iou
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	taken[best] = true
+	return t.faces[best]
+}
+
+func (t *Tracker) vote(at time.Time, o Observation) vote {
+	v := vote{at: at, rejected: o.Rejected}
+	if o.Rejected == quality.OK && o.Person != "" && o.Score >= t.cfg.Threshold && o.Score-o.RunnerUp >= t.cfg.MinMargin {
+		v.person, v.score, v.margin = o.Person, o.Score, o.Score-o.RunnerUp
+	}
+	return v
+}
+
+// decide names the person k recent frames agree on; or, when all of the
+// last n frames named nobody, calls the face unknown with the likeliest
+// reason. Frames that named someone without agreement keep it waiting.
+func (t *Tracker) decide(f *face) (Decision, bool) {
+	now := f.seen
+	type tally struct {
+		n             int
+		score, margin float32
+	}
+	people := map[string]*tally{}
+	reasons := map[quality.Reason]int{}
+	recent := 0
+	for _, v := range f.votes {
+		if now.Sub(v.at) > t.cfg.Window {
+			continue
+		}
+		recent++
+		if v.person == "" {
+			reasons[v.rejected]++
+			continue
+		}
+		p := people[v.person]
+		if p == nil {
+			p = &tally{}
+			people[v.person] = p
+		}
+		p.n++
+		p.score += v.score
+		p.margin += v.margin
+		if p.n >= t.cfg.Agree {
+			return Decision{Person: v.person, Score: p.score / float32(p.n), Margin: p.margin / float32(p.n), Frames: p.n}, true
+		}
+	}
+	if recent < t.cfg.Frames || len(people) > 0 {
+		return Decision{}, false
+	}
+	reason, most := "not_recognised", reasons[quality.OK]
+	for r, n := range reasons {
+		if r != quality.OK && n > most {
+			reason, most = string(r), n
+		}
+	}
+	return Decision{Unknown: true, Reason: reason, Frames: recent}, true
+}
