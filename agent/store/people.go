@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"time"
+)
+
+// Person is someone the box may recognise.
+type Person struct {
+	ID     string
+	Name   string
+	Unit   string
+	Source string // "local" or "city"
+}
+
+// Template is one face template of a person, encoded by the vision
+// package; the store keeps the bytes as they are.
+type Template struct {
+	Person      string
+	Model       string
+	Vec         []byte
+	PhotoSHA256 string
+	Quality     string // JSON
+	EnrolledAt  time.Time
+}
+
+// ErrDuplicatePhoto means the photo was enrolled before.
+var ErrDuplicatePhoto = errors.New("store: this photo is enrolled already")
+
+// AddTemplates saves a person (their name and unit replace what was
+// kept) and adds their templates, in one transaction: a batch of photos is
+// enrolled whole or not at all.
+func (s *Store) AddTemplates(ctx context.Context, p Person, ts []Template) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO people(id, name, unit, source) VALUES (?, ?, ?, ?)
+			ON CONFLICT(id) DO UPDATE SET name = excluded.name, unit = excluded.unit, source = excluded.source`,
+			p.ID, p.Name, p.Unit, p.Source); err != nil {
+			return fmt.Errorf("store: save person %s: %w", p.ID, err)
+		}
+		for _, t := range ts {
+			if t.PhotoSHA256 != "" {
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM templates WHERE model = ? AND photo_sha256 = ?`, t.Model, t.PhotoSHA256).Scan(&n); err != nil {
+					return err
+				}
+				if n > 0 {
+					return fmt.Errorf("%w (sha256 %s)", ErrDuplicatePhoto, t.PhotoSHA256)
+				}
+			}
+			quality := t.Quality
+			if quality == "" {
+				quality = "{}"
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO templates(person_id, model, vec, photo_sha256, quality, enrolled_ns) VALUES (?, ?, ?, ?, ?, ?)`,
+				p.ID, t.Model, t.Vec, t.PhotoSHA256, quality, t.EnrolledAt.UnixNano()); err != nil {
+				return fmt.Errorf("store: save template of %s: %w", p.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// DeletePerson forgets a person and their templates; false when there was
+// no such person.
+func (s *Store) DeletePerson(ctx context.Context, id string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM people WHERE id = ?`, id)
+	if err != nil {
+		return false, fmt.Errorf("store: delete person %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// PersonSummary is a person with how many templates of a model they have.
+type PersonSummary struct {
+	Person
+	Templates int
+}
+
+// People lists everyone with their template count for model, by id.
+func (s *Store) People(ctx context.Context, model string) ([]PersonSummary, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT p.id, p.name, p.unit, p.source, count(t.seq)
+		FROM people p LEFT JOIN templates t ON t.person_id = p.id AND t.model = ?
+		GROUP BY p.id ORDER BY p.id`, model)
+	if err != nil {
+		return nil, fmt.Errorf("store: people: %w", err)
+	}
+	defer rows.Close()
+	var out []PersonSummary
+	for rows.Next() {
+		var p PersonSummary
+		if err := rows.Scan(&p.ID, &p.Name, &p.Unit, &p.Source, &p.Templates); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// TemplateCount counts a model's templates, so a gallery can be sized
+// before it is loaded.
+func (s *Store) TemplateCount(ctx context.Context, model string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM templates WHERE model = ?`, model).Scan(&n)
+	return n, err
+}
+
+// Templates yields a model's templates in person order; Vec is only valid
+// until the next iteration. Stopping early closes the query.
+func (s *Store) Templates(ctx context.Context, model string) iter.Seq2[Template, error] {
+	return func(yield func(Template, error) bool) {
+		rows, err := s.db.QueryContext(ctx, `SELECT person_id, vec, photo_sha256, quality, enrolled_ns FROM templates WHERE model = ? ORDER BY person_id, seq`, model)
+		if err != nil {
+			yield(Template{}, fmt.Errorf("store: templates: %w", err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t := Template{Model: model}
+			var ns int64
+			var vec sql.RawBytes
+			if err := rows.Scan(&t.Person, &vec, &t.PhotoSHA256, &t.Quality, &ns); err != nil {
+				yield(Template{}, fmt.Errorf("store: templates: %w", err))
+				return
+			}
+			t.Vec, t.EnrolledAt = vec, time.Unix(0, ns)
+			if !yield(t, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(Template{}, fmt.Errorf("store: templates: %w", err))
+		}
+	}
+}
