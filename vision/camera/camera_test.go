@@ -1,0 +1,189 @@
+//go:build vision
+
+package camera
+
+import (
+	"context"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/roomgate/roomgate/vision/internal/shared"
+)
+
+// photos returns a few dataset photos scaled to 640×480; the caller closes them.
+func photos(t *testing.T) []gocv.Mat {
+	t.Helper()
+	dir, err := shared.Path("datasets/known_faces_small")
+	if err != nil {
+		t.Skip(err)
+	}
+	var out []gocv.Mat
+	for _, f := range []string{"obama/obama.jpg", "biden/biden.jpg", "rose_leslie/img1.jpg"} {
+		img := gocv.IMRead(filepath.Join(dir, f), gocv.IMReadColor)
+		if img.Empty() {
+			t.Fatalf("cannot read %s", f)
+		}
+		small := gocv.NewMat()
+		gocv.Resize(img, &small, image.Pt(640, 480), 0, 0, gocv.InterpolationArea)
+		img.Close()
+		out = append(out, small)
+	}
+	t.Cleanup(func() {
+		for _, m := range out {
+			m.Close()
+		}
+	})
+	return out
+}
+
+// writeVideo writes the frames as an MJPG AVI, as the demo's sample video is made.
+func writeVideo(t *testing.T, path string, frames []gocv.Mat) {
+	t.Helper()
+	w, err := gocv.VideoWriterFile(path, "MJPG", 10, 640, 480, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range frames {
+		if err := w.Write(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+}
+
+// run runs a camera until cond holds for its status, or fails after 10 s.
+func run(t *testing.T, cfg Config, what string, cond func(Status, []image.Point) bool) Status {
+	t.Helper()
+	cam, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	sizes := make(chan image.Point, 1000)
+	go func() {
+		defer close(done)
+		cam.Run(ctx, func(m gocv.Mat, _ time.Time) {
+			select {
+			case sizes <- image.Pt(m.Cols(), m.Rows()):
+			default:
+			}
+		})
+	}()
+	defer func() { cancel(); <-done }()
+	var seen []image.Point
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for len(sizes) > 0 {
+			seen = append(seen, <-sizes)
+		}
+		if st := cam.Status(); cond(st, seen) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10 s; status %+v, %d frames seen", what, cam.Status(), len(seen))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestFileLoops(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sample.avi")
+	writeVideo(t, path, photos(t))
+	st := run(t, Config{Name: "door-cam", Kind: KindFile, Path: path, MaxFPS: 50}, "3 frames looped 4 times",
+		func(st Status, seen []image.Point) bool { return len(seen) >= 12 })
+	if !st.Connected || st.LastError != "" || st.Frames < 12 {
+		t.Errorf("Status() = %+v, want connected with 12 or more frames", st)
+	}
+}
+
+func TestFileComesBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sample.avi")
+	frames := photos(t)
+	cfg := Config{Name: "door-cam", Kind: KindFile, Path: path, MaxFPS: 50, Retry: 50 * time.Millisecond}
+	cam, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); cam.Run(ctx, func(gocv.Mat, time.Time) {}) }()
+	defer func() { cancel(); <-done }()
+	wait := func(what string, cond func(Status) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(cam.Status()); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: status %+v", what, cam.Status())
+			}
+		}
+	}
+	wait("missing file reported", func(st Status) bool { return !st.Connected && strings.Contains(st.LastError, "no such file") })
+	writeVideo(t, path, frames)
+	wait("connected once the file is there", func(st Status) bool { return st.Connected && st.Frames > 0 && st.LastError == "" })
+
+	// A file that is not a video: an error, no crash, and a retry.
+	os.WriteFile(path, []byte("not a video"), 0o644)
+	wait("broken file reported", func(st Status) bool { return !st.Connected && st.LastError != "" })
+}
+
+func TestFolder(t *testing.T) {
+	dir := t.TempDir()
+	for i, m := range photos(t)[:2] {
+		if !gocv.IMWrite(filepath.Join(dir, []string{"a.jpg", "b.png"}[i]), m) {
+			t.Fatal("IMWrite failed")
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "c.jpg"), []byte("truncated"), 0o644)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("ignored"), 0o644)
+	st := run(t, Config{Name: "folder-cam", Kind: KindFolder, Path: dir, MaxFPS: 100}, "two images shown three times",
+		func(st Status, seen []image.Point) bool { return len(seen) >= 6 })
+	if !st.Connected {
+		t.Errorf("Status() = %+v, want connected", st)
+	}
+
+	empty := t.TempDir()
+	run(t, Config{Name: "empty", Kind: KindFolder, Path: empty, Retry: 50 * time.Millisecond}, "empty folder reported",
+		func(st Status, _ []image.Point) bool {
+			return !st.Connected && strings.Contains(st.LastError, "no readable")
+		})
+}
+
+func TestFrameRateCap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sample.avi")
+	writeVideo(t, path, photos(t))
+	cam, err := New(Config{Name: "capped", Kind: KindFile, Path: path, MaxFPS: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	n := 0
+	cam.Run(ctx, func(gocv.Mat, time.Time) { n++ })
+	// 5 fps for one second: 5 or 6 frames; never the file's 10 fps or as fast as decoding goes.
+	if n < 3 || n > 7 {
+		t.Errorf("%d frames in 1 s at max_fps 5", n)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, c := range []Config{
+		{Kind: KindFile, Path: "x"},
+		{Name: "a", Kind: KindFile},
+		{Name: "a", Kind: "usb", Path: "x"},
+		{Name: "a", Kind: KindRTSP, Path: "http://cam/stream"},
+		{Name: "a", Kind: KindFile, Path: "x", MaxFPS: -1},
+	} {
+		if _, err := New(c); err == nil {
+			t.Errorf("New(%+v) accepted a bad config", c)
+		}
+	}
+	if _, err := New(Config{Name: "a", Kind: KindRTSP, Path: "rtsp://10.0.0.5/stream1"}); err != nil {
+		t.Errorf("New(rtsp) = %v", err)
+	}
+}
