@@ -83,8 +83,8 @@ type Sample struct {
 	Landmarks      geom.Landmarks
 	Score          float32
 	FrameW, FrameH int
-	Sharpness      float64 // variance of the Laplacian over the face box
-	Brightness     float64 // mean grey level over the face box
+	Sharpness      float64 // variance of the Laplacian of the aligned face, in grey
+	Brightness     float64 // mean grey level of the aligned face
 }
 
 // Measures are the geometry a decision was made on, for reports.
@@ -137,36 +137,50 @@ func Measure(s Sample) Measures {
 // Check measures a face and returns the first reason it is not good
 // enough, or OK.
 func (c Config) Check(s Sample) Result {
-	m := Measure(s)
-	r := Result{Measures: m}
-	fail := func(reason Reason, format string, args ...any) Result {
-		r.Reason, r.Detail = reason, fmt.Sprintf(format, args...)
+	r := c.CheckShape(s)
+	if !r.OK() {
 		return r
 	}
+	switch {
+	case s.Sharpness < c.MinSharpness:
+		return r.fail(Blurry, "sharpness %.1f below %.1f", s.Sharpness, c.MinSharpness)
+	case s.Brightness < c.MinBrightness:
+		return r.fail(TooDark, "brightness %.0f below %.0f", s.Brightness, c.MinBrightness)
+	case s.Brightness > c.MaxBrightness:
+		return r.fail(TooBright, "brightness %.0f above %.0f", s.Brightness, c.MaxBrightness)
+	}
+	return r
+}
+
+// CheckShape checks what the detector's box and landmarks tell, ignoring
+// Sharpness and Brightness: the engine measures those on the aligned face,
+// which it only makes for faces whose shape passed.
+func (c Config) CheckShape(s Sample) Result {
+	m := Measure(s)
+	r := Result{Measures: m}
 	b := s.Box
 	switch {
 	case s.Score < c.MinScore:
-		return fail(LowScore, "detector score %.2f below %.2f", s.Score, c.MinScore)
+		return r.fail(LowScore, "detector score %.2f below %.2f", s.Score, c.MinScore)
 	case b.X < c.EdgeMargin || b.Y < c.EdgeMargin ||
 		b.X+b.W > float32(s.FrameW)-c.EdgeMargin || b.Y+b.H > float32(s.FrameH)-c.EdgeMargin:
-		return fail(Clipped, "face box %.0f,%.0f %.0fx%.0f leaves the %dx%d frame", b.X, b.Y, b.W, b.H, s.FrameW, s.FrameH)
+		return r.fail(Clipped, "face box %.0f,%.0f %.0fx%.0f leaves the %dx%d frame", b.X, b.Y, b.W, b.H, s.FrameW, s.FrameH)
 	case m.Size < c.MinFaceSize:
-		return fail(TooSmall, "face %.0f px, want at least %.0f: come closer", m.Size, c.MinFaceSize)
+		return r.fail(TooSmall, "face %.0f px, want at least %.0f: come closer", m.Size, c.MinFaceSize)
 	case m.EyeDistance < c.MinEyeDistance:
-		return fail(EyesTooClose, "eyes %.0f px apart, want at least %.0f", m.EyeDistance, c.MinEyeDistance)
+		return r.fail(EyesTooClose, "eyes %.0f px apart, want at least %.0f", m.EyeDistance, c.MinEyeDistance)
 	case abs(m.Yaw) > c.MaxYaw:
-		return fail(TurnedAway, "yaw %.2f beyond %.2f: look at the camera", m.Yaw, c.MaxYaw)
+		return r.fail(TurnedAway, "yaw %.2f beyond %.2f: look at the camera", m.Yaw, c.MaxYaw)
 	case m.Pitch < c.MinPitch || m.Pitch > c.MaxPitch:
-		return fail(Tilted, "pitch %.2f outside %.2f..%.2f: look at the camera", m.Pitch, c.MinPitch, c.MaxPitch)
+		return r.fail(Tilted, "pitch %.2f outside %.2f..%.2f: look at the camera", m.Pitch, c.MinPitch, c.MaxPitch)
 	case abs(m.Roll) > c.MaxRoll:
-		return fail(Rolled, "head leans %.0f°, at most %.0f°", m.Roll, c.MaxRoll)
-	case s.Sharpness < c.MinSharpness:
-		return fail(Blurry, "sharpness %.1f below %.1f", s.Sharpness, c.MinSharpness)
-	case s.Brightness < c.MinBrightness:
-		return fail(TooDark, "brightness %.0f below %.0f", s.Brightness, c.MinBrightness)
-	case s.Brightness > c.MaxBrightness:
-		return fail(TooBright, "brightness %.0f above %.0f", s.Brightness, c.MaxBrightness)
+		return r.fail(Rolled, "head leans %.0f°, at most %.0f°", m.Roll, c.MaxRoll)
 	}
+	return r
+}
+
+func (r Result) fail(reason Reason, format string, args ...any) Result {
+	r.Reason, r.Detail = reason, fmt.Sprintf(format, args...)
 	return r
 }
 

@@ -84,6 +84,17 @@ func TestRejections(t *testing.T) {
 	}
 }
 
+func TestCheckShapeIgnoresPixels(t *testing.T) {
+	s := frontal()
+	s.Sharpness, s.Brightness = 0, 0
+	if r := Defaults().CheckShape(s); !r.OK() {
+		t.Errorf("CheckShape(unmeasured pixels) = %+v, want OK", r)
+	}
+	if r := Defaults().Check(s); r.Reason != Blurry {
+		t.Errorf("Check(unmeasured pixels) = %q, want blurry", r.Reason)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	if err := Defaults().Validate(); err != nil {
 		t.Fatalf("Defaults().Validate() = %v", err)
