@@ -1,0 +1,146 @@
+//go:build vision
+
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/roomgate/roomgate/vision/face"
+	"github.com/roomgate/roomgate/vision/gallery"
+	"github.com/roomgate/roomgate/vision/quality"
+	"github.com/roomgate/roomgate/vision/track"
+)
+
+// Config is the pipeline's thresholds. MaxFaces bounds the work per frame:
+// the largest faces are the people nearest the camera.
+type Config struct {
+	Quality   quality.Config
+	Agreement track.Config
+	MaxFaces  int
+}
+
+// Engine runs the pipeline on one camera's frames, in order. It is not
+// safe for concurrent use; the detector and recogniser may be shared with
+// enrolment, which serialises on them.
+type Engine struct {
+	cfg     Config
+	det     *face.Detector
+	rec     *face.Recognizer
+	gallery *gallery.Set
+	tracker *track.Tracker
+	model   string
+}
+
+// New checks cfg and returns an engine that searches whatever gallery the
+// set holds at each frame, so a new gallery takes effect at once.
+func New(cfg Config, det *face.Detector, rec *face.Recognizer, g *gallery.Set) (*Engine, error) {
+	if err := cfg.Quality.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.MaxFaces < 1 {
+		return nil, fmt.Errorf("engine: max_faces %d, want at least 1", cfg.MaxFaces)
+	}
+	tr, err := track.New(cfg.Agreement)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{cfg: cfg, det: det, rec: rec, gallery: g, tracker: tr, model: rec.Model().Name}, nil
+}
+
+// Seen is one face in one frame and what became of it.
+type Seen struct {
+	Face    face.Face
+	Quality quality.Result
+	Matches []gallery.Match // best first: the person, and the runner-up
+}
+
+// Result is what one frame gave.
+type Result struct {
+	At        time.Time
+	Faces     []Seen
+	Decisions []track.Decision
+}
+
+// Process runs one frame. An error is about the frame or OpenCV, not the
+// people in it; the caller logs it and goes on with the next frame.
+func (e *Engine) Process(frame gocv.Mat, at time.Time) (Result, error) {
+	res := Result{At: at}
+	faces, err := e.det.Detect(frame)
+	if err != nil {
+		return res, err
+	}
+	sort.Slice(faces, func(i, j int) bool { return faces[i].Box.Area() > faces[j].Box.Area() })
+	faces = faces[:min(len(faces), e.cfg.MaxFaces)]
+	g := e.gallery.Load()
+	obs := make([]track.Observation, 0, len(faces))
+	for _, f := range faces {
+		seen, err := e.look(frame, f, g)
+		if err != nil {
+			return res, err
+		}
+		res.Faces = append(res.Faces, seen)
+		o := track.Observation{Box: f.Box, Rejected: seen.Quality.Reason}
+		if len(seen.Matches) > 0 {
+			o.Person, o.Score = seen.Matches[0].Person, seen.Matches[0].Score
+		}
+		if len(seen.Matches) > 1 {
+			o.RunnerUp = seen.Matches[1].Score
+		}
+		obs = append(obs, o)
+	}
+	res.Decisions = e.tracker.Update(at, obs)
+	return res, nil
+}
+
+// look checks one face, and if it is good enough embeds and searches it.
+func (e *Engine) look(frame gocv.Mat, f face.Face, g *gallery.Gallery) (Seen, error) {
+	s := quality.Sample{Box: f.Box, Landmarks: f.Landmarks, Score: f.Score, FrameW: frame.Cols(), FrameH: frame.Rows()}
+	seen := Seen{Face: f, Quality: e.cfg.Quality.CheckShape(s)}
+	if !seen.Quality.OK() {
+		return seen, nil
+	}
+	aligned, err := e.rec.AlignCrop(frame, f)
+	if err != nil {
+		return seen, err
+	}
+	defer aligned.Close()
+	s.Sharpness, s.Brightness = Measure(aligned)
+	if seen.Quality = e.cfg.Quality.Check(s); !seen.Quality.OK() {
+		return seen, nil
+	}
+	emb, err := e.rec.Feature(aligned)
+	if err != nil {
+		return seen, err
+	}
+	if g == nil || g.Len() == 0 {
+		return seen, nil
+	}
+	seen.Matches, err = g.Top(e.model, emb, 2)
+	if errors.Is(err, gallery.ErrModel) {
+		return seen, fmt.Errorf("engine: the gallery is of model %s, the camera's recogniser is %s: %w", g.Model(), e.model, err)
+	}
+	return seen, err
+}
+
+// Measure returns the sharpness (variance of the Laplacian) and brightness
+// (mean grey level) of an aligned face. Measured on the fixed-size aligned
+// crop, both mean the same whatever the face's size in the frame.
+func Measure(aligned gocv.Mat) (sharpness, brightness float64) {
+	grey := gocv.NewMat()
+	defer grey.Close()
+	gocv.CvtColor(aligned, &grey, gocv.ColorBGRToGray)
+	lap := gocv.NewMat()
+	defer lap.Close()
+	gocv.Laplacian(grey, &lap, gocv.MatTypeCV64F, 1, 1, 0, gocv.BorderDefault)
+	mean, dev := gocv.NewMat(), gocv.NewMat()
+	defer mean.Close()
+	defer dev.Close()
+	gocv.MeanStdDev(lap, &mean, &dev)
+	sd := dev.GetDoubleAt(0, 0)
+	return sd * sd, grey.Mean().Val1
+}

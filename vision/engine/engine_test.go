@@ -1,0 +1,213 @@
+//go:build vision
+
+package engine
+
+import (
+	"image"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/roomgate/roomgate/vision/face"
+	"github.com/roomgate/roomgate/vision/gallery"
+	"github.com/roomgate/roomgate/vision/internal/shared"
+	"github.com/roomgate/roomgate/vision/models"
+	"github.com/roomgate/roomgate/vision/quality"
+	"github.com/roomgate/roomgate/vision/track"
+)
+
+type fixture struct {
+	det   *face.Detector
+	rec   *face.Recognizer
+	dir   string // known_faces_small
+	set   *gallery.Set
+	model string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir, err := shared.Path("datasets/known_faces_small")
+	if err != nil {
+		t.Skip(err)
+	}
+	md, err := models.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, err := face.NewDetector(models.YuNet2022Mar, md, face.DetectorOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { det.Close() })
+	rec, err := face.NewRecognizer(models.MobileFaceNetY1, md, face.RecognizerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rec.Close() })
+	return &fixture{det: det, rec: rec, dir: dir, set: &gallery.Set{}, model: models.MobileFaceNetY1.Name}
+}
+
+func (fx *fixture) read(t *testing.T, rel string) gocv.Mat {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fx.dir, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := face.DecodeImage(b, face.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// enrol puts one photo per person into the gallery.
+func (fx *fixture) enrol(t *testing.T, photos map[string]string) {
+	t.Helper()
+	var ts []gallery.Template
+	for person, rel := range photos {
+		img := fx.read(t, rel)
+		faces, err := fx.det.Detect(img)
+		f, ok := face.Largest(faces)
+		if err != nil || !ok {
+			t.Fatalf("no face in %s: %v", rel, err)
+		}
+		emb, err := fx.rec.Embed(img, f)
+		img.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts = append(ts, gallery.Template{Person: person, Model: fx.model, Vec: emb})
+	}
+	g, err := gallery.Build(gallery.Config{Model: fx.model, Dim: fx.rec.Dim()}, func(yield func(gallery.Template, error) bool) {
+		for _, tpl := range ts {
+			if !yield(tpl, nil) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.set.Store(g)
+}
+
+// frame letterboxes a photo into a 640×480 camera frame.
+func (fx *fixture) frame(t *testing.T, rel string) gocv.Mat {
+	t.Helper()
+	img := fx.read(t, rel)
+	defer img.Close()
+	scale := min(640/float64(img.Cols()), 480/float64(img.Rows()))
+	w, h := int(float64(img.Cols())*scale), int(float64(img.Rows())*scale)
+	small := gocv.NewMat()
+	defer small.Close()
+	gocv.Resize(img, &small, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
+	out := gocv.NewMatWithSize(480, 640, gocv.MatTypeCV8UC3)
+	roi := out.Region(image.Rect((640-w)/2, (480-h)/2, (640-w)/2+w, (480-h)/2+h))
+	small.CopyTo(&roi)
+	roi.Close()
+	return out
+}
+
+func (fx *fixture) engine(t *testing.T) *Engine {
+	t.Helper()
+	e, err := New(Config{Quality: quality.Defaults(), Agreement: track.Defaults(models.MobileFaceNetY1.Threshold), MaxFaces: 4}, fx.det, fx.rec, fx.set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// watch shows the frame to the engine for n frames at 10 fps and returns
+// the decisions.
+func watch(t *testing.T, e *Engine, frame gocv.Mat, start time.Time, n int) []track.Decision {
+	t.Helper()
+	var out []track.Decision
+	for i := range n {
+		res, err := e.Process(frame, start.Add(time.Duration(i)*100*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, res.Decisions...)
+	}
+	return out
+}
+
+func TestCheckInByFace(t *testing.T) {
+	fx := newFixture(t)
+	fx.enrol(t, map[string]string{
+		"P-obama": "obama/obama.jpg", "P-biden": "biden/biden.jpg", "P-kit": "kit_harington/john1.jpeg",
+		"P-rose": "rose_leslie/img1.jpg", "P-alex": "alex_lacamoire/img1.jpg",
+	})
+	start := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	for i, tt := range []struct{ photo, want string }{
+		{"obama/obama2.jpg", "P-obama"},
+		{"kit_harington/john2.jpeg", "P-kit"},
+		{"rose_leslie/img2.jpg", "P-rose"},
+		{"alex_lacamoire/alex_lacamoire1.jpg", "P-alex"},
+	} {
+		e := fx.engine(t)
+		frame := fx.frame(t, tt.photo)
+		got := watch(t, e, frame, start.Add(time.Duration(i)*time.Minute), 5)
+		frame.Close()
+		var named []track.Decision
+		for _, d := range got {
+			if !d.Unknown {
+				named = append(named, d)
+			}
+		}
+		if len(named) != 1 || named[0].Person != tt.want || named[0].Score < models.MobileFaceNetY1.Threshold {
+			t.Errorf("%s: decisions %+v, want %s once", tt.photo, got, tt.want)
+			continue
+		}
+		t.Logf("%s: %s score %.3f margin %.3f after %d frames", tt.photo, named[0].Person, named[0].Score, named[0].Margin, named[0].Frames)
+	}
+}
+
+func TestStrangerIsUnknown(t *testing.T) {
+	fx := newFixture(t)
+	fx.enrol(t, map[string]string{"P-obama": "obama/obama.jpg", "P-biden": "biden/biden.jpg", "P-rose": "rose_leslie/img1.jpg"})
+	frame := fx.frame(t, "kit_harington/john2.jpeg")
+	defer frame.Close()
+	got := watch(t, fx.engine(t), frame, time.Now(), 8)
+	if len(got) != 1 || !got[0].Unknown || got[0].Reason != "not_recognised" {
+		t.Errorf("a person not enrolled: %+v, want one not_recognised", got)
+	}
+}
+
+func TestBlurredFaceIsRejected(t *testing.T) {
+	fx := newFixture(t)
+	fx.enrol(t, map[string]string{"P-obama": "obama/obama.jpg"})
+	frame := fx.frame(t, "obama/obama2.jpg")
+	defer frame.Close()
+	blurred := gocv.NewMat()
+	defer blurred.Close()
+	gocv.GaussianBlur(frame, &blurred, image.Pt(0, 0), 6, 6, gocv.BorderDefault)
+	res, err := fx.engine(t).Process(blurred, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Faces) == 0 {
+		t.Skip("the detector finds no face once blurred this much")
+	}
+	if q := res.Faces[0].Quality; q.Reason != quality.Blurry || len(res.Faces[0].Matches) != 0 {
+		t.Errorf("blurred face: %+v, want rejected as blurry and not searched", res.Faces[0])
+	}
+	sharp, err := fx.engine(t).Process(frame, time.Now())
+	if err != nil || len(sharp.Faces) == 0 || !sharp.Faces[0].Quality.OK() {
+		t.Fatalf("the same face unblurred: %+v, %v, want it passing", sharp, err)
+	}
+	t.Logf("sharpness: sharp %s, blurred %s", sharp.Faces[0].Quality.Detail, res.Faces[0].Quality.Detail)
+}
+
+func TestEmptyGallery(t *testing.T) {
+	fx := newFixture(t)
+	frame := fx.frame(t, "obama/obama2.jpg")
+	defer frame.Close()
+	got := watch(t, fx.engine(t), frame, time.Now(), 5)
+	if len(got) != 1 || !got[0].Unknown {
+		t.Errorf("with no gallery: %+v, want the face unknown", got)
+	}
+}
