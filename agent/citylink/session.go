@@ -1,10 +1,12 @@
 package citylink
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -316,6 +318,8 @@ func (s *session) resendExpired() {
 		}
 	}
 	l.mu.Unlock()
+	// Oldest first, as the city would have had them.
+	slices.SortFunc(expired, func(a, b *batch) int { return cmp.Compare(a.first, b.first) })
 	for _, b := range expired {
 		evs, err := l.ob.Pending(s.ctx, b.first-1, l.s.BatchEvents, s.maxPayload())
 		if err != nil {
