@@ -1,0 +1,498 @@
+//go:build vision
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"image/color"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/roomgate/roomgate/vision/bench"
+	"github.com/roomgate/roomgate/vision/face"
+	"github.com/roomgate/roomgate/vision/internal/shared"
+	"github.com/roomgate/roomgate/vision/models"
+)
+
+type options struct {
+	models, shared, scripts, python string
+	folds, frames, rounds           int
+	framePhoto                      string
+	skipLFW, skipLatency, check     bool
+	maxRatio                        float64
+	rec                             models.Model
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.models, "models", "", "models directory (default: vision/models of this checkout)")
+	flag.StringVar(&o.shared, "shared", shared.Dir(), "the shared data directory (datasets/)")
+	flag.StringVar(&o.scripts, "scripts", "", "directory of the Python reference scripts (default: vision/bench)")
+	flag.StringVar(&o.python, "python", "/usr/bin/python3", "Python with python3-opencv (Debian's)")
+	flag.IntVar(&o.folds, "folds", 0, "LFW folds to run (0: all in the pairs file)")
+	flag.IntVar(&o.frames, "frames", 200, "timed frames per latency run")
+	flag.IntVar(&o.rounds, "rounds", 4, "latency rounds; each runs Go and Python, alternating who goes first")
+	flag.StringVar(&o.framePhoto, "frame-photo", "datasets/known_faces_small/obama/obama1.jpg", "photo (under -shared) the 640x480 frame is made from")
+	flag.BoolVar(&o.skipLFW, "skip-lfw", false, "skip the LFW accuracy run")
+	flag.BoolVar(&o.skipLatency, "skip-latency", false, "skip the latency run")
+	flag.BoolVar(&o.check, "check", false, "exit 1 if the Go path loses accuracy against Python or is slower than -max-ratio")
+	flag.Float64Var(&o.maxRatio, "max-ratio", 1.10, "with -check, the largest Go/Python latency ratio accepted")
+	// The recognition model is configuration; these measure another one
+	// (OpenCV Zoo's SFace, say) with the same tables.
+	o.rec = models.MobileFaceNetY1
+	var th float64
+	flag.StringVar(&o.rec.File, "rec-file", o.rec.File, "recognition model file (relative to -models, or absolute)")
+	flag.StringVar(&o.rec.SHA256, "rec-sha256", "", "its sha256 (default: the shipped model's, when -rec-file is the shipped file)")
+	flag.StringVar(&o.rec.Name, "rec-name", o.rec.Name, "its name, for the tables")
+	flag.Float64Var(&th, "rec-threshold", float64(o.rec.Threshold), "its default cosine threshold")
+	flag.Parse()
+	o.rec.Threshold = float32(th)
+	if o.rec.SHA256 == "" && o.rec.File == models.MobileFaceNetY1.File {
+		o.rec.SHA256 = models.MobileFaceNetY1.SHA256
+	}
+	if o.rec.File != models.MobileFaceNetY1.File {
+		o.rec.Dim = 0 // another model may have another length
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "visionbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	if o.models == "" {
+		d, err := models.Dir()
+		if err != nil {
+			return err
+		}
+		o.models = d
+	}
+	if o.scripts == "" {
+		o.scripts = filepath.Join(o.models, "..", "bench")
+	}
+	if _, err := exec.LookPath(o.python); err != nil {
+		return fmt.Errorf("python %s: %v (install Debian's python3-opencv)", o.python, err)
+	}
+	var failed []string
+	if !o.skipLFW {
+		f, err := lfw(o)
+		if err != nil {
+			return err
+		}
+		failed = append(failed, f...)
+	}
+	if !o.skipLatency {
+		f, err := latency(o)
+		if err != nil {
+			return err
+		}
+		failed = append(failed, f...)
+	}
+	if o.check && len(failed) > 0 {
+		return errors.New("check failed: " + strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+func sharedPath(o options, rel string) (string, error) {
+	p := filepath.Join(o.shared, rel)
+	if _, err := os.Stat(p); err != nil {
+		return p, fmt.Errorf("%s is missing (the shared data beside the checkout; set -shared or ROOMGATE_SHARED): %v", p, err)
+	}
+	return p, nil
+}
+
+// scores holds one method's per-pair cosines.
+type scores struct {
+	name string
+	cos  []float32
+}
+
+func lfw(o options) (failed []string, err error) {
+	pairsPath, err := sharedPath(o, "datasets/lfw_112x112/pairs_dev.txt")
+	if err != nil {
+		return nil, err
+	}
+	imagesDir := filepath.Join(filepath.Dir(pairsPath), "images")
+	f, err := os.Open(pairsPath)
+	if err != nil {
+		return nil, err
+	}
+	pairs, folds, err := bench.ReadPairs(f)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	if o.folds > 0 && o.folds < folds {
+		folds = o.folds
+		n := 0
+		for n < len(pairs) && pairs[n].Fold < folds {
+			n++
+		}
+		pairs = pairs[:n]
+	}
+
+	m := o.rec
+	rec, err := face.NewRecognizer(m, o.models, face.RecognizerOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Close()
+	recFlip, err := face.NewRecognizer(m, o.models, face.RecognizerOptions{Flip: true})
+	if err != nil {
+		return nil, err
+	}
+	defer recFlip.Close()
+
+	// Go path: the bytes through DecodeImage, then Feature, as enrolment
+	// of an aligned crop would run.
+	type feats struct{ plain, flip []float32 }
+	cache := map[string]feats{}
+	start := time.Now()
+	var goFeatTime time.Duration
+	for _, p := range pairs {
+		for _, rel := range []string{p.A, p.B} {
+			if _, ok := cache[rel]; ok {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(imagesDir, rel))
+			if err != nil {
+				return nil, err
+			}
+			img, err := face.DecodeImage(b, face.DefaultLimits)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", rel, err)
+			}
+			t0 := time.Now()
+			a, err := rec.Feature(img)
+			goFeatTime += time.Since(t0)
+			if err != nil {
+				img.Close()
+				return nil, fmt.Errorf("%s: %w", rel, err)
+			}
+			fl, err := recFlip.Feature(img)
+			img.Close()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", rel, err)
+			}
+			cache[rel] = feats{a, fl}
+		}
+	}
+	goTime := time.Since(start)
+	goPlain, goFlip := scores{name: "Go (vision/face)"}, scores{name: "Go, flip-averaged"}
+	for _, p := range pairs {
+		a, b := cache[p.A], cache[p.B]
+		goPlain.cos = append(goPlain.cos, face.Cosine(a.plain, b.plain))
+		goFlip.cos = append(goFlip.cos, face.Cosine(a.flip, b.flip))
+	}
+
+	// The reference, in the same run.
+	args := []string{filepath.Join(o.scripts, "lfw_reference.py"), "--model", m.Path(o.models),
+		"--images", imagesDir, "--pairs", pairsPath, "--folds", strconv.Itoa(folds)}
+	t0 := time.Now()
+	out, err := python(o, args)
+	if err != nil {
+		return nil, err
+	}
+	pyTime := time.Since(t0)
+	pyPlain, pyFlip := scores{name: "Python cv2.FaceRecognizerSF"}, scores{name: "Python, flip-averaged"}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var k int
+		var c, cf float32
+		if _, err := fmt.Sscanf(sc.Text(), "%d %f %f", &k, &c, &cf); err != nil || k != len(pyPlain.cos) {
+			return nil, fmt.Errorf("lfw_reference.py: bad line %q", sc.Text())
+		}
+		pyPlain.cos, pyFlip.cos = append(pyPlain.cos, c), append(pyFlip.cos, cf)
+	}
+	if len(pyPlain.cos) != len(pairs) {
+		return nil, fmt.Errorf("lfw_reference.py gave %d pairs, want %d", len(pyPlain.cos), len(pairs))
+	}
+
+	same, fold := make([]bool, len(pairs)), make([]int, len(pairs))
+	for i, p := range pairs {
+		same[i], fold[i] = p.Same, p.Fold
+	}
+	fmt.Printf("\n## LFW verification: %s, %s, %d folds, %d pairs, %d images (aligned 112x112 crops fed to Feature)\n\n",
+		m.Name, filepath.Base(pairsPath), folds, len(pairs), len(cache))
+	if folds == 1 {
+		fmt.Printf("One fold: its threshold is chosen on the same fold, so the k-fold column is optimistic.\n\n")
+	}
+	def := m.Threshold
+	fmt.Printf("| method | %d-fold accuracy (mean ± sd) | fold thresholds | at default %.2f | at SFace's 0.363 | best threshold (all pairs) | mean cos same / diff |\n", folds, def)
+	fmt.Printf("|---|---|---|---|---|---|---|\n")
+	type result struct{ mean float64 }
+	res := map[string]result{}
+	for _, s := range []scores{goPlain, pyPlain, goFlip, pyFlip} {
+		acc, th := bench.KFold(s.cos, same, fold, folds)
+		mean, sd := bench.MeanSD(acc)
+		bt, ba := bench.BestThreshold(s.cos, same)
+		var ths []string
+		for _, t := range th {
+			ths = append(ths, fmt.Sprintf("%.3f", t))
+		}
+		ms, md := meanBy(s.cos, same)
+		fmt.Printf("| %s | %.2f %% ± %.2f | %s | %.2f %% | %.2f %% | %.4f (%.2f %%) | %.3f / %.3f |\n", s.name, 100*mean, 100*sd,
+			strings.Join(ths, " "), 100*bench.AccuracyAt(s.cos, same, def), 100*bench.AccuracyAt(s.cos, same, 0.363), bt, 100*ba, ms, md)
+		res[s.name] = result{mean}
+	}
+	// The trade-off around the default, to choose it by: at a door a false
+	// accept lets the wrong person in, a false reject asks for a retry.
+	fmt.Printf("\nThreshold sweep (all %d pairs): accuracy, false accepts of %d different-person pairs, false rejects of %d same-person pairs\n\n", len(pairs), len(pairs)/2, len(pairs)/2)
+	fmt.Printf("| threshold | Go accuracy | FAR | FRR | Go flip-averaged accuracy | FAR | FRR |\n|---|---|---|---|---|---|---|\n")
+	for _, th := range []float32{0.24, 0.26, 0.27, 0.28, 0.30, 0.32, 0.34, 0.363, 0.40} {
+		far, frr := bench.Rates(goPlain.cos, same, th)
+		ffar, ffrr := bench.Rates(goFlip.cos, same, th)
+		mark := ""
+		if th == def {
+			mark = " (default)"
+		}
+		fmt.Printf("| %.3f%s | %.2f %% | %.2f %% | %.2f %% | %.2f %% | %.2f %% | %.2f %% |\n", th, mark,
+			100*bench.AccuracyAt(goPlain.cos, same, th), 100*far, 100*frr, 100*bench.AccuracyAt(goFlip.cos, same, th), 100*ffar, 100*ffrr)
+	}
+	fmt.Printf("\nmax |cos Go − cos Python| over the pairs: %.2g (plain), %.2g (flip-averaged)\n", maxDiff(goPlain.cos, pyPlain.cos), maxDiff(goFlip.cos, pyFlip.cos))
+	fmt.Printf("time (not a latency measure; see below): Go %.1f s for %d images (decode + 3 forward passes; %.1f ms per plain feature), Python %.1f s (2 passes, with start-up)\n",
+		goTime.Seconds(), len(cache), float64(goFeatTime.Milliseconds())/float64(len(cache)), pyTime.Seconds())
+	if res[goPlain.name].mean < res[pyPlain.name].mean {
+		failed = append(failed, fmt.Sprintf("Go LFW accuracy %.4f below Python's %.4f", res[goPlain.name].mean, res[pyPlain.name].mean))
+	}
+	if res[goFlip.name].mean < res[pyFlip.name].mean {
+		failed = append(failed, fmt.Sprintf("Go flip-averaged LFW accuracy %.4f below Python's %.4f", res[goFlip.name].mean, res[pyFlip.name].mean))
+	}
+	return failed, nil
+}
+
+func meanBy(cos []float32, same []bool) (s, d float64) {
+	var ns, nd int
+	for i, c := range cos {
+		if same[i] {
+			s, ns = s+float64(c), ns+1
+		} else {
+			d, nd = d+float64(c), nd+1
+		}
+	}
+	return s / float64(max(ns, 1)), d / float64(max(nd, 1))
+}
+
+func maxDiff(a, b []float32) float64 {
+	var m float64
+	for i := range a {
+		d := float64(a[i] - b[i])
+		if d < 0 {
+			d = -d
+		}
+		m = max(m, d)
+	}
+	return m
+}
+
+func python(o options, args []string) ([]byte, error) {
+	cmd := exec.Command(o.python, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = io.MultiWriter(&stderr, os.Stderr)
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %v", o.python, filepath.Base(args[0]), err)
+	}
+	return out, nil
+}
+
+// makeFrame letterboxes a photo into a 640x480 frame and writes it as PNG,
+// so Go and Python read exactly the same pixels.
+func makeFrame(o options, dir string) (string, error) {
+	src, err := sharedPath(o, o.framePhoto)
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return "", err
+	}
+	img, err := face.DecodeImage(b, face.DefaultLimits)
+	if err != nil {
+		return "", err
+	}
+	defer img.Close()
+	const W, H = 640, 480
+	s := min(float64(W)/float64(img.Cols()), float64(H)/float64(img.Rows()))
+	w, h := int(float64(img.Cols())*s), int(float64(img.Rows())*s)
+	small := gocv.NewMat()
+	defer small.Close()
+	gocv.Resize(img, &small, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
+	frame := gocv.NewMat()
+	defer frame.Close()
+	top, left := (H-h)/2, (W-w)/2
+	gocv.CopyMakeBorder(small, &frame, top, H-h-top, left, W-w-left, gocv.BorderConstant, color.RGBA{})
+	buf, err := gocv.IMEncode(gocv.PNGFileExt, frame)
+	if err != nil {
+		return "", err
+	}
+	defer buf.Close()
+	p := filepath.Join(dir, "frame640x480.png")
+	return p, os.WriteFile(p, buf.GetBytes(), 0o644)
+}
+
+type pyLatency struct {
+	Threads int       `json:"threads"`
+	Faces   int       `json:"faces"`
+	MS      []float64 `json:"ms"`
+}
+
+func latency(o options) (failed []string, err error) {
+	tmp, err := os.MkdirTemp("", "visionbench")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	framePath, err := makeFrame(o, tmp)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(framePath)
+	if err != nil {
+		return nil, err
+	}
+	frame, err := face.DecodeImage(b, face.DefaultLimits)
+	if err != nil {
+		return nil, err
+	}
+	defer frame.Close()
+
+	det, err := face.NewDetector(models.YuNet2022Mar, o.models, face.DetectorOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer det.Close()
+	rec, err := face.NewRecognizer(o.rec, o.models, face.RecognizerOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Close()
+	recFlip, err := face.NewRecognizer(o.rec, o.models, face.RecognizerOptions{Flip: true})
+	if err != nil {
+		return nil, err
+	}
+	defer recFlip.Close()
+
+	// One frame's work, as the camera loop will do it.
+	once := func(r *face.Recognizer) (int, error) {
+		faces, err := det.Detect(frame)
+		if err != nil {
+			return 0, err
+		}
+		l, ok := face.Largest(faces)
+		if !ok {
+			return 0, nil
+		}
+		_, err = r.Embed(frame, l)
+		return len(faces), err
+	}
+	runGo := func(r *face.Recognizer, n int) ([]time.Duration, error) {
+		for i := 0; i < 10; i++ {
+			if _, err := once(r); err != nil {
+				return nil, err
+			}
+		}
+		d := make([]time.Duration, 0, n)
+		for i := 0; i < n; i++ {
+			t0 := time.Now()
+			nf, err := once(r)
+			d = append(d, time.Since(t0))
+			if err != nil {
+				return nil, err
+			}
+			if nf != 1 {
+				return nil, fmt.Errorf("latency frame has %d faces, want 1", nf)
+			}
+		}
+		return d, nil
+	}
+	runPy := func(threads, n int) ([]time.Duration, int, error) {
+		out, err := python(o, []string{filepath.Join(o.scripts, "latency_reference.py"),
+			"--detector", models.YuNet2022Mar.Path(o.models), "--recognizer", o.rec.Path(o.models),
+			"--frame", framePath, "--threads", strconv.Itoa(threads), "--frames", strconv.Itoa(n),
+			"--score", fmt.Sprint(models.YuNet2022Mar.Threshold)})
+		if err != nil {
+			return nil, 0, err
+		}
+		var r pyLatency
+		if err := json.Unmarshal(out, &r); err != nil {
+			return nil, 0, fmt.Errorf("latency_reference.py: %v", err)
+		}
+		if r.Faces != 1 {
+			return nil, 0, fmt.Errorf("latency_reference.py found %d faces, want 1", r.Faces)
+		}
+		d := make([]time.Duration, len(r.MS))
+		for i, ms := range r.MS {
+			d[i] = time.Duration(ms * float64(time.Millisecond))
+		}
+		return d, r.Threads, nil
+	}
+
+	all := face.NumThreads()
+	type row struct {
+		label           string
+		threads, pyArg  int
+		goD, goF, pyD   []time.Duration
+		pyThreadsReport int
+	}
+	rows := []*row{{label: "1 thread", threads: 1, pyArg: 1}, {label: fmt.Sprintf("all threads (%d)", all), threads: all, pyArg: -1}}
+	per := max(o.frames/max(o.rounds, 1), 1)
+	for round := 0; round < max(o.rounds, 1); round++ {
+		for _, r := range rows {
+			goFirst := round%2 == 0
+			for step := 0; step < 2; step++ {
+				if (step == 0) == goFirst {
+					face.SetNumThreads(r.threads)
+					d, err := runGo(rec, per)
+					if err != nil {
+						return nil, err
+					}
+					df, err := runGo(recFlip, per/2+1)
+					if err != nil {
+						return nil, err
+					}
+					face.SetNumThreads(all)
+					r.goD, r.goF = append(r.goD, d...), append(r.goF, df...)
+				} else {
+					d, th, err := runPy(r.pyArg, per)
+					if err != nil {
+						return nil, err
+					}
+					r.pyD, r.pyThreadsReport = append(r.pyD, d...), th
+				}
+			}
+		}
+	}
+	fmt.Printf("\n## Latency per frame: 640x480, one face (%s letterboxed), detect (%s) + align + embed (%s)\n\n",
+		filepath.Base(o.framePhoto), models.YuNet2022Mar.Name, o.rec.Name)
+	fmt.Printf("%d rounds of %d timed frames each side, Go and Python alternating who goes first; median (mean, p90) in ms.\n\n", max(o.rounds, 1), per)
+	fmt.Printf("| threads | Go (vision/face) | Python (cv2, Debian) | Go / Python (median) | Go with flip-averaging |\n|---|---|---|---|---|\n")
+	for _, r := range rows {
+		g, p, f := bench.Summarize(r.goD), bench.Summarize(r.pyD), bench.Summarize(r.goF)
+		ratio := float64(g.Median) / float64(p.Median)
+		fmt.Printf("| %s | %s | %s | %.3f | %s |\n", r.label, ms(g), ms(p), ratio, ms(f))
+		if ratio > o.maxRatio {
+			failed = append(failed, fmt.Sprintf("latency %s: Go/Python %.3f > %.2f", r.label, ratio, o.maxRatio))
+		}
+	}
+	return failed, nil
+}
+
+func ms(l bench.Latency) string {
+	f := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	return fmt.Sprintf("%.2f (%.2f, %.2f)", f(l.Median), f(l.Mean), f(l.P90))
+}

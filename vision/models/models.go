@@ -1,0 +1,146 @@
+package models
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Model describes one model file. For the recognition model every field
+// is configuration; the values below are the shipped defaults.
+type Model struct {
+	// Name is a short human name, used in logs and benchmark tables.
+	Name string `yaml:"name"`
+	// File is the model's file name, or a path; a relative path is taken
+	// relative to the models directory.
+	File string `yaml:"file"`
+	// SHA256 is the hex digest the file must have. It is required: a model
+	// that is not the one configured must not silently change who matches.
+	SHA256 string `yaml:"sha256"`
+	// InputWidth and InputHeight are the network's input size. For the
+	// detector it is only the initial size (it is reset to each frame's
+	// size); for the recognizer OpenCV 4.6 aligns to 112x112 only.
+	InputWidth  int `yaml:"input_width"`
+	InputHeight int `yaml:"input_height"`
+	// Dim is the embedding's length, checked at load; 0 skips the check.
+	Dim int `yaml:"dim"`
+	// Threshold is the default decision threshold: the minimum detector
+	// score, or the minimum cosine similarity for "same person".
+	Threshold float32 `yaml:"threshold"`
+	// License is a one-line licence statement for this file.
+	License string `yaml:"license"`
+}
+
+// YuNet2022Mar is the shipped face detector. The 2023mar YuNet loads in
+// OpenCV 4.6 but its detect() fails, so this older one is used.
+var YuNet2022Mar = Model{
+	Name:        "YuNet 2022mar",
+	File:        "face_detection_yunet_2022mar.onnx",
+	SHA256:      "50ef07f702a31741ca46a4c0d947773b64143b9362780237bf0d427d6c79bab7",
+	InputWidth:  320,
+	InputHeight: 320,
+	Threshold:   0.8,
+	License:     "MIT (OpenCV Zoo)",
+}
+
+// MobileFaceNetY1 is the shipped development recognition model: InsightFace
+// MobileFaceNet model-y1, 128-d, a drop-in for cv::FaceRecognizerSF.
+//
+// Its threshold comes from the LFW benchmark (vision/cmd/visionbench, see
+// vision/README.md): 1:1 accuracy is flat at its best from cosine 0.26 to
+// 0.28; 0.30 gives up 0.2 points of it to cut false accepts from 0.33 % to
+// 0.20 %, because a false accept opens the door, a gallery search multiplies
+// false accepts by the gallery's size, and a false reject only costs the
+// next frame. SFace's own 0.363 is too strict for this model (4 % rejects).
+var MobileFaceNetY1 = Model{
+	Name:        "MobileFaceNet y1 (InsightFace)",
+	File:        "face_recognition_mobilefacenet_insightface_y1.onnx",
+	SHA256:      "c6a9dd9b5fe27528401a15dc73f668589a1fd40f50846585da7e5d0b0e83b896",
+	InputWidth:  112,
+	InputHeight: 112,
+	Dim:         128,
+	Threshold:   0.30,
+	License:     "weights for non-commercial research only (InsightFace, trained on MS1M); not for production",
+}
+
+// ErrModel is wrapped by every error about a model file, so callers can
+// tell a bad model (fatal for face check-in) from a bad frame.
+var ErrModel = errors.New("vision: model")
+
+// Path resolves m.File against dir, unless it is absolute.
+func (m Model) Path(dir string) string {
+	if filepath.IsAbs(m.File) {
+		return m.File
+	}
+	return filepath.Join(dir, m.File)
+}
+
+// Check verifies the model's file in dir and returns its path.
+func (m Model) Check(dir string) (string, error) {
+	p := m.Path(dir)
+	return p, Verify(p, m.SHA256)
+}
+
+// Verify reports whether the file at path has the sha256 want. Its errors
+// name the file and say what to do.
+func Verify(path, want string) error {
+	name := filepath.Base(path)
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%w %s: %s", ErrModel, name, fmt.Sprintf(format, args...))
+	}
+	want = strings.ToLower(strings.TrimSpace(want))
+	if len(want) != sha256.Size*2 || !isHex(want) {
+		return fail("no valid sha256 configured (%q): set sha256 to the output of `sha256sum %s`", want, path)
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return fail("not found at %s: restore it from vision/models, or set the model's file to where it is", path)
+	}
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fail("read %s: %v", path, err)
+	}
+	got := hex.EncodeToString(h.Sum(nil))
+	if got != want {
+		return fail("sha256 mismatch (got %s, want %s): the file is altered or not the shipped one; "+
+			"restore it from vision/models, or set the model's file and sha256 to the model you mean", got, want)
+	}
+	return nil
+}
+
+func isHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+// Dir finds the models directory: $ROOMGATE_MODELS if set, else
+// vision/models in the working directory or the nearest parent holding
+// it, so tests and `go run` work from anywhere in the checkout.
+func Dir() (string, error) {
+	if d := os.Getenv("ROOMGATE_MODELS"); d != "" {
+		return d, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("vision: models directory: %w", err)
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		for _, c := range []string{filepath.Join(d, "vision", "models"), d} {
+			if _, err := os.Stat(filepath.Join(c, YuNet2022Mar.File)); err == nil && filepath.Base(c) == "models" {
+				return c, nil
+			}
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("vision: models directory not found from %s: run inside the roomgate checkout or set ROOMGATE_MODELS", wd)
+		}
+	}
+}
