@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/roomgate/roomgate/vision/quality"
+)
 
 // Config is one box's configuration, as read from YAML.
 type Config struct {
@@ -13,6 +17,7 @@ type Config struct {
 	Store    Store         `yaml:"store"`
 	HTTP     HTTP          `yaml:"http"`
 	Sync     Sync          `yaml:"sync"`
+	Vision   Vision        `yaml:"vision"`
 }
 
 // Identity names the box for the city. The names end up in MQTT topics and
@@ -108,6 +113,45 @@ type Sync struct {
 	BackoffMin  Duration `yaml:"backoff_min"`  // first reconnect delay
 	BackoffMax  Duration `yaml:"backoff_max"`  // longest reconnect delay (with jitter)
 	StateEvery  Duration `yaml:"state_every"`  // how often the box publishes its state
+}
+
+// Vision is the face check-in engine. Without a camera (the section or its
+// camera left out) the box is QR-only. Thresholds left out take the vision
+// packages' own defaults.
+type Vision struct {
+	Camera          Camera         `yaml:"camera"`
+	DetectorModel   string         `yaml:"detector_model"`   // YuNet ONNX file; empty uses the shipped vision/models/face_detection_yunet_2022mar.onnx
+	RecognizerModel string         `yaml:"recognizer_model"` // face recognition ONNX file (cv::FaceRecognizerSF); empty uses the shipped MobileFaceNet
+	RecognizerName  string         `yaml:"recognizer_name"`  // names the model's templates in the store and the city's galleries; a custom recognizer_model needs its own
+	RecognizerInput int            `yaml:"recognizer_input"` // px, the side of the aligned face the model takes (112 for cv::FaceRecognizerSF)
+	Threshold       float32        `yaml:"threshold"`        // cosine similarity a frame's best match must reach; the agreement rule's threshold too
+	SHA256          string         `yaml:"sha256"`           // of a custom recognizer_model, checked when the engine loads it
+	Precision       string         `yaml:"precision"`        // gallery templates in memory: float32, or int8 (a quarter of the size, slightly less exact)
+	Quality         quality.Config `yaml:"quality"`          // the quality gate: a face that fails is not recognised
+	Agreement       Agreement      `yaml:"agreement"`        // how many frames must agree before a person is named
+	QR              bool           `yaml:"qr"`               // decode QR codes in camera frames and hand them to the gate like a scanner's
+}
+
+// Camera is the check-in camera.
+type Camera struct {
+	Name   string   `yaml:"name"`    // used in logs and status
+	Kind   string   `yaml:"kind"`    // v4l2, rtsp, file (a video, looped) or folder (of .jpg and .png images, looped)
+	Path   string   `yaml:"path"`    // v4l2: /dev/videoN or a /dev/v4l/by-id/ path; rtsp: an rtsp:// or rtsps:// URL; file, folder: relative paths are taken from the config file's directory
+	Width  int      `yaml:"width"`   // px asked of the device; 0 with height 0 keeps its own size
+	Height int      `yaml:"height"`  // px asked of the device
+	MaxFPS float64  `yaml:"max_fps"` // frames handed to the engine per second at most; 0 takes them as they come
+	Retry  Duration `yaml:"retry"`   // wait before reopening a lost source
+}
+
+// Agreement is the k-of-n rule over a tracked face's frames (track.Config
+// without its threshold, which is vision.threshold).
+type Agreement struct {
+	MinMargin float32  `yaml:"min_margin"` // cosine the best match must lead the runner-up person by
+	Agree     int      `yaml:"agree"`      // k: frames that must name the same person...
+	Frames    int      `yaml:"frames"`     // n: ...among the face's last n frames
+	Window    Duration `yaml:"window"`     // frames older than this do not count
+	MinIoU    float32  `yaml:"min_iou"`    // box overlap that continues a track from one frame to the next
+	Lost      Duration `yaml:"lost"`       // a face unseen this long is gone
 }
 
 // Duration is a time.Duration written as "300ms", "5s", "2m" in YAML.

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/roomgate/roomgate/vision/quality"
+	"github.com/roomgate/roomgate/vision/track"
 )
 
 func yamlUnmarshal(data []byte, v any) error { return yaml.Unmarshal(data, v) }
@@ -77,6 +80,13 @@ scanners:
 		Sync: Sync{AckMode: "city", BatchEvents: 500, BatchBytes: 256 << 10, Window: 32, AckTimeout: Duration(30 * time.Second),
 			Retention: Duration(7 * 24 * time.Hour), OutboxCap: 1_000_000, BackoffMin: Duration(time.Second),
 			BackoffMax: Duration(2 * time.Minute), StateEvery: Duration(time.Minute)},
+		Vision: Vision{
+			Camera:         Camera{Name: "camera", Width: 640, Height: 480, MaxFPS: 10, Retry: Duration(2 * time.Second)},
+			RecognizerName: "mobilefacenet-insightface-y1", RecognizerInput: 112, Threshold: 0.30, Precision: "float32",
+			Quality:   quality.Defaults(),
+			Agreement: agreementOf(track.Defaults(0.30)),
+			QR:        true,
+		},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("Parse(minimal) = %+v, want %+v", *c, want)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
 	"strings"
@@ -68,6 +69,21 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		v.SetInt(int64(i))
+	case v.Kind() == reflect.Float32 || v.Kind() == reflect.Float64:
+		var f float64
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" && n.ShortTag() != "!!float" || n.Decode(&f) != nil {
+			d.r.add(path, "want a number, got %s", describe(n))
+			return
+		}
+		switch {
+		case math.IsNaN(f) || math.IsInf(f, 0):
+			d.r.add(path, "want a finite number, got %s", n.Value)
+			return
+		case v.Kind() == reflect.Float32 && math.Abs(f) > math.MaxFloat32:
+			d.r.add(path, "%s is too large", n.Value)
+			return
+		}
+		v.SetFloat(f)
 	case v.Kind() == reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
 			d.r.add(path, "want true or false, got %s", describe(n))
@@ -79,12 +95,18 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	}
 }
 
+// yamlName is a struct field's YAML key.
+func yamlName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	return name
+}
+
 // fieldsOf maps YAML keys to struct field indexes.
 func fieldsOf(t reflect.Type) (map[string]int, []string) {
 	idx := map[string]int{}
 	var names []string
 	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		name := yamlName(t.Field(i))
 		if name == "" || name == "-" {
 			continue
 		}

@@ -1,36 +1,74 @@
 package config
 
-import "time"
+import (
+	"reflect"
+	"time"
+
+	"github.com/roomgate/roomgate/vision/quality"
+	"github.com/roomgate/roomgate/vision/track"
+)
+
+// threshold is the shipped recognition model's cosine threshold (see
+// vision/models/MODELS.md for how it was chosen). It is the default of
+// vision.threshold, which the agreement rule uses as well.
+const threshold float32 = 0.30
 
 // Defaults for the fields a config leaves out (or sets to null). This is the
 // one list: Parse applies it and the JSON Schema shows it. Scanner defaults
 // apply to each scanner (baud to serial ones only), the debounce to each
-// input line.
-var defaults = map[string]any{
-	"http.listen":            "127.0.0.1:8080",
-	"store.path":             "/var/lib/roomgate/roomgate.db",
-	"policy.pulse":           Duration(3 * time.Second),
-	"policy.safe_state":      "fail-secure",
-	"policy.clock_skew":      Duration(60 * time.Second),
-	"policy.anti_passback":   Duration(30 * time.Second),
-	"policy.held_open_after": Duration(30 * time.Second),
-	"policy.unsynced_clock":  "deny",
-	"policy.clock_source":    "kernel",
-	"policy.indicator":       Duration(2 * time.Second),
-	"scanners[].baud":        9600,
-	"scanners[].terminator":  "any",
-	"scanners[].max_length":  2048,
-	"gpio.*.debounce":        Duration(20 * time.Millisecond),
-	"sync.ack_mode":          "city",
-	"sync.batch_events":      500,
-	"sync.batch_bytes":       256 << 10,
-	"sync.window":            32,
-	"sync.ack_timeout":       Duration(30 * time.Second),
-	"sync.retention":         Duration(7 * 24 * time.Hour),
-	"sync.outbox_cap":        1_000_000,
-	"sync.backoff_min":       Duration(time.Second),
-	"sync.backoff_max":       Duration(2 * time.Minute),
-	"sync.state_every":       Duration(time.Minute),
+// input line. The face engine's quality gate and agreement rule take the
+// defaults of their own packages, vision/quality and vision/track.
+var defaults = withSections(map[string]any{
+	"http.listen":             "127.0.0.1:8080",
+	"store.path":              "/var/lib/roomgate/roomgate.db",
+	"policy.pulse":            Duration(3 * time.Second),
+	"policy.safe_state":       "fail-secure",
+	"policy.clock_skew":       Duration(60 * time.Second),
+	"policy.anti_passback":    Duration(30 * time.Second),
+	"policy.held_open_after":  Duration(30 * time.Second),
+	"policy.unsynced_clock":   "deny",
+	"policy.clock_source":     "kernel",
+	"policy.indicator":        Duration(2 * time.Second),
+	"scanners[].baud":         9600,
+	"scanners[].terminator":   "any",
+	"scanners[].max_length":   2048,
+	"gpio.*.debounce":         Duration(20 * time.Millisecond),
+	"sync.ack_mode":           "city",
+	"sync.batch_events":       500,
+	"sync.batch_bytes":        256 << 10,
+	"sync.window":             32,
+	"sync.ack_timeout":        Duration(30 * time.Second),
+	"sync.retention":          Duration(7 * 24 * time.Hour),
+	"sync.outbox_cap":         1_000_000,
+	"sync.backoff_min":        Duration(time.Second),
+	"sync.backoff_max":        Duration(2 * time.Minute),
+	"sync.state_every":        Duration(time.Minute),
+	"vision.camera.name":      "camera",
+	"vision.camera.width":     640, // the size quality.Defaults is meant for
+	"vision.camera.height":    480,
+	"vision.camera.max_fps":   10.0, // the agreement rule's defaults suit 5 to 15 frames per second
+	"vision.camera.retry":     Duration(2 * time.Second),
+	"vision.recognizer_name":  "mobilefacenet-insightface-y1",
+	"vision.recognizer_input": 112,
+	"vision.threshold":        threshold,
+	"vision.precision":        "float32",
+	"vision.qr":               true,
+}, map[string]any{
+	"vision.quality":   quality.Defaults(),
+	"vision.agreement": agreementOf(track.Defaults(threshold)),
+})
+
+// withSections adds to m every field of each section's default struct, by
+// its YAML name, so that defaults kept by another package are listed here
+// without being copied.
+func withSections(m map[string]any, sections map[string]any) map[string]any {
+	for path, s := range sections {
+		v := reflect.ValueOf(s)
+		for i := range v.NumField() {
+			m[join(path, yamlName(v.Type().Field(i)))] = v.Field(i).Interface()
+		}
+	}
+	return m
 }
 
 // applyDefaults fills the fields that set does not name.
@@ -72,6 +110,7 @@ func applyDefaults(c *Config, set map[string]bool) {
 	dur("sync.backoff_min", &y.BackoffMin)
 	dur("sync.backoff_max", &y.BackoffMax)
 	dur("sync.state_every", &y.StateEvery)
+	fill(reflect.ValueOf(&c.Vision).Elem(), "vision", set)
 	for i := range c.Scanners {
 		s := &c.Scanners[i]
 		at := "scanners[" + itoa(i) + "]."
@@ -80,5 +119,20 @@ func applyDefaults(c *Config, set map[string]bool) {
 		}
 		str(at+"terminator", &s.Terminator)
 		num(at+"max_length", &s.MaxLength)
+	}
+}
+
+// fill sets each field of the struct v that set does not name and that has
+// a default, section by section.
+func fill(v reflect.Value, path string, set map[string]bool) {
+	for i := range v.NumField() {
+		f, p := v.Field(i), join(path, yamlName(v.Type().Field(i)))
+		if f.Kind() == reflect.Struct && f.Type() != durationType {
+			fill(f, p, set)
+			continue
+		}
+		if d, ok := defaults[rulePath(p)]; ok && !set[p] {
+			f.Set(reflect.ValueOf(d)) // a default of the wrong type panics in every test
+		}
 	}
 }

@@ -10,6 +10,11 @@
 // gpio section overrides role by role; Config.Lines returns the result.
 // Config.PublicKeys decodes the pass issuers' Ed25519 keys.
 //
+// The vision section configures face check-in; without a camera the box is
+// QR-only. Its quality gate is a quality.Config and its agreement rule
+// becomes a track.Config (Vision.Track), with the defaults of those pure Go
+// packages, so that the engine's thresholds are defined in one place.
+//
 // schema/roomgate.schema.json is a JSON Schema for editors, generated from
 // the Go types, their comments and the rule tables in rules.go; a test fails
 // when it is out of date.

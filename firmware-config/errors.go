@@ -133,8 +133,13 @@ func join(path, key string) string {
 }
 
 // quote shows a value from the config in a message, cut short when long.
-func quote(s string) string {
-	const max = 40
+func quote(s string) string { return quoteMax(s, 40) }
+
+// quotePath shows a file's path, which is no use cut short, unless it is
+// garbage.
+func quotePath(s string) string { return quoteMax(s, 256) }
+
+func quoteMax(s string, max int) string {
 	if r := []rune(s); len(r) > max {
 		s = string(r[:max]) + "…"
 	}

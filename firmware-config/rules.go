@@ -40,17 +40,29 @@ var enums = map[string][]string{
 	"policy.clock_source":   {"kernel", "timesyncd", "trusted"},
 	"gpio.*.bias":           {"pull-up", "pull-down", "disabled"},
 	"sync.ack_mode":         {"city", "puback"},
+	"vision.camera.kind":    {"v4l2", "rtsp", "file", "folder"},
+	"vision.precision":      {"float32", "int8"},
 }
 
-// patterns are regular expressions for strings, with what they mean in words.
+// nameWant says namePattern in words.
+const nameWant = "lowercase letters, digits and '-', starting with a letter or digit, at most 63 characters"
+
+var sha256RE = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+
+// patterns are regular expressions for strings, with what a match is and
+// what it looks like in words.
 var patterns = map[string]struct {
 	re   *regexp.Regexp
+	what string
 	want string
 }{
-	"identity.site":   {nameRE, "lowercase letters, digits and '-', starting with a letter or digit, at most 63 characters"},
-	"identity.gate":   {nameRE, "lowercase letters, digits and '-', starting with a letter or digit, at most 63 characters"},
-	"identity.device": {nameRE, "lowercase letters, digits and '-', starting with a letter or digit, at most 63 characters"},
-	"scanners[].name": {nameRE, "lowercase letters, digits and '-', starting with a letter or digit, at most 63 characters"},
+	"identity.site":          {nameRE, "a valid name", nameWant},
+	"identity.gate":          {nameRE, "a valid name", nameWant},
+	"identity.device":        {nameRE, "a valid name", nameWant},
+	"scanners[].name":        {nameRE, "a valid name", nameWant},
+	"vision.camera.name":     {nameRE, "a valid name", nameWant},
+	"vision.recognizer_name": {nameRE, "a valid name", nameWant},
+	"vision.sha256":          {sha256RE, "a sha256", "64 hex digits, as sha256sum prints them"},
 }
 
 // required fields must be present and non-empty (after defaults).
@@ -71,27 +83,55 @@ var bauds = []int{1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 4
 
 // intLimits are inclusive ranges.
 var intLimits = map[string][2]int{
-	"scanners[].max_length": {64, 65536},
-	"gpio.*.line":           {0, 65535},
-	"sync.batch_events":     {1, 10000},
-	"sync.batch_bytes":      {4 << 10, 1 << 20},
-	"sync.window":           {1, 1024},
-	"sync.outbox_cap":       {1000, 100_000_000},
+	"scanners[].max_length":   {64, 65536},
+	"gpio.*.line":             {0, 65535},
+	"sync.batch_events":       {1, 10000},
+	"sync.batch_bytes":        {4 << 10, 1 << 20},
+	"sync.window":             {1, 1024},
+	"sync.outbox_cap":         {1000, 100_000_000},
+	"vision.camera.width":     {0, 7680},
+	"vision.camera.height":    {0, 4320},
+	"vision.recognizer_input": {32, 1024},
+	"vision.agreement.agree":  {1, 100},
+	"vision.agreement.frames": {1, 100},
+}
+
+// floatLimits are inclusive ranges. A bound the vision packages require to
+// be exceeded (more than 0) is checked by their Validate.
+var floatLimits = map[string][2]float64{
+	"vision.camera.max_fps":           {0, 120},
+	"vision.threshold":                {0, 1},
+	"vision.quality.min_score":        {0, 1},
+	"vision.quality.edge_margin":      {0, 100},
+	"vision.quality.min_face_size":    {0, 4096},
+	"vision.quality.min_eye_distance": {0, 4096},
+	"vision.quality.max_yaw":          {0, 2},
+	"vision.quality.min_pitch":        {0, 1},
+	"vision.quality.max_pitch":        {0, 1},
+	"vision.quality.max_roll":         {0, 90},
+	"vision.quality.min_sharpness":    {0, 10000},
+	"vision.quality.min_brightness":   {0, 255},
+	"vision.quality.max_brightness":   {0, 255},
+	"vision.agreement.min_margin":     {0, 1},
+	"vision.agreement.min_iou":        {0, 1},
 }
 
 // durationLimits are inclusive ranges.
 var durationLimits = map[string][2]Duration{
-	"policy.pulse":           {Duration(100 * time.Millisecond), Duration(time.Minute)},
-	"policy.clock_skew":      {0, Duration(10 * time.Minute)},
-	"policy.anti_passback":   {0, Duration(24 * time.Hour)},
-	"policy.held_open_after": {Duration(time.Second), Duration(time.Hour)},
-	"policy.indicator":       {Duration(100 * time.Millisecond), Duration(time.Minute)},
-	"gpio.*.debounce":        {0, Duration(time.Second)},
-	"sync.ack_timeout":       {Duration(time.Second), Duration(time.Hour)},
-	"sync.retention":         {0, Duration(365 * 24 * time.Hour)},
-	"sync.backoff_min":       {Duration(100 * time.Millisecond), Duration(time.Minute)},
-	"sync.backoff_max":       {Duration(time.Second), Duration(time.Hour)},
-	"sync.state_every":       {Duration(time.Second), Duration(time.Hour)},
+	"policy.pulse":            {Duration(100 * time.Millisecond), Duration(time.Minute)},
+	"policy.clock_skew":       {0, Duration(10 * time.Minute)},
+	"policy.anti_passback":    {0, Duration(24 * time.Hour)},
+	"policy.held_open_after":  {Duration(time.Second), Duration(time.Hour)},
+	"policy.indicator":        {Duration(100 * time.Millisecond), Duration(time.Minute)},
+	"gpio.*.debounce":         {0, Duration(time.Second)},
+	"sync.ack_timeout":        {Duration(time.Second), Duration(time.Hour)},
+	"sync.retention":          {0, Duration(365 * 24 * time.Hour)},
+	"sync.backoff_min":        {Duration(100 * time.Millisecond), Duration(time.Minute)},
+	"sync.backoff_max":        {Duration(time.Second), Duration(time.Hour)},
+	"sync.state_every":        {Duration(time.Second), Duration(time.Hour)},
+	"vision.camera.retry":     {Duration(100 * time.Millisecond), Duration(5 * time.Minute)},
+	"vision.agreement.window": {Duration(100 * time.Millisecond), Duration(time.Minute)},
+	"vision.agreement.lost":   {Duration(100 * time.Millisecond), Duration(time.Minute)},
 }
 
 // rulePath turns a field path into the key of the tables above.

@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"path"
 	"reflect"
 	"slices"
 	"strconv"
@@ -46,7 +47,13 @@ type schemaGen struct {
 
 func generateSchema(t *testing.T) []byte {
 	t.Helper()
-	g := &schemaGen{docs: comments(t, "config.go"), defs: map[string]any{}}
+	docs := comments(t, "config.go", "")
+	// The vision sections reuse the engine's own types; their fields are
+	// described where they are declared.
+	for k, v := range comments(t, "../vision/quality/quality.go", "quality.") {
+		docs[k] = v
+	}
+	g := &schemaGen{docs: docs, defs: map[string]any{}}
 	root := g.schema(reflect.TypeFor[Config](), "")
 	root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 	root["$id"] = "https://roomgate.example/schema/roomgate.schema.json"
@@ -82,9 +89,9 @@ func (g *schemaGen) schema(t reflect.Type, path string) map[string]any {
 			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 			p := join(path, name)
 			fs := g.schema(f.Type, p)
-			desc := g.docs[t.Name()+"."+f.Name]
+			desc := g.docs[typeName(t)+"."+f.Name]
 			if desc == "" && f.Type.Kind() == reflect.Struct && f.Type != durationType {
-				desc = g.docs[f.Type.Name()]
+				desc = g.docs[typeName(f.Type)]
 			}
 			addDescription(fs, desc)
 			props[name] = fs
@@ -137,6 +144,11 @@ func (g *schemaGen) schema(t reflect.Type, path string) map[string]any {
 		if rp == "scanners[].baud" {
 			s["enum"] = bauds
 		}
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		s["type"] = "number"
+		if lim, ok := floatLimits[rp]; ok {
+			s["minimum"], s["maximum"] = lim[0], lim[1]
+		}
 	case t.Kind() == reflect.Bool:
 		s["type"] = "boolean"
 	default:
@@ -188,9 +200,18 @@ func schemaRequired(t reflect.Type, path string) bool {
 	return false
 }
 
+// typeName is how comments keys a type: by name in this package, with its
+// package's name when it comes from another.
+func typeName(t reflect.Type) string {
+	if t.PkgPath() == reflect.TypeFor[Config]().PkgPath() {
+		return t.Name()
+	}
+	return path.Base(t.PkgPath()) + "." + t.Name()
+}
+
 // comments reads the doc and line comments of the types, fields and role
-// constants in a Go file.
-func comments(t *testing.T, file string) map[string]string {
+// constants in a Go file, their keys prefixed with prefix.
+func comments(t *testing.T, file, prefix string) map[string]string {
 	t.Helper()
 	f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ParseComments)
 	if err != nil {
@@ -213,21 +234,21 @@ func comments(t *testing.T, file string) map[string]string {
 		for _, spec := range gd.Specs {
 			switch spec := spec.(type) {
 			case *ast.TypeSpec:
-				out[spec.Name.Name] = text(spec.Doc, gd.Doc)
+				out[prefix+spec.Name.Name] = text(spec.Doc, gd.Doc)
 				st, ok := spec.Type.(*ast.StructType)
 				if !ok {
 					continue
 				}
 				for _, fld := range st.Fields.List {
 					for _, n := range fld.Names {
-						out[spec.Name.Name+"."+n.Name] = text(fld.Doc, fld.Comment)
+						out[prefix+spec.Name.Name+"."+n.Name] = text(fld.Doc, fld.Comment)
 					}
 				}
 			case *ast.ValueSpec:
 				for _, v := range spec.Values {
 					if lit, ok := v.(*ast.BasicLit); ok && lit.Kind == token.STRING {
 						if s, err := strconv.Unquote(lit.Value); err == nil {
-							out[s] = text(spec.Doc, spec.Comment)
+							out[prefix+s] = text(spec.Doc, spec.Comment)
 						}
 					}
 				}
@@ -308,6 +329,19 @@ func schemaProblems(root, s map[string]any, v any, path string) []string {
 	case "integer":
 		if _, ok := v.(int); !ok {
 			out = append(out, path+": want integer")
+		}
+	case "number":
+		switch n := v.(type) {
+		case int, float64:
+			f := jsonNumber(n).(float64)
+			if lo, ok := s["minimum"].(float64); ok && f < lo {
+				out = append(out, path+": below minimum")
+			}
+			if hi, ok := s["maximum"].(float64); ok && f > hi {
+				out = append(out, path+": above maximum")
+			}
+		default:
+			out = append(out, path+": want number")
 		}
 	case "boolean":
 		if _, ok := v.(bool); !ok {

@@ -30,6 +30,7 @@ func (c *Config) validate(r *report, set map[string]bool, dir string) {
 		}
 	}
 	c.checkSync(r, dir)
+	c.Vision.check(r, set, dir)
 	for i, id := range c.Trust.Revoked {
 		if strings.TrimSpace(id) == "" {
 			r.add(fmt.Sprintf("trust.revoked[%d]", i), "empty pass id")
@@ -78,15 +79,33 @@ func checkFields(r *report, path string, v reflect.Value) {
 		case isEnum && !slices.Contains(enum, s):
 			r.add(path, "%s is not allowed%s", quote(s), oneOf(s, enum))
 		case hasPat && !pat.re.MatchString(s):
-			r.add(path, "%s is not a valid name: want %s", quote(s), pat.want)
+			r.add(path, "%s is not %s: want %s", quote(s), pat.what, pat.want)
 		}
 	case v.Kind() == reflect.Int:
 		n := int(v.Int())
 		if lim, ok := intLimits[rp]; ok && (n < lim[0] || n > lim[1]) {
 			r.add(path, "%d is out of range: want %d to %d", n, lim[0], lim[1])
 		}
+	case v.Kind() == reflect.Float32 || v.Kind() == reflect.Float64:
+		// Compared at the field's own precision, so that a float32 0.3
+		// is not above a limit of 0.3.
+		f, bits := v.Float(), v.Type().Bits()
+		if lim, ok := floatLimits[rp]; ok && (f < atBits(lim[0], bits) || f > atBits(lim[1], bits)) {
+			r.add(path, "%s is out of range: want %s to %s", formatFloat(f, bits), formatFloat(lim[0], 64), formatFloat(lim[1], 64))
+		}
 	}
 }
+
+// atBits rounds f to a float of that many bits.
+func atBits(f float64, bits int) float64 {
+	if bits == 32 {
+		return float64(float32(f))
+	}
+	return f
+}
+
+// formatFloat writes f as short as its precision allows: 0.3, not 0.30000001192092896.
+func formatFloat(f float64, bits int) string { return strconv.FormatFloat(f, 'g', -1, bits) }
 
 func (c *Config) checkScanners(r *report, set map[string]bool) {
 	names := map[string]int{}
