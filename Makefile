@@ -1,5 +1,5 @@
 # roomgate developer targets; `make help` lists them.
-.PHONY: help demo test build cross bench bench-sync fuzz
+.PHONY: help demo test build cross bench bench-sync bench-vision fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -23,9 +23,13 @@ bench: ## scan-to-relay benchmark, 10,000 scans, beside its baselines
 bench-sync: ## drain 1,000,000 events from a box's outbox into PostgreSQL, beside raw paho (about 5 min)
 	ROOMGATE_SYNC_BENCH_EVENTS=1000000 go test -run '^$$' -bench SyncDrain -benchtime 1x -timeout 60m ./internal/syncbench/
 
+bench-vision: ## LFW accuracy and per-frame latency of the face engine beside python3-opencv (about 3 min)
+	go run -tags vision ./vision/cmd/visionbench
+
 fuzz: ## run each fuzz target for a minute
 	go test -run='^$$' -fuzz='^FuzzReadLines$$' -fuzztime=60s ./devices/scanner
 	go test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=60s ./agent/pass
 	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=60s ./firmware-config
 	for f in FuzzDecodeAck FuzzDecodeConfig FuzzDecodeTrust FuzzDecodeCommand FuzzDecodeEvents; do \
 		go test -run='^$$' -fuzz="^$$f\$$" -fuzztime=60s ./agent/wire || exit 1; done
+	go test -tags vision -run='^$$' -fuzz='^FuzzDecodeImage$$' -fuzztime=60s ./vision/face

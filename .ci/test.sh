@@ -3,7 +3,8 @@
 # bookworm machine and runs every test: vet, unit and integration tests with
 # the race detector (real ptys via socat), the gate-only cross builds for ARM,
 # the GPIO driver against the real kernel's gpio-sim under qemu, short fuzz
-# runs and small gate and sync benchmarks.
+# runs, the face engine against OpenCV 4.6 and small gate, sync and face
+# benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh test
@@ -14,9 +15,13 @@ step "gofmt and vet"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 [ -z "$unformatted" ] || { echo "gofmt needed: $unformatted" >&2; exit 1; }
 go vet ./...
+go vet -tags vision ./...
 
 step "tests (race detector)"
 go test -race -count=1 ./...
+
+step "face engine tests (vision tag: OpenCV 4.6, the shipped models, ../shared datasets)"
+go test -race -count=1 -tags vision ./vision/...
 
 step "gate-only agent builds without cgo for ARM"
 out=${TMPDIR:-/tmp}/roomgate-cross
@@ -33,13 +38,16 @@ step "door driver on the real kernel (gpio-sim under qemu)"
 step "fuzz (short; longer runs: make fuzz)"
 for target in "FuzzReadLines ./devices/scanner 10s" "FuzzVerify ./agent/pass 10s" "FuzzParse ./firmware-config 10s" \
 	"FuzzDecodeAck ./agent/wire 5s" "FuzzDecodeConfig ./agent/wire 5s" "FuzzDecodeTrust ./agent/wire 5s" \
-	"FuzzDecodeCommand ./agent/wire 5s" "FuzzDecodeEvents ./agent/wire 5s"; do
+	"FuzzDecodeCommand ./agent/wire 5s" "FuzzDecodeEvents ./agent/wire 5s" "FuzzDecodeImage ./vision/face 10s"; do
 	set -- $target
-	go test -run='^$' -fuzz="^$1\$" -fuzztime="$3" "$2"
+	go test -tags vision -run='^$' -fuzz="^$1\$" -fuzztime="$3" "$2"
 done
 
 step "gate benchmark (small; full run: make bench)"
 go run ./agent/cmd/roomgate bench gate -n 1000
+
+step "face engine benchmark beside python3-opencv (1 LFW fold; full run: make bench-vision)"
+go run -tags vision ./vision/cmd/visionbench -folds 1 -frames 60 -rounds 3 -check -max-ratio 0
 
 step "sync drain benchmark (20,000 events; full run: make bench-sync)"
 go test -run '^$' -bench SyncDrain -benchtime 1x ./internal/syncbench/

@@ -10,7 +10,9 @@ if [ "$purpose" = test ]; then
 	# qemu and the Debian kernel bits run the GPIO driver against gpio-sim;
 	# qemu-user-static runs the cross-built ARM binaries.
 	# The tests' harnesses start mosquitto and postgresql on 127.0.0.1.
-	packages+=(mosquitto-clients postgresql build-essential qemu-system-x86 qemu-user-static busybox-static cpio kmod xz-utils
+	# OpenCV 4.6 builds the face engine (gocv, our cgo wrapper); python3-opencv
+	# runs the same models as the benchmark's reference.
+	packages+=(libopencv-dev python3-opencv mosquitto-clients postgresql build-essential qemu-system-x86 qemu-user-static busybox-static cpio kmod xz-utils
 		linux-image-amd64 linux-headers-amd64 linux-source-6.1)
 fi
 missing=()

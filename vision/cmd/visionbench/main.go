@@ -49,7 +49,7 @@ func main() {
 	flag.BoolVar(&o.skipLFW, "skip-lfw", false, "skip the LFW accuracy run")
 	flag.BoolVar(&o.skipLatency, "skip-latency", false, "skip the latency run")
 	flag.BoolVar(&o.check, "check", false, "exit 1 if the Go path loses accuracy against Python or is slower than -max-ratio")
-	flag.Float64Var(&o.maxRatio, "max-ratio", 1.10, "with -check, the largest Go/Python latency ratio accepted")
+	flag.Float64Var(&o.maxRatio, "max-ratio", 1.10, "with -check, the largest Go/Python latency ratio accepted; 0 prints it without judging (CI: timings on a shared machine are no verdict)")
 	// The recognition model is configuration; these measure another one
 	// (OpenCV Zoo's SFace, say) with the same tables.
 	o.rec = models.MobileFaceNetY1
@@ -485,7 +485,7 @@ func latency(o options) (failed []string, err error) {
 		g, p, f := bench.Summarize(r.goD), bench.Summarize(r.pyD), bench.Summarize(r.goF)
 		ratio := float64(g.Median) / float64(p.Median)
 		fmt.Printf("| %s | %s | %s | %.3f | %s |\n", r.label, ms(g), ms(p), ratio, ms(f))
-		if ratio > o.maxRatio {
+		if o.maxRatio > 0 && ratio > o.maxRatio {
 			failed = append(failed, fmt.Sprintf("latency %s: Go/Python %.3f > %.2f", r.label, ratio, o.maxRatio))
 		}
 	}
