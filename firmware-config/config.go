@@ -120,7 +120,7 @@ type Sync struct {
 // packages' own defaults.
 type Vision struct {
 	Camera          Camera         `yaml:"camera"`
-	DetectorModel   string         `yaml:"detector_model"`   // YuNet ONNX file; empty uses the shipped vision/models/face_detection_yunet_2022mar.onnx
+	DetectorModel   string         `yaml:"detector_model"`   // where the YuNet 2022mar ONNX file is (its sha256 is checked: OpenCV 4.6 runs no other); empty uses the shipped vision/models copy
 	RecognizerModel string         `yaml:"recognizer_model"` // face recognition ONNX file (cv::FaceRecognizerSF); empty uses the shipped MobileFaceNet
 	RecognizerName  string         `yaml:"recognizer_name"`  // names the model's templates in the store and the city's galleries; a custom recognizer_model needs its own
 	RecognizerInput int            `yaml:"recognizer_input"` // px, the side of the aligned face the model takes (112 for cv::FaceRecognizerSF)
