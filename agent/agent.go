@@ -58,6 +58,9 @@ type System struct {
 	scanners []Scanner
 	kiosk    *kiosk.Server
 	link     *citylink.Link // nil when the box has no broker configured
+	faces    faces          // nil without a camera, or when the face engine could not start
+	facesErr error          // why a configured camera is not used
+	recent   recentRecognitions
 	started  time.Time
 	scans    chan scan
 	stop     context.CancelCauseFunc // ends Run; ErrReload as the cause reloads
@@ -135,6 +138,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		go func() { defer wg.Done(); s.link.Run(runCtx) }()
 	}
 
+	// Made before the status page starts, which shows it; run after, as
+	// its decisions notify the page.
+	if cfg.Vision.HasCamera() {
+		if s.faces, s.facesErr = s.newFaces(runCtx); s.facesErr != nil {
+			s.log.Warn("face check-in off; the gate still takes QR passes", "component", "vision", "err", s.facesErr)
+		}
+	}
+
 	var httpAddr net.Addr
 	if cfg.HTTP.Listen != "" {
 		s.kiosk = kiosk.NewServer(snapshotSource{s})
@@ -154,6 +165,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 			defer cancel()
 			srv.Shutdown(shutdownCtx)
 		}()
+	}
+
+	if s.faces != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.faces.Run(runCtx) }()
 	}
 
 	for _, sc := range s.scanners {

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"path/filepath"
 
+	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/vision/face"
 	"github.com/roomgate/roomgate/vision/gallery"
 	"github.com/roomgate/roomgate/vision/models"
-	config "github.com/roomgate/roomgate/firmware-config"
 )
 
 // FaceKit is the detector and recogniser a config names, loaded and

@@ -16,6 +16,9 @@ func (src snapshotSource) Snapshot(ctx context.Context) (kiosk.Snapshot, error) 
 	s := src.s
 	snap := kiosk.Snapshot{Site: s.cfg.Identity.Site, Gate: s.cfg.Identity.Gate, Device: s.cfg.Identity.Device, Version: s.opts.Version, Started: s.started}
 	snap.Devices = s.devices()
+	if s.cfg.Vision.HasCamera() {
+		snap.Recognitions = s.recent.latest()
+	}
 	if s.link != nil {
 		st := s.link.Status()
 		snap.Link = &kiosk.Link{Connected: st.Connected, LastError: st.LastError, Sent: st.Sent, Acked: st.Acked, Resent: st.Resent, Refused: st.Refused, InFlight: st.InFlight, Alarm: st.Alarm}
@@ -35,7 +38,7 @@ func (src snapshotSource) Snapshot(ctx context.Context) (kiosk.Snapshot, error) 
 	return snap, nil
 }
 
-// devices is the health of the door and every scanner.
+// devices is the health of the door, every scanner and the camera.
 func (s *System) devices() []kiosk.Device {
 	var out []kiosk.Device
 	if ctrl, err := s.door.get(); err != nil {
@@ -51,6 +54,12 @@ func (s *System) devices() []kiosk.Device {
 			detail = st.LastError
 		}
 		out = append(out, kiosk.Device{Name: st.Name, Kind: st.Kind, OK: st.Connected, Detail: detail, Since: st.Since})
+	}
+	switch {
+	case s.faces != nil:
+		out = append(out, s.faces.Status())
+	case s.facesErr != nil:
+		out = append(out, kiosk.Device{Name: s.cfg.Vision.Camera.Name, Kind: "camera", Detail: s.facesErr.Error()})
 	}
 	return out
 }

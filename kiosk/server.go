@@ -22,6 +22,20 @@ type Snapshot struct {
 	Entries []Entry   `json:"entries"`
 	Outbox  Outbox    `json:"outbox"`
 	Link    *Link     `json:"link,omitempty"` // nil when the box keeps its records to itself
+	// Recognitions are the face engine's latest decisions, newest first;
+	// nil on a box without a camera.
+	Recognitions []Recognition `json:"recognitions"`
+}
+
+// Recognition is one face the camera named, or could not.
+type Recognition struct {
+	At      time.Time `json:"at"`
+	Person  string    `json:"person,omitempty"`
+	Name    string    `json:"name,omitempty"`
+	Score   float32   `json:"score"`
+	Margin  float32   `json:"margin"`
+	Unknown bool      `json:"unknown,omitempty"`
+	Reason  string    `json:"reason,omitempty"` // why an unknown face was not named
 }
 
 // Link is the connection to the city's broker.

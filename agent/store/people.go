@@ -60,19 +60,55 @@ func (s *Store) AddTemplates(ctx context.Context, p Person, ts []Template) error
 				return fmt.Errorf("store: save template of %s: %w", p.ID, err)
 			}
 		}
-		return nil
+		return bumpTemplatesVersion(ctx, tx)
 	})
+}
+
+// Person returns one person; sql.ErrNoRows wrapped when unknown.
+func (s *Store) Person(ctx context.Context, id string) (Person, error) {
+	p := Person{ID: id}
+	err := s.db.QueryRowContext(ctx, `SELECT name, unit, source FROM people WHERE id = ?`, id).Scan(&p.Name, &p.Unit, &p.Source)
+	if err != nil {
+		return p, fmt.Errorf("store: person %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// TemplatesVersion changes whenever templates are added or deleted, also
+// by another process (roomgate enroll), so the agent knows to reload its
+// gallery without reading it.
+func (s *Store) TemplatesVersion(ctx context.Context) (string, error) {
+	return s.Setting(ctx, settingTemplatesVersion)
+}
+
+const settingTemplatesVersion = "templates.version"
+
+// bumpTemplatesVersion is called inside every transaction that changes
+// templates.
+func bumpTemplatesVersion(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO settings(key, value) VALUES (?, '1')
+		ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)`, settingTemplatesVersion)
+	return err
 }
 
 // DeletePerson forgets a person and their templates; false when there was
 // no such person.
 func (s *Store) DeletePerson(ctx context.Context, id string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM people WHERE id = ?`, id)
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM people WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return bumpTemplatesVersion(ctx, tx)
+	})
 	if err != nil {
 		return false, fmt.Errorf("store: delete person %s: %w", id, err)
 	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	return n > 0, nil
 }
 
 // PersonSummary is a person with how many templates of a model they have.

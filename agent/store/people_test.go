@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -23,6 +24,14 @@ func TestPeopleAndTemplates(t *testing.T) {
 	binh := Person{ID: "P-binh", Name: "Trần Thị Bình", Source: "city"}
 	if err := s.AddTemplates(ctx, binh, []Template{{Model: "m1", Vec: []byte{10, 11, 12, 13}, EnrolledAt: at}}); err != nil {
 		t.Fatal(err)
+	}
+
+	v1, _ := s.TemplatesVersion(ctx)
+	if p, err := s.Person(ctx, "P-an"); err != nil || p != an {
+		t.Errorf("Person(P-an) = %+v, %v", p, err)
+	}
+	if _, err := s.Person(ctx, "P-nobody"); !errors.Is(err, sql.ErrNoRows) {
+		t.Errorf("Person(unknown) = %v, want sql.ErrNoRows", err)
 	}
 
 	people, err := s.People(ctx, "m1")
@@ -60,8 +69,14 @@ func TestPeopleAndTemplates(t *testing.T) {
 		t.Errorf("after a refused batch: %+v, want it unchanged", people[0])
 	}
 
+	if v, _ := s.TemplatesVersion(ctx); v != v1 {
+		t.Errorf("a refused batch changed the templates version %s to %s", v1, v)
+	}
 	if ok, err := s.DeletePerson(ctx, "P-an"); !ok || err != nil {
 		t.Fatalf("DeletePerson(P-an) = %v, %v", ok, err)
+	}
+	if v, _ := s.TemplatesVersion(ctx); v == v1 || v == "" {
+		t.Errorf("templates version after a deletion = %q, was %q: want a change", v, v1)
 	}
 	if ok, _ := s.DeletePerson(ctx, "P-an"); ok {
 		t.Error("DeletePerson twice reported a deletion")

@@ -22,6 +22,20 @@ const reasons = {
   door_unavailable: 'Door is out of order',
 };
 
+const faceReasons = {
+  not_recognised: 'Not recognised: use a QR pass or ask the secretary',
+  too_small: 'Too far from the camera',
+  blurry: 'Image too blurred',
+  turned_away: 'Not facing the camera',
+  tilted: 'Not facing the camera',
+  rolled: 'Head tilted',
+  too_dark: 'Too dark',
+  too_bright: 'Too bright',
+  clipped: 'Face at the edge of the picture',
+  low_score: 'Face not clear',
+  eyes_too_close: 'Too far from the camera',
+};
+
 function cell(text, cls) {
   const td = document.createElement('td');
   td.textContent = text;
@@ -52,6 +66,15 @@ function render(s) {
   const out = document.getElementById('outbox');
   out.textContent = `${link} ${backlog}${l && l.alarm ? ' ALARM: the outbox is full; records are kept, nothing is dropped.' : ''}`;
   out.className = l && (!l.connected || l.alarm) ? 'bad' : '';
+  const faces = document.getElementById('faces');
+  faces.hidden = !s.recognitions;
+  fill(document.querySelector('#recognitions tbody'), (s.recognitions || []).map(r => {
+    const tr = document.createElement('tr');
+    tr.className = r.unknown ? 'denied' : 'granted';
+    const who = r.unknown ? (faceReasons[r.reason] || r.reason) : `${r.name || r.person} (${r.person})`;
+    tr.append(cell(new Date(r.at).toLocaleTimeString()), cell(who), cell(r.unknown ? '—' : r.score.toFixed(2)), cell(r.unknown ? '—' : r.margin.toFixed(2)));
+    return tr;
+  }));
   fill(document.querySelector('#entries tbody'), (s.entries || []).map(e => {
     const tr = document.createElement('tr');
     tr.className = e.granted ? 'granted' : 'denied';

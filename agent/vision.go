@@ -1,0 +1,146 @@
+//go:build vision
+
+package agent
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/roomgate/roomgate/kiosk"
+	"github.com/roomgate/roomgate/vision/camera"
+	"github.com/roomgate/roomgate/vision/engine"
+	"github.com/roomgate/roomgate/vision/gallery"
+)
+
+// maxFacesPerFrame bounds the engine's work per frame: the largest faces
+// are the people nearest the camera.
+const maxFacesPerFrame = 4
+
+// galleryPoll is how often the store is asked whether templates changed.
+const galleryPoll = 5 * time.Second
+
+// faceEngine runs the camera through the engine and hands its decisions
+// to the agent.
+type faceEngine struct {
+	s   *System
+	kit *FaceKit
+	cam *camera.Camera
+	eng *engine.Engine
+	set gallery.Set
+
+	mu        sync.Mutex
+	version   string // the store's templates version the gallery was read at
+	lastErr   string
+	lastErrAt time.Time
+}
+
+func (s *System) newFaces(ctx context.Context) (faces, error) {
+	v := s.cfg.Vision
+	kit, err := OpenFaceKit(v, s.opts.ConfigDir)
+	if err != nil {
+		return nil, err
+	}
+	f := &faceEngine{s: s, kit: kit}
+	if err := f.reloadGallery(ctx); err != nil {
+		kit.Close()
+		return nil, err
+	}
+	path := v.Camera.Path
+	if v.Camera.Kind == camera.KindFile || v.Camera.Kind == camera.KindFolder {
+		path = s.path(path)
+	}
+	f.cam, err = camera.New(camera.Config{Name: v.Camera.Name, Kind: v.Camera.Kind, Path: path, Width: v.Camera.Width, Height: v.Camera.Height, MaxFPS: v.Camera.MaxFPS, Retry: v.Camera.Retry.D()})
+	if err == nil {
+		f.eng, err = engine.New(engine.Config{Quality: v.Quality, Agreement: v.Track(), MaxFaces: maxFacesPerFrame}, kit.Detector, kit.Recognizer, &f.set)
+	}
+	if err != nil {
+		kit.Close()
+		return nil, err
+	}
+	s.log.Info("face engine ready", "component", "vision", "camera", f.cam.String(), "models", kit.String(), "gallery", f.set.Load().String())
+	return f, nil
+}
+
+// reloadGallery reads the templates again if the store says they changed.
+func (f *faceEngine) reloadGallery(ctx context.Context) error {
+	ver, err := f.s.store.TemplatesVersion(ctx)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	same := f.version == ver && f.set.Load() != nil
+	f.mu.Unlock()
+	if same {
+		return nil
+	}
+	g, err := loadGallery(ctx, f.s.store, f.kit.Model, f.kit.Recognizer.Dim(), f.kit.Precision)
+	if err != nil {
+		return err
+	}
+	f.set.Store(g)
+	f.mu.Lock()
+	f.version = ver
+	f.mu.Unlock()
+	f.s.log.Info("gallery loaded", "component", "vision", "gallery", g.String(), "version", ver)
+	return nil
+}
+
+// Run reads the camera until ctx ends, reloading the gallery when the
+// store's templates change, and frees the models at the end.
+func (f *faceEngine) Run(ctx context.Context) {
+	defer f.kit.Close()
+	go func() {
+		t := time.NewTicker(galleryPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := f.reloadGallery(ctx); err != nil && ctx.Err() == nil {
+					f.s.log.Error("gallery not reloaded; the old one stays", "component", "vision", "err", err)
+				}
+			}
+		}
+	}()
+	f.cam.Run(ctx, f.frame)
+}
+
+func (f *faceEngine) frame(m gocv.Mat, at time.Time) {
+	res, err := f.eng.Process(m, at)
+	if err != nil {
+		f.problem(err)
+		return
+	}
+	for _, d := range res.Decisions {
+		f.s.recognised(d)
+	}
+}
+
+// problem logs a failed frame, once a minute at most: a broken stream
+// fails every frame.
+func (f *faceEngine) problem(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lastErr = err.Error()
+	if time.Since(f.lastErrAt) > time.Minute {
+		f.lastErrAt = time.Now()
+		f.s.log.Warn("frame not processed", "component", "vision", "err", err)
+	}
+}
+
+// Status is the camera's health with the gallery's size.
+func (f *faceEngine) Status() kiosk.Device {
+	st := f.cam.Status()
+	d := kiosk.Device{Name: st.Name, Kind: "camera", OK: st.Connected, Since: st.Since}
+	if g := f.set.Load(); st.Connected {
+		d.Detail = fmt.Sprintf("%.1f fps, gallery of %d people", st.FPS, g.People())
+	} else {
+		d.Detail = st.LastError
+	}
+	return d
+}

@@ -1,0 +1,148 @@
+//go:build vision
+
+package agent
+
+import (
+	"context"
+	"image"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/roomgate/roomgate/agent/store"
+	config "github.com/roomgate/roomgate/firmware-config"
+	"github.com/roomgate/roomgate/internal/socat"
+	"github.com/roomgate/roomgate/vision/face"
+	"github.com/roomgate/roomgate/vision/gallery"
+)
+
+// knownFaces is the shared dataset of full photos, beside the checkout.
+func knownFaces(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("ROOMGATE_SHARED")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared")
+	}
+	dir = filepath.Join(dir, "datasets", "known_faces_small")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("dataset missing: %v (expected at ../shared beside the checkout, or set ROOMGATE_SHARED)", err)
+	}
+	return dir
+}
+
+func readPhoto(t *testing.T, path string) gocv.Mat {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := face.DecodeImage(b, face.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// sampleVideo writes an MJPG video showing photo, letterboxed to 640×480.
+func sampleVideo(t *testing.T, photo, path string) {
+	t.Helper()
+	img := readPhoto(t, photo)
+	defer img.Close()
+	scale := min(640/float64(img.Cols()), 480/float64(img.Rows()))
+	w, h := int(float64(img.Cols())*scale), int(float64(img.Rows())*scale)
+	small := gocv.NewMat()
+	defer small.Close()
+	gocv.Resize(img, &small, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
+	frame := gocv.NewMatWithSize(480, 640, gocv.MatTypeCV8UC3)
+	defer frame.Close()
+	roi := frame.Region(image.Rect((640-w)/2, (480-h)/2, (640-w)/2+w, (480-h)/2+h))
+	small.CopyTo(&roi)
+	roi.Close()
+	vw, err := gocv.VideoWriterFile(path, "MJPG", 10, 640, 480, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vw.Close()
+	for range 10 {
+		if err := vw.Write(frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestAgentRecognisesFromCamera: a delegate enrolled in the store walks in
+// front of the camera (a video file) and the status page names them.
+func TestAgentRecognisesFromCamera(t *testing.T) {
+	faces := knownFaces(t)
+	dir := t.TempDir()
+	sampleVideo(t, filepath.Join(faces, "obama", "obama2.jpg"), filepath.Join(dir, "door.avi"))
+	link := socat.Pair(t, dir)
+	path := writeConfig(t, dir, link.Device, "fail-secure", newIssuer(t))
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("vision:\n  camera: {name: door-cam, kind: file, path: door.avi, max_fps: 10}\n")
+	f.Close()
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Enrol one photo of the delegate, as roomgate enroll would.
+	kit, err := OpenFaceKit(cfg.Vision, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := readPhoto(t, filepath.Join(faces, "obama", "obama.jpg"))
+	found, err := kit.Detector.Detect(img)
+	largest, ok := face.Largest(found)
+	if err != nil || !ok {
+		t.Fatalf("no face to enrol: %v", err)
+	}
+	emb, err := kit.Recognizer.Embed(img, largest)
+	img.Close()
+	kit.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(dir, "roomgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddTemplates(context.Background(), store.Person{ID: "P-obama", Name: "Barack Obama", Unit: "Guests", Source: "local"},
+		[]store.Template{{Model: kit.Model, Vec: gallery.Encode(emb), EnrolledAt: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	ra := startAgent(t, path)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		snap := ra.status(t)
+		if len(snap.Recognitions) > 0 {
+			r := snap.Recognitions[0]
+			if r.Person != "P-obama" || r.Name != "Barack Obama" || r.Score < cfg.Vision.Threshold {
+				t.Errorf("recognition = %+v, want P-obama (Barack Obama) above the threshold", r)
+			}
+			var cam bool
+			for _, d := range snap.Devices {
+				cam = cam || d.Kind == "camera" && d.Name == "door-cam" && d.OK
+			}
+			if !cam {
+				t.Errorf("devices %+v: want the camera, healthy", snap.Devices)
+			}
+			if len(snap.Recognitions) != 1 {
+				t.Errorf("recognitions %+v: one face in a looping video is named once", snap.Recognitions)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nobody recognised within 20 s; log:\n%s", ra.logBuf)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
