@@ -61,7 +61,8 @@ type Observation struct {
 // Decision is the outcome for one tracked face. A track names its person
 // once; before that it may say once that it is unknown (the kiosk invites
 // the person to use a QR pass), and still name them later, when they come
-// closer or face the camera.
+// closer or face the camera. If the frames come to agree on someone else
+// (one delegate stepped in where another stood), it names them too.
 type Decision struct {
 	Track   int
 	At      time.Time
@@ -87,8 +88,8 @@ type face struct {
 	box     geom.Rect
 	seen    time.Time
 	votes   []vote // the last Frames, oldest first
-	named   bool
-	unknown bool // said so already
+	named   string // the person the track named last
+	unknown bool   // said so already
 }
 
 // Tracker follows faces across frames. It is not safe for concurrent use:
@@ -132,14 +133,17 @@ func (t *Tracker) Update(at time.Time, obs []Observation) []Decision {
 		if len(f.votes) > t.cfg.Frames {
 			f.votes = f.votes[len(f.votes)-t.cfg.Frames:]
 		}
-		if f.named {
+		d, ok := t.decide(f)
+		switch {
+		case !ok, d.Unknown && (f.named != "" || f.unknown), !d.Unknown && d.Person == f.named:
 			continue
+		case d.Unknown:
+			f.unknown = true
+		default:
+			f.named = d.Person
 		}
-		if d, ok := t.decide(f); ok && !(d.Unknown && f.unknown) {
-			f.named, f.unknown = !d.Unknown, f.unknown || d.Unknown
-			d.Track, d.At, d.Box = f.id, at, f.box
-			out = append(out, d)
-		}
+		d.Track, d.At, d.Box = f.id, at, f.box
+		out = append(out, d)
 	}
 	return out
 }

@@ -47,6 +47,21 @@ func TestAgreementNamesOnce(t *testing.T) {
 	}
 }
 
+func TestAnotherPersonStepsIn(t *testing.T) {
+	tr := newTracker(t)
+	var got []Decision
+	for i := range 12 {
+		who := "P-an"
+		if i >= 5 {
+			who = "P-binh"
+		}
+		got = append(got, tr.Update(at(i), []Observation{match(left, who, 0.6, 0.1)})...)
+	}
+	if len(got) != 2 || got[0].Person != "P-an" || got[1].Person != "P-binh" || got[0].Track != got[1].Track || got[1].At != at(7) {
+		t.Errorf("decisions = %+v, want P-an, then P-binh at frame 7 on the same track", got)
+	}
+}
+
 func TestNoDecisionWithoutAgreement(t *testing.T) {
 	for _, tt := range []struct {
 		name string
