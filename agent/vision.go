@@ -5,20 +5,32 @@ package agent
 import (
 	"context"
 	"fmt"
+	"image"
+	"strings"
 	"sync"
 	"time"
 
 	"gocv.io/x/gocv"
 
+	"github.com/roomgate/roomgate/devices/scanner"
 	"github.com/roomgate/roomgate/kiosk"
 	"github.com/roomgate/roomgate/vision/camera"
 	"github.com/roomgate/roomgate/vision/engine"
 	"github.com/roomgate/roomgate/vision/gallery"
+	"github.com/roomgate/roomgate/vision/qr"
 )
 
 // maxFacesPerFrame bounds the engine's work per frame: the largest faces
 // are the people nearest the camera.
 const maxFacesPerFrame = 4
+
+// qrEvery is how many frames a QR decode is tried on (one in qrEvery): a
+// code is held up for seconds, and decoding costs about as much as a face.
+const qrEvery = 2
+
+// qrRepeat is how long a code must be out of view before it counts as a
+// new scan: a pass held up to the camera is one scan, not one per frame.
+const qrRepeat = 5 * time.Second
 
 // galleryPoll is how often the store is asked whether templates changed.
 const galleryPoll = 5 * time.Second
@@ -31,6 +43,9 @@ type faceEngine struct {
 	cam *camera.Camera
 	eng *engine.Engine
 	set gallery.Set
+	qr  *qr.Reader // nil unless vision.qr
+	n   int        // frames seen
+	ctx context.Context
 
 	mu        sync.Mutex
 	version   string // the store's templates version the gallery was read at
@@ -45,6 +60,9 @@ func (s *System) newFaces(ctx context.Context) (faces, error) {
 		return nil, err
 	}
 	f := &faceEngine{s: s, kit: kit}
+	if v.QR {
+		f.qr = qr.NewReader(qrRepeat)
+	}
 	if err := f.reloadGallery(ctx); err != nil {
 		kit.Close()
 		return nil, err
@@ -93,6 +111,7 @@ func (f *faceEngine) reloadGallery(ctx context.Context) error {
 // store's templates change, and frees the models at the end.
 func (f *faceEngine) Run(ctx context.Context) {
 	defer f.kit.Close()
+	f.ctx = ctx
 	go func() {
 		t := time.NewTicker(galleryPoll)
 		defer t.Stop()
@@ -111,6 +130,9 @@ func (f *faceEngine) Run(ctx context.Context) {
 }
 
 func (f *faceEngine) frame(m gocv.Mat, at time.Time) {
+	if f.n++; f.qr != nil && f.n%qrEvery == 0 {
+		f.scanQR(m, at)
+	}
 	res, err := f.eng.Process(m, at)
 	if err != nil {
 		f.problem(err)
@@ -119,6 +141,28 @@ func (f *faceEngine) frame(m gocv.Mat, at time.Time) {
 	for _, d := range res.Decisions {
 		f.s.recognised(d)
 	}
+}
+
+// scanQR hands a QR code in the frame to the gate, framed and cleaned as a
+// serial scanner's line would be.
+func (f *faceEngine) scanQR(m gocv.Mat, at time.Time) {
+	grey := gocv.NewMat()
+	defer grey.Close()
+	gocv.CvtColor(m, &grey, gocv.ColorBGRToGray)
+	img := &image.Gray{Pix: grey.ToBytes(), Stride: grey.Cols(), Rect: image.Rect(0, 0, grey.Cols(), grey.Rows())}
+	text, ok := f.qr.Scan(img, at)
+	if !ok {
+		return
+	}
+	name := f.cam.Status().Name
+	text = strings.ReplaceAll(text, "\r", "")
+	scanner.ReadLines(strings.NewReader(text+"\r"), scanner.Framing{Terminator: "cr"}, func(l scanner.Line) {
+		l.At = at
+		select {
+		case f.s.scans <- scan{scanner: name, line: l}:
+		case <-f.ctx.Done():
+		}
+	})
 }
 
 // problem logs a failed frame, once a minute at most: a broken stream

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	qrcode "github.com/skip2/go-qrcode"
 	"gocv.io/x/gocv"
 
 	"github.com/roomgate/roomgate/agent/store"
@@ -144,5 +145,49 @@ func TestAgentRecognisesFromCamera(t *testing.T) {
 			t.Fatalf("nobody recognised within 20 s; log:\n%s", ra.logBuf)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestPassShownToCamera: with no scanner in reach, a visitor holds their
+// pass up to the camera; the gate decides it once, however long it is held.
+func TestPassShownToCamera(t *testing.T) {
+	dir := t.TempDir()
+	is := newIssuer(t)
+	png := filepath.Join(dir, "pass.png")
+	if err := qrcode.WriteFile(is.pass(t, "p-camera", "test-gate"), qrcode.Medium, 360, png); err != nil {
+		t.Fatal(err)
+	}
+	code := gocv.IMRead(png, gocv.IMReadColor)
+	defer code.Close()
+	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(255, 255, 255, 0), 480, 640, gocv.MatTypeCV8UC3)
+	defer frame.Close()
+	roi := frame.Region(image.Rect(140, 60, 500, 420))
+	code.CopyTo(&roi)
+	roi.Close()
+	vw, err := gocv.VideoWriterFile(filepath.Join(dir, "door.avi"), "MJPG", 10, 640, 480, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		vw.Write(frame)
+	}
+	vw.Close()
+
+	link := socat.Pair(t, dir)
+	path := writeConfig(t, dir, link.Device, "fail-secure", is)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("vision:\n  camera: {name: door-cam, kind: file, path: door.avi, max_fps: 10}\n")
+	f.Close()
+	ra := startAgent(t, path)
+	entries := ra.waitEntries(t, 1)
+	if e := entries[0]; !e.Granted || e.PassID != "p-camera" || e.Scanner != "door-cam" {
+		t.Fatalf("entry = %+v, want p-camera granted from door-cam", e)
+	}
+	time.Sleep(2 * time.Second) // the looping video shows the code 20 times more
+	if n := len(ra.status(t).Entries); n != 1 {
+		t.Errorf("%d entries for one pass held up to the camera, want 1", n)
 	}
 }

@@ -1,0 +1,66 @@
+// Package qr finds and decodes QR codes in camera frames, so a box with a
+// camera and no scanner still admits visitors by pass. It is pure Go
+// (gozxing): Debian's OpenCV is built without a QR decoder.
+package qr
+
+import (
+	"errors"
+	"image"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+)
+
+// Reader decodes one camera's frames. A code held in front of the camera
+// is in many frames: the same text is reported once until it has been out
+// of sight for Repeat. It is not safe for concurrent use.
+type Reader struct {
+	Repeat time.Duration
+
+	r      gozxing.Reader
+	hints  map[gozxing.DecodeHintType]any
+	last   string
+	seenAt time.Time
+}
+
+// NewReader returns a reader that reports a code again only after it was
+// gone for repeat.
+func NewReader(repeat time.Duration) *Reader {
+	return &Reader{
+		Repeat: repeat,
+		r:      qrcode.NewQRCodeReader(),
+		hints:  map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true},
+	}
+}
+
+// Scan looks for a QR code in a grey frame. It returns its text, and false
+// when there is none, it does not decode, or it is the code reported last
+// and still (or recently) in view.
+func (q *Reader) Scan(frame *image.Gray, at time.Time) (string, bool) {
+	text, err := q.decode(frame)
+	if err != nil {
+		return "", false
+	}
+	if text == q.last && at.Sub(q.seenAt) < q.Repeat {
+		q.seenAt = at
+		return "", false
+	}
+	q.last, q.seenAt = text, at
+	return text, true
+}
+
+func (q *Reader) decode(frame *image.Gray) (string, error) {
+	bmp, err := gozxing.NewBinaryBitmapFromImage(frame)
+	if err != nil {
+		return "", err
+	}
+	res, err := q.r.Decode(bmp, q.hints)
+	if err != nil {
+		return "", err
+	}
+	if res.GetText() == "" {
+		return "", errors.New("qr: empty code")
+	}
+	return res.GetText(), nil
+}
