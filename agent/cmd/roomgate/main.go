@@ -39,6 +39,7 @@ func commands() []command {
 		{"config validate", "check a config file; prints every problem as file:line: field: reason", runConfigValidate},
 		{"version", "print the version", runVersion},
 		{"bench gate", "measure scan-to-relay latency on this box (a table)", runBenchGate},
+		{"enroll", "enrol faces from photos (one person, --csv or --dir); a report per photo", runEnroll},
 	}
 }
 

@@ -1,0 +1,269 @@
+//go:build vision
+
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/roomgate/roomgate/agent"
+	"github.com/roomgate/roomgate/agent/store"
+	config "github.com/roomgate/roomgate/firmware-config"
+)
+
+const enrollUsage = `usage:
+  roomgate enroll [flags] --id ID --name NAME [--unit UNIT] PHOTO...
+  roomgate enroll [flags] --csv FILE
+  roomgate enroll [flags] --dir FOLDER
+
+Enrols people's faces from photos into the box's store, as templates (the
+photos are not kept). Each photo must show one face (or use --largest) that
+passes the quality gate and matches nobody else already enrolled; a report
+says what became of each photo. The exit status is 1 if any photo was
+refused: the accepted ones are enrolled all the same.
+
+  --csv FILE     columns id,name,unit,photo (a header row names them; unit may
+                 be left out); photo paths are relative to the CSV; a person may
+                 have several rows
+  --dir FOLDER   one subfolder per person, named by their id, holding .jpg or
+                 .png photos and optionally person.txt: the name on its first
+                 line, the unit on its second (the name is the id without it);
+                 subfolders whose name starts with _ or . are skipped
+
+flags:
+`
+
+func runEnroll(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("roomgate enroll", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, enrollUsage)
+		fs.PrintDefaults()
+	}
+	configPath := fs.String("config", "/etc/roomgate/roomgate.yaml", "config file")
+	id := fs.String("id", "", "the person's id (with PHOTO...)")
+	name := fs.String("name", "", "the person's name (with --id)")
+	unit := fs.String("unit", "", "the person's unit or office (with --id)")
+	csvPath := fs.String("csv", "", "enrol the people and photos listed in this CSV file")
+	dir := fs.String("dir", "", "enrol one person per subfolder of this folder")
+	largest := fs.Bool("largest", false, "enrol the largest face of a photo that shows several")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	photos, err := enrolPhotos(*id, *name, *unit, *csvPath, *dir, fs.Args())
+	if errors.Is(err, errUsage) {
+		fs.Usage()
+		return errUsage
+	}
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	bar := newProgress(stderr)
+	reports, err := agent.Enroll(ctx, cfg, filepath.Dir(*configPath), photos, agent.EnrolOptions{Largest: *largest, Progress: bar.update})
+	bar.done()
+	if err != nil {
+		return err
+	}
+	refused := 0
+	for _, r := range reports {
+		if !r.Accepted {
+			refused++
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(struct {
+			Photos   []agent.PhotoReport `json:"photos"`
+			Accepted int                 `json:"accepted"`
+			Refused  int                 `json:"refused"`
+		}{reports, len(reports) - refused, refused})
+	} else {
+		err = printReport(stdout, reports, refused)
+	}
+	if err != nil {
+		return err
+	}
+	if refused > 0 {
+		return fmt.Errorf("enroll: %d of %d photos refused", refused, len(reports))
+	}
+	return nil
+}
+
+// enrolPhotos turns exactly one of the three ways of naming photos into
+// the list to enrol.
+func enrolPhotos(id, name, unit, csvPath, dir string, args []string) ([]agent.EnrolPhoto, error) {
+	forms := 0
+	for _, set := range []bool{id != "" || name != "" || unit != "" || len(args) > 0, csvPath != "", dir != ""} {
+		if set {
+			forms++
+		}
+	}
+	if forms != 1 {
+		return nil, errUsage
+	}
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			return nil, fmt.Errorf("enroll: %q after the photos: flags go before them", a)
+		}
+	}
+	switch {
+	case csvPath != "":
+		return readEnrolCSV(csvPath)
+	case dir != "":
+		return readEnrolDir(dir)
+	}
+	if id == "" || name == "" || len(args) == 0 {
+		return nil, errors.New("enroll: --id, --name and at least one PHOTO are needed")
+	}
+	var out []agent.EnrolPhoto
+	for _, p := range args {
+		out = append(out, agent.EnrolPhoto{Person: store.Person{ID: id, Name: name, Unit: unit}, Path: p})
+	}
+	return out, nil
+}
+
+// readEnrolCSV reads a CSV of id,name,unit,photo rows.
+func readEnrolCSV(path string) ([]agent.EnrolPhoto, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.TrimLeadingSpace = true
+	header, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %s: header: %w", path, err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		// A spreadsheet saving UTF-8 starts the file with a byte order mark.
+		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	for _, c := range []string{"id", "name", "photo"} {
+		if _, ok := col[c]; !ok {
+			return nil, fmt.Errorf("enroll: %s: no %q column (the header must name id, name, unit and photo)", path, c)
+		}
+	}
+	field := func(rec []string, c string) string {
+		if i, ok := col[c]; ok && i < len(rec) {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+	base := filepath.Dir(path)
+	people := map[string]store.Person{}
+	var out []agent.EnrolPhoto
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("enroll: %s: %w", path, err) // csv's errors give the line
+		}
+		line, _ := r.FieldPos(0)
+		p := store.Person{ID: field(rec, "id"), Name: field(rec, "name"), Unit: field(rec, "unit")}
+		photo := field(rec, "photo")
+		if p.ID == "" || p.Name == "" || photo == "" {
+			return nil, fmt.Errorf("enroll: %s:%d: id, name and photo must not be empty", path, line)
+		}
+		if prev, ok := people[p.ID]; ok && prev != p {
+			return nil, fmt.Errorf("enroll: %s:%d: %s is %q (%s) on an earlier row, %q (%s) here", path, line, p.ID, prev.Name, prev.Unit, p.Name, p.Unit)
+		}
+		people[p.ID] = p
+		if !filepath.IsAbs(photo) {
+			photo = filepath.Join(base, photo)
+		}
+		out = append(out, agent.EnrolPhoto{Person: p, Path: photo})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("enroll: %s lists no photos", path)
+	}
+	return out, nil
+}
+
+// readEnrolDir reads a folder of one subfolder per person.
+func readEnrolDir(dir string) ([]agent.EnrolPhoto, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	var out []agent.EnrolPhoto
+	for _, e := range entries {
+		// "_unsorted" or ".git" are no one's id.
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || strings.HasPrefix(e.Name(), "_") {
+			continue
+		}
+		sub := filepath.Join(dir, e.Name())
+		p := store.Person{ID: e.Name(), Name: e.Name()}
+		if b, err := os.ReadFile(filepath.Join(sub, "person.txt")); err == nil {
+			lines := strings.Split(strings.TrimPrefix(string(b), "\ufeff"), "\n")
+			if n := strings.TrimSpace(lines[0]); n != "" {
+				p.Name = n
+			}
+			if len(lines) > 1 {
+				p.Unit = strings.TrimSpace(lines[1])
+			}
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("enroll: %w", err)
+		}
+		files, err := os.ReadDir(sub)
+		if err != nil {
+			return nil, fmt.Errorf("enroll: %w", err)
+		}
+		n := 0
+		for _, f := range files {
+			ext := strings.ToLower(filepath.Ext(f.Name()))
+			if f.Type().IsRegular() && slices.Contains([]string{".jpg", ".jpeg", ".png"}, ext) {
+				out = append(out, agent.EnrolPhoto{Person: p, Path: filepath.Join(sub, f.Name())})
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("enroll: %s has no .jpg or .png photo", sub)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("enroll: %s has no subfolder of photos (one per person, named by their id)", dir)
+	}
+	return out, nil
+}
+
+// printReport writes one line per photo and a summary.
+func printReport(w io.Writer, reports []agent.PhotoReport, refused int) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PHOTO\tPERSON\tRESULT\tDETAIL")
+	for _, r := range reports {
+		result := "accepted"
+		if !r.Accepted {
+			result = r.Reason
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Path, r.Person, result, r.Detail)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%d accepted, %d refused\n", len(reports)-refused, refused)
+	return err
+}

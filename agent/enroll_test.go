@@ -1,0 +1,333 @@
+//go:build vision
+
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/roomgate/roomgate/agent/store"
+	config "github.com/roomgate/roomgate/firmware-config"
+	"github.com/roomgate/roomgate/vision/face"
+	"github.com/roomgate/roomgate/vision/quality"
+)
+
+// enrolDataset returns ../shared/datasets/known_faces_small beside the
+// module (or under $ROOMGATE_SHARED), skipping the test when it is
+// missing. vision/internal/shared does the same for the vision packages.
+func enrolDataset(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("ROOMGATE_SHARED")
+	if dir == "" {
+		dir = "../../shared" // from agent/, the module root's sibling
+	}
+	p, err := filepath.Abs(filepath.Join(dir, "datasets", "known_faces_small"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("dataset %s is missing (../shared beside the checkout, or set ROOMGATE_SHARED): %v", p, err)
+	}
+	return p
+}
+
+// enrolConfig writes a minimal box config with its store in dir.
+func enrolConfig(t *testing.T, dir string) *config.Config {
+	t.Helper()
+	path := filepath.Join(dir, "roomgate.yaml")
+	yaml := "identity: {site: test-site, gate: test-gate, device: test-box}\nboard: sim\nstore: {path: roomgate.db}\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// badPhotos writes the inputs enrolment must refuse without crashing and
+// returns each file with the reason it must get.
+func badPhotos(t *testing.T, dir, jpeg string) map[string]string {
+	t.Helper()
+	good, err := os.ReadFile(jpeg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	random := make([]byte, 4096)
+	for i := range random {
+		random[i] = byte(rnd.Uint32())
+	}
+	corrupt := append([]byte{0xff, 0xd8}, random...)
+
+	// A PNG header claiming 100000×100000 pixels, with a valid CRC.
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], 100000)
+	binary.BigEndian.PutUint32(ihdr[4:], 100000)
+	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
+	var huge bytes.Buffer
+	huge.WriteString("\x89PNG\r\n\x1a\n")
+	binary.Write(&huge, binary.BigEndian, uint32(len(ihdr)))
+	chunk := append([]byte("IHDR"), ihdr...)
+	huge.Write(chunk)
+	binary.Write(&huge, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+
+	// A plain grey picture: a readable image with no face.
+	grey := image.NewRGBA(image.Rect(0, 0, 320, 240))
+	for i := range grey.Pix {
+		grey.Pix[i] = 128
+	}
+	grey.Set(10, 10, color.Black)
+	var blank bytes.Buffer
+	if err := png.Encode(&blank, grey); err != nil {
+		t.Fatal(err)
+	}
+
+	files := map[string][]byte{
+		"empty.jpg":     nil,
+		"truncated.jpg": good[:len(good)/2],
+		"random.jpg":    random,
+		"corrupt.jpg":   corrupt,
+		"huge.png":      huge.Bytes(),
+		"grey.png":      blank.Bytes(),
+	}
+	want := map[string]string{
+		"empty.jpg":     ReasonEmptyImage,
+		"truncated.jpg": ReasonBadImage,
+		"random.jpg":    ReasonBadImage,
+		"corrupt.jpg":   ReasonBadImage,
+		"huge.png":      ReasonTooLarge,
+		"grey.png":      ReasonNoFace,
+		"missing.jpg":   ReasonUnreadable,
+	}
+	out := map[string]string{}
+	for name, reason := range want {
+		p := filepath.Join(dir, name)
+		if b, ok := files[name]; ok {
+			if err := os.WriteFile(p, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out[p] = reason
+	}
+	return out
+}
+
+func TestEnroll(t *testing.T) {
+	faces := enrolDataset(t)
+	dir := t.TempDir()
+	cfg := enrolConfig(t, dir)
+	ctx := context.Background()
+	obama := store.Person{ID: "P-obama", Name: "Barack Obama", Unit: "Ban Đối ngoại"}
+	biden := store.Person{ID: "P-biden", Name: "Joe Biden"}
+	impostor := store.Person{ID: "P-an", Name: "Nguyễn Văn An"}
+	group := store.Person{ID: "P-group", Name: "Group"}
+	photo := func(rel string) string { return filepath.Join(faces, rel) }
+
+	// The first run: two people, and a photo of one of them under a third
+	// name, which this run's own templates must catch.
+	var progress []int
+	reports, err := Enroll(ctx, cfg, dir, []EnrolPhoto{
+		{obama, photo("obama/obama.jpg")},
+		{biden, photo("biden/biden.jpg")},
+		{impostor, photo("obama/obama2.jpg")},
+		{obama, photo("obama/obama.jpg")},
+	}, EnrolOptions{Progress: func(done, total int) { progress = append(progress, done, total) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReports(t, reports, true, true, false, false)
+	checkReason(t, reports[2], ReasonDuplicatePerson)
+	if m := reports[2].Match; m == nil || m.ID != "P-obama" || m.Name != "Barack Obama" || m.Score < cfg.Vision.Threshold {
+		t.Errorf("Enroll(obama2.jpg as P-an).Match = %+v, want P-obama (Barack Obama) at %.2f or more", m, cfg.Vision.Threshold)
+	}
+	checkReason(t, reports[3], ReasonAlreadyEnrolled)
+	if want := []int{1, 4, 2, 4, 3, 4, 4, 4}; !slices.Equal(progress, want) {
+		t.Errorf("progress calls = %v, want %v", progress, want)
+	}
+	for _, r := range reports[:2] {
+		if r.Quality == nil || !r.Quality.OK() || r.Sharpness == 0 || r.Brightness == 0 || r.Faces != 1 || len(r.SHA256) != 64 {
+			t.Errorf("accepted report %+v lacks its quality report, measures or sha256", r)
+		}
+	}
+
+	// The second run, against the store: the gallery now holds Obama.
+	bad := badPhotos(t, dir, photo("obama/obama.jpg"))
+	photos := []EnrolPhoto{
+		{obama, photo("obama/obama.jpg")},
+		{impostor, photo("obama/obama2.jpg")},
+		{group, photo("_groups/two_people.jpg")},
+		{obama, photo("obama/obama1.jpg")},
+	}
+	for p := range bad {
+		photos = append(photos, EnrolPhoto{group, p})
+	}
+	reports, err = Enroll(ctx, cfg, dir, photos, EnrolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReason(t, reports[0], ReasonAlreadyEnrolled)
+	checkReason(t, reports[1], ReasonDuplicatePerson)
+	checkReason(t, reports[2], ReasonSeveralFaces)
+	if !reports[3].Accepted {
+		t.Errorf("Enroll(obama1.jpg as P-obama) = %+v, want accepted (the same person again)", reports[3])
+	}
+	for _, r := range reports[4:] {
+		checkReason(t, r, bad[r.Path])
+		if r.Detail == "" {
+			t.Errorf("Enroll(%s) refused with no detail", r.Path)
+		}
+	}
+
+	// A byte limit refuses a photo before it is decoded.
+	reports, err = Enroll(ctx, cfg, dir, []EnrolPhoto{{biden, photo("biden/biden2.jpg")}}, EnrolOptions{Limits: face.Limits{MaxBytes: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReason(t, reports[0], ReasonTooLarge)
+
+	// --largest takes the biggest face of a group photo: Biden, beside
+	// Obama in two_people.jpg. Under another id it is a duplicate of Biden.
+	reports, err = Enroll(ctx, cfg, dir, []EnrolPhoto{{group, photo("_groups/two_people.jpg")}, {biden, photo("_groups/two_people.jpg")}}, EnrolOptions{Largest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReason(t, reports[0], ReasonDuplicatePerson)
+	if m := reports[0].Match; m == nil || m.ID != "P-biden" {
+		t.Errorf("Enroll(two_people.jpg as P-group, Largest).Match = %+v, want P-biden", m)
+	}
+	if !reports[1].Accepted || reports[1].Faces != 2 {
+		t.Errorf("Enroll(two_people.jpg as P-biden, Largest) = %+v, want accepted, 2 faces", reports[1])
+	}
+
+	checkStore(t, filepath.Join(dir, "roomgate.db"), map[string]int{"P-obama": 2, "P-biden": 2},
+		photo("obama/obama.jpg"), photo("biden/biden.jpg"))
+}
+
+// TestEnrollWholePerson: a person's accepted photos go in together, and a
+// person none of whose photos passed is not saved at all.
+func TestEnrollWholePerson(t *testing.T) {
+	faces := enrolDataset(t)
+	dir := t.TempDir()
+	cfg := enrolConfig(t, dir)
+	kit := store.Person{ID: "P-kit", Name: "Kit Harington"}
+	nobody := store.Person{ID: "P-nobody", Name: "Nobody"}
+	bad := badPhotos(t, dir, filepath.Join(faces, "obama/obama.jpg"))
+	photos := []EnrolPhoto{
+		{kit, filepath.Join(faces, "kit_harington/john1.jpeg")},
+		{kit, filepath.Join(faces, "kit_harington/john2.jpeg")},
+	}
+	for p := range bad {
+		photos = append(photos, EnrolPhoto{nobody, p})
+	}
+	reports, err := Enroll(context.Background(), cfg, dir, photos, EnrolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reports[0].Accepted || !reports[1].Accepted {
+		t.Fatalf("Enroll(kit) = %+v, want both accepted", reports[:2])
+	}
+	checkStore(t, filepath.Join(dir, "roomgate.db"), map[string]int{"P-kit": 2})
+}
+
+func checkReason(t *testing.T, r PhotoReport, want string) {
+	t.Helper()
+	if r.Accepted || r.Reason != want {
+		t.Errorf("Enroll(%s as %s) = accepted %v, %q (%s), want refused %q", filepath.Base(r.Path), r.Person, r.Accepted, r.Reason, r.Detail, want)
+	}
+}
+
+func checkReports(t *testing.T, reports []PhotoReport, accepted ...bool) {
+	t.Helper()
+	if len(reports) != len(accepted) {
+		t.Fatalf("Enroll gave %d reports, want %d", len(reports), len(accepted))
+	}
+	for i, r := range reports {
+		if r.Accepted != accepted[i] {
+			t.Errorf("Enroll(%s as %s) accepted = %v (%s: %s), want %v", filepath.Base(r.Path), r.Person, r.Accepted, r.Reason, r.Detail, accepted[i])
+		}
+	}
+}
+
+// checkStore checks the store holds exactly these people with these many
+// templates, each a 128-component vector with its photo's sha256 and
+// quality report, and none of the photos' bytes.
+func checkStore(t *testing.T, db string, want map[string]int, photos ...string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const model, dim = "mobilefacenet-insightface-y1", 128
+	people, err := st.People(ctx, model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	total := 0
+	for _, p := range people {
+		got[p.ID] = p.Templates
+		total += p.Templates
+		if p.Source != "local" {
+			t.Errorf("person %s source %q, want local", p.ID, p.Source)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("store people = %v, want %v", got, want)
+	}
+	for id, n := range want {
+		if got[id] != n {
+			t.Errorf("store people = %v, want %v", got, want)
+			break
+		}
+	}
+	if n, err := st.TemplateCount(ctx, model); err != nil || n != total {
+		t.Errorf("TemplateCount = %d, %v, want %d", n, err, total)
+	}
+	for tm, err := range st.Templates(ctx, model) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tm.Vec) != 4*dim {
+			t.Errorf("template of %s is %d bytes, want %d (a vector, not a photo)", tm.Person, len(tm.Vec), 4*dim)
+		}
+		var q quality.Result
+		if err := json.Unmarshal([]byte(tm.Quality), &q); err != nil || !q.OK() || q.Measures.Size == 0 {
+			t.Errorf("template of %s quality %q (%v), want the gate's passing report", tm.Person, tm.Quality, err)
+		}
+		if len(tm.PhotoSHA256) != 64 {
+			t.Errorf("template of %s photo sha256 %q", tm.Person, tm.PhotoSHA256)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// No stretch of a photo's bytes is anywhere in the database files.
+	var all []byte
+	for _, suffix := range []string{"", "-wal"} {
+		b, _ := os.ReadFile(db + suffix)
+		all = append(all, b...)
+	}
+	for _, p := range photos {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mid := b[len(b)/2 : len(b)/2+256]; bytes.Contains(all, mid) {
+			t.Errorf("the store holds bytes of %s", p)
+		}
+	}
+}
