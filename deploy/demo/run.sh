@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The README's first command: installs what the demo needs, builds roomgate
-# and roomgate-city, and runs the whole chain on this machine: a scanner on a
-# pseudo-terminal, the agent with a simulated door, a local Mosquitto with
-# the city's TLS and ACL setup, and the city's ingest storing every record
-# in run/city.db. Scan a pass from another terminal with deploy/demo/scan.sh.
+# (with the face engine) and roomgate-city, and runs the whole chain on this
+# machine: a scanner on a pseudo-terminal, a camera playing the bundled
+# sample video, the agent with a simulated door, a local Mosquitto with the
+# city's TLS and ACL setup, and the city's ingest storing every record in
+# run/city.db. Scan a pass from another terminal with deploy/demo/scan.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 deploy/install-deps.sh demo
@@ -11,7 +12,7 @@ export PATH=$PATH:/usr/local/go/bin
 
 run=deploy/demo/run
 mkdir -p "$run"
-go build -o "$run/roomgate" ./agent/cmd/roomgate
+go build -tags vision -o "$run/roomgate" ./agent/cmd/roomgate
 go build -o "$run/roomgate-city" ./deploy/city/cmd/roomgate-city
 city=$run/roomgate-city
 
@@ -26,6 +27,13 @@ trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null' EXIT
 for cn in demo-box-01 city-ingest city-ops; do
 	[ -f "$run/ca/$cn.pem" ] || "$city" ca client -dir "$run/ca" -cn "$cn" >/dev/null
 done
+
+# The delegates the camera knows, enrolled from their photos once (only
+# their face templates are kept, in run/roomgate.db).
+if [ ! -f "$run/enrolled" ]; then
+	"$run/roomgate" enroll --config deploy/demo/roomgate.yaml --csv deploy/demo/media/people.csv
+	touch "$run/enrolled"
+fi
 
 # The broker runs as whoever runs the demo, so it can read the keys here.
 cp deploy/mosquitto/acl "$run/acl"

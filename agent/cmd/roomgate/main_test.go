@@ -25,7 +25,8 @@ func TestConfigValidate(t *testing.T) {
 	}
 
 	// The demo config as run.sh lays it out: its certificates are made at
-	// the demo's first start, so empty stand-ins take their place here.
+	// the demo's first start, so empty stand-ins take their place here, as
+	// for the sample video.
 	demo := filepath.Join(t.TempDir(), "roomgate.yaml")
 	for src, dst := range map[string]string{"roomgate.yaml": demo, "demo-city.pub": filepath.Join(filepath.Dir(demo), "demo-city.pub")} {
 		b, err := os.ReadFile(filepath.Join("../../../deploy/demo", src))
@@ -39,8 +40,11 @@ func TestConfigValidate(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(filepath.Dir(demo), "run", "ca"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"ca.pem", "demo-box-01.pem", "demo-box-01.key"} {
-		if err := os.WriteFile(filepath.Join(filepath.Dir(demo), "run", "ca", f), nil, 0o600); err != nil {
+	if err := os.MkdirAll(filepath.Join(filepath.Dir(demo), "media"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"run/ca/ca.pem", "run/ca/demo-box-01.pem", "run/ca/demo-box-01.key", "media/sample.avi"} {
+		if err := os.WriteFile(filepath.Join(filepath.Dir(demo), f), nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,0 +1,94 @@
+//go:build ignore && vision
+
+// Makes the demo's sample media from the shared face dataset: the video the
+// demo camera plays (sample.avi) and one enrolment photo per delegate. Run
+// from the repository root, with ../shared beside it:
+//
+//	go run -tags vision deploy/demo/media/make.go
+package main
+
+import (
+	"fmt"
+	"image"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+
+	"gocv.io/x/gocv"
+)
+
+const (
+	fps     = 5
+	seconds = 2.4 // each person in front of the camera
+	gap     = 1.4 // an empty doorway between them, longer than the tracker's lost time
+)
+
+// visitors walk past the camera in this order; the last is not enrolled.
+var visitors = []string{"obama/obama2.jpg", "kit_harington/john2.jpeg", "rose_leslie/img2.jpg", "anthony_hopkins/Anthony_Hopkins_0002.jpg"}
+
+// enrol is one photo per delegate, other photos than the video's.
+var enrol = map[string]string{"P-obama": "obama/obama.jpg", "P-kit": "kit_harington/john1.jpeg", "P-rose": "rose_leslie/img1.jpg"}
+
+func main() {
+	src := filepath.Join("..", "shared", "datasets", "known_faces_small")
+	out := filepath.Join("deploy", "demo", "media")
+	w, err := gocv.VideoWriterFile(filepath.Join(out, "sample.avi"), "MJPG", fps, 640, 480, true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer w.Close()
+	blank := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(60, 60, 60, 0), 480, 640, gocv.MatTypeCV8UC3)
+	defer blank.Close()
+	for _, v := range visitors {
+		frame := letterbox(filepath.Join(src, v))
+		for range int(seconds * fps) {
+			must(w.Write(frame))
+		}
+		frame.Close()
+		for range int(gap * fps) {
+			must(w.Write(blank))
+		}
+	}
+	for id, photo := range enrol {
+		copyFile(filepath.Join(src, photo), filepath.Join(out, "enrol", id+filepath.Ext(photo)))
+	}
+	fmt.Println("wrote", out)
+}
+
+// letterbox scales a photo into a 640×480 frame, as a camera at a door sees a person.
+func letterbox(path string) gocv.Mat {
+	img := gocv.IMRead(path, gocv.IMReadColor)
+	if img.Empty() {
+		log.Fatalf("cannot read %s", path)
+	}
+	defer img.Close()
+	scale := min(640/float64(img.Cols()), 480/float64(img.Rows()))
+	fw, fh := int(float64(img.Cols())*scale), int(float64(img.Rows())*scale)
+	small := gocv.NewMat()
+	defer small.Close()
+	gocv.Resize(img, &small, image.Pt(fw, fh), 0, 0, gocv.InterpolationArea)
+	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(60, 60, 60, 0), 480, 640, gocv.MatTypeCV8UC3)
+	roi := frame.Region(image.Rect((640-fw)/2, (480-fh)/2, (640-fw)/2+fw, (480-fh)/2+fh))
+	small.CopyTo(&roi)
+	roi.Close()
+	return frame
+}
+
+func copyFile(from, to string) {
+	must(os.MkdirAll(filepath.Dir(to), 0o755))
+	in, err := os.Open(from)
+	must(err)
+	defer in.Close()
+	out, err := os.Create(to)
+	must(err)
+	_, err = io.Copy(out, in)
+	must(err)
+	must(out.Close())
+}
+
+func must(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
