@@ -6,18 +6,22 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"gocv.io/x/gocv"
 
+	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/devices/scanner"
+	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/kiosk"
 	"github.com/roomgate/roomgate/vision/camera"
 	"github.com/roomgate/roomgate/vision/engine"
 	"github.com/roomgate/roomgate/vision/gallery"
 	"github.com/roomgate/roomgate/vision/qr"
+	"github.com/roomgate/roomgate/vision/track"
 )
 
 // maxFacesPerFrame bounds the engine's work per frame: the largest faces
@@ -35,16 +39,22 @@ const qrRepeat = 5 * time.Second
 // galleryPoll is how often the store is asked whether templates changed.
 const galleryPoll = 5 * time.Second
 
-// faceEngine runs the camera through the engine and hands its decisions
-// to the agent.
+// faceEngine runs the camera through the engine and hands on what it
+// finds: to the agent, or to a technician's terminal (roomgate vision run).
 type faceEngine struct {
-	s   *System
-	kit *FaceKit
-	cam *camera.Camera
-	eng *engine.Engine
-	set gallery.Set
-	qr  *qr.Reader // nil unless vision.qr
-	n   int        // frames seen
+	kit   *FaceKit
+	cam   *camera.Camera
+	eng   *engine.Engine
+	set   gallery.Set
+	qr    *qr.Reader // nil unless vision.qr
+	store *store.Store
+	log   *slog.Logger
+
+	onFrame    func(engine.Result) // every frame; may be nil
+	onDecision func(track.Decision)
+	onQR       func(ctx context.Context, l scanner.Line) // a code in view; may be nil
+
+	n   int // frames seen
 	ctx context.Context
 
 	mu        sync.Mutex
@@ -53,13 +63,32 @@ type faceEngine struct {
 	lastErrAt time.Time
 }
 
+// newFaces is the agent's face engine: decisions go to the status page,
+// QR codes to the gate.
 func (s *System) newFaces(ctx context.Context) (faces, error) {
-	v := s.cfg.Vision
-	kit, err := OpenFaceKit(v, s.opts.ConfigDir)
+	f, err := newFaceEngine(ctx, s.cfg.Vision, s.opts.ConfigDir, s.store, s.log)
 	if err != nil {
 		return nil, err
 	}
-	f := &faceEngine{s: s, kit: kit}
+	f.onDecision = s.recognised
+	name := f.cam.Status().Name
+	f.onQR = func(ctx context.Context, l scanner.Line) {
+		select {
+		case s.scans <- scan{scanner: name, line: l}:
+		case <-ctx.Done():
+		}
+	}
+	return f, nil
+}
+
+// newFaceEngine loads the models and the gallery of the store and opens
+// nothing yet: Run reads the camera. Relative paths are taken from dir.
+func newFaceEngine(ctx context.Context, v config.Vision, dir string, st *store.Store, log *slog.Logger) (*faceEngine, error) {
+	kit, err := OpenFaceKit(v, dir)
+	if err != nil {
+		return nil, err
+	}
+	f := &faceEngine{kit: kit, store: st, log: log}
 	if v.QR {
 		f.qr = qr.NewReader(qrRepeat)
 	}
@@ -69,7 +98,7 @@ func (s *System) newFaces(ctx context.Context) (faces, error) {
 	}
 	path := v.Camera.Path
 	if v.Camera.Kind == camera.KindFile || v.Camera.Kind == camera.KindFolder {
-		path = s.path(path)
+		path = resolve(dir, path)
 	}
 	f.cam, err = camera.New(camera.Config{Name: v.Camera.Name, Kind: v.Camera.Kind, Path: path, Width: v.Camera.Width, Height: v.Camera.Height, MaxFPS: v.Camera.MaxFPS, Retry: v.Camera.Retry.D()})
 	if err == nil {
@@ -79,13 +108,13 @@ func (s *System) newFaces(ctx context.Context) (faces, error) {
 		kit.Close()
 		return nil, err
 	}
-	s.log.Info("face engine ready", "component", "vision", "camera", f.cam.String(), "models", kit.String(), "gallery", f.set.Load().String())
+	log.Info("face engine ready", "component", "vision", "camera", f.cam.String(), "models", kit.String(), "gallery", f.set.Load().String())
 	return f, nil
 }
 
 // reloadGallery reads the templates again if the store says they changed.
 func (f *faceEngine) reloadGallery(ctx context.Context) error {
-	ver, err := f.s.store.TemplatesVersion(ctx)
+	ver, err := f.store.TemplatesVersion(ctx)
 	if err != nil {
 		return err
 	}
@@ -95,7 +124,7 @@ func (f *faceEngine) reloadGallery(ctx context.Context) error {
 	if same {
 		return nil
 	}
-	g, err := loadGallery(ctx, f.s.store, f.kit.Model, f.kit.Recognizer.Dim(), f.kit.Precision)
+	g, err := loadGallery(ctx, f.store, f.kit.Model, f.kit.Recognizer.Dim(), f.kit.Precision)
 	if err != nil {
 		return err
 	}
@@ -103,7 +132,7 @@ func (f *faceEngine) reloadGallery(ctx context.Context) error {
 	f.mu.Lock()
 	f.version = ver
 	f.mu.Unlock()
-	f.s.log.Info("gallery loaded", "component", "vision", "gallery", g.String(), "version", ver)
+	f.log.Info("gallery loaded", "component", "vision", "gallery", g.String(), "version", ver)
 	return nil
 }
 
@@ -121,7 +150,7 @@ func (f *faceEngine) Run(ctx context.Context) {
 				return
 			case <-t.C:
 				if err := f.reloadGallery(ctx); err != nil && ctx.Err() == nil {
-					f.s.log.Error("gallery not reloaded; the old one stays", "component", "vision", "err", err)
+					f.log.Error("gallery not reloaded; the old one stays", "component", "vision", "err", err)
 				}
 			}
 		}
@@ -130,7 +159,7 @@ func (f *faceEngine) Run(ctx context.Context) {
 }
 
 func (f *faceEngine) frame(m gocv.Mat, at time.Time) {
-	if f.n++; f.qr != nil && f.n%qrEvery == 0 {
+	if f.n++; f.qr != nil && f.onQR != nil && f.n%qrEvery == 0 {
 		f.scanQR(m, at)
 	}
 	res, err := f.eng.Process(m, at)
@@ -138,8 +167,11 @@ func (f *faceEngine) frame(m gocv.Mat, at time.Time) {
 		f.problem(err)
 		return
 	}
+	if f.onFrame != nil {
+		f.onFrame(res)
+	}
 	for _, d := range res.Decisions {
-		f.s.recognised(d)
+		f.onDecision(d)
 	}
 }
 
@@ -154,14 +186,10 @@ func (f *faceEngine) scanQR(m gocv.Mat, at time.Time) {
 	if !ok {
 		return
 	}
-	name := f.cam.Status().Name
 	text = strings.ReplaceAll(text, "\r", "")
 	scanner.ReadLines(strings.NewReader(text+"\r"), scanner.Framing{Terminator: "cr"}, func(l scanner.Line) {
 		l.At = at
-		select {
-		case f.s.scans <- scan{scanner: name, line: l}:
-		case <-f.ctx.Done():
-		}
+		f.onQR(f.ctx, l)
 	})
 }
 
@@ -173,7 +201,7 @@ func (f *faceEngine) problem(err error) {
 	f.lastErr = err.Error()
 	if time.Since(f.lastErrAt) > time.Minute {
 		f.lastErrAt = time.Now()
-		f.s.log.Warn("frame not processed", "component", "vision", "err", err)
+		f.log.Warn("frame not processed", "component", "vision", "err", err)
 	}
 }
 
@@ -187,4 +215,26 @@ func (f *faceEngine) Status() kiosk.Device {
 		d.Detail = st.LastError
 	}
 	return d
+}
+
+// WatchCamera runs the face engine of cfg on its camera without the rest
+// of the box, for a technician: every frame's result and every decision go
+// to the callbacks until ctx ends. It reads the box's store for the
+// gallery and writes nothing.
+func WatchCamera(ctx context.Context, cfg *config.Config, dir string, log *slog.Logger, onFrame func(engine.Result), onDecision func(track.Decision)) error {
+	if !cfg.Vision.HasCamera() {
+		return fmt.Errorf("the config has no vision.camera")
+	}
+	st, err := store.Open(resolve(dir, cfg.Store.Path))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	f, err := newFaceEngine(ctx, cfg.Vision, dir, st, log)
+	if err != nil {
+		return err
+	}
+	f.onFrame, f.onDecision = onFrame, onDecision
+	f.Run(ctx)
+	return nil
 }

@@ -62,7 +62,9 @@ type Observation struct {
 // once; before that it may say once that it is unknown (the kiosk invites
 // the person to use a QR pass), and still name them later, when they come
 // closer or face the camera. If the frames come to agree on someone else
-// (one delegate stepped in where another stood), it names them too.
+// (one delegate stepped in where another stood), it names them too; if
+// clear frames match nobody any more, a stranger stepped in, and it says
+// the face is unknown.
 type Decision struct {
 	Track   int
 	At      time.Time
@@ -74,6 +76,10 @@ type Decision struct {
 	Unknown bool
 	Reason  string // for an unknown face: not_recognised, or the quality reason seen most
 }
+
+// notRecognised is an unknown face's reason when its frames were good
+// enough and matched nobody.
+const notRecognised = "not_recognised"
 
 type vote struct {
 	at       time.Time
@@ -135,7 +141,13 @@ func (t *Tracker) Update(at time.Time, obs []Observation) []Decision {
 		}
 		d, ok := t.decide(f)
 		switch {
-		case !ok, d.Unknown && (f.named != "" || f.unknown), !d.Unknown && d.Person == f.named:
+		case !ok, !d.Unknown && d.Person == f.named:
+			continue
+		case d.Unknown && f.named != "" && d.Reason == notRecognised:
+			// Clear faces that are not the named person: someone else
+			// stepped in. (Frames refused for quality are no such sign.)
+			f.named, f.unknown = "", true
+		case d.Unknown && (f.named != "" || f.unknown):
 			continue
 		case d.Unknown:
 			f.unknown = true
@@ -207,7 +219,7 @@ func (t *Tracker) decide(f *face) (Decision, bool) {
 	if recent < t.cfg.Frames || len(people) > 0 {
 		return Decision{}, false
 	}
-	reason, most := "not_recognised", reasons[quality.OK]
+	reason, most := notRecognised, reasons[quality.OK]
 	for r, n := range reasons {
 		if r != quality.OK && n > most {
 			reason, most = string(r), n

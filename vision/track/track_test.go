@@ -62,6 +62,24 @@ func TestAnotherPersonStepsIn(t *testing.T) {
 	}
 }
 
+func TestStrangerStepsIn(t *testing.T) {
+	tr := newTracker(t)
+	var got []Decision
+	for i := range 16 {
+		o := match(left, "P-an", 0.6, 0.1)
+		switch {
+		case i >= 11:
+			o = match(left, "P-an", 0.1, 0.05) // a stranger where P-an stood
+		case i >= 5:
+			o = Observation{Box: left, Rejected: quality.TurnedAway} // P-an looks away
+		}
+		got = append(got, tr.Update(at(i), []Observation{o})...)
+	}
+	if len(got) != 2 || got[0].Person != "P-an" || !got[1].Unknown || got[1].Reason != "not_recognised" || got[1].At != at(13) {
+		t.Errorf("decisions = %+v, want P-an, nothing while they look away, then unknown at frame 13, when clear frames are most of the last five", got)
+	}
+}
+
 func TestNoDecisionWithoutAgreement(t *testing.T) {
 	for _, tt := range []struct {
 		name string

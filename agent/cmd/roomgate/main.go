@@ -40,6 +40,7 @@ func commands() []command {
 		{"version", "print the version", runVersion},
 		{"bench gate", "measure scan-to-relay latency on this box (a table)", runBenchGate},
 		{"enroll", "enrol faces from photos (one person, --csv or --dir); a report per photo", runEnroll},
+		{"vision run", "watch the camera through the face engine and print what it sees (for a technician)", runVision},
 	}
 }
 
