@@ -1,7 +1,6 @@
 package syncbench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -28,6 +27,7 @@ import (
 	"github.com/roomgate/roomgate/deploy/city/ingest/pgstore/pgstoretest"
 	"github.com/roomgate/roomgate/deploy/city/mqttclient"
 	"github.com/roomgate/roomgate/internal/mqtttest"
+	"github.com/roomgate/roomgate/internal/procstat"
 )
 
 // eventsEnv sets the backlog size; the default keeps a run short enough for
@@ -449,30 +449,10 @@ func (s *sampler) stop() memory {
 	return m
 }
 
-// procStatus reads VmRSS and VmHWM, in KiB, from /proc/PID/status.
+// procStatus reads VmRSS and VmHWM in KiB, as the table shows them.
 func procStatus(pid int) (rss, hwm int64, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (k != "VmRSS" && k != "VmHWM") {
-			continue
-		}
-		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		if err != nil {
-			return 0, 0, fmt.Errorf("/proc/%d/status: %s: %w", pid, k, err)
-		}
-		if k == "VmRSS" {
-			rss = kb
-		} else {
-			hwm = kb
-		}
-	}
-	return rss, hwm, sc.Err()
+	rss, hwm, err = procstat.Memory(pid)
+	return rss >> 10, hwm >> 10, err
 }
 
 // procCPU reads the process's user and system time from /proc/PID/stat.

@@ -26,6 +26,7 @@ import (
 	"github.com/roomgate/roomgate/devices/door"
 	"github.com/roomgate/roomgate/devices/door/doortest"
 	config "github.com/roomgate/roomgate/firmware-config"
+	"github.com/roomgate/roomgate/internal/procstat"
 	"github.com/roomgate/roomgate/internal/pty"
 )
 
@@ -331,27 +332,9 @@ func (b *gateBench) agentProcess(binary string) (processFigures, error) {
 			return fig, errors.New("a scan was not granted within 5 s")
 		}
 	}
-	fig.rss, fig.peak, err = processMemory(cmd.Process.Pid)
+	fig.rss, fig.peak, err = procstat.Memory(cmd.Process.Pid)
 	cmd.Process.Signal(os.Interrupt)
 	return fig, err
-}
-
-// processMemory reads VmRSS and VmHWM from /proc/PID/status, in bytes.
-func processMemory(pid int) (rss, peak int64, err error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		var kb int64
-		if _, err := fmt.Sscanf(line, "VmRSS: %d kB", &kb); err == nil {
-			rss = kb * 1024
-		}
-		if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &kb); err == nil {
-			peak = kb * 1024
-		}
-	}
-	return rss, peak, nil
 }
 
 // percentile is the nearest-rank q-th percentile (q=100 is the maximum).
