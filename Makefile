@@ -2,7 +2,7 @@
 .PHONY: help demo test build cross bench bench-sync bench-vision fuzz
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 demo: ## run the agent on the demo config (README's first command)
 	deploy/demo/run.sh
@@ -23,8 +23,10 @@ bench: ## scan-to-relay benchmark, 10,000 scans, beside its baselines
 bench-sync: ## drain 1,000,000 events from a box's outbox into PostgreSQL, beside raw paho (about 5 min)
 	ROOMGATE_SYNC_BENCH_EVENTS=1000000 go test -run '^$$' -bench SyncDrain -benchtime 1x -timeout 60m ./internal/syncbench/
 
-bench-vision: ## LFW accuracy and per-frame latency of the face engine beside python3-opencv (about 3 min)
+bench-vision: ## the face engine beside python3-opencv (LFW, open-set, photos, latency), search, and the vision agent's memory with 100,000 people (about 6 min)
 	go run -tags vision ./vision/cmd/visionbench
+	go test -run '^$$' -bench . -benchtime 3x ./vision/gallery
+	ROOMGATE_VISION_BENCH_PEOPLE=100000 go test -tags vision -run '^$$' -bench VisionAgentMemory -benchtime 1x ./agent/
 
 fuzz: ## run each fuzz target for a minute
 	go test -run='^$$' -fuzz='^FuzzReadLines$$' -fuzztime=60s ./devices/scanner

@@ -48,6 +48,7 @@ go run ./agent/cmd/roomgate bench gate -n 1000
 
 step "face engine benchmark beside python3-opencv (1 LFW fold; full run: make bench-vision)"
 go run -tags vision ./vision/cmd/visionbench -folds 1 -frames 60 -rounds 3 -check -max-ratio 0
+go test -tags vision -run '^$' -bench VisionAgentMemory -benchtime 1x ./agent/
 
 step "sync drain benchmark (20,000 events; full run: make bench-sync)"
 go test -run '^$' -bench SyncDrain -benchtime 1x ./internal/syncbench/

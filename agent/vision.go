@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -129,6 +130,10 @@ func (f *faceEngine) reloadGallery(ctx context.Context) error {
 		return err
 	}
 	f.set.Store(g)
+	// Loading leaves garbage the size of the gallery and more (the SQLite
+	// driver copies every row); hand it back now rather than keep the
+	// peak for good on a small box.
+	debug.FreeOSMemory()
 	f.mu.Lock()
 	f.version = ver
 	f.mu.Unlock()

@@ -1,0 +1,163 @@
+//go:build vision
+
+package agent
+
+import (
+	"bufio"
+	"database/sql"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roomgate/roomgate/agent/store"
+	"github.com/roomgate/roomgate/internal/procstat"
+	"github.com/roomgate/roomgate/vision/gallery"
+)
+
+// peopleEnv sizes the gallery; the issue's figure is 100,000.
+const peopleEnv = "ROOMGATE_VISION_BENCH_PEOPLE"
+
+// BenchmarkVisionAgentMemory runs the real agent binary, built with the
+// face engine, on the demo's sample video against a gallery of n people
+// (random templates of the shipped model) and reports its memory once the
+// gallery is loaded and frames have gone through the engine. Run with a
+// fixed count:
+//
+//	ROOMGATE_VISION_BENCH_PEOPLE=100000 go test -tags vision -run '^$' -bench VisionAgentMemory -benchtime 1x ./agent/
+func BenchmarkVisionAgentMemory(b *testing.B) {
+	n := 10_000
+	if s := os.Getenv(peopleEnv); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 {
+			b.Fatalf("%s=%q: want a positive number of people", peopleEnv, s)
+		}
+		n = v
+	}
+	bin := filepath.Join(b.TempDir(), "roomgate")
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if out, err := exec.Command(goTool, "build", "-tags", "vision", "-o", bin, "github.com/roomgate/roomgate/agent/cmd/roomgate").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	video, err := filepath.Abs("../deploy/demo/media/sample.avi")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, prec := range []string{"float32", "int8"} {
+		b.Run(fmt.Sprintf("people=%d/precision=%s", n, prec), func(b *testing.B) {
+			for range b.N {
+				dir := b.TempDir()
+				fillGallery(b, filepath.Join(dir, "roomgate.db"), n)
+				cfg := filepath.Join(dir, "roomgate.yaml")
+				yaml := fmt.Sprintf(`identity: {site: bench-site, gate: bench-gate, device: bench-box}
+board: sim
+store: {path: roomgate.db}
+http: {listen: "127.0.0.1:0"}
+vision:
+  camera: {name: bench-cam, kind: file, path: %s, max_fps: 10}
+  precision: %s
+`, video, prec)
+				if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+					b.Fatal(err)
+				}
+				load, rss, peak := measureAgent(b, bin, cfg)
+				b.ReportMetric(load.Seconds(), "gallery-load-s")
+				b.ReportMetric(float64(rss)/(1<<20), "rss-MiB")
+				b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+			}
+		})
+	}
+}
+
+// fillGallery writes n people with one random unit template each, in one
+// transaction (enrolling them one by one would take the benchmark's time).
+func fillGallery(b *testing.B, path string, n int) {
+	b.Helper()
+	st, err := store.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st.Close()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	person, _ := tx.Prepare(`INSERT INTO people(id, name, source) VALUES (?, ?, 'city')`)
+	tpl, _ := tx.Prepare(`INSERT INTO templates(person_id, model, vec, enrolled_ns) VALUES (?, 'mobilefacenet-insightface-y1', ?, 0)`)
+	rnd := rand.New(rand.NewPCG(7, uint64(n)))
+	vec := make([]float32, 128)
+	for i := range n {
+		var norm float64
+		for j := range vec {
+			vec[j] = float32(rnd.NormFloat64())
+			norm += float64(vec[j]) * float64(vec[j])
+		}
+		for j := range vec {
+			vec[j] /= float32(math.Sqrt(norm))
+		}
+		id := fmt.Sprintf("P-%06d", i)
+		if _, err := person.Exec(id, "Người "+id); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tpl.Exec(id, gallery.Encode(vec)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := tx.Exec(`INSERT INTO settings(key, value) VALUES ('templates.version', '1')`); err != nil {
+		b.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// measureAgent starts the agent, waits for its face engine and 5 s of
+// frames, and returns how long the gallery took to load and the memory.
+func measureAgent(b *testing.B, bin, cfg string) (load time.Duration, rss, peak int64) {
+	b.Helper()
+	cmd := exec.Command(bin, "agent", "--config", cfg)
+	cmd.Env = append(os.Environ(), "MALLOC_ARENA_MAX=2") // as deploy/systemd/roomgate.service runs it
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+	ready := make(chan time.Duration, 1)
+	var log strings.Builder
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			log.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), `msg="gallery loaded"`) {
+				ready <- time.Since(start)
+			}
+		}
+	}()
+	select {
+	case load = <-ready:
+	case <-time.After(2 * time.Minute):
+		b.Fatalf("no gallery loaded within 2 minutes")
+	}
+	time.Sleep(5 * time.Second) // frames through detection, embedding and a search of the whole gallery
+	rss, peak, err = procstat.Memory(cmd.Process.Pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return load, rss, peak
+}
