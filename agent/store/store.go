@@ -4,23 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/roomgate/roomgate/internal/migrations"
 )
 
 //go:embed migrations/*.sql
-var migrations embed.FS
+var migrationFiles embed.FS
 
 // ErrNewerSchema means the database was written by a newer roomgate.
-var ErrNewerSchema = errors.New("store: database schema is newer than this roomgate")
+var ErrNewerSchema = migrations.ErrNewer
 
 // Store is the box's SQLite database.
 type Store struct {
@@ -101,54 +98,26 @@ func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ns INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("migrations table: %w", err)
 	}
-	files, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(files)
 	current, err := s.SchemaVersion(ctx)
 	if err != nil {
 		return err
 	}
-	known := 0
-	for _, f := range files {
-		version, err := migrationVersion(f)
-		if err != nil {
-			return err
-		}
-		known = max(known, version)
-		if version <= current {
-			continue
-		}
-		body, err := migrations.ReadFile(f)
-		if err != nil {
-			return err
-		}
+	pending, err := migrations.After(migrationFiles, current)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	for _, m := range pending {
 		if err := s.inTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied_ns) VALUES (?, ?)`, version, time.Now().UnixNano())
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied_ns) VALUES (?, ?)`, m.Version, time.Now().UnixNano())
 			return err
 		}); err != nil {
-			return fmt.Errorf("migration %s: %w", f, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
-	if current > known {
-		return fmt.Errorf("%w: database at version %d, this build knows %d", ErrNewerSchema, current, known)
-	}
 	return nil
-}
-
-// migrationVersion reads N from "migrations/NNNN_name.sql".
-func migrationVersion(name string) (int, error) {
-	base := strings.TrimPrefix(name, "migrations/")
-	num, _, ok := strings.Cut(base, "_")
-	v, err := strconv.Atoi(num)
-	if !ok || err != nil || v <= 0 {
-		return 0, fmt.Errorf("migration %q: name must start with a positive number and '_'", name)
-	}
-	return v, nil
 }
 
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {

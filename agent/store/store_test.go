@@ -37,7 +37,7 @@ func TestOpenSetsDurability(t *testing.T) {
 			t.Errorf("PRAGMA %s = %q, want %q", pragma, got, want)
 		}
 	}
-	files, _ := fs.Glob(migrations, "migrations/*.sql")
+	files, _ := fs.Glob(migrationFiles, "migrations/*.sql")
 	v, err := s.SchemaVersion(ctx)
 	if err != nil || v != len(files) {
 		t.Errorf("SchemaVersion() = %d, %v, want %d (the last migration), nil", v, err, len(files))

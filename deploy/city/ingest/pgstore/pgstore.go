@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,13 +13,14 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/roomgate/roomgate/deploy/city/ingest"
+	"github.com/roomgate/roomgate/internal/migrations"
 )
 
 //go:embed migrations/*.sql
-var migrations embed.FS
+var migrationFiles embed.FS
 
 // ErrNewerSchema means the database was migrated by a newer roomgate-city.
-var ErrNewerSchema = errors.New("pgstore: database schema is newer than this roomgate-city")
+var ErrNewerSchema = migrations.ErrNewer
 
 // maxConns bounds the connections one process holds. The broker hands an
 // ingest client a few messages at a time; more connections than that only
@@ -104,11 +102,6 @@ func (s *Store) with(ctx context.Context, f func(context.Context, *pgx.Conn) err
 }
 
 func migrate(ctx context.Context, c *pgx.Conn) error {
-	files, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(files)
 	return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
 		// Several ingest processes may start at once against a new database.
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('roomgate-city ingest migrations'))`); err != nil {
@@ -121,29 +114,17 @@ func migrate(ctx context.Context, c *pgx.Conn) error {
 		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM ingest_migrations`).Scan(&current); err != nil {
 			return err
 		}
-		known := 0
-		for _, f := range files {
-			version, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(f, "migrations/"), "_", 2)[0])
-			if err != nil {
-				return fmt.Errorf("migration %s: bad name", f)
-			}
-			known = max(known, version)
-			if version <= current {
-				continue
-			}
-			body, err := migrations.ReadFile(f)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, string(body)); err != nil {
-				return fmt.Errorf("migration %s: %w", f, err)
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO ingest_migrations(version) VALUES ($1)`, version); err != nil {
-				return err
-			}
+		pending, err := migrations.After(migrationFiles, current)
+		if err != nil {
+			return fmt.Errorf("pgstore: %w", err)
 		}
-		if current > known {
-			return fmt.Errorf("%w: database at version %d, this build knows %d", ErrNewerSchema, current, known)
+		for _, m := range pending {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO ingest_migrations(version) VALUES ($1)`, m.Version); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

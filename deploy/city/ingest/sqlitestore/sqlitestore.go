@@ -5,29 +5,25 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/roomgate/roomgate/deploy/city/ingest"
+	"github.com/roomgate/roomgate/internal/migrations"
 )
 
 //go:embed migrations/*.sql
-var migrations embed.FS
+var migrationFiles embed.FS
 
 // timeFormat is how events.time is kept: RFC 3339 in UTC with all nine
 // fraction digits, so that text order is time order.
 const timeFormat = "2006-01-02T15:04:05.000000000Z07:00"
 
 // ErrNewerSchema means the database was migrated by a newer roomgate-city.
-var ErrNewerSchema = errors.New("sqlitestore: database schema is newer than this roomgate-city")
+var ErrNewerSchema = migrations.ErrNewer
 
 // Store is the event store in one SQLite file. It is safe for concurrent
 // use; writes are serialized by SQLite.
@@ -67,11 +63,6 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) String() string { return "sqlite:" + s.path }
 
 func (s *Store) migrate(ctx context.Context) error {
-	files, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(files)
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS ingest_migrations (version INTEGER PRIMARY KEY, applied_ns INTEGER NOT NULL)`); err != nil {
 			return err
@@ -80,29 +71,17 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM ingest_migrations`).Scan(&current); err != nil {
 			return err
 		}
-		known := 0
-		for _, f := range files {
-			version, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(f, "migrations/"), "_", 2)[0])
-			if err != nil {
-				return fmt.Errorf("migration %s: bad name", f)
-			}
-			known = max(known, version)
-			if version <= current {
-				continue
-			}
-			body, err := migrations.ReadFile(f)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return fmt.Errorf("migration %s: %w", f, err)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO ingest_migrations(version, applied_ns) VALUES (?, ?)`, version, time.Now().UnixNano()); err != nil {
-				return err
-			}
+		pending, err := migrations.After(migrationFiles, current)
+		if err != nil {
+			return fmt.Errorf("sqlitestore: %w", err)
 		}
-		if current > known {
-			return fmt.Errorf("%w: database at version %d, this build knows %d", ErrNewerSchema, current, known)
+		for _, m := range pending {
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ingest_migrations(version, applied_ns) VALUES (?, ?)`, m.Version, time.Now().UnixNano()); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
