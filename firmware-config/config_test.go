@@ -82,9 +82,9 @@ scanners:
 			BackoffMax: Duration(2 * time.Minute), StateEvery: Duration(time.Minute)},
 		Vision: Vision{
 			Camera:         Camera{Name: "camera", Width: 640, Height: 480, MaxFPS: 10, Retry: Duration(2 * time.Second)},
-			RecognizerName: "mobilefacenet-insightface-y1", RecognizerInput: 112, Threshold: 0.30, Precision: "float32",
+			RecognizerName: "mobilefacenet-insightface-y1", RecognizerInput: 112, Threshold: 0.42, Precision: "float32",
 			Quality:   quality.Defaults(),
-			Agreement: agreementOf(track.Defaults(0.30)),
+			Agreement: agreementOf(track.Defaults(0.42)),
 			QR:        true,
 		},
 	}

@@ -30,8 +30,8 @@ func TestVisionLeftOut(t *testing.T) {
 		if v.Quality != quality.Defaults() {
 			t.Errorf("Parse(%q).Vision.Quality = %+v, want quality.Defaults() %+v", extra, v.Quality, quality.Defaults())
 		}
-		if got, want := v.Track(), track.Defaults(0.30); got != want {
-			t.Errorf("Parse(%q).Vision.Track() = %+v, want track.Defaults(0.30) %+v", extra, got, want)
+		if got, want := v.Track(), track.Defaults(0.42); got != want {
+			t.Errorf("Parse(%q).Vision.Track() = %+v, want track.Defaults(0.42) %+v", extra, got, want)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,9 +32,55 @@ type options struct {
 	models, shared, scripts, python string
 	folds, frames, rounds           int
 	framePhoto                      string
+	sections                        sections
 	skipLFW, skipLatency, check     bool
 	maxRatio                        float64
+	minRank1                        float64
 	rec                             models.Model
+}
+
+// The sections of the report, in the order they run and print.
+const (
+	secLFW     = "lfw"     // LFW 1:1 verification beside Python
+	secOpenSet = "openset" // open-set identification on the LFW images
+	secPhotos  = "photos"  // end to end on full photos (known_faces_small)
+	secLatency = "latency" // per-frame latency beside Python
+)
+
+var allSections = []string{secLFW, secOpenSet, secPhotos, secLatency}
+
+// sections is the -sections flag: a comma-separated subset of allSections.
+type sections map[string]bool
+
+func (s sections) String() string {
+	var on []string
+	for _, n := range allSections {
+		if s[n] {
+			on = append(on, n)
+		}
+	}
+	return strings.Join(on, ",")
+}
+
+func (s sections) Set(v string) error {
+	clear(s)
+	for _, n := range strings.Split(v, ",") {
+		n = strings.TrimSpace(n)
+		switch {
+		case n == "all":
+			for _, a := range allSections {
+				s[a] = true
+			}
+		case slices.Contains(allSections, n):
+			s[n] = true
+		case n != "":
+			return fmt.Errorf("unknown section %q (want some of %s, or all)", n, strings.Join(allSections, ","))
+		}
+	}
+	if len(s) == 0 {
+		return errors.New("no section")
+	}
+	return nil
 }
 
 func main() {
@@ -45,10 +92,14 @@ func main() {
 	flag.IntVar(&o.folds, "folds", 0, "LFW folds to run (0: all in the pairs file)")
 	flag.IntVar(&o.frames, "frames", 200, "timed frames per latency run")
 	flag.IntVar(&o.rounds, "rounds", 4, "latency rounds; each runs Go and Python, alternating who goes first")
+	o.sections = sections{}
+	o.sections.Set("all")
+	flag.Var(o.sections, "sections", "comma-separated sections to run: "+strings.Join(allSections, ",")+" (or all)")
 	flag.StringVar(&o.framePhoto, "frame-photo", "datasets/known_faces_small/obama/obama1.jpg", "photo (under -shared) the 640x480 frame is made from")
-	flag.BoolVar(&o.skipLFW, "skip-lfw", false, "skip the LFW accuracy run")
-	flag.BoolVar(&o.skipLatency, "skip-latency", false, "skip the latency run")
-	flag.BoolVar(&o.check, "check", false, "exit 1 if the Go path loses accuracy against Python or is slower than -max-ratio")
+	flag.BoolVar(&o.skipLFW, "skip-lfw", false, "skip the LFW verification section (as -sections without lfw)")
+	flag.BoolVar(&o.skipLatency, "skip-latency", false, "skip the latency section (as -sections without latency)")
+	flag.BoolVar(&o.check, "check", false, "exit 1 if the Go path loses accuracy against Python, identifies below -min-rank1, is slower than -max-ratio, or misnames a full photo")
+	flag.Float64Var(&o.minRank1, "min-rank1", 0.90, "with -check, the lowest open-set rank-1 identification rate (at the default threshold and margin) accepted: a sanity floor on the Go identification path")
 	flag.Float64Var(&o.maxRatio, "max-ratio", 1.10, "with -check, the largest Go/Python latency ratio accepted; 0 prints it without judging (CI: timings on a shared machine are no verdict)")
 	// The recognition model is configuration; these measure another one
 	// (OpenCV Zoo's SFace, say) with the same tables.
@@ -59,6 +110,12 @@ func main() {
 	flag.StringVar(&o.rec.Name, "rec-name", o.rec.Name, "its name, for the tables")
 	flag.Float64Var(&th, "rec-threshold", float64(o.rec.Threshold), "its default cosine threshold")
 	flag.Parse()
+	if o.skipLFW {
+		delete(o.sections, secLFW)
+	}
+	if o.skipLatency {
+		delete(o.sections, secLatency)
+	}
 	o.rec.Threshold = float32(th)
 	if o.rec.SHA256 == "" && o.rec.File == models.MobileFaceNetY1.File {
 		o.rec.SHA256 = models.MobileFaceNetY1.SHA256
@@ -83,22 +140,39 @@ func run(o options) error {
 	if o.scripts == "" {
 		o.scripts = filepath.Join(o.models, "..", "bench")
 	}
-	if _, err := exec.LookPath(o.python); err != nil {
-		return fmt.Errorf("python %s: %v (install Debian's python3-opencv)", o.python, err)
+	if o.sections[secLFW] || o.sections[secLatency] {
+		if _, err := exec.LookPath(o.python); err != nil {
+			return fmt.Errorf("python %s: %v (install Debian's python3-opencv, or run -sections %s,%s only)", o.python, err, secOpenSet, secPhotos)
+		}
+	}
+	var crops *lfwCrops
+	if o.sections[secLFW] || o.sections[secOpenSet] {
+		c, err := newLFWCrops(o)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		crops = c
 	}
 	var failed []string
-	if !o.skipLFW {
-		f, err := lfw(o)
-		if err != nil {
-			return err
+	for _, s := range []struct {
+		name string
+		run  func() ([]string, error)
+	}{
+		{secLFW, func() ([]string, error) { return lfw(o, crops) }},
+		{secOpenSet, func() ([]string, error) { return openSet(o, crops) }},
+		{secPhotos, func() ([]string, error) { return photos(o) }},
+		{secLatency, func() ([]string, error) { return latency(o) }},
+	} {
+		if !o.sections[s.name] {
+			continue
 		}
-		failed = append(failed, f...)
-	}
-	if !o.skipLatency {
-		f, err := latency(o)
+		t0 := time.Now()
+		f, err := s.run()
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", s.name, err)
 		}
+		fmt.Printf("\n(section %s: %.1f s)\n", s.name, time.Since(t0).Seconds())
 		failed = append(failed, f...)
 	}
 	if o.check && len(failed) > 0 {
@@ -121,21 +195,63 @@ type scores struct {
 	cos  []float32
 }
 
-func lfw(o options) (failed []string, err error) {
+// lfwCrops embeds the aligned LFW crops for the sections that use them,
+// each image once: the open-set section reuses what verification embedded.
+type lfwCrops struct {
+	pairsPath, imagesDir string
+	rec                  *face.Recognizer
+	feats                map[string][]float32 // by path relative to imagesDir
+}
+
+func newLFWCrops(o options) (*lfwCrops, error) {
 	pairsPath, err := sharedPath(o, "datasets/lfw_112x112/pairs_dev.txt")
 	if err != nil {
 		return nil, err
 	}
-	imagesDir := filepath.Join(filepath.Dir(pairsPath), "images")
-	f, err := os.Open(pairsPath)
+	rec, err := face.NewRecognizer(o.rec, o.models, face.RecognizerOptions{})
 	if err != nil {
 		return nil, err
 	}
-	pairs, folds, err := bench.ReadPairs(f)
-	f.Close()
+	return &lfwCrops{pairsPath: pairsPath, imagesDir: filepath.Join(filepath.Dir(pairsPath), "images"), rec: rec, feats: map[string][]float32{}}, nil
+}
+
+func (c *lfwCrops) Close() error { return c.rec.Close() }
+
+// feature returns the embedding of one crop: its bytes through
+// DecodeImage, then Feature, as enrolment of an aligned crop runs.
+func (c *lfwCrops) feature(rel string) ([]float32, error) {
+	if v, ok := c.feats[rel]; ok {
+		return v, nil
+	}
+	b, err := os.ReadFile(filepath.Join(c.imagesDir, rel))
 	if err != nil {
 		return nil, err
 	}
+	img, err := face.DecodeImage(b, face.DefaultLimits)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rel, err)
+	}
+	defer img.Close()
+	v, err := c.rec.Feature(img)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", rel, err)
+	}
+	c.feats[rel] = v
+	return v, nil
+}
+
+// pairs reads the pairs file, cut to the first -folds folds.
+func (c *lfwCrops) pairs(o options) (pairs []bench.Pair, folds, all int, err error) {
+	f, err := os.Open(c.pairsPath)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	defer f.Close()
+	pairs, folds, err = bench.ReadPairs(f)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	all = folds
 	if o.folds > 0 && o.folds < folds {
 		folds = o.folds
 		n := 0
@@ -144,13 +260,18 @@ func lfw(o options) (failed []string, err error) {
 		}
 		pairs = pairs[:n]
 	}
+	return pairs, folds, all, nil
+}
 
-	m := o.rec
-	rec, err := face.NewRecognizer(m, o.models, face.RecognizerOptions{})
+func lfw(o options, c *lfwCrops) (failed []string, err error) {
+	pairsPath, imagesDir := c.pairsPath, c.imagesDir
+	pairs, folds, _, err := c.pairs(o)
 	if err != nil {
 		return nil, err
 	}
-	defer rec.Close()
+
+	m := o.rec
+	rec := c.rec
 	recFlip, err := face.NewRecognizer(m, o.models, face.RecognizerOptions{Flip: true})
 	if err != nil {
 		return nil, err
@@ -189,6 +310,7 @@ func lfw(o options) (failed []string, err error) {
 				return nil, fmt.Errorf("%s: %w", rel, err)
 			}
 			cache[rel] = feats{a, fl}
+			c.feats[rel] = a
 		}
 	}
 	goTime := time.Since(start)
