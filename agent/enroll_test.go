@@ -19,25 +19,18 @@ import (
 
 	"github.com/roomgate/roomgate/agent/store"
 	config "github.com/roomgate/roomgate/firmware-config"
+	"github.com/roomgate/roomgate/internal/shared"
 	"github.com/roomgate/roomgate/vision/face"
 	"github.com/roomgate/roomgate/vision/quality"
 )
 
-// enrolDataset returns ../shared/datasets/known_faces_small beside the
-// module (or under $ROOMGATE_SHARED), skipping the test when it is
-// missing. vision/internal/shared does the same for the vision packages.
+// enrolDataset is the shared dataset of full photos beside the checkout; the
+// test is skipped, naming the path, when it is missing.
 func enrolDataset(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("ROOMGATE_SHARED")
-	if dir == "" {
-		dir = "../../shared" // from agent/, the module root's sibling
-	}
-	p, err := filepath.Abs(filepath.Join(dir, "datasets", "known_faces_small"))
+	p, err := shared.Path("datasets/known_faces_small")
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("dataset %s is missing (../shared beside the checkout, or set ROOMGATE_SHARED): %v", p, err)
+		t.Skip(err)
 	}
 	return p
 }

@@ -15,23 +15,21 @@ import (
 
 	"github.com/roomgate/roomgate/agent/store"
 	config "github.com/roomgate/roomgate/firmware-config"
+	"github.com/roomgate/roomgate/internal/shared"
 	"github.com/roomgate/roomgate/internal/socat"
 	"github.com/roomgate/roomgate/vision/face"
 	"github.com/roomgate/roomgate/vision/gallery"
 )
 
-// knownFaces is the shared dataset of full photos, beside the checkout.
+// knownFaces is the shared dataset of full photos beside the checkout; the
+// test is skipped, naming the path, when it is missing.
 func knownFaces(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("ROOMGATE_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared")
+	p, err := shared.Path("datasets/known_faces_small")
+	if err != nil {
+		t.Skip(err)
 	}
-	dir = filepath.Join(dir, "datasets", "known_faces_small")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("dataset missing: %v (expected at ../shared beside the checkout, or set ROOMGATE_SHARED)", err)
-	}
-	return dir
+	return p
 }
 
 func readPhoto(t *testing.T, path string) gocv.Mat {

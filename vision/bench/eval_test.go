@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roomgate/roomgate/vision/internal/shared"
+	"github.com/roomgate/roomgate/internal/shared"
 )
 
 func TestBestThreshold(t *testing.T) {

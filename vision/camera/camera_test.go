@@ -13,7 +13,7 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"github.com/roomgate/roomgate/vision/internal/shared"
+	"github.com/roomgate/roomgate/internal/shared"
 )
 
 // photos returns a few dataset photos scaled to 640×480; the caller closes them.

@@ -11,9 +11,9 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/roomgate/roomgate/internal/shared"
 	"github.com/roomgate/roomgate/vision/face"
 	"github.com/roomgate/roomgate/vision/gallery"
-	"github.com/roomgate/roomgate/vision/internal/shared"
 	"github.com/roomgate/roomgate/vision/models"
 	"github.com/roomgate/roomgate/vision/quality"
 	"github.com/roomgate/roomgate/vision/track"

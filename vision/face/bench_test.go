@@ -9,7 +9,7 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"github.com/roomgate/roomgate/vision/internal/shared"
+	"github.com/roomgate/roomgate/internal/shared"
 )
 
 // lfwCrop returns one aligned 112x112 LFW crop, or skips.

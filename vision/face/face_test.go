@@ -13,8 +13,8 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/roomgate/roomgate/internal/shared"
 	"github.com/roomgate/roomgate/vision/geom"
-	"github.com/roomgate/roomgate/vision/internal/shared"
 	"github.com/roomgate/roomgate/vision/models"
 )
 

@@ -12,22 +12,16 @@ import (
 	"testing"
 
 	"github.com/roomgate/roomgate/agent"
+	"github.com/roomgate/roomgate/internal/shared"
 )
 
-// knownFaces returns ../shared/datasets/known_faces_small beside the
-// module (or under $ROOMGATE_SHARED), skipping the test when it is missing.
+// knownFaces is the shared dataset of full photos beside the checkout; the
+// test is skipped, naming the path, when it is missing.
 func knownFaces(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("ROOMGATE_SHARED")
-	if dir == "" {
-		dir = "../../../../shared" // from agent/cmd/roomgate, the module root's sibling
-	}
-	p, err := filepath.Abs(filepath.Join(dir, "datasets", "known_faces_small"))
+	p, err := shared.Path("datasets/known_faces_small")
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("dataset %s is missing (../shared beside the checkout, or set ROOMGATE_SHARED): %v", p, err)
+		t.Skip(err)
 	}
 	return p
 }

@@ -22,9 +22,9 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/roomgate/roomgate/internal/shared"
 	"github.com/roomgate/roomgate/vision/bench"
 	"github.com/roomgate/roomgate/vision/face"
-	"github.com/roomgate/roomgate/vision/internal/shared"
 	"github.com/roomgate/roomgate/vision/models"
 )
 
