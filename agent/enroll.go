@@ -50,6 +50,7 @@ const (
 	ReasonSeveralFaces    = "several_faces"    // more than one face and Largest not set
 	ReasonDuplicatePerson = "duplicate_person" // the face already matches another person
 	ReasonAlreadyEnrolled = "already_enrolled" // this very photo (by sha256) is enrolled already
+	ReasonNotSamePerson   = "not_same_person"  // the face matches none of the person's other photos
 )
 
 // PhotoReport is what became of one photo.
@@ -97,7 +98,11 @@ func Enroll(ctx context.Context, cfg *config.Config, configDir string, photos []
 		return nil, fmt.Errorf("enroll: %w", err)
 	}
 	defer kit.Close()
-	e, err := newEnroller(ctx, st, kit, cfg.Vision, opt)
+	ids := map[string]bool{}
+	for _, p := range photos {
+		ids[p.Person.ID] = true
+	}
+	e, err := newEnroller(ctx, st, kit, cfg.Vision, opt, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -126,10 +131,11 @@ type enroller struct {
 	limits    face.Limits
 	largest   bool
 	gallery   *gallery.Gallery
-	names     map[string]string // person id → name, of the store and this run
-	photos    map[string]string // sha256 → person id, in the store
-	given     map[string]string // sha256 → path, of the photos accepted in this run
-	run       []accepted        // templates accepted so far in this run
+	names     map[string]string      // person id → name, of the store and this run
+	photos    map[string]string      // sha256 → person id, in the store
+	given     map[string]string      // sha256 → path, of the photos accepted in this run
+	run       []accepted             // templates accepted so far in this run
+	own       map[string][][]float32 // the templates, stored or of this run, of the people being enrolled
 }
 
 type accepted struct {
@@ -138,9 +144,11 @@ type accepted struct {
 	tmpl   store.Template
 }
 
-func newEnroller(ctx context.Context, st *store.Store, kit *FaceKit, v config.Vision, opt EnrolOptions) (*enroller, error) {
+// newEnroller reads what the store knows; ids are the people this run
+// enrols, whose templates it keeps to check new photos against.
+func newEnroller(ctx context.Context, st *store.Store, kit *FaceKit, v config.Vision, opt EnrolOptions, ids map[string]bool) (*enroller, error) {
 	e := &enroller{st: st, kit: kit, quality: v.Quality, threshold: v.Threshold, limits: opt.Limits, largest: opt.Largest,
-		names: map[string]string{}, photos: map[string]string{}, given: map[string]string{}}
+		names: map[string]string{}, photos: map[string]string{}, given: map[string]string{}, own: map[string][][]float32{}}
 	if e.limits.MaxBytes <= 0 {
 		e.limits.MaxBytes = face.DefaultLimits.MaxBytes
 	}
@@ -166,6 +174,13 @@ func newEnroller(ctx context.Context, st *store.Store, kit *FaceKit, v config.Vi
 		}
 		if t.PhotoSHA256 != "" {
 			e.photos[t.PhotoSHA256] = t.Person
+		}
+		if ids[t.Person] {
+			vec, err := gallery.Decode(nil, t.Vec)
+			if err != nil {
+				return nil, fmt.Errorf("enroll: template of %s: %w", t.Person, err)
+			}
+			e.own[t.Person] = append(e.own[t.Person], vec)
 		}
 	}
 	return e, nil
@@ -245,11 +260,22 @@ func (e *enroller) photo(p EnrolPhoto) PhotoReport {
 		r.Match = &m
 		return refuse(ReasonDuplicatePerson, "the face matches %s with score %.2f (threshold %.2f)", e.named(m.ID), m.Score, e.threshold)
 	}
+	// A wrong photo filed under someone would let its face in as them.
+	if own := e.own[p.Person.ID]; len(own) > 0 {
+		best := float32(-1)
+		for _, v := range own {
+			best = max(best, face.Cosine(v, vec))
+		}
+		if best < e.threshold {
+			return refuse(ReasonNotSamePerson, "the face matches none of %s's %d other photo(s): best score %.2f (threshold %.2f)", e.named(p.Person.ID), len(own), best, e.threshold)
+		}
+	}
 	qj, err := json.Marshal(q)
 	if err != nil {
 		return refuse(ReasonBadImage, "quality report: %v", err)
 	}
 	r.Accepted = true
+	e.own[p.Person.ID] = append(e.own[p.Person.ID], vec)
 	r.Detail = fmt.Sprintf("face %.0f px, sharpness %.0f, brightness %.0f", q.Measures.Size, s.Sharpness, s.Brightness)
 	e.given[r.SHA256] = p.Path
 	if _, ok := e.names[p.Person.ID]; !ok {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/roomgate/roomgate/agent/store"
@@ -175,7 +176,7 @@ func TestEnroll(t *testing.T) {
 	checkReason(t, reports[1], ReasonDuplicatePerson)
 	checkReason(t, reports[2], ReasonSeveralFaces)
 	if !reports[3].Accepted {
-		t.Errorf("Enroll(obama1.jpg as P-obama) = %+v, want accepted (the same person again)", reports[3])
+		t.Errorf("Enroll(obama3.jpg as P-obama) = %+v, want accepted (the same person again)", reports[3])
 	}
 	for _, r := range reports[4:] {
 		checkReason(t, r, bad[r.Path])
@@ -205,7 +206,22 @@ func TestEnroll(t *testing.T) {
 		t.Errorf("Enroll(two_people.jpg as P-biden, Largest) = %+v, want accepted, 2 faces", reports[1])
 	}
 
-	checkStore(t, filepath.Join(dir, "roomgate.db"), map[string]int{"P-obama": 2, "P-biden": 2},
+	// Another person's photo filed under an enrolled id, someone the gallery
+	// does not know yet: refused as not the same person, while a new photo
+	// of the person goes in.
+	reports, err = Enroll(ctx, cfg, dir, []EnrolPhoto{{biden, photo("kit_harington/john1.jpeg")}, {obama, photo("obama/obama3.jpg")}}, EnrolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReason(t, reports[0], ReasonNotSamePerson)
+	if !strings.Contains(reports[0].Detail, "P-biden (Joe Biden)") {
+		t.Errorf("not_same_person detail %q, want it to name the person", reports[0].Detail)
+	}
+	if !reports[1].Accepted {
+		t.Errorf("Enroll(obama3.jpg as P-obama) = %+v, want accepted", reports[1])
+	}
+
+	checkStore(t, filepath.Join(dir, "roomgate.db"), map[string]int{"P-obama": 3, "P-biden": 2},
 		photo("obama/obama.jpg"), photo("biden/biden.jpg"))
 }
 
