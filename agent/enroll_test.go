@@ -176,7 +176,7 @@ func TestEnroll(t *testing.T) {
 	checkReason(t, reports[1], ReasonDuplicatePerson)
 	checkReason(t, reports[2], ReasonSeveralFaces)
 	if !reports[3].Accepted {
-		t.Errorf("Enroll(obama3.jpg as P-obama) = %+v, want accepted (the same person again)", reports[3])
+		t.Errorf("Enroll(obama1.jpg as P-obama) = %+v, want accepted (the same person again)", reports[3])
 	}
 	for _, r := range reports[4:] {
 		checkReason(t, r, bad[r.Path])
