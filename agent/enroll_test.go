@@ -25,17 +25,6 @@ import (
 	"github.com/roomgate/roomgate/vision/quality"
 )
 
-// enrolDataset is the shared dataset of full photos beside the checkout; the
-// test is skipped, naming the path, when it is missing.
-func enrolDataset(t *testing.T) string {
-	t.Helper()
-	p, err := shared.Path("datasets/known_faces_small")
-	if err != nil {
-		t.Skip(err)
-	}
-	return p
-}
-
 // enrolConfig writes a minimal box config with its store in dir.
 func enrolConfig(t *testing.T, dir string) *config.Config {
 	t.Helper()
@@ -120,7 +109,7 @@ func badPhotos(t *testing.T, dir, jpeg string) map[string]string {
 }
 
 func TestEnroll(t *testing.T) {
-	faces := enrolDataset(t)
+	faces := shared.Need(t, "datasets/known_faces_small")
 	dir := t.TempDir()
 	cfg := enrolConfig(t, dir)
 	ctx := context.Background()
@@ -228,7 +217,7 @@ func TestEnroll(t *testing.T) {
 // TestEnrollWholePerson: a person's accepted photos go in together, and a
 // person none of whose photos passed is not saved at all.
 func TestEnrollWholePerson(t *testing.T) {
-	faces := enrolDataset(t)
+	faces := shared.Need(t, "datasets/known_faces_small")
 	dir := t.TempDir()
 	cfg := enrolConfig(t, dir)
 	kit := store.Person{ID: "P-kit", Name: "Kit Harington"}

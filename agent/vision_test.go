@@ -21,17 +21,6 @@ import (
 	"github.com/roomgate/roomgate/vision/gallery"
 )
 
-// knownFaces is the shared dataset of full photos beside the checkout; the
-// test is skipped, naming the path, when it is missing.
-func knownFaces(t *testing.T) string {
-	t.Helper()
-	p, err := shared.Path("datasets/known_faces_small")
-	if err != nil {
-		t.Skip(err)
-	}
-	return p
-}
-
 func readPhoto(t *testing.T, path string) gocv.Mat {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -75,7 +64,7 @@ func sampleVideo(t *testing.T, photo, path string) {
 // TestAgentRecognisesFromCamera: a delegate enrolled in the store walks in
 // front of the camera (a video file) and the status page names them.
 func TestAgentRecognisesFromCamera(t *testing.T) {
-	faces := knownFaces(t)
+	faces := shared.Need(t, "datasets/known_faces_small")
 	dir := t.TempDir()
 	sampleVideo(t, filepath.Join(faces, "obama", "obama2.jpg"), filepath.Join(dir, "door.avi"))
 	link := socat.Pair(t, dir)

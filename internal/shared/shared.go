@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"testing"
 )
 
 // Dir returns $ROOMGATE_SHARED if set, else the "shared" directory beside
@@ -34,4 +35,15 @@ func Path(rel string) (string, error) {
 		return p, fmt.Errorf("shared data %s is missing (expected at ../shared beside the checkout, or set ROOMGATE_SHARED): %v", p, err)
 	}
 	return p, nil
+}
+
+// Need returns Dir()/rel for a test, skipping the test with the missing
+// path named when it is not there.
+func Need(t testing.TB, rel string) string {
+	t.Helper()
+	p, err := Path(rel)
+	if err != nil {
+		t.Skip(err)
+	}
+	return p
 }

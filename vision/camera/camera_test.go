@@ -19,10 +19,7 @@ import (
 // photos returns a few dataset photos scaled to 640×480; the caller closes them.
 func photos(t *testing.T) []gocv.Mat {
 	t.Helper()
-	dir, err := shared.Path("datasets/known_faces_small")
-	if err != nil {
-		t.Skip(err)
-	}
+	dir := shared.Need(t, "datasets/known_faces_small")
 	var out []gocv.Mat
 	for _, f := range []string{"obama/obama.jpg", "biden/biden.jpg", "rose_leslie/img1.jpg"} {
 		img := gocv.IMRead(filepath.Join(dir, f), gocv.IMReadColor)

@@ -29,10 +29,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	dir, err := shared.Path("datasets/known_faces_small")
-	if err != nil {
-		t.Skip(err)
-	}
+	dir := shared.Need(t, "datasets/known_faces_small")
 	md, err := models.Dir()
 	if err != nil {
 		t.Fatal(err)

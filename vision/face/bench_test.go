@@ -47,7 +47,7 @@ func BenchmarkFeature(b *testing.B) {
 func BenchmarkFrame(b *testing.B) {
 	det := newDetector(b, DetectorOptions{})
 	rec := newRecognizer(b, RecognizerOptions{})
-	img := readImage(b, filepath.Join(knownFaces(b), "kit_harington", "john2.jpeg"))
+	img := readImage(b, filepath.Join(shared.Need(b, "datasets/known_faces_small"), "kit_harington", "john2.jpeg"))
 	frame := gocv.NewMat()
 	defer frame.Close()
 	gocv.Resize(img, &frame, imagePt(640, 480), 0, 0, gocv.InterpolationArea)

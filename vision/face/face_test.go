@@ -47,17 +47,6 @@ func newRecognizer(t testing.TB, opt RecognizerOptions) *Recognizer {
 	return r
 }
 
-// knownFaces returns the known_faces_small directory or skips the test,
-// naming the path.
-func knownFaces(t testing.TB) string {
-	t.Helper()
-	p, err := shared.Path("datasets/known_faces_small")
-	if err != nil {
-		t.Skip(err)
-	}
-	return p
-}
-
 func readImage(t testing.TB, path string) gocv.Mat {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -75,7 +64,7 @@ func readImage(t testing.TB, path string) gocv.Mat {
 // photos maps each person of known_faces_small to their photo paths.
 func photos(t testing.TB) map[string][]string {
 	t.Helper()
-	root := knownFaces(t)
+	root := shared.Need(t, "datasets/known_faces_small")
 	dirs, err := os.ReadDir(root)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +105,7 @@ func TestDetectKnownFaces(t *testing.T) {
 			}
 		}
 	}
-	groups := filepath.Join(knownFaces(t), "_groups")
+	groups := filepath.Join(shared.Need(t, "datasets/known_faces_small"), "_groups")
 	for _, tc := range []struct {
 		file  string
 		score float32

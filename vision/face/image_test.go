@@ -19,6 +19,8 @@ import (
 	"testing"
 
 	"gocv.io/x/gocv"
+
+	"github.com/roomgate/roomgate/internal/shared"
 )
 
 func sha256File(t testing.TB, path string) string {
@@ -124,7 +126,7 @@ func TestDecodeImage(t *testing.T) {
 		}
 		m.Close()
 	}
-	if p, err := filepath.Glob(filepath.Join(knownFaces(t), "obama", "*.jpg")); err == nil {
+	if p, err := filepath.Glob(filepath.Join(shared.Need(t, "datasets/known_faces_small"), "obama", "*.jpg")); err == nil {
 		for _, f := range p {
 			readImage(t, f) // real photos, progressive and baseline, decode
 		}
@@ -143,7 +145,7 @@ func TestDecodeImageErrors(t *testing.T) {
 	var g bytes.Buffer
 	gif.Encode(&g, testPicture(8, 8), nil)
 	photo := j
-	if f, err := os.ReadFile(filepath.Join(knownFaces(t), "obama", "obama1.jpg")); err == nil {
+	if f, err := os.ReadFile(filepath.Join(shared.Need(t, "datasets/known_faces_small"), "obama", "obama1.jpg")); err == nil {
 		photo = f
 	}
 	small := Limits{MaxBytes: 1 << 20, MaxPixels: 1_000_000}

@@ -15,17 +15,6 @@ import (
 	"github.com/roomgate/roomgate/internal/shared"
 )
 
-// knownFaces is the shared dataset of full photos beside the checkout; the
-// test is skipped, naming the path, when it is missing.
-func knownFaces(t *testing.T) string {
-	t.Helper()
-	p, err := shared.Path("datasets/known_faces_small")
-	if err != nil {
-		t.Skip(err)
-	}
-	return p
-}
-
 // enrolConfig writes a minimal config whose store is in dir.
 func enrolConfig(t *testing.T, dir string) string {
 	t.Helper()
@@ -69,7 +58,7 @@ func enrolJSON(t *testing.T, args ...string) (enrolResult, error, string) {
 }
 
 func TestEnrollOnePerson(t *testing.T) {
-	faces := knownFaces(t)
+	faces := shared.Need(t, "datasets/known_faces_small")
 	dir := t.TempDir()
 	cfg := enrolConfig(t, dir)
 	var stdout, stderr bytes.Buffer
@@ -103,7 +92,7 @@ func TestEnrollOnePerson(t *testing.T) {
 }
 
 func TestEnrollCSV(t *testing.T) {
-	faces := knownFaces(t)
+	faces := shared.Need(t, "datasets/known_faces_small")
 	dir := t.TempDir()
 	cfg := enrolConfig(t, dir)
 	photos := filepath.Join(dir, "photos")
@@ -159,7 +148,7 @@ func TestEnrollCSV(t *testing.T) {
 }
 
 func TestEnrollDir(t *testing.T) {
-	faces := knownFaces(t)
+	faces := shared.Need(t, "datasets/known_faces_small")
 	dir := t.TempDir()
 	cfg := enrolConfig(t, dir)
 	people := filepath.Join(dir, "people")
