@@ -243,3 +243,35 @@ func WatchCamera(ctx context.Context, cfg *config.Config, dir string, log *slog.
 	f.Run(ctx)
 	return nil
 }
+
+// recognised keeps a decision of the face engine and tells the page.
+func (s *System) recognised(d track.Decision) {
+	r := Recognition{At: d.At, Person: d.Person, Score: d.Score, Margin: d.Margin, Unknown: d.Unknown, Reason: d.Reason}
+	if d.Unknown {
+		s.log.Info("face not recognised", "component", "vision", "reason", d.Reason, "frames", d.Frames)
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		p, err := s.store.Person(ctx, d.Person)
+		cancel()
+		if err != nil {
+			s.log.Error("recognised person not found in the store", "component", "vision", "person", d.Person, "err", err)
+		}
+		r.Name = p.Name
+		s.log.Info("face recognised", "component", "vision", "person", d.Person, "name", p.Name, "score", d.Score, "margin", d.Margin, "frames", d.Frames)
+	}
+	s.recent.add(r)
+	if s.kiosk != nil {
+		s.kiosk.Notify()
+	}
+}
+
+const keptRecognitions = 20
+
+func (r *recentRecognitions) add(rec Recognition) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.list = append(r.list, rec)
+	if len(r.list) > keptRecognitions {
+		r.list = r.list[len(r.list)-keptRecognitions:]
+	}
+}
