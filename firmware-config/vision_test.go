@@ -1,11 +1,10 @@
 package config
 
 import (
+	"github.com/roomgate/roomgate/internal/golist"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -219,15 +218,8 @@ func TestVisionErrors(t *testing.T) {
 // engine's settings may come from its pure Go packages, but nothing may
 // pull in gocv (vision/camera's Config is behind the vision tag).
 func TestDependencies(t *testing.T) {
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	cmd := exec.Command(goTool, "list", "-deps", ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	for _, pkg := range strings.Fields(string(out)) {
-		if strings.HasPrefix(pkg, "gocv.io/") || pkg == "github.com/roomgate/roomgate/vision/camera" || pkg == "github.com/roomgate/roomgate/vision/face" {
+	for _, p := range golist.Deps(t, ".") {
+		if pkg := p.ImportPath; strings.HasPrefix(pkg, "gocv.io/") || pkg == "github.com/roomgate/roomgate/vision/camera" || pkg == "github.com/roomgate/roomgate/vision/face" {
 			t.Errorf("config depends on %s", pkg)
 		}
 	}
