@@ -42,7 +42,19 @@ for target in "FuzzReadLines ./devices/scanner 10s" "FuzzVerify ./agent/pass 10s
 	"FuzzDecodeAck ./agent/wire 5s" "FuzzDecodeConfig ./agent/wire 5s" "FuzzDecodeTrust ./agent/wire 5s" \
 	"FuzzDecodeCommand ./agent/wire 5s" "FuzzDecodeEvents ./agent/wire 5s" "FuzzDecodeImage ./vision/face 10s"; do
 	set -- $target
-	go test -tags vision -run='^$' -fuzz="^$1\$" -fuzztime="$3" "$2"
+	# Go 1.26's fuzz coordinator can fail a run with "context deadline
+	# exceeded" as -fuzztime ends (go.dev/issue/75804, fixed in 1.27); that
+	# is no finding unless a failing input was written.
+	if ! out=$(go test -tags vision -run='^$' -fuzz="^$1\$" -fuzztime="$3" "$2" 2>&1); then
+		echo "$out"
+		if grep -q 'context deadline exceeded' <<<"$out" && ! grep -q 'Failing input written' <<<"$out"; then
+			echo "fuzz: $1 hit the fuzztime deadline race (go.dev/issue/75804) and found nothing" >&2
+		else
+			exit 1
+		fi
+	else
+		echo "$out" | tail -n 3
+	fi
 done
 
 step "gate benchmark (small; full run: make bench)"
