@@ -5,6 +5,7 @@ package agent
 import (
 	"context"
 	"image"
+	"image/color"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,11 +24,7 @@ import (
 
 func readPhoto(t *testing.T, path string) gocv.Mat {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := face.DecodeImage(b, face.DefaultLimits)
+	m, err := face.ReadImage(path, face.DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,16 +36,8 @@ func sampleVideo(t *testing.T, photo, path string) {
 	t.Helper()
 	img := readPhoto(t, photo)
 	defer img.Close()
-	scale := min(640/float64(img.Cols()), 480/float64(img.Rows()))
-	w, h := int(float64(img.Cols())*scale), int(float64(img.Rows())*scale)
-	small := gocv.NewMat()
-	defer small.Close()
-	gocv.Resize(img, &small, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
-	frame := gocv.NewMatWithSize(480, 640, gocv.MatTypeCV8UC3)
+	frame := face.Letterbox(img, 640, 480, color.RGBA{})
 	defer frame.Close()
-	roi := frame.Region(image.Rect((640-w)/2, (480-h)/2, (640-w)/2+w, (480-h)/2+h))
-	small.CopyTo(&roi)
-	roi.Close()
 	vw, err := gocv.VideoWriterFile(path, "MJPG", 10, 640, 480, true)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,7 @@ package engine
 
 import (
 	"image"
-	"os"
+	"image/color"
 	"path/filepath"
 	"testing"
 	"time"
@@ -49,11 +49,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (fx *fixture) read(t *testing.T, rel string) gocv.Mat {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fx.dir, rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := face.DecodeImage(b, face.DefaultLimits)
+	img, err := face.ReadImage(filepath.Join(fx.dir, rel), face.DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,16 +92,7 @@ func (fx *fixture) frame(t *testing.T, rel string) gocv.Mat {
 	t.Helper()
 	img := fx.read(t, rel)
 	defer img.Close()
-	scale := min(640/float64(img.Cols()), 480/float64(img.Rows()))
-	w, h := int(float64(img.Cols())*scale), int(float64(img.Rows())*scale)
-	small := gocv.NewMat()
-	defer small.Close()
-	gocv.Resize(img, &small, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
-	out := gocv.NewMatWithSize(480, 640, gocv.MatTypeCV8UC3)
-	roi := out.Region(image.Rect((640-w)/2, (480-h)/2, (640-w)/2+w, (480-h)/2+h))
-	small.CopyTo(&roi)
-	roi.Close()
-	return out
+	return face.Letterbox(img, 640, 480, color.RGBA{})
 }
 
 func (fx *fixture) engine(t *testing.T) *Engine {

@@ -9,13 +9,15 @@ package main
 
 import (
 	"fmt"
-	"image"
+	"image/color"
 	"io"
 	"log"
 	"os"
 	"path/filepath"
 
 	"gocv.io/x/gocv"
+
+	"github.com/roomgate/roomgate/vision/face"
 )
 
 const (
@@ -58,21 +60,10 @@ func main() {
 
 // letterbox scales a photo into a 640×480 frame, as a camera at a door sees a person.
 func letterbox(path string) gocv.Mat {
-	img := gocv.IMRead(path, gocv.IMReadColor)
-	if img.Empty() {
-		log.Fatalf("cannot read %s", path)
-	}
+	img, err := face.ReadImage(path, face.DefaultLimits)
+	must(err)
 	defer img.Close()
-	scale := min(640/float64(img.Cols()), 480/float64(img.Rows()))
-	fw, fh := int(float64(img.Cols())*scale), int(float64(img.Rows())*scale)
-	small := gocv.NewMat()
-	defer small.Close()
-	gocv.Resize(img, &small, image.Pt(fw, fh), 0, 0, gocv.InterpolationArea)
-	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(60, 60, 60, 0), 480, 640, gocv.MatTypeCV8UC3)
-	roi := frame.Region(image.Rect((640-fw)/2, (480-fh)/2, (640-fw)/2+fw, (480-fh)/2+fh))
-	small.CopyTo(&roi)
-	roi.Close()
-	return frame
+	return face.Letterbox(img, 640, 480, color.RGBA{R: 60, G: 60, B: 60})
 }
 
 func copyFile(from, to string) {

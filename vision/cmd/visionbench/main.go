@@ -9,7 +9,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"image"
 	"image/color"
 	"io"
 	"os"
@@ -439,25 +438,13 @@ func makeFrame(o options, dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return "", err
-	}
-	img, err := face.DecodeImage(b, face.DefaultLimits)
+	img, err := face.ReadImage(src, face.DefaultLimits)
 	if err != nil {
 		return "", err
 	}
 	defer img.Close()
-	const W, H = 640, 480
-	s := min(float64(W)/float64(img.Cols()), float64(H)/float64(img.Rows()))
-	w, h := int(float64(img.Cols())*s), int(float64(img.Rows())*s)
-	small := gocv.NewMat()
-	defer small.Close()
-	gocv.Resize(img, &small, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
-	frame := gocv.NewMat()
+	frame := face.Letterbox(img, 640, 480, color.RGBA{})
 	defer frame.Close()
-	top, left := (H-h)/2, (W-w)/2
-	gocv.CopyMakeBorder(small, &frame, top, H-h-top, left, W-w-left, gocv.BorderConstant, color.RGBA{})
 	buf, err := gocv.IMEncode(gocv.PNGFileExt, frame)
 	if err != nil {
 		return "", err
@@ -483,11 +470,7 @@ func latency(o options) (failed []string, err error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(framePath)
-	if err != nil {
-		return nil, err
-	}
-	frame, err := face.DecodeImage(b, face.DefaultLimits)
+	frame, err := face.ReadImage(framePath, face.DefaultLimits)
 	if err != nil {
 		return nil, err
 	}
