@@ -35,6 +35,11 @@ func (d downlink) version(ctx context.Context, key string) (int64, error) {
 	return strconv.ParseInt(v, 10, 64)
 }
 
+// Meetings makes the city's schedule the room's.
+func (d downlink) Meetings(ctx context.Context, m wire.Schedule) error {
+	return d.s.applySchedule(ctx, m)
+}
+
 // Trust makes the city's issuers and revocations the box's, at once; the
 // next scan uses them.
 func (d downlink) Trust(ctx context.Context, t wire.Trust) error {

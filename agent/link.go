@@ -37,6 +37,12 @@ func (s *System) linkState() wire.State {
 			*v, _ = strconv.ParseInt(text, 10, 64)
 		}
 	}
+	if sched := s.sched.Load(); sched != nil {
+		st.Versions.Schedule = sched.Version
+	}
+	g := s.gallerySync()
+	st.Versions.Gallery = g.Applied
+	st.Gallery = wire.GallerySync{Version: g.Version, Model: g.Model, Received: g.Received, Total: g.Total, Applied: g.Version == g.Applied && g.Applied > 0, Error: g.Error}
 	for _, d := range s.devices() {
 		st.Devices = append(st.Devices, wire.DeviceState{Name: d.Name, Kind: d.Kind, OK: d.OK, Detail: d.Detail})
 	}

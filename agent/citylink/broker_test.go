@@ -2,7 +2,10 @@ package citylink
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -375,4 +378,109 @@ func TestOfflineStateOnShutdown(t *testing.T) {
 	if st, err := wire.DecodeState(o.next(t, wire.Topic(testDevice, wire.LeafState))); err != nil || st.Online {
 		t.Errorf("state after shutdown = %+v, %v, want offline", st, err)
 	}
+}
+
+// testGallery builds a gallery of people in chunks of per, as the city
+// publishes it: the chunks' exact bytes and a manifest over them.
+func testGallery(t *testing.T, version int64, people, per int) (wire.GalleryManifest, [][]byte) {
+	t.Helper()
+	m := wire.GalleryManifest{Version: version, Model: "sface", Dim: 4, Count: people, ChunkSHA256: []string{}}
+	whole := sha256.New()
+	var chunks [][]byte
+	for i := 0; i < people; i += per {
+		c := wire.GalleryChunk{Version: version, Index: len(chunks)}
+		for j := i; j < min(i+per, people); j++ {
+			c.People = append(c.People, wire.GalleryPerson{ID: fmt.Sprintf("p%03d", j), Name: fmt.Sprintf("Người %d", j), Templates: [][]byte{{byte(j), 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}}})
+			m.Templates++
+		}
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		m.ChunkSHA256 = append(m.ChunkSHA256, hex.EncodeToString(sum[:]))
+		whole.Write(b)
+		chunks = append(chunks, b)
+	}
+	m.Chunks, m.SHA256 = len(chunks), hex.EncodeToString(whole.Sum(nil))
+	return m, chunks
+}
+
+func TestMeetingsAndGalleryThroughBroker(t *testing.T) {
+	b := mqtttest.Start(t)
+	o := startOps(t, b)
+	o.subscribe(t, wire.Topic(testDevice, wire.LeafState))
+	// A malformed schedule and half a gallery are retained before the box
+	// connects; it finds them on subscribing.
+	o.publish(t, wire.LeafMeetings, true, `{"version":1,"meetings":[{"id":"m1","title":"Họp"}]}`)
+	m, chunks := testGallery(t, 7, 50, 10)
+	for i, c := range chunks[:3] {
+		o.publishTopic(t, wire.GalleryChunkTopic(testDevice, i), true, c)
+	}
+	dl := &fakeDownlink{}
+	l, _ := runLink(t, b, Settings{StateEvery: 200 * time.Millisecond, State: func() wire.State { return wire.State{Gallery: dl.gallery()} }}, &memOutbox{}, dl)
+	eventually(t, 10*time.Second, "connected", func() bool { return l.Status().Connected })
+	waitState := func(what string, ok func(wire.State) bool) {
+		t.Helper()
+		eventually(t, 10*time.Second, what, func() bool {
+			st, err := wire.DecodeState(o.next(t, wire.Topic(testDevice, wire.LeafState)))
+			if err != nil {
+				t.Fatalf("state does not decode: %v", err)
+			}
+			return ok(st)
+		})
+	}
+	waitState("the malformed schedule refused in state", func(st wire.State) bool {
+		return !st.Schedule.Applied && strings.Contains(st.Schedule.Error, "start, end, checkin_opens and checkin_closes are all required")
+	})
+
+	sched, _ := json.Marshal(wire.Schedule{Version: 2, Meetings: []wire.Meeting{{ID: "m1", Title: "Họp giao ban", Room: "P.301",
+		Start: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), End: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC),
+		CheckInOpens: time.Date(2026, 3, 2, 8, 30, 0, 0, time.UTC), CheckInCloses: time.Date(2026, 3, 2, 9, 15, 0, 0, time.UTC),
+		Invitees: []wire.Invitee{{Person: "p001", Name: "Người 1", Seat: "A1"}}}}})
+	o.publish(t, wire.LeafMeetings, true, string(sched))
+	waitState("schedule v2 applied", func(st wire.State) bool { return st.Schedule == wire.Applied{Version: 2, Applied: true} })
+
+	// The rest of the gallery, then its manifest, as the city sends them.
+	for i, c := range chunks[3:] {
+		o.publishTopic(t, wire.GalleryChunkTopic(testDevice, 3+i), true, c)
+	}
+	o.publishTopic(t, wire.Topic(testDevice, wire.LeafGalleryManifest), true, mustMarshal(t, m))
+	waitState("the gallery received", func(st wire.State) bool {
+		return st.Gallery == wire.GallerySync{Version: 7, Model: "sface", Received: 5, Total: 5, Applied: true}
+	})
+	dl.mu.Lock()
+	for i, c := range chunks {
+		if string(dl.chunks[i]) != string(c) {
+			t.Errorf("chunk %d reached the agent as %.60q, want the bytes published", i, dl.chunks[i])
+		}
+	}
+	dl.mu.Unlock()
+
+	// A corrupted chunk is refused, and the city clearing a retained chunk
+	// (an empty payload) is not.
+	before := l.Status().Refused
+	bad := strings.Replace(string(chunks[1]), "Người", "Ngươi", 1)
+	o.publishTopic(t, wire.GalleryChunkTopic(testDevice, 1), true, []byte(bad))
+	o.publishTopic(t, wire.GalleryChunkTopic(testDevice, 9), true, nil)
+	eventually(t, 10*time.Second, "the corrupted chunk refused", func() bool { return l.Status().Refused == before+1 })
+	if n := len(dl.schedules); n != 1 {
+		t.Errorf("the agent got %d schedules, want 1 (the malformed one never reached it)", n)
+	}
+}
+
+func (o *ops) publishTopic(t *testing.T, topic string, retained bool, payload []byte) {
+	t.Helper()
+	if tok := o.c.Publish(topic, 1, retained, payload); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("city-ops publish %s: %v", topic, tok.Error())
+	}
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

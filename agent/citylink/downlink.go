@@ -39,6 +39,9 @@ func (l *Link) handle(s *session, topic string, payload []byte) bool {
 		l.refuse(topic, err)
 		return true
 	}
+	if _, ok := wire.GalleryChunkIndex(leaf); ok {
+		return l.galleryChunk(s, topic, payload)
+	}
 	switch leaf {
 	case wire.LeafAck:
 		a, err := wire.DecodeAck(payload)
@@ -50,7 +53,7 @@ func (l *Link) handle(s *session, topic string, payload []byte) bool {
 	case wire.LeafConfig:
 		c, err := wire.DecodeConfig(payload)
 		if err != nil {
-			l.refuse(topic, err)
+			l.refuseMalformed(wire.LeafConfig, topic, err)
 			return true
 		}
 		l.apply(s, wire.LeafConfig, c.Version, payload, func(ctx context.Context) error { return l.dl.Config(ctx, c) })
@@ -58,10 +61,28 @@ func (l *Link) handle(s *session, topic string, payload []byte) bool {
 	case wire.LeafTrust:
 		t, err := wire.DecodeTrust(payload)
 		if err != nil {
-			l.refuse(topic, err)
+			l.refuseMalformed(wire.LeafTrust, topic, err)
 			return true
 		}
 		l.apply(s, wire.LeafTrust, t.Version, payload, func(ctx context.Context) error { return l.dl.Trust(ctx, t) })
+		return true
+	case wire.LeafMeetings:
+		m, err := wire.DecodeSchedule(payload)
+		if err != nil {
+			l.refuseMalformed(wire.LeafMeetings, topic, err)
+			return true
+		}
+		l.apply(s, wire.LeafMeetings, m.Version, payload, func(ctx context.Context) error { return l.dl.Meetings(ctx, m) })
+		return true
+	case wire.LeafGalleryManifest:
+		if len(payload) == 0 {
+			return true // the city cleared it
+		}
+		m, err := wire.DecodeGalleryManifest(payload)
+		if err == nil {
+			err = l.dl.GalleryManifest(s.ctx, m)
+		}
+		l.gallery(s, topic, err)
 		return true
 	case wire.LeafCmd:
 		return l.command(s, payload)
@@ -71,6 +92,43 @@ func (l *Link) handle(s *session, topic string, payload []byte) bool {
 	}
 }
 
+// galleryChunk hands a chunk to the agent.
+func (l *Link) galleryChunk(s *session, topic string, payload []byte) bool {
+	if len(payload) == 0 {
+		return true // the city cleared a chunk an older, larger gallery left
+	}
+	c, err := wire.DecodeGalleryChunk(payload)
+	if err == nil {
+		err = l.dl.GalleryChunk(s.ctx, c, payload)
+	}
+	l.gallery(s, topic, err)
+	return true
+}
+
+// gallery deals with the outcome of a gallery message: the agent reports
+// its progress and refusals in its part of the state, and a refused part
+// does not get better, so it is acknowledged either way.
+func (l *Link) gallery(s *session, topic string, err error) {
+	switch {
+	case err == nil:
+	case s.ctx.Err() != nil:
+		return // shutting down: it comes again, retained
+	default:
+		l.refuse(topic, err)
+	}
+	l.StateChanged()
+}
+
+// refuseMalformed refuses a config, trust or schedule that does not
+// decode, and reports it in state as the outcome of the last one sent.
+func (l *Link) refuseMalformed(kind, topic string, err error) {
+	l.refuse(topic, err)
+	l.mu.Lock()
+	l.applied[kind] = wire.Applied{Error: err.Error()}
+	l.mu.Unlock()
+	l.StateChanged()
+}
+
 func (l *Link) refuse(topic string, err error) {
 	l.mu.Lock()
 	l.refused++
@@ -78,8 +136,8 @@ func (l *Link) refuse(topic string, err error) {
 	l.log.Warn("downlink message refused", "topic", topic, "err", err)
 }
 
-// apply hands a config or trust to the agent once per version and payload,
-// newest last, and reports the outcome in state.
+// apply hands a config, trust or schedule to the agent once per version
+// and payload, newest last, and reports the outcome in state.
 func (l *Link) apply(s *session, kind string, version int64, payload []byte, fn func(context.Context) error) {
 	l.downMu.Lock()
 	defer l.downMu.Unlock()
@@ -108,11 +166,7 @@ func (l *Link) apply(s *session, kind string, version int64, payload []byte, fn 
 	} else if l.refusalKind == kind {
 		l.refusal, l.refusalKind = "", ""
 	}
-	if kind == wire.LeafConfig {
-		l.config = res
-	} else {
-		l.trust = res
-	}
+	l.applied[kind] = res
 	l.mu.Unlock()
 	if err != nil {
 		l.log.Warn("refused by the agent", "kind", kind, "version", version, "err", err)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/roomgate/roomgate/agent/wire"
 )
@@ -29,7 +30,11 @@ func TestMalformedDownlinkIsRefused(t *testing.T) {
 		{"cmd bad json", topic(wire.LeafCmd), `{"id":"c1","name":`},
 		{"cmd no id", topic(wire.LeafCmd), `{"name":"ping"}`},
 		{"other device", wire.Topic("gate-8", wire.LeafAck), `{"ids":["a"]}`},
-		{"not ours", "roomgate/v1/dev/gate-7/meetings", `{}`},
+		{"meetings bad json", topic(wire.LeafMeetings), `{"version":1,"meetings":[`},
+		{"meetings invalid", topic(wire.LeafMeetings), `{"version":0}`},
+		{"manifest invalid", topic(wire.LeafGalleryManifest), `{"version":1,"model":"m"}`},
+		{"chunk invalid", wire.GalleryChunkTopic(testDevice, 0), `{"version":1,"index":0,"people":[]}`},
+		{"not ours", "roomgate/v1/dev/gate-7/gallery/other", `{}`},
 		{"leaf we publish", topic(wire.LeafState), `{"online":true}`},
 		{"binary", topic(wire.LeafCmd), "\x00\xff\xfe"},
 	} {
@@ -41,14 +46,17 @@ func TestMalformedDownlinkIsRefused(t *testing.T) {
 			t.Errorf("%s: Refused = %d, want %d", tt.name, got, before+1)
 		}
 	}
-	if c, tr, cmd := dl.counts(); c+tr+cmd != 0 {
-		t.Errorf("malformed messages reached the agent: %d configs, %d trusts, %d commands", c, tr, cmd)
+	if c, tr, cmd := dl.counts(); c+tr+cmd+len(dl.schedules) != 0 {
+		t.Errorf("malformed messages reached the agent: %d configs, %d trusts, %d schedules, %d commands", c, tr, len(dl.schedules), cmd)
+	}
+	if st := l.state(); !strings.Contains(st.Schedule.Error, "version 0") || st.Schedule.Applied {
+		t.Errorf("state().Schedule after a malformed schedule = %+v, want its error", st.Schedule)
 	}
 	if n := len(pub.take(l.topics.cmdResult)); n != 0 {
 		t.Errorf("%d results published for commands without an id", n)
 	}
-	if n := strings.Count(logs.String(), `msg="downlink message refused" component=citylink`); n != 13 {
-		t.Errorf("%d refusals logged with component=citylink, want 13", n)
+	if n := strings.Count(logs.String(), `msg="downlink message refused" component=citylink`); n != 17 {
+		t.Errorf("%d refusals logged with component=citylink, want 17", n)
 	}
 }
 
@@ -151,5 +159,30 @@ func TestCommands(t *testing.T) {
 	}
 	if len(l.cmds) > commandCache || len(l.cmdOrder) > commandCache {
 		t.Errorf("command cache holds %d/%d ids, limit %d", len(l.cmds), len(l.cmdOrder), commandCache)
+	}
+}
+
+func TestScheduleOutcomeInState(t *testing.T) {
+	dl := &fakeDownlink{}
+	l, s, _ := newTestLink(t, Settings{}, &memOutbox{}, dl)
+	sched := func(v int, room string) []byte {
+		b, _ := json.Marshal(wire.Schedule{Version: int64(v), Meetings: []wire.Meeting{{ID: "m1", Title: "Họp", Room: room,
+			Start: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), End: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC),
+			CheckInOpens: time.Date(2026, 3, 2, 8, 30, 0, 0, time.UTC), CheckInCloses: time.Date(2026, 3, 2, 9, 15, 0, 0, time.UTC),
+			Invitees: []wire.Invitee{{Person: "p1", Name: "Nguyễn Văn A"}}}}})
+		return b
+	}
+	l.handle(s, l.topics.meetings, sched(2, "P.301"))
+	if st := l.state(); st.Schedule != (wire.Applied{Version: 2, Applied: true}) {
+		t.Errorf("state().Schedule = %+v, want version 2 applied", st.Schedule)
+	}
+	l.handle(s, l.topics.meetings, sched(2, "P.301")) // the retained one again
+	l.handle(s, l.topics.meetings, sched(1, "P.301")) // late and older
+	if len(dl.schedules) != 1 || dl.schedules[0].Meetings[0].Invitees[0].Name != "Nguyễn Văn A" {
+		t.Errorf("the agent got schedules %+v, want version 2 once", dl.schedules)
+	}
+	l.handle(s, l.topics.meetings, sched(3, "P.999"))
+	if st := l.state(); st.Schedule.Version != 3 || st.Schedule.Applied || !strings.Contains(st.Schedule.Error, "not this one") || !strings.Contains(st.LastError, "meetings version 3 refused") {
+		t.Errorf("state() after a refused schedule: schedule %+v, last_error %q", st.Schedule, st.LastError)
 	}
 }

@@ -199,7 +199,10 @@ type fakeDownlink struct {
 	configs     []wire.Config
 	trusts      []wire.Trust
 	commands    []wire.Command
-	refuseBelow int64 // configs with a version below this are refused
+	schedules   []wire.Schedule
+	manifest    wire.GalleryManifest
+	chunks      map[int][]byte // of the manifest's version, by index
+	refuseBelow int64          // configs with a version below this are refused
 }
 
 func (d *fakeDownlink) Config(ctx context.Context, c wire.Config) error {
@@ -220,6 +223,57 @@ func (d *fakeDownlink) Trust(ctx context.Context, t wire.Trust) error {
 	defer d.mu.Unlock()
 	d.trusts = append(d.trusts, t)
 	return nil
+}
+
+func (d *fakeDownlink) Meetings(ctx context.Context, m wire.Schedule) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.schedules = append(d.schedules, m)
+	for _, mt := range m.Meetings {
+		if mt.Room != "" && mt.Room != "P.301" {
+			return fmt.Errorf("meeting %s is in room %s, not this one", mt.ID, mt.Room)
+		}
+	}
+	return nil
+}
+
+// GalleryManifest and GalleryChunk keep a gallery's chunks as the agent
+// would: those that come before their manifest are kept unchecked, those
+// after it are checked against it.
+func (d *fakeDownlink) GalleryManifest(ctx context.Context, m wire.GalleryManifest) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.manifest = m
+	return nil
+}
+
+func (d *fakeDownlink) GalleryChunk(ctx context.Context, c wire.GalleryChunk, payload []byte) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if c.Version == d.manifest.Version {
+		if err := d.manifest.Check(c, payload); err != nil {
+			return err
+		}
+	}
+	if d.chunks == nil {
+		d.chunks = map[int][]byte{}
+	}
+	d.chunks[c.Index] = payload
+	return nil
+}
+
+// gallery is the fake's progress, as the agent reports it in state.
+func (d *fakeDownlink) gallery() wire.GallerySync {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	g := wire.GallerySync{Version: d.manifest.Version, Model: d.manifest.Model, Total: d.manifest.Chunks}
+	for _, p := range d.chunks {
+		if c, err := wire.DecodeGalleryChunk(p); err == nil && d.manifest.Check(c, p) == nil {
+			g.Received++
+		}
+	}
+	g.Applied = g.Version > 0 && g.Received == g.Total
+	return g
 }
 
 func (d *fakeDownlink) Command(ctx context.Context, c wire.Command) wire.CommandResult {

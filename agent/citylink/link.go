@@ -35,6 +35,14 @@ type Downlink interface {
 	Config(ctx context.Context, c wire.Config) error
 	// Trust applies issuers and revocations, or refuses them.
 	Trust(ctx context.Context, t wire.Trust) error
+	// Meetings replaces the room's schedule, or refuses it.
+	Meetings(ctx context.Context, m wire.Schedule) error
+	// GalleryManifest and GalleryChunk receive a gallery in parts, in any
+	// order and again after every reconnect (they are retained); chunk
+	// carries the chunk's exact bytes, which the manifest's sha256s are
+	// over. The agent reports its progress in its part of the state.
+	GalleryManifest(ctx context.Context, m wire.GalleryManifest) error
+	GalleryChunk(ctx context.Context, c wire.GalleryChunk, payload []byte) error
 	// Command runs a command. The link sets the result's ID.
 	Command(ctx context.Context, c wire.Command) wire.CommandResult
 }
@@ -121,7 +129,7 @@ type Link struct {
 	stateReq chan struct{} // something in the state changed
 	resync   chan struct{} // the city asked for everything unacknowledged again
 
-	downMu sync.Mutex // one config or trust applied at a time, in version order
+	downMu sync.Mutex // one config, trust or schedule applied at a time, in version order
 
 	mu          sync.Mutex
 	cur         *session // nil while offline
@@ -133,16 +141,15 @@ type Link struct {
 	maxSentSeq  int64 // highest seq ever published: anything at or below is a resend
 	stats       store.OutboxStats
 	alarm       bool
-	config      wire.Applied
-	trust       wire.Applied
-	refusal     string // the last config or trust the agent refused, for state's last_error
-	refusalKind string // config or trust, so that applying the next one clears it
+	applied     map[string]wire.Applied // by leaf: config, trust, meetings
+	refusal     string                  // the last config, trust or schedule the agent refused, for state's last_error
+	refusalKind string                  // its leaf, so that applying the next one clears it
 	seen        map[string]seenMsg
 	cmds        map[string]*cmdEntry
 	cmdOrder    []string
 }
 
-// seenMsg is the last config or trust handled: a retained message comes
+// seenMsg is the last config, trust or schedule handled: a retained message comes
 // again on every reconnect and must not be applied twice.
 type seenMsg struct {
 	version int64
@@ -150,7 +157,7 @@ type seenMsg struct {
 }
 
 type topics struct {
-	events, ack, state, config, trust, cmd, cmdResult string
+	events, ack, state, config, trust, meetings, gallery, cmd, cmdResult string
 }
 
 // New checks the settings and returns a link; Run runs it.
@@ -201,13 +208,15 @@ func New(s Settings, ob Outbox, dl Downlink) (*Link, error) {
 		log: s.Log.With("component", "citylink"),
 		topics: topics{
 			events: t(wire.LeafEvents), ack: t(wire.LeafAck), state: t(wire.LeafState), config: t(wire.LeafConfig),
-			trust: t(wire.LeafTrust), cmd: t(wire.LeafCmd), cmdResult: t(wire.LeafCmdResult),
+			trust: t(wire.LeafTrust), meetings: t(wire.LeafMeetings), gallery: t(wire.LeafGallery + "/#"),
+			cmd: t(wire.LeafCmd), cmdResult: t(wire.LeafCmdResult),
 		},
 		notify:   make(chan struct{}, 1),
 		acks:     make(chan ackReq, 64),
 		stateReq: make(chan struct{}, 1),
 		resync:   make(chan struct{}, 1),
 		seen:     map[string]seenMsg{},
+		applied:  map[string]wire.Applied{},
 		cmds:     map[string]*cmdEntry{},
 	}, nil
 }
@@ -352,7 +361,7 @@ func (l *Link) state() wire.State {
 	}
 	st := l.Status()
 	l.mu.Lock()
-	s.Config, s.Trust = l.config, l.trust
+	s.Config, s.Trust, s.Schedule = l.applied[wire.LeafConfig], l.applied[wire.LeafTrust], l.applied[wire.LeafMeetings]
 	if s.LastError == "" {
 		s.LastError = l.refusal
 	}

@@ -11,13 +11,16 @@
 //
 // Size limits, chosen so that the largest valid message fits with room:
 //
-//	ack         512 KiB  up to 10,000 ids (10,000 UUIDs take 390 KB)
-//	config      256 KiB  the box's YAML config
-//	trust        16 MiB  up to 100 issuers and 100,000 revoked pass ids of up to 128 bytes
-//	cmd          64 KiB
-//	cmd/result   64 KiB
-//	state        64 KiB  up to 256 devices
-//	events        1 MiB  a batch of 1..10,000 CloudEvents
+//	ack                512 KiB  up to 10,000 ids (10,000 UUIDs take 390 KB)
+//	config             256 KiB  the box's YAML config
+//	trust               16 MiB  up to 100 issuers and 100,000 revoked pass ids of up to 128 bytes
+//	cmd                 64 KiB
+//	cmd/result          64 KiB
+//	state               64 KiB  up to 256 devices
+//	events               1 MiB  a batch of 1..10,000 CloudEvents
+//	meetings             8 MiB  up to 1,000 meetings, 5,000 invitees each (the size binds first)
+//	gallery/manifest     1 MiB  up to 10,000 chunks' sha256s (670 KB)
+//	gallery/chunk/<i>    8 MiB  people and their templates, base64 (2,000 people of 5 templates of 128 dims)
 //
 // The package uses the standard library only, so the city side imports it
 // without pulling in the box.

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -164,5 +165,82 @@ func FuzzDecodeEvents(f *testing.F) {
 				t.Fatalf("DecodeEvent(%s) = %v after a round trip of %q", b, err, raw)
 			}
 		}
+	})
+}
+
+func FuzzDecodeSchedule(f *testing.F) {
+	for _, s := range []string{
+		schedJSON(meetingJSON("m1", nil)), schedJSON(meetingJSON("m1", nil), meetingJSON("m2", map[string]string{"invitees": "-"})),
+		`{"version":1,"meetings":[]}`, `{"version":1}`, schedJSON(meetingJSON("m1", nil), meetingJSON("m1", nil)),
+		schedJSON(meetingJSON("m1", map[string]string{"end": `"2026-03-02T08:00:00Z"`})),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		s, err := DecodeSchedule(in)
+		if err != nil {
+			checkKind(t, "DecodeSchedule", in, err)
+			return
+		}
+		if s.Version < 1 || s.Meetings == nil {
+			t.Fatalf("DecodeSchedule(%q) = %+v", in, s)
+		}
+		for _, m := range s.Meetings {
+			if m.ID == "" || !m.Start.Before(m.End) || m.CheckInCloses.Before(m.CheckInOpens) || !m.CheckInOpens.Before(m.End) || m.Invitees == nil {
+				t.Fatalf("DecodeSchedule(%q) accepted meeting %+v", in, m)
+			}
+		}
+		roundTrip(t, "DecodeSchedule", s, DecodeSchedule)
+	})
+}
+
+func FuzzDecodeGalleryManifest(f *testing.F) {
+	for _, s := range []string{
+		`{"version":3,"model":"sface","dim":128,"count":2,"templates":3,"chunks":2,"sha256":"` + sumHex + `","chunk_sha256":["` + sumHex + `","` + sumHex + `"]}`,
+		`{"version":1,"model":"m","dim":0,"count":0,"templates":0,"chunks":0,"sha256":"` + sumHex + `","chunk_sha256":[]}`,
+		`{"version":1,"model":"m","dim":1,"count":1,"templates":1,"chunks":1,"sha256":"` + sumHex + `","chunk_sha256":null}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		m, err := DecodeGalleryManifest(in)
+		if err != nil {
+			checkKind(t, "DecodeGalleryManifest", in, err)
+			return
+		}
+		if m.Version < 1 || len(m.ChunkSHA256) != m.Chunks || m.Chunks > m.Count || m.Templates < m.Count {
+			t.Fatalf("DecodeGalleryManifest(%q) = %+v", in, m)
+		}
+		roundTrip(t, "DecodeGalleryManifest", m, DecodeGalleryManifest)
+	})
+}
+
+func FuzzDecodeGalleryChunk(f *testing.F) {
+	t4 := `"` + base64.StdEncoding.EncodeToString(tmpl4) + `"`
+	for _, s := range []string{
+		chunkJSON(0, `[{"id":"p1","name":"A","unit":"U","templates":[`+t4+`,`+t4+`]}]`),
+		chunkJSON(7, `[{"id":"p1","name":"A","templates":[`+t4+`]},{"id":"p2","name":"B","templates":["AAAAAA=="]}]`),
+		chunkJSON(0, `[{"id":"p1","name":"A","templates":["AAA="]}]`),
+		chunkJSON(0, `[{"id":"p1","name":"A","templates":[]}]`),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c, err := DecodeGalleryChunk(in)
+		if err != nil {
+			checkKind(t, "DecodeGalleryChunk", in, err)
+			return
+		}
+		if c.Version < 1 || len(c.People) == 0 {
+			t.Fatalf("DecodeGalleryChunk(%q) = %+v", in, c)
+		}
+		for _, p := range c.People {
+			for _, v := range p.Templates {
+				if len(v) == 0 || len(v)%4 != 0 {
+					t.Fatalf("DecodeGalleryChunk(%q) accepted a template of %d bytes", in, len(v))
+				}
+			}
+		}
+		roundTrip(t, "DecodeGalleryChunk", c, DecodeGalleryChunk)
 	})
 }

@@ -17,8 +17,10 @@ type State struct {
 	Online    bool          `json:"online"`
 	Time      time.Time     `json:"time,omitzero"`
 	Versions  Versions      `json:"versions,omitzero"`
-	Config    Applied       `json:"config,omitzero"` // the last desired config received
-	Trust     Applied       `json:"trust,omitzero"`  // the last trust received
+	Config    Applied       `json:"config,omitzero"`   // the last desired config received
+	Trust     Applied       `json:"trust,omitzero"`    // the last trust received
+	Schedule  Applied       `json:"schedule,omitzero"` // the last meetings received
+	Gallery   GallerySync   `json:"gallery,omitzero"`  // the gallery being received or last received
 	Outbox    OutboxState   `json:"outbox,omitzero"`
 	Link      LinkState     `json:"link,omitzero"`
 	Devices   []DeviceState `json:"devices,omitempty"`
@@ -28,8 +30,20 @@ type State struct {
 // Versions are what the box runs.
 type Versions struct {
 	Software string `json:"software,omitempty"`
-	Config   int64  `json:"config"` // version of the config in force; 0: the local file
-	Trust    int64  `json:"trust"`  // version of the city's trust in force; 0: none yet
+	Config   int64  `json:"config"`   // version of the config in force; 0: the local file
+	Trust    int64  `json:"trust"`    // version of the city's trust in force; 0: none yet
+	Schedule int64  `json:"schedule"` // version of the schedule in force; 0: none
+	Gallery  int64  `json:"gallery"`  // version of the city's gallery in force; 0: none yet
+}
+
+// GallerySync is how far the box has received a gallery.
+type GallerySync struct {
+	Version  int64  `json:"version"`
+	Model    string `json:"model,omitempty"`
+	Received int    `json:"received"` // chunks staged and checked
+	Total    int    `json:"total"`    // chunks in its manifest; 0 before the manifest came
+	Applied  bool   `json:"applied"`  // swapped in
+	Error    string `json:"error,omitempty"`
 }
 
 // Applied is the outcome of the last versioned message the city sent.

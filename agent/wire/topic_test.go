@@ -34,7 +34,20 @@ func TestParseTopic(t *testing.T) {
 		{"roomgate/v2/dev/gate-7/events", "", "", false},
 		{"/roomgate/v1/dev/gate-7/events", "", "", false},
 		{"roomgate/v1/dev/gate-7/Events", "", "", false},
-		{"roomgate/v1/dev/gate-7/meetings", "", "", false},
+		{"roomgate/v1/dev/gate-7/meetings", "gate-7", LeafMeetings, true},
+		{"roomgate/v1/dev/gate-7/gallery/manifest", "gate-7", LeafGalleryManifest, true},
+		{"roomgate/v1/dev/gate-7/gallery/chunk/0", "gate-7", "gallery/chunk/0", true},
+		{"roomgate/v1/dev/gate-7/gallery/chunk/9999", "gate-7", "gallery/chunk/9999", true},
+		{"roomgate/v1/dev/gate-7/gallery/chunk/10000", "", "", false},
+		{"roomgate/v1/dev/gate-7/gallery/chunk/07", "", "", false},
+		{"roomgate/v1/dev/gate-7/gallery/chunk/-1", "", "", false},
+		{"roomgate/v1/dev/gate-7/gallery/chunk/+1", "", "", false},
+		{"roomgate/v1/dev/gate-7/gallery/chunk/1x", "", "", false},
+		{"roomgate/v1/dev/gate-7/gallery/chunk/", "", "", false},
+		{"roomgate/v1/dev/gate-7/gallery/chunk", "", "", false},
+		{"roomgate/v1/dev/gate-7/gallery/chunk/1/2", "", "", false},
+		{"roomgate/v1/dev/gate-7/gallery", "", "", false},
+		{"roomgate/v1/dev/gate-7/gallery/other", "", "", false},
 		{"", "", "", false},
 	} {
 		device, leaf, err := ParseTopic(tt.topic)
@@ -45,6 +58,21 @@ func TestParseTopic(t *testing.T) {
 			if back := Topic(device, leaf); back != tt.topic {
 				t.Errorf("Topic(ParseTopic(%q)) = %q", tt.topic, back)
 			}
+		}
+	}
+}
+
+func TestGalleryChunkTopic(t *testing.T) {
+	for _, i := range []int{0, 7, MaxGalleryChunks - 1} {
+		topic := GalleryChunkTopic("gate-7", i)
+		_, leaf, err := ParseTopic(topic)
+		if got, ok := GalleryChunkIndex(leaf); err != nil || !ok || got != i {
+			t.Errorf("GalleryChunkIndex(ParseTopic(%q)) = %d, %v (%v), want %d", topic, got, ok, err, i)
+		}
+	}
+	for _, leaf := range []string{LeafGalleryManifest, LeafGalleryChunk, "gallery/chunk/", "gallery/chunk/00", "gallery/chunk/ 1", "gallery/chunk/1e3", "gallery/chunk/99999999999999999999"} {
+		if i, ok := GalleryChunkIndex(leaf); ok {
+			t.Errorf("GalleryChunkIndex(%q) = %d, true, want false", leaf, i)
 		}
 	}
 }

@@ -1,0 +1,127 @@
+package wire
+
+import "time"
+
+// Limits of a schedule.
+const (
+	MaxScheduleSize    = 8 << 20
+	MaxMeetings        = 1000
+	MaxInvitees        = 5000 // per meeting
+	MaxMeetingIDSize   = 128
+	MaxPersonIDSize    = 128 // also a gallery person's id
+	MaxTitleSize       = 512
+	MaxNameSize        = 256 // a room's, a person's or a unit's name
+	MaxRoleSize        = 128
+	MaxSeatSize        = 64
+	MaxMeetingDuration = 31 * 24 * time.Hour // from check-in opening to the end: catches a mistyped year
+)
+
+// Schedule is a room's meetings for the coming days, which the city
+// publishes, retained, on meetings. It replaces the previous one whole.
+type Schedule struct {
+	Version  int64     `json:"version"`
+	Meetings []Meeting `json:"meetings"`
+}
+
+// Meeting is one meeting in the room and who is invited.
+type Meeting struct {
+	ID            string    `json:"id"`
+	Title         string    `json:"title"`
+	Room          string    `json:"room"`
+	Start         time.Time `json:"start"`
+	End           time.Time `json:"end"`
+	CheckInOpens  time.Time `json:"checkin_opens"`
+	CheckInCloses time.Time `json:"checkin_closes"`
+	Invitees      []Invitee `json:"invitees"`
+}
+
+// Invitee is a person invited to a meeting; Person is the id the gallery
+// and passes name them by.
+type Invitee struct {
+	Person string `json:"person"`
+	Name   string `json:"name"`
+	Unit   string `json:"unit"`
+	Role   string `json:"role"`
+	Seat   string `json:"seat"`
+}
+
+// DecodeSchedule decodes a schedule: a positive version and meetings with
+// unique ids, each with unique invitees and times in order (check-in may
+// close after the meeting ends, for latecomers, but must open before).
+// No meetings is a valid schedule: the room is free.
+func DecodeSchedule(payload []byte) (Schedule, error) {
+	var s Schedule
+	if err := decode("meetings", payload, MaxScheduleSize, '{', nil, &s); err != nil {
+		return Schedule{}, err
+	}
+	switch {
+	case s.Version < 1:
+		return Schedule{}, errorf(ErrInvalid, "meetings: version %d, want a positive number", s.Version)
+	case len(s.Meetings) > MaxMeetings:
+		return Schedule{}, errorf(ErrInvalid, "meetings: %d meetings, limit %d", len(s.Meetings), MaxMeetings)
+	}
+	ids := make(map[string]bool, len(s.Meetings))
+	for i := range s.Meetings {
+		m := &s.Meetings[i]
+		if err := checkMeeting(i, m); err != nil {
+			return Schedule{}, err
+		}
+		if ids[m.ID] {
+			return Schedule{}, errorf(ErrInvalid, "meetings[%d]: id %.40q listed twice", i, m.ID)
+		}
+		ids[m.ID] = true
+		if m.Invitees == nil {
+			m.Invitees = []Invitee{}
+		}
+	}
+	if s.Meetings == nil {
+		s.Meetings = []Meeting{}
+	}
+	return s, nil
+}
+
+func checkMeeting(i int, m *Meeting) error {
+	first := m.Start
+	if m.CheckInOpens.Before(first) {
+		first = m.CheckInOpens
+	}
+	switch {
+	case m.ID == "" || len(m.ID) > MaxMeetingIDSize:
+		return errorf(ErrInvalid, "meetings[%d]: id must be 1..%d bytes", i, MaxMeetingIDSize)
+	case m.Title == "" || len(m.Title) > MaxTitleSize:
+		return errorf(ErrInvalid, "meetings[%d] %.40q: title must be 1..%d bytes", i, m.ID, MaxTitleSize)
+	case len(m.Room) > MaxNameSize:
+		return errorf(ErrInvalid, "meetings[%d] %.40q: room longer than %d bytes", i, m.ID, MaxNameSize)
+	case m.Start.IsZero() || m.End.IsZero() || m.CheckInOpens.IsZero() || m.CheckInCloses.IsZero():
+		return errorf(ErrInvalid, "meetings[%d] %.40q: start, end, checkin_opens and checkin_closes are all required", i, m.ID)
+	case !m.Start.Before(m.End):
+		return errorf(ErrInvalid, "meetings[%d] %.40q: start %s is not before end %s", i, m.ID, m.Start.Format(time.RFC3339), m.End.Format(time.RFC3339))
+	case m.CheckInCloses.Before(m.CheckInOpens):
+		return errorf(ErrInvalid, "meetings[%d] %.40q: checkin_closes %s is before checkin_opens %s", i, m.ID, m.CheckInCloses.Format(time.RFC3339), m.CheckInOpens.Format(time.RFC3339))
+	case !m.CheckInOpens.Before(m.End):
+		return errorf(ErrInvalid, "meetings[%d] %.40q: checkin_opens %s is not before end %s", i, m.ID, m.CheckInOpens.Format(time.RFC3339), m.End.Format(time.RFC3339))
+	case m.End.Sub(first) > MaxMeetingDuration || m.CheckInCloses.Sub(m.CheckInOpens) > MaxMeetingDuration:
+		return errorf(ErrInvalid, "meetings[%d] %.40q: spans more than %v", i, m.ID, MaxMeetingDuration)
+	case len(m.Invitees) > MaxInvitees:
+		return errorf(ErrInvalid, "meetings[%d] %.40q: %d invitees, limit %d", i, m.ID, len(m.Invitees), MaxInvitees)
+	}
+	people := make(map[string]bool, len(m.Invitees))
+	for j, in := range m.Invitees {
+		switch {
+		case in.Person == "" || len(in.Person) > MaxPersonIDSize:
+			return errorf(ErrInvalid, "meetings[%d].invitees[%d]: person must be 1..%d bytes", i, j, MaxPersonIDSize)
+		case people[in.Person]:
+			return errorf(ErrInvalid, "meetings[%d].invitees[%d]: person %.40q invited twice", i, j, in.Person)
+		case in.Name == "" || len(in.Name) > MaxNameSize:
+			return errorf(ErrInvalid, "meetings[%d].invitees[%d] %.40q: name must be 1..%d bytes", i, j, in.Person, MaxNameSize)
+		case len(in.Unit) > MaxNameSize:
+			return errorf(ErrInvalid, "meetings[%d].invitees[%d] %.40q: unit longer than %d bytes", i, j, in.Person, MaxNameSize)
+		case len(in.Role) > MaxRoleSize:
+			return errorf(ErrInvalid, "meetings[%d].invitees[%d] %.40q: role longer than %d bytes", i, j, in.Person, MaxRoleSize)
+		case len(in.Seat) > MaxSeatSize:
+			return errorf(ErrInvalid, "meetings[%d].invitees[%d] %.40q: seat longer than %d bytes", i, j, in.Person, MaxSeatSize)
+		}
+		people[in.Person] = true
+	}
+	return nil
+}
