@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -21,6 +20,7 @@ import (
 	"github.com/roomgate/roomgate/agent"
 	"github.com/roomgate/roomgate/agent/store"
 	config "github.com/roomgate/roomgate/firmware-config"
+	"github.com/roomgate/roomgate/internal/progressbar"
 )
 
 const enrollUsage = `usage:
@@ -77,9 +77,9 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	bar := newProgress(stderr)
-	reports, err := agent.Enroll(ctx, cfg, filepath.Dir(*configPath), photos, agent.EnrolOptions{Largest: *largest, Progress: bar.update})
-	bar.done()
+	bar := progressbar.New(stderr, "enrolling")
+	reports, err := agent.Enroll(ctx, cfg, filepath.Dir(*configPath), photos, agent.EnrolOptions{Largest: *largest, Progress: bar.Update})
+	bar.Done()
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func enrolPhotos(id, name, unit, csvPath, dir string, args []string) ([]agent.En
 	}
 	switch {
 	case csvPath != "":
-		return readEnrolCSV(csvPath)
+		return agent.ReadEnrolCSV(csvPath)
 	case dir != "":
 		return readEnrolDir(dir)
 	}
@@ -138,67 +138,6 @@ func enrolPhotos(id, name, unit, csvPath, dir string, args []string) ([]agent.En
 	var out []agent.EnrolPhoto
 	for _, p := range args {
 		out = append(out, agent.EnrolPhoto{Person: store.Person{ID: id, Name: name, Unit: unit}, Path: p})
-	}
-	return out, nil
-}
-
-// readEnrolCSV reads a CSV of id,name,unit,photo rows.
-func readEnrolCSV(path string) ([]agent.EnrolPhoto, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("enroll: %w", err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.TrimLeadingSpace = true
-	header, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("enroll: %s: header: %w", path, err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		// A spreadsheet saving UTF-8 starts the file with a byte order mark.
-		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
-	}
-	for _, c := range []string{"id", "name", "photo"} {
-		if _, ok := col[c]; !ok {
-			return nil, fmt.Errorf("enroll: %s: no %q column (the header must name id, name, unit and photo)", path, c)
-		}
-	}
-	field := func(rec []string, c string) string {
-		if i, ok := col[c]; ok && i < len(rec) {
-			return strings.TrimSpace(rec[i])
-		}
-		return ""
-	}
-	base := filepath.Dir(path)
-	people := map[string]store.Person{}
-	var out []agent.EnrolPhoto
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("enroll: %s: %w", path, err) // csv's errors give the line
-		}
-		line, _ := r.FieldPos(0)
-		p := store.Person{ID: field(rec, "id"), Name: field(rec, "name"), Unit: field(rec, "unit")}
-		photo := field(rec, "photo")
-		if p.ID == "" || p.Name == "" || photo == "" {
-			return nil, fmt.Errorf("enroll: %s:%d: id, name and photo must not be empty", path, line)
-		}
-		if prev, ok := people[p.ID]; ok && prev != p {
-			return nil, fmt.Errorf("enroll: %s:%d: %s is %q (%s) on an earlier row, %q (%s) here", path, line, p.ID, prev.Name, prev.Unit, p.Name, p.Unit)
-		}
-		people[p.ID] = p
-		if !filepath.IsAbs(photo) {
-			photo = filepath.Join(base, photo)
-		}
-		out = append(out, agent.EnrolPhoto{Person: p, Path: photo})
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("enroll: %s lists no photos", path)
 	}
 	return out, nil
 }

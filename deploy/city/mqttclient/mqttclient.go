@@ -36,6 +36,11 @@ type Config struct {
 	// once the message is dealt with; a message never acknowledged is
 	// delivered again when the client reconnects.
 	OnMessage func(Message)
+	// Ordered calls OnMessage in the order messages arrive, one at a
+	// time on paho's own goroutine, for a client that must know what
+	// came before what (retained messages before a live one). OnMessage
+	// must then not block: a publish from it would deadlock paho.
+	Ordered bool
 
 	// OnConnect and OnConnectionLost, when set, hear about the
 	// connection, for logs. Lost connections are re-established by the
@@ -49,6 +54,7 @@ type Message struct {
 	Topic     string
 	Payload   []byte
 	Duplicate bool // the broker delivered it before, unacknowledged
+	Retained  bool // kept by the broker from before this subscription
 	ack       func()
 }
 
@@ -111,11 +117,11 @@ func New(cfg Config) (*Client, error) {
 		SetKeepAlive(30 * time.Second).
 		SetAutoReconnect(true).
 		SetMaxReconnectInterval(10 * time.Second).
-		// Handlers run in goroutines of their own (OrderMatters false):
-		// with ordered delivery a handler that blocks on a publish can
+		// Handlers run in goroutines of their own unless Ordered: with
+		// ordered delivery a handler that blocks on a publish can
 		// deadlock paho. Acks are ours to send (AutoAckDisabled), so a
 		// message whose handler did not finish is delivered again.
-		SetOrderMatters(false).
+		SetOrderMatters(cfg.Ordered).
 		SetAutoAckDisabled(true).
 		SetOnConnectHandler(func(mc mqtt.Client) {
 			var err error
@@ -140,7 +146,7 @@ func New(cfg Config) (*Client, error) {
 		// session's queued messages arrive right after CONNACK, before
 		// any SUBSCRIBE of ours, and must not find paho without a handler.
 		opts.SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) {
-			cfg.OnMessage(Message{Topic: m.Topic(), Payload: m.Payload(), Duplicate: m.Duplicate(), ack: m.Ack})
+			cfg.OnMessage(Message{Topic: m.Topic(), Payload: m.Payload(), Duplicate: m.Duplicate(), Retained: m.Retained(), ack: m.Ack})
 		})
 	}
 	c.c = mqtt.NewClient(opts)

@@ -33,8 +33,18 @@ func (b brokerFlags) config(clientID string) mqttclient.Config {
 // connect connects a short-lived client (clean session) with a client id
 // of its own, so two operators never take each other's connection.
 func (b brokerFlags) connect(ctx context.Context, cn string, subs []string, onMessage func(mqttclient.Message)) (*mqttclient.Client, error) {
+	return b.dial(ctx, cn, subs, onMessage, false)
+}
+
+// connectOrdered is connect with messages handed over in the order they
+// arrive (mqttclient.Config.Ordered): onMessage must not block.
+func (b brokerFlags) connectOrdered(ctx context.Context, cn string, subs []string, onMessage func(mqttclient.Message)) (*mqttclient.Client, error) {
+	return b.dial(ctx, cn, subs, onMessage, true)
+}
+
+func (b brokerFlags) dial(ctx context.Context, cn string, subs []string, onMessage func(mqttclient.Message), ordered bool) (*mqttclient.Client, error) {
 	cfg := b.config(cn + "-" + hostname() + "-" + randomHex(4))
-	cfg.Subscriptions, cfg.OnMessage = subs, onMessage
+	cfg.Subscriptions, cfg.OnMessage, cfg.Ordered = subs, onMessage, ordered
 	c, err := mqttclient.New(cfg)
 	if err != nil {
 		return nil, err

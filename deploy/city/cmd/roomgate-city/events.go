@@ -55,12 +55,8 @@ func (a *app) events(path string, args []string) error {
 	case *device != "" && !wire.ValidName(*device):
 		return usageError(f, "-device %q: want a device id", *device)
 	}
-	// Opening a SQLite path creates the file: a mistyped path would list
-	// nothing and leave an empty database behind.
-	if file, ok := strings.CutPrefix(*db, "sqlite:"); ok {
-		if _, err := os.Stat(file); err != nil {
-			return usageError(f, "-db %q: %v", *db, err)
-		}
+	if err := checkSQLiteExists(f, *db); err != nil {
+		return err
 	}
 	ctx := context.Background()
 	s, closeStore, err := openStore(ctx, *db)
@@ -94,6 +90,18 @@ func (a *app) events(path string, args []string) error {
 			counts = append(counts, fmt.Sprintf("%s %d", d, rejected[d]))
 		}
 		fmt.Fprintf(a.stderr, "warning: rejected elements, which did not validate (see rejected_events): %s\n", strings.Join(counts, ", "))
+	}
+	return nil
+}
+
+// checkSQLiteExists refuses a SQLite -db that is not there: opening a path
+// creates the file, so a mistyped path would list nothing and leave an
+// empty database behind.
+func checkSQLiteExists(f *flags, db string) error {
+	if file, ok := strings.CutPrefix(db, "sqlite:"); ok {
+		if _, err := os.Stat(file); err != nil {
+			return usageError(f, "-db %q: %v", db, err)
+		}
 	}
 	return nil
 }

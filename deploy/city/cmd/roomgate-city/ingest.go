@@ -89,13 +89,14 @@ func (a *app) ingest(path string, args []string) error {
 	return nil
 }
 
-// store is what ingest and events need of a store; both kinds close their
-// own way.
+// store is what ingest, events and attendance need of a store; both kinds
+// close their own way.
 type store interface {
 	ingest.Store
 	fmt.Stringer
 	Latest(ctx context.Context, f ingest.Filter) ([]ingest.StoredEvent, error)
 	CountRejected(ctx context.Context, device string) (map[string]int64, error)
+	Attendance(ctx context.Context, meeting string) ([]ingest.StoredEvent, error)
 }
 
 func openStore(ctx context.Context, dsn string) (store, func(), error) {

@@ -1,5 +1,6 @@
 // Command roomgate-city is the city's tool for roomgate boxes: it makes the
-// keys that sign visitor passes, issues passes and inspects them.
+// keys that sign visitor passes, issues passes and inspects them, sends
+// boxes their meetings and face galleries, and reads what they report.
 package main
 
 import (
@@ -50,6 +51,8 @@ var topCommands = []command{
 	{"events", "print the newest events stored in the city database", (*app).events},
 	{"trust", "send pass issuers' keys and revocations to boxes", group(trustCommands)},
 	{"cmd", "send a command to a box and print its answer", (*app).cmd},
+	{"publish", "send meetings and face galleries to boxes (retained)", group(publishCommands)},
+	{"attendance", "list who checked in to each meeting, from the city database", (*app).attendance},
 }
 
 var passCommands = []command{

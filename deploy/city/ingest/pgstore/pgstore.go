@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/roomgate/roomgate/agent/event"
 	"github.com/roomgate/roomgate/deploy/city/ingest"
 	"github.com/roomgate/roomgate/internal/migrations"
 )
@@ -305,6 +306,23 @@ func (s *Store) Latest(ctx context.Context, f ingest.Filter) ([]ingest.StoredEve
 	}
 	args = append(args, f.Limit)
 	q += fmt.Sprintf(` ORDER BY time DESC LIMIT $%d`, len(args))
+	return s.listEvents(ctx, "latest", q, args...)
+}
+
+// Attendance returns the attendance events of meeting, or of every
+// meeting when meeting is "", oldest first by event time.
+func (s *Store) Attendance(ctx context.Context, meeting string) ([]ingest.StoredEvent, error) {
+	// The type is in the text, not a parameter, so that even a generic
+	// plan can use the partial index events_attendance.
+	q, args := `SELECT source, id, type, time, device, data::text, received_at FROM events WHERE type = '`+event.TypeAttendance+`'`, []any{}
+	if meeting != "" {
+		q, args = q+` AND data->>'meeting' = $1`, append(args, meeting)
+	}
+	return s.listEvents(ctx, "attendance", q+` ORDER BY time`, args...)
+}
+
+// listEvents runs a query of events' columns; what names it in errors.
+func (s *Store) listEvents(ctx context.Context, what, q string, args ...any) ([]ingest.StoredEvent, error) {
 	var es []ingest.StoredEvent
 	err := s.with(ctx, func(ctx context.Context, c *pgx.Conn) error {
 		rows, err := c.Query(ctx, q, args...)
@@ -321,7 +339,7 @@ func (s *Store) Latest(ctx context.Context, f ingest.Filter) ([]ingest.StoredEve
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: latest: %w", err)
+		return nil, fmt.Errorf("pgstore: %s: %w", what, err)
 	}
 	return es, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/roomgate/roomgate/agent/event"
 	"github.com/roomgate/roomgate/deploy/city/ingest"
 	"github.com/roomgate/roomgate/internal/migrations"
 )
@@ -208,9 +209,26 @@ func (s *Store) Latest(ctx context.Context, f ingest.Filter) ([]ingest.StoredEve
 	if f.Type != "" {
 		q, args = q+` AND type = ?`, append(args, f.Type)
 	}
-	rows, err := s.db.QueryContext(ctx, q+` ORDER BY time DESC LIMIT ?`, append(args, f.Limit)...)
+	return s.listEvents(ctx, "latest", q+` ORDER BY time DESC LIMIT ?`, append(args, f.Limit)...)
+}
+
+// Attendance returns the attendance events of meeting, or of every
+// meeting when meeting is "", oldest first by event time.
+func (s *Store) Attendance(ctx context.Context, meeting string) ([]ingest.StoredEvent, error) {
+	// The type is in the text, not a parameter, so that the partial index
+	// events_attendance applies.
+	q, args := `SELECT source, id, type, time, device, data, received_at FROM events WHERE type = '`+event.TypeAttendance+`'`, []any{}
+	if meeting != "" {
+		q, args = q+` AND json_extract(data, '$.meeting') = ?`, append(args, meeting)
+	}
+	return s.listEvents(ctx, "attendance", q+` ORDER BY time`, args...)
+}
+
+// listEvents runs a query of events' columns; what names it in errors.
+func (s *Store) listEvents(ctx context.Context, what, q string, args ...any) ([]ingest.StoredEvent, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: latest: %w", err)
+		return nil, fmt.Errorf("sqlitestore: %s: %w", what, err)
 	}
 	defer rows.Close()
 	var es []ingest.StoredEvent
@@ -219,16 +237,16 @@ func (s *Store) Latest(ctx context.Context, f ingest.Filter) ([]ingest.StoredEve
 		var at, data string
 		var received int64
 		if err := rows.Scan(&e.Source, &e.ID, &e.Type, &at, &e.Device, &data, &received); err != nil {
-			return nil, fmt.Errorf("sqlitestore: latest: %w", err)
+			return nil, fmt.Errorf("sqlitestore: %s: %w", what, err)
 		}
 		if e.Time, err = time.Parse(time.RFC3339Nano, at); err != nil {
-			return nil, fmt.Errorf("sqlitestore: latest: event %s: %w", e.ID, err)
+			return nil, fmt.Errorf("sqlitestore: %s: event %s: %w", what, e.ID, err)
 		}
 		e.Data, e.ReceivedAt = json.RawMessage(data), time.Unix(0, received)
 		es = append(es, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlitestore: latest: %w", err)
+		return nil, fmt.Errorf("sqlitestore: %s: %w", what, err)
 	}
 	return es, nil
 }

@@ -24,6 +24,7 @@ type Store interface {
 	Rejections(ctx context.Context, device string) ([]ingest.Rejection, error)
 	Latest(ctx context.Context, f ingest.Filter) ([]ingest.StoredEvent, error)
 	CountRejected(ctx context.Context, device string) (map[string]int64, error)
+	Attendance(ctx context.Context, meeting string) ([]ingest.StoredEvent, error)
 }
 
 // Event returns a valid event number n of device at site "hq".
@@ -46,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Cancelled", func(t *testing.T) { testCancelled(t, open(t)) })
 	t.Run("Latest", func(t *testing.T) { testLatest(t, open(t)) })
 	t.Run("CountRejected", func(t *testing.T) { testCountRejected(t, open(t)) })
+	t.Run("Attendance", func(t *testing.T) { testAttendance(t, open(t)) })
 }
 
 // Batch returns a batch of device with events number from to to-1.
@@ -312,4 +314,60 @@ func keys(es []ingest.Event) []string {
 func sameJSON(a, b []byte) bool {
 	var va, vb any
 	return json.Unmarshal(a, &va) == nil && json.Unmarshal(b, &vb) == nil && reflect.DeepEqual(va, vb)
+}
+
+// Attendance returns an attendance event number n of device for meeting.
+func Attendance(device string, n int, meeting, person string) ingest.Event {
+	e := Event(device, n)
+	e.Type = "vn.roomgate.attendance.v1"
+	e.Data = json.RawMessage(fmt.Sprintf(`{"meeting":%q,"title":"Họp giao ban","person":%q,"name":"Nguyễn Văn An","method":"face","score":0.61,"late":false,"at":%q}`,
+		meeting, person, e.Time.Format(time.RFC3339Nano)))
+	return e
+}
+
+func testAttendance(t *testing.T, s Store) {
+	ctx := context.Background()
+	m1a := Attendance("dev-a", 3, "M-1", "P-1")
+	m1b := Attendance("dev-b", 1, "M-1", "P-2")
+	m2 := Attendance("dev-a", 2, "M-2", "P-1")
+	other := Event("dev-a", 4) // an entry that names a meeting is no attendance
+	other.Data = json.RawMessage(`{"meeting":"M-1"}`)
+	for _, b := range []ingest.Batch{
+		{Device: "dev-a", Events: []ingest.Event{m1a, m2, other}},
+		{Device: "dev-b", Events: []ingest.Event{m1b}},
+	} {
+		if _, err := s.Save(ctx, b); err != nil {
+			t.Fatalf("Save(%s) = %v", b.Device, err)
+		}
+	}
+	for _, c := range []struct {
+		meeting string
+		want    []ingest.Event
+	}{
+		{"", []ingest.Event{m1b, m2, m1a}},
+		{"M-1", []ingest.Event{m1b, m1a}},
+		{"M-2", []ingest.Event{m2}},
+		{"M-3", nil},
+	} {
+		got, err := s.Attendance(ctx, c.meeting)
+		if err != nil {
+			t.Errorf("Attendance(%q) = %v", c.meeting, err)
+			continue
+		}
+		var gotEvents []ingest.Event
+		for _, e := range got {
+			gotEvents = append(gotEvents, e.Event)
+			if want := strings.TrimPrefix(e.Source, "roomgate://hq/"); e.Device != want {
+				t.Errorf("Attendance(%q): event %s of device %s, want %s", c.meeting, e.ID, e.Device, want)
+			}
+		}
+		if !slices.Equal(keys(gotEvents), keys(c.want)) {
+			t.Errorf("Attendance(%q) = %v, want %v (oldest first)", c.meeting, keys(gotEvents), keys(c.want))
+		}
+		for i := range min(len(got), len(c.want)) {
+			if !sameJSON(got[i].Data, c.want[i].Data) {
+				t.Errorf("Attendance(%q)[%d].Data = %s, want %s", c.meeting, i, got[i].Data, c.want[i].Data)
+			}
+		}
+	}
 }

@@ -1,0 +1,3 @@
+// Package progressbar shows how far a long run of a command-line tool is
+// (photos enrolled, chunks published), on standard error.
+package progressbar
