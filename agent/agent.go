@@ -16,6 +16,7 @@ import (
 	"github.com/roomgate/roomgate/agent/clock"
 	"github.com/roomgate/roomgate/agent/event"
 	"github.com/roomgate/roomgate/agent/gate"
+	"github.com/roomgate/roomgate/agent/meeting"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/devices/door"
 	"github.com/roomgate/roomgate/devices/door/doortest"
@@ -61,6 +62,10 @@ type System struct {
 	faces    faces          // nil without a camera, or when the face engine could not start
 	facesErr error          // why a configured camera is not used
 	recent   recentRecognitions
+	gsync    gallerySync // the city's gallery on its way
+	preview  preview
+	sched    atomic.Pointer[meeting.Schedule] // never nil once Run has loaded it
+	loc      *time.Location                   // the room's time zone
 	started  time.Time
 	scans    chan scan
 	stop     context.CancelCauseFunc // ends Run; ErrReload as the cause reloads
@@ -78,7 +83,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	s := &System{cfg: cfg, opts: opts, log: opts.Log, started: time.Now(), scans: make(chan scan, 64)}
+	s := &System{cfg: cfg, opts: opts, log: opts.Log, started: time.Now(), scans: make(chan scan, 64), loc: cfg.Meetings.Location()}
 	clk, err := clock.FromConfig(cfg.Policy.ClockSource)
 	if err != nil {
 		return err
@@ -89,6 +94,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	}
 	defer s.store.Close()
 	if err := s.loadTrust(ctx); err != nil {
+		return err
+	}
+	if err := s.loadSchedule(ctx); err != nil {
 		return err
 	}
 	s.gate = gate.New(s.store, &s.door, clk, gate.Policy{
@@ -148,7 +156,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 
 	var httpAddr net.Addr
 	if cfg.HTTP.Listen != "" {
-		s.kiosk = kiosk.NewServer(snapshotSource{s})
+		var prev kiosk.Preview
+		if s.faces != nil {
+			prev = &s.preview
+		}
+		s.kiosk = kiosk.NewServer(snapshotSource{s}, kioskActions{s}, prev, s.kioskConfig())
 		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 		if err != nil {
 			return fmt.Errorf("http: %w", err)
@@ -217,6 +229,10 @@ func (s *System) runGate(ctx context.Context, watchdogEvery time.Duration) {
 			}
 			s.log.Info("entry kept", "component", "gate", "id", entry.ID, "granted", entry.Granted, "reason", entry.Reason, "method", entry.Method, "pass", entry.PassID, "scanner", sc.scanner)
 			s.recordKept()
+			if s.kiosk != nil {
+				s.kiosk.Push("gate", gateResult{Granted: entry.Granted, Reason: entry.Reason, Detail: entry.Detail, Name: entry.Name, Host: entry.Host, At: entry.At, Method: entry.Method})
+			}
+			s.checkInByPass(ctx, entry)
 		}
 	}
 }
@@ -226,9 +242,25 @@ func (s *System) recordKept() {
 	if s.link != nil {
 		s.link.Notify()
 	}
+	s.kioskChanged()
+}
+
+// kioskChanged tells live pages to fetch the status again.
+func (s *System) kioskChanged() {
 	if s.kiosk != nil {
 		s.kiosk.Notify()
 	}
+}
+
+// gateResult is what the kiosk shows of a scan at the gate.
+type gateResult struct {
+	Granted bool      `json:"granted"`
+	Reason  string    `json:"reason,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
+	Name    string    `json:"name,omitempty"`
+	Host    string    `json:"host,omitempty"`
+	At      time.Time `json:"at"`
+	Method  string    `json:"method"`
 }
 
 // path resolves a config path against the config's directory.
@@ -279,9 +311,7 @@ func (s *System) logScannerStatus(st scanner.Status) {
 	} else {
 		s.log.Warn("scanner disconnected; retrying", "component", "scanner", "scanner", st.Name, "err", st.LastError)
 	}
-	if s.kiosk != nil {
-		s.kiosk.Notify()
-	}
+	s.kioskChanged()
 }
 
 // retryDoor keeps trying to open the door's lines while they cannot be

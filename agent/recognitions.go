@@ -14,11 +14,12 @@ type faces interface {
 	// Run reads the camera until ctx ends and frees the models then.
 	Run(ctx context.Context)
 	Status() kiosk.Device
+	// GallerySize is the people and templates the engine searches.
+	GallerySize() (people, templates int)
 }
 
 // Recognition is one decision of the face engine: a person named, or an
-// unknown face. The meetings issue turns them into attendance; for now
-// they are logged and shown.
+// unknown face, as the technician's view lists them.
 type Recognition struct {
 	At      time.Time
 	Person  string // "" when unknown
@@ -45,4 +46,66 @@ func (r *recentRecognitions) latest() []kiosk.Recognition {
 		out = append(out, kiosk.Recognition{At: x.At, Person: x.Person, Name: x.Name, Score: x.Score, Margin: x.Margin, Unknown: x.Unknown, Reason: x.Reason})
 	}
 	return out
+}
+
+// personName is a person's name for the preview's boxes; their id when the
+// store does not know it.
+func (s *System) personName(id string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	p, err := s.store.Person(ctx, id)
+	if err != nil {
+		return id
+	}
+	return p.Name
+}
+
+// previewEvery is how often the kiosk's preview gets a frame and its face
+// boxes: enough to see oneself move, cheap beside the engine's work.
+const previewEvery = 250 * time.Millisecond
+
+// preview is the camera's latest frame for the kiosk, as a JPEG.
+type preview struct {
+	mu   sync.Mutex
+	jpeg []byte
+	at   time.Time
+}
+
+// due reports whether a frame taken at t is the next one to keep.
+func (p *preview) due(t time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return t.Sub(p.at) >= previewEvery
+}
+
+func (p *preview) set(jpeg []byte, at time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.jpeg, p.at = jpeg, at
+}
+
+// LatestFrame is the kiosk's preview image; false before the camera gave one.
+func (p *preview) LatestFrame() ([]byte, time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.jpeg, p.at, p.jpeg != nil
+}
+
+// frameBoxes are the faces in a preview frame, for the kiosk to draw.
+type frameBoxes struct {
+	At     time.Time `json:"at"`
+	Width  int       `json:"width"`
+	Height int       `json:"height"`
+	Faces  []faceBox `json:"faces"`
+}
+
+type faceBox struct {
+	X       float32 `json:"x"`
+	Y       float32 `json:"y"`
+	W       float32 `json:"w"`
+	H       float32 `json:"h"`
+	Person  string  `json:"person,omitempty"`
+	Name    string  `json:"name,omitempty"`
+	Score   float32 `json:"score,omitempty"`
+	Unknown bool    `json:"unknown"`
 }

@@ -35,7 +35,7 @@ func (src snapshotSource) Snapshot(ctx context.Context) (kiosk.Snapshot, error) 
 		return snap, err
 	}
 	snap.Outbox = kiosk.Outbox{Pending: ob.Pending, Oldest: ob.Oldest}
-	return snap, nil
+	return snap, s.meetingView(ctx, &snap)
 }
 
 // devices is the health of the door, every scanner and the camera.

@@ -3,6 +3,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -14,6 +15,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/roomgate/roomgate/agent/meeting"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/devices/scanner"
 	config "github.com/roomgate/roomgate/firmware-config"
@@ -52,6 +54,7 @@ type faceEngine struct {
 	log   *slog.Logger
 
 	onFrame    func(engine.Result) // every frame; may be nil
+	onPreview  func(gocv.Mat, engine.Result)
 	onDecision func(track.Decision)
 	onQR       func(ctx context.Context, l scanner.Line) // a code in view; may be nil
 
@@ -72,6 +75,7 @@ func (s *System) newFaces(ctx context.Context) (faces, error) {
 		return nil, err
 	}
 	f.onDecision = s.recognised
+	f.onPreview = s.previewFrame
 	name := f.cam.Status().Name
 	f.onQR = func(ctx context.Context, l scanner.Line) {
 		select {
@@ -175,6 +179,9 @@ func (f *faceEngine) frame(m gocv.Mat, at time.Time) {
 	if f.onFrame != nil {
 		f.onFrame(res)
 	}
+	if f.onPreview != nil {
+		f.onPreview(m, res)
+	}
 	for _, d := range res.Decisions {
 		f.onDecision(d)
 	}
@@ -222,6 +229,11 @@ func (f *faceEngine) Status() kiosk.Device {
 	return d
 }
 
+func (f *faceEngine) GallerySize() (people, templates int) {
+	g := f.set.Load()
+	return g.People(), g.Len()
+}
+
 // WatchCamera runs the face engine of cfg on its camera without the rest
 // of the box, for a technician: every frame's result and every decision go
 // to the callbacks until ctx ends. It reads the box's store for the
@@ -244,25 +256,62 @@ func WatchCamera(ctx context.Context, cfg *config.Config, dir string, log *slog.
 	return nil
 }
 
-// recognised keeps a decision of the face engine and tells the page.
+// previewFrame keeps a JPEG of the frame for the kiosk and pushes its face
+// boxes, named where the frame's best match is good enough.
+func (s *System) previewFrame(m gocv.Mat, res engine.Result) {
+	if s.kiosk == nil || !s.preview.due(res.At) {
+		return
+	}
+	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, 70})
+	if err != nil {
+		return
+	}
+	s.preview.set(bytes.Clone(buf.GetBytes()), res.At)
+	buf.Close()
+	fb := frameBoxes{At: res.At, Width: m.Cols(), Height: m.Rows(), Faces: make([]faceBox, 0, len(res.Faces))}
+	for _, seen := range res.Faces {
+		b := seen.Face.Box
+		box := faceBox{X: b.X, Y: b.Y, W: b.W, H: b.H, Unknown: true}
+		if len(seen.Matches) > 0 && seen.Quality.OK() && seen.Matches[0].Score >= s.cfg.Vision.Threshold {
+			box.Person, box.Score, box.Unknown = seen.Matches[0].Person, seen.Matches[0].Score, false
+			box.Name = s.personName(box.Person)
+		}
+		fb.Faces = append(fb.Faces, box)
+	}
+	s.kiosk.Push("faces", fb)
+}
+
+// recognised keeps a decision of the face engine, checks the person in
+// and tells the page.
 func (s *System) recognised(d track.Decision) {
+	decided := time.Now()
 	r := Recognition{At: d.At, Person: d.Person, Score: d.Score, Margin: d.Margin, Unknown: d.Unknown, Reason: d.Reason}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
 	if d.Unknown {
 		s.log.Info("face not recognised", "component", "vision", "reason", d.Reason, "frames", d.Frames)
-	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		p, err := s.store.Person(ctx, d.Person)
-		cancel()
-		if err != nil {
-			s.log.Error("recognised person not found in the store", "component", "vision", "person", d.Person, "err", err)
+		s.recent.add(r)
+		if d.Reason == "not_recognised" {
+			s.announce(CheckInResult{Notice: meeting.NoticeUnknownFace}, "", "", checkInTimes{})
 		}
-		r.Name = p.Name
-		s.log.Info("face recognised", "component", "vision", "person", d.Person, "name", p.Name, "score", d.Score, "margin", d.Margin, "frames", d.Frames)
+		s.kioskChanged()
+		return
 	}
+	p, err := s.store.Person(ctx, d.Person)
+	if err != nil {
+		s.log.Error("recognised person not found in the store", "component", "vision", "person", d.Person, "err", err)
+	}
+	r.Name = p.Name
+	s.log.Info("face recognised", "component", "vision", "person", d.Person, "name", p.Name, "score", d.Score, "margin", d.Margin, "frames", d.Frames)
 	s.recent.add(r)
-	if s.kiosk != nil {
-		s.kiosk.Notify()
+	res, err := s.keepCheckIn(ctx, checkIn{person: d.Person, method: MethodFace, at: d.At.In(s.loc), score: d.Score})
+	if err != nil {
+		s.log.Error("face check-in not kept", "component", "meetings", "person", d.Person, "err", err)
+		s.kioskChanged()
+		return
 	}
+	s.announce(res, d.Person, p.Name, checkInTimes{FirstFrame: d.First, Decided: decided, Ruled: res.ruled})
+	s.kioskChanged()
 }
 
 const keptRecognitions = 20

@@ -18,6 +18,24 @@ type Config struct {
 	HTTP     HTTP          `yaml:"http"`
 	Sync     Sync          `yaml:"sync"`
 	Vision   Vision        `yaml:"vision"`
+	Meetings Meetings      `yaml:"meetings"`
+	Kiosk    Kiosk         `yaml:"kiosk"`
+}
+
+// Meetings are the attendance rules of a meeting room.
+type Meetings struct {
+	File         string   `yaml:"file"`          // a local schedule (JSON, as the city sends it on meetings) used until the city sends one; relative to the config file
+	TimeZone     string   `yaml:"time_zone"`     // whose calendar days the kiosk's "today" follows (an IANA name)
+	LateAfter    Duration `yaml:"late_after"`    // grace after a meeting's start before a check-in is marked late
+	NonInvitees  string   `yaml:"non_invitees"`  // a recognised person not invited to the open meeting: notice (told, no record) or record
+	GreetingHold Duration `yaml:"greeting_hold"` // how long the kiosk shows a greeting card
+}
+
+// Kiosk is the touch screen's web UI.
+type Kiosk struct {
+	Language      string `yaml:"language"`       // vi or en, what the screen starts in
+	SecretaryPIN  string `yaml:"secretary_pin"`  // opens manual check-in and the attendance export; empty turns that view off
+	TechnicianPIN string `yaml:"technician_pin"` // opens device health, versions, gallery and outbox; empty turns that view off
 }
 
 // Identity names the box for the city. The names end up in MQTT topics and

@@ -87,6 +87,8 @@ scanners:
 			Agreement: agreementOf(track.Defaults(0.42)),
 			QR:        true,
 		},
+		Meetings: Meetings{TimeZone: "Asia/Ho_Chi_Minh", LateAfter: Duration(10 * time.Minute), NonInvitees: "notice", GreetingHold: Duration(6 * time.Second)},
+		Kiosk:    Kiosk{Language: "vi"},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("Parse(minimal) = %+v, want %+v", *c, want)

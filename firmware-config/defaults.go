@@ -57,6 +57,11 @@ var defaults = withSections(map[string]any{
 	"vision.threshold":        threshold,
 	"vision.precision":        "float32",
 	"vision.qr":               true,
+	"meetings.time_zone":      "Asia/Ho_Chi_Minh",
+	"meetings.late_after":     Duration(10 * time.Minute),
+	"meetings.non_invitees":   "notice",
+	"meetings.greeting_hold":  Duration(6 * time.Second),
+	"kiosk.language":          "vi",
 }, map[string]any{
 	"vision.quality":   quality.Defaults(),
 	"vision.agreement": agreementOf(track.Defaults(threshold)),
@@ -115,6 +120,8 @@ func applyDefaults(c *Config, set map[string]bool) {
 	dur("sync.backoff_max", &y.BackoffMax)
 	dur("sync.state_every", &y.StateEvery)
 	fill(reflect.ValueOf(&c.Vision).Elem(), "vision", set)
+	fill(reflect.ValueOf(&c.Meetings).Elem(), "meetings", set)
+	fill(reflect.ValueOf(&c.Kiosk).Elem(), "kiosk", set)
 	for i := range c.Scanners {
 		s := &c.Scanners[i]
 		at := "scanners[" + itoa(i) + "]."

@@ -42,10 +42,17 @@ var enums = map[string][]string{
 	"sync.ack_mode":         {"city", "puback"},
 	"vision.camera.kind":    {"v4l2", "rtsp", "file", "folder"},
 	"vision.precision":      {"float32", "int8"},
+	"meetings.non_invitees": {"notice", "record"},
+	"kiosk.language":        {"vi", "en"},
 }
 
 // nameWant says namePattern in words.
 const nameWant = "lowercase letters, digits and '-', starting with a letter or digit, at most 63 characters"
+
+// A PIN is typed on the touch screen's keypad.
+var pinRE = regexp.MustCompile(`^[0-9]{4,12}$`)
+
+const pinWant = "4 to 12 digits"
 
 var sha256RE = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 
@@ -63,6 +70,8 @@ var patterns = map[string]struct {
 	"vision.camera.name":     {nameRE, "a valid name", nameWant},
 	"vision.recognizer_name": {nameRE, "a valid name", nameWant},
 	"vision.sha256":          {sha256RE, "a sha256", "64 hex digits, as sha256sum prints them"},
+	"kiosk.secretary_pin":    {pinRE, "a PIN", pinWant},
+	"kiosk.technician_pin":   {pinRE, "a PIN", pinWant},
 }
 
 // required fields must be present and non-empty (after defaults).
@@ -132,6 +141,8 @@ var durationLimits = map[string][2]Duration{
 	"vision.camera.retry":     {Duration(100 * time.Millisecond), Duration(5 * time.Minute)},
 	"vision.agreement.window": {Duration(100 * time.Millisecond), Duration(time.Minute)},
 	"vision.agreement.lost":   {Duration(100 * time.Millisecond), Duration(time.Minute)},
+	"meetings.late_after":     {0, Duration(24 * time.Hour)},
+	"meetings.greeting_hold":  {Duration(time.Second), Duration(time.Minute)},
 }
 
 // rulePath turns a field path into the key of the tables above.

@@ -12,8 +12,9 @@ import (
 
 // Record types the box emits.
 const (
-	TypeEntry = "vn.roomgate.entry.v1"
-	TypeDoor  = "vn.roomgate.door.v1"
+	TypeEntry      = "vn.roomgate.entry.v1"
+	TypeDoor       = "vn.roomgate.door.v1"
+	TypeAttendance = "vn.roomgate.attendance.v1"
 )
 
 // Envelope is a CloudEvent in structured JSON mode.

@@ -67,11 +67,12 @@ type Observation struct {
 // the face is unknown.
 type Decision struct {
 	Track   int
-	At      time.Time
-	Person  string  // "" for an unknown face
-	Score   float32 // mean over the agreeing frames
-	Margin  float32 // mean margin over the runner-up
-	Frames  int     // frames that agreed
+	At      time.Time // the frame that completed the decision
+	First   time.Time // the track's first frame: the person came into view
+	Person  string    // "" for an unknown face
+	Score   float32   // mean over the agreeing frames
+	Margin  float32   // mean margin over the runner-up
+	Frames  int       // frames that agreed
 	Box     geom.Rect
 	Unknown bool
 	Reason  string // for an unknown face: not_recognised, or the quality reason seen most
@@ -92,6 +93,7 @@ type vote struct {
 type face struct {
 	id      int
 	box     geom.Rect
+	first   time.Time
 	seen    time.Time
 	votes   []vote // the last Frames, oldest first
 	named   string // the person the track named last
@@ -130,7 +132,7 @@ func (t *Tracker) Update(at time.Time, obs []Observation) []Decision {
 		f := t.match(o.Box, taken)
 		if f == nil {
 			t.nextID++
-			f = &face{id: t.nextID}
+			f = &face{id: t.nextID, first: at}
 			t.faces = append(t.faces, f)
 			taken = append(taken, true)
 		}
@@ -154,7 +156,7 @@ func (t *Tracker) Update(at time.Time, obs []Observation) []Decision {
 		default:
 			f.named = d.Person
 		}
-		d.Track, d.At, d.Box = f.id, at, f.box
+		d.Track, d.At, d.First, d.Box = f.id, at, f.first, f.box
 		out = append(out, d)
 	}
 	return out
