@@ -1,107 +1,82 @@
 package kiosk
 
 import (
-	"context"
 	"embed"
 	"encoding/json"
 	"io/fs"
 	"net"
 	"net/http"
+	"path"
+	"strconv"
 	"sync"
 	"time"
 )
 
-// Snapshot is what the status page shows.
-type Snapshot struct {
-	Site    string    `json:"site"`
-	Gate    string    `json:"gate"`
-	Device  string    `json:"device"`
-	Version string    `json:"version"`
-	Started time.Time `json:"started"`
-	Devices []Device  `json:"devices"`
-	Entries []Entry   `json:"entries"`
-	Outbox  Outbox    `json:"outbox"`
-	Link    *Link     `json:"link,omitempty"` // nil when the box keeps its records to itself
-	// Recognitions are the face engine's latest decisions, newest first;
-	// nil on a box without a camera.
-	Recognitions []Recognition `json:"recognitions"`
-}
-
-// Recognition is one face the camera named, or could not.
-type Recognition struct {
-	At      time.Time `json:"at"`
-	Person  string    `json:"person,omitempty"`
-	Name    string    `json:"name,omitempty"`
-	Score   float32   `json:"score"`
-	Margin  float32   `json:"margin"`
-	Unknown bool      `json:"unknown,omitempty"`
-	Reason  string    `json:"reason,omitempty"` // why an unknown face was not named
-}
-
-// Link is the connection to the city's broker.
-type Link struct {
-	Connected bool   `json:"connected"`
-	LastError string `json:"last_error,omitempty"`
-	Sent      int64  `json:"sent"`
-	Acked     int64  `json:"acked"`
-	Resent    int64  `json:"resent"`
-	Refused   int64  `json:"refused"`
-	InFlight  int    `json:"in_flight"`
-	Alarm     bool   `json:"alarm"` // the outbox reached its cap; nothing is dropped
-}
-
-// Device is one device's health.
-type Device struct {
-	Name   string    `json:"name"`
-	Kind   string    `json:"kind"`
-	OK     bool      `json:"ok"`
-	Detail string    `json:"detail"`
-	Since  time.Time `json:"since,omitzero"`
-}
-
-// Entry is one scan at the gate as the page lists it.
-type Entry struct {
-	At      time.Time `json:"at"`
-	Scanner string    `json:"scanner"`
-	Method  string    `json:"method"`
-	Granted bool      `json:"granted"`
-	Reason  string    `json:"reason,omitempty"`
-	Detail  string    `json:"detail,omitempty"`
-	Name    string    `json:"name,omitempty"`
-	Host    string    `json:"host,omitempty"`
-	PassID  string    `json:"pass_id,omitempty"`
-}
-
-// Outbox is the backlog waiting for the city.
-type Outbox struct {
-	Pending int       `json:"pending"`
-	Oldest  time.Time `json:"oldest,omitzero"`
-}
-
-// Source gives the current snapshot.
-type Source interface {
-	Snapshot(ctx context.Context) (Snapshot, error)
-}
-
 //go:embed web
 var web embed.FS
 
-// Server is the kiosk's HTTP handler.
-type Server struct {
-	src Source
-	mux *http.ServeMux
-
-	mu      sync.Mutex
-	waiters map[chan struct{}]struct{}
+// contentTypes are the types of the page's assets, by extension: fixed
+// here so that the host's mime tables cannot change them.
+var contentTypes = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+	".json": "application/json; charset=utf-8",
+	".svg":  "image/svg+xml",
 }
 
-// NewServer returns the handler; it has no side effects until served.
-func NewServer(src Source) *Server {
-	s := &Server{src: src, mux: http.NewServeMux(), waiters: map[chan struct{}]struct{}{}}
+// Server is the kiosk's HTTP handler.
+type Server struct {
+	src    Source
+	act    Actions // nil: no secretary view
+	prev   Preview // nil: no camera preview
+	cfg    Config
+	guards map[string]*guard
+	mux    *http.ServeMux
+	now    func() time.Time
+
+	mu       sync.Mutex
+	streams  map[*stream]struct{}
+	sessions map[string]*session // by cookie value
+}
+
+// NewServer returns the handler; it has no side effects until served. act
+// and prev may be nil: the views and endpoints that need them then say
+// they are not available.
+func NewServer(src Source, act Actions, prev Preview, cfg Config) *Server {
+	if cfg.Language != "en" {
+		cfg.Language = "vi"
+	}
+	s := &Server{
+		src: src, act: act, prev: prev, cfg: cfg,
+		guards: map[string]*guard{RoleSecretary: newGuard(cfg.SecretaryPIN), RoleTechnician: newGuard(cfg.TechnicianPIN)},
+		mux:    http.NewServeMux(), now: time.Now,
+		streams: map[*stream]struct{}{}, sessions: map[string]*session{},
+	}
+	if act == nil {
+		// Without Actions a secretary could do nothing, so no session of
+		// hers exists and her endpoints are never reached.
+		s.guards[RoleSecretary].enabled = false
+	}
 	assets, _ := fs.Sub(web, "web")
-	s.mux.Handle("GET /", http.FileServerFS(assets))
+	files := http.FileServerFS(assets)
+	s.mux.Handle("GET /", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ct, ok := contentTypes[path.Ext(r.URL.Path)]; ok {
+			w.Header().Set("Content-Type", ct)
+		}
+		w.Header().Set("Cache-Control", "no-cache")
+		files.ServeHTTP(w, r)
+	}))
 	s.mux.HandleFunc("GET /api/status", s.status)
 	s.mux.HandleFunc("GET /api/events", s.events)
+	s.mux.HandleFunc("GET /api/preview.jpg", s.preview)
+	s.mux.HandleFunc("POST /api/login", s.login)
+	s.mux.HandleFunc("GET /api/session", s.whoami)
+	s.mux.Handle("POST /api/logout", s.authorized("", true, s.logout))
+	s.mux.Handle("GET /api/candidates", s.authorized(RoleSecretary, false, s.candidates))
+	s.mux.Handle("POST /api/checkin", s.authorized(RoleSecretary, true, s.checkIn))
+	// The export is put on record, so it takes the CSRF token like a change.
+	s.mux.Handle("GET /api/attendance.csv", s.authorized(RoleSecretary, true, s.attendanceCSV))
 	return s
 }
 
@@ -117,7 +92,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	w.Header().Set("Referrer-Policy", "no-referrer")
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -133,16 +109,12 @@ func localHost(hostport string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Notify tells live pages that something changed.
-func (s *Server) Notify() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for c := range s.waiters {
-		select {
-		case c <- struct{}{}:
-		default: // already pending
-		}
-	}
+// features tell the page which views this kiosk has.
+type features struct {
+	Language   string `json:"language"` // the default; the visitor may switch
+	Secretary  bool   `json:"secretary"`
+	Technician bool   `json:"technician"`
+	Preview    bool   `json:"preview"`
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
@@ -151,43 +123,47 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "kiosk: status: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(snap)
+	writeJSON(w, http.StatusOK, struct {
+		Snapshot
+		Kiosk features `json:"kiosk"`
+	}{snap, features{
+		Language:   s.cfg.Language,
+		Secretary:  s.guards[RoleSecretary].enabled,
+		Technician: s.guards[RoleTechnician].enabled,
+		Preview:    s.prev != nil,
+	}})
 }
 
-// events streams a "change" event whenever Notify is called, and a comment
-// every 15 s so idle proxies and the browser keep the stream open.
-func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "kiosk: streaming unsupported", http.StatusInternalServerError)
+func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
+	if s.prev == nil {
+		http.Error(w, "kiosk: no camera preview on this box", http.StatusNotFound)
 		return
 	}
-	c := make(chan struct{}, 1)
-	s.mu.Lock()
-	s.waiters[c] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.waiters, c)
-		s.mu.Unlock()
-	}()
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write([]byte("retry: 2000\n\n"))
-	flusher.Flush()
-	keepalive := time.NewTicker(15 * time.Second)
-	defer keepalive.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-c:
-			w.Write([]byte("event: change\ndata: {}\n\n"))
-		case <-keepalive.C:
-			w.Write([]byte(": keepalive\n\n"))
-		}
-		flusher.Flush()
+	jpeg, at, ok := s.prev.LatestFrame()
+	if !ok {
+		// Not an error: the camera is starting. The page polls again.
+		w.WriteHeader(http.StatusNoContent)
+		return
 	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-At", at.UTC().Format(time.RFC3339Nano))
+	w.Header().Set("Content-Length", strconv.Itoa(len(jpeg)))
+	w.Write(jpeg)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers with a code the page turns into words, and a message
+// for logs and people with curl.
+func writeError(w http.ResponseWriter, code int, kind, msg string) {
+	writeJSON(w, code, struct {
+		Error   string `json:"error"`
+		Message string `json:"message"`
+	}{kind, msg})
 }

@@ -1,0 +1,79 @@
+package kiosk
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Source gives the current snapshot.
+type Source interface {
+	Snapshot(ctx context.Context) (Snapshot, error)
+}
+
+// Actions are what the secretary does at the kiosk, and the record of
+// what secretaries and technicians did.
+type Actions interface {
+	// Candidates lists the people matching a name (accents ignored) whom
+	// the secretary may check in to the meeting: its invitees first.
+	Candidates(ctx context.Context, meetingID, query string) ([]Candidate, error)
+	CheckIn(ctx context.Context, c ManualCheckIn) (CheckInResult, error)
+	// AttendanceCSV writes the meeting's attendance list as CSV.
+	AttendanceCSV(ctx context.Context, meetingID string, w io.Writer) error
+	RecordAction(ctx context.Context, a Action) error
+}
+
+// Preview gives the camera's latest frame.
+type Preview interface {
+	// LatestFrame is a JPEG and when it was taken; false before the
+	// camera gave one.
+	LatestFrame() (jpeg []byte, at time.Time, ok bool)
+}
+
+// Candidate is someone the secretary may check in.
+type Candidate struct {
+	Person    string `json:"person"`
+	Name      string `json:"name"`
+	Unit      string `json:"unit,omitempty"`
+	Seat      string `json:"seat,omitempty"`
+	Invited   bool   `json:"invited"`
+	CheckedIn bool   `json:"checked_in"`
+}
+
+// ManualCheckIn is the secretary checking a person in by hand.
+type ManualCheckIn struct {
+	Meeting  string
+	Person   string
+	Reason   string // never empty: the record must say why
+	Operator string // the role at the kiosk, "secretary"
+}
+
+// CheckInResult is what a check-in came to: a record, or a notice kind
+// ("already_checked_in", "closed", ...) saying why there is none.
+type CheckInResult struct {
+	Recorded bool      `json:"recorded"`
+	Notice   string    `json:"notice,omitempty"`
+	At       time.Time `json:"at,omitzero"`
+	Late     bool      `json:"late"`
+}
+
+// Action is something a secretary or technician did at the kiosk.
+type Action struct {
+	Role   string // RoleSecretary or RoleTechnician
+	Action string // "login", "login_failed", "checkin", "export", "logout", ...
+	Detail string
+	At     time.Time
+}
+
+// Roles at the kiosk, each with its own PIN.
+const (
+	RoleSecretary  = "secretary"
+	RoleTechnician = "technician"
+)
+
+// Config is how the kiosk is set up. An empty PIN disables that view.
+type Config struct {
+	SecretaryPIN  string
+	TechnicianPIN string
+	Language      string // the page's language until the visitor picks one: "vi" or "en"
+}

@@ -1,0 +1,278 @@
+// The kiosk in a real browser, against the running demo agent (run.sh
+// starts it): greetings from the sample video, the gate's results, the
+// secretary's manual check-in and export, the language switch and the
+// technician view. Selectors are the DOM contract's data-testid names.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, test } from 'node:test';
+import { kioskURL, launch, saveText, scan, screens, secretaryPIN, shoot, status, technicianPIN, tid, waitForKiosk } from '../lib.mjs';
+
+// The delegates on the sample video, as the demo's meeting invites them;
+// Anthony Hopkins passes the camera too but is not enrolled.
+const delegates = [
+  { person: 'P-obama', name: 'Barack Obama', unit: 'Khách mời quốc tế', seat: 'A1' },
+  { person: 'P-kit', name: 'Kit Harington', unit: 'Sở Văn hóa và Thể thao', seat: 'A2' },
+  { person: 'P-rose', name: 'Rose Leslie', unit: 'Văn phòng UBND', seat: 'A3' },
+];
+const unknownName = 'Anthony Hopkins';
+const byHand = { person: 'P-an', name: 'Nguyễn Văn An' };
+
+let browser;
+before(async () => {
+  browser = await launch();
+  await waitForKiosk();
+});
+after(() => browser?.close());
+
+// open loads the kiosk in a fresh context (its own localStorage) and keeps
+// what would break the kiosk's promises: script errors, console errors
+// (a CSP violation is one) and requests to anywhere but the box.
+async function open(t) {
+  const context = await browser.newContext({ viewport: screens[0], acceptDownloads: true });
+  const page = await context.newPage();
+  const problems = [];
+  const origin = new URL(kioskURL).origin;
+  page.on('pageerror', (err) => problems.push(`script error: ${err.message}`));
+  // A failed GET is reported below with its address (a refused PIN is a
+  // failed POST, and expected); the browser asks for /favicon.ico on its own.
+  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && problems.push(`console error: ${m.text()}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400 && r.request().method() === 'GET' && new URL(r.url()).pathname !== '/favicon.ico') problems.push(`${r.status()} for GET ${r.url()}`);
+  });
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.origin !== origin && u.protocol !== 'data:' && u.protocol !== 'blob:') problems.push(`request off the box: ${r.url()}`);
+  });
+  t.after(async () => {
+    await context.close();
+    assert.deepEqual(problems, [], 'the page had problems');
+  });
+  return { page, context };
+}
+
+// watch records, from the first paint, every greeting name, notice and
+// face-box label the page shows: a greeting card stays only a few seconds
+// and the next person's may replace it.
+function watch() {
+  const seen = { greetings: [], notices: [], faces: [] };
+  window.__browsertest = seen;
+  const text = (el) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
+  const look = () => {
+    for (const card of document.querySelectorAll('[data-testid="greeting"]')) {
+      const name = text(card.querySelector('[data-testid="greeting-name"]'));
+      if (name && card.checkVisibility() && !seen.greetings.some((g) => g.name === name)) {
+        seen.greetings.push({ name, text: text(card), at: Date.now() });
+      }
+    }
+    for (const n of document.querySelectorAll('[data-testid="notice"]')) {
+      const kind = n.dataset.kind ?? '';
+      if (n.checkVisibility() && !seen.notices.some((s) => s.kind === kind)) seen.notices.push({ kind, text: text(n) });
+    }
+    for (const f of document.querySelectorAll('[data-testid="face-box"]')) {
+      const label = text(f);
+      if (label && !seen.faces.includes(label)) seen.faces.push(label);
+    }
+  };
+  new MutationObserver(look).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+}
+
+const seenSoFar = (page) => page.evaluate(() => window.__browsertest);
+
+async function presentCount(page) {
+  const el = page.locator(tid('present-count'));
+  await el.waitFor();
+  return Number((await el.textContent()).trim());
+}
+
+async function attendees(page) {
+  return (await page.locator(tid('attendee')).allTextContents()).map((s) => s.replace(/\s+/g, ' ').trim());
+}
+
+// login opens a PIN-protected view; true when it opened.
+async function login(page, nav, pin, opens) {
+  if (!(await page.locator(tid('pin-input')).isVisible())) await page.locator(tid(nav)).click();
+  await page.locator(tid('pin-input')).fill(pin);
+  await page.locator(tid('pin-submit')).click();
+  try {
+    await page.locator(tid(opens)).waitFor({ state: 'visible', timeout: 3000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('each delegate on the sample video is greeted by name; the unknown face gets a notice', async (t) => {
+  const { page, context } = await open(t);
+  await context.addInitScript(watch);
+  await page.goto(kioskURL);
+  await page.locator(tid('board')).waitFor();
+  // run.sh has the check-in open 20 s after the demo's start; then the
+  // video loops every 15 s: two passes are plenty.
+  await page.locator(tid('greeting')).first().waitFor({ state: 'visible', timeout: 60_000 });
+  await shoot(page, 'greeting');
+  try {
+    await page.waitForFunction(
+      (names) => {
+        const s = window.__browsertest;
+        return names.every((n) => s.greetings.some((g) => g.name.includes(n))) && s.notices.some((n) => n.kind === 'unknown_face');
+      },
+      delegates.map((d) => d.name),
+      { timeout: 60_000, polling: 200 },
+    );
+  } catch (err) {
+    const snap = await status();
+    const present = (snap.meeting?.invitees ?? []).filter((i) => i.present).map((i) => `${i.name} (${i.method} at ${i.at})`);
+    assert.fail(`not every greeting and notice appeared: the page saw ${JSON.stringify(await seenSoFar(page))}; ` +
+      `the board has present ${JSON.stringify(present)} (one checked in before the page was open was never greeted on it); ${err.message}`);
+  }
+  const seen = await seenSoFar(page);
+  for (const d of delegates) {
+    const g = seen.greetings.find((g) => g.name.includes(d.name));
+    assert.match(g.text, /Xin chào/, `the greeting of ${d.name} says "Xin chào"`);
+    assert.ok(g.text.includes(d.unit), `the greeting of ${d.name} shows the unit ${d.unit}: ${g.text}`);
+    assert.ok(g.text.includes(d.seat), `the greeting of ${d.name} shows the seat ${d.seat}: ${g.text}`);
+  }
+  assert.ok(!seen.greetings.some((g) => g.name.includes(unknownName)), `${unknownName} is not enrolled and must not be greeted`);
+  const known = new Set(delegates.map((d) => d.name));
+  assert.deepEqual(seen.greetings.map((g) => g.name).filter((n) => ![...known].some((k) => n.includes(k))), [], 'only invited delegates are greeted');
+  assert.ok(seen.faces.some((f) => delegates.some((d) => f.includes(d.name))), `the preview's face boxes name a delegate: ${JSON.stringify(seen.faces)}`);
+  await page.locator(tid('preview')).waitFor();
+  for (const d of delegates) {
+    assert.ok((await attendees(page)).some((a) => a.includes(d.name)), `${d.name} is on the board`);
+  }
+  await shoot(page, 'board');
+  // The card of whoever comes next, and the notice of the unknown face.
+  await page.locator(`${tid('notice')}[data-kind="unknown_face"]`).first().waitFor({ state: 'visible', timeout: 30_000 });
+  await shoot(page, 'notice-unknown-face');
+});
+
+test('a delegate who has checked in already is told so, not greeted twice', async (t) => {
+  const { page } = await open(t);
+  await page.goto(kioskURL);
+  await page.locator(tid('board')).waitFor();
+  await scan('-sub', 'P-rose', '-name', 'Rose Leslie');
+  // Rose has checked in by face already: her personal pass opens the gate,
+  // and the QR check-in it makes finds her record.
+  await page.locator(`${tid('gate-result')}[data-granted="true"]`).first().waitFor({ state: 'visible', timeout: 10_000 });
+  const n = page.locator(`${tid('notice')}[data-kind="already_checked_in"]`).first();
+  await n.waitFor({ state: 'visible', timeout: 10_000 });
+  assert.match(await n.textContent(), /Rose Leslie/);
+  await shoot(page, 'notice-already-checked-in');
+});
+
+test('a gate scan shows its result: a valid pass is allowed, garbage is denied in plain words', async (t) => {
+  const { page } = await open(t);
+  await page.goto(kioskURL);
+  await page.locator(tid('board')).waitFor();
+  // A visitor (not an invitee), new each run so anti-passback does not deny it.
+  await scan('-sub', `V-BT-${Date.now()}`, '-name', 'Lê Thị Hoa');
+  const allowed = page.locator(`${tid('gate-result')}[data-granted="true"]`).first();
+  await allowed.waitFor({ state: 'visible', timeout: 10_000 });
+  assert.match(await allowed.textContent(), /Lê Thị Hoa/, 'the allowed result names the visitor');
+  await shoot(page, 'gate-allowed');
+
+  await scan('-raw', 'this is not a pass');
+  const denied = page.locator(`${tid('gate-result')}[data-granted="false"]`).first();
+  await denied.waitFor({ state: 'visible', timeout: 10_000 });
+  const inside = denied.locator(tid('gate-reason'));
+  const reason = (await ((await inside.count()) ? inside : page.locator(tid('gate-reason'))).first().textContent()).trim();
+  assert.ok(reason.length > 0, 'a denial gives its reason');
+  assert.doesNotMatch(reason, /^[a-z0-9_.-]+$/, `the reason is in plain words, not a code: ${reason}`);
+  assert.match(reason, /\s/, `the reason is in plain words: ${reason}`);
+  await shoot(page, 'gate-denied');
+});
+
+test('the secretary checks a delegate in by hand and exports the attendance', async (t) => {
+  const { page } = await open(t);
+  await page.goto(kioskURL);
+  await page.locator(tid('board')).waitFor();
+  const before = await presentCount(page);
+  assert.ok(!(await attendees(page)).some((a) => a.includes(byHand.name)), `${byHand.name} is not present yet`);
+
+  assert.equal(await login(page, 'nav-secretary', '0000', 'search-input'), false, 'a wrong PIN does not open the secretary view');
+  assert.ok(await page.locator(tid('pin-input')).isVisible(), 'the PIN is asked again after a wrong one');
+  assert.equal(await login(page, 'nav-secretary', technicianPIN, 'search-input'), false, "the technician's PIN does not open the secretary view");
+  assert.equal(await login(page, 'nav-secretary', secretaryPIN, 'search-input'), true, "the secretary's PIN opens the view");
+  await shoot(page, 'secretary');
+
+  const candidate = page.locator(tid('candidate')).filter({ hasText: byHand.name });
+  await page.locator(tid('search-input')).fill('Nguyen');
+  await candidate.first().waitFor({ state: 'visible', timeout: 5000 }); // without the accents
+  await page.locator(tid('search-input')).fill('an');
+  await candidate.first().waitFor({ state: 'visible', timeout: 5000 });
+  await shoot(page, 'secretary-search');
+  await candidate.first().click();
+  await page.locator(tid('reason-input')).fill('Quên điện thoại; đã đối chiếu CCCD');
+  await page.locator(tid('checkin-submit')).click();
+  const result = page.locator(tid('checkin-result'));
+  await result.waitFor({ state: 'visible', timeout: 5000 });
+  assert.match(await result.textContent(), new RegExp(byHand.name), 'the result names who was checked in');
+  await shoot(page, 'secretary-checked-in');
+
+  const download = page.waitForEvent('download', { timeout: 10_000 });
+  await page.locator(tid('export-csv')).click();
+  const csv = await readFile(await (await download).path(), 'utf8');
+  await saveText('attendance.csv', csv);
+
+  await page.locator(tid('nav-home')).click();
+  await page.locator(tid('board')).waitFor();
+  await page.waitForFunction(
+    ([sel, name]) => [...document.querySelectorAll(sel)].some((e) => e.textContent.includes(name)),
+    [tid('attendee'), byHand.name], { timeout: 5000 });
+  const present = await attendees(page);
+  const after = await presentCount(page);
+  assert.ok(after >= before + 1, `the present count went up: ${before} -> ${after}`);
+  assert.equal(after, present.length, 'the present count is the number of attendees shown');
+
+  // The export lists everyone present, the manual check-in among them.
+  for (const name of [byHand.name, ...delegates.map((d) => d.name)]) {
+    assert.ok(csv.includes(name), `the CSV lists ${name}:\n${csv}`);
+  }
+  assert.match(csv, /manual/, 'the CSV gives the method');
+});
+
+test('the language switch changes html[lang] and the visible text, and is kept', async (t) => {
+  const { page } = await open(t);
+  await page.goto(kioskURL);
+  await page.locator(tid('board')).waitFor();
+  const lang = () => page.evaluate(() => document.documentElement.lang);
+  const visible = () => page.locator('body').innerText();
+  assert.equal(await lang(), 'vi', 'Vietnamese by default');
+  const vi = await visible();
+  const viNav = await page.locator(tid('nav-secretary')).innerText();
+  await page.locator(tid('lang-switch')).click();
+  await page.waitForFunction(() => document.documentElement.lang === 'en', null, { timeout: 3000 });
+  assert.notEqual(await visible(), vi, 'the visible text changes');
+  const enNav = await page.locator(tid('nav-secretary')).innerText();
+  assert.notEqual(enNav, viNav, 'the secretary button speaks English');
+  await shoot(page, 'board-en');
+  await page.reload();
+  await page.locator(tid('board')).waitFor();
+  assert.equal(await lang(), 'en', 'the choice survives a reload');
+  assert.equal(await page.locator(tid('nav-secretary')).innerText(), enNav, 'still English after a reload');
+  await page.locator(tid('lang-switch')).click();
+  await page.waitForFunction(() => document.documentElement.lang === 'vi', null, { timeout: 3000 });
+  assert.equal(await page.locator(tid('nav-secretary')).innerText(), viNav, 'back to Vietnamese');
+});
+
+test('the technician view shows devices, versions, gallery and outbox', async (t) => {
+  const { page } = await open(t);
+  await page.goto(kioskURL);
+  await page.locator(tid('board')).waitFor();
+  assert.equal(await login(page, 'nav-technician', secretaryPIN, 'tech-devices'), false, "the secretary's PIN does not open the technician view");
+  assert.equal(await login(page, 'nav-technician', technicianPIN, 'tech-devices'), true, "the technician's PIN opens the view");
+  const snap = await status();
+  const devices = await page.locator(tid('tech-devices')).innerText();
+  for (const d of snap.devices) assert.ok(devices.includes(d.name), `tech-devices lists ${d.name}: ${devices}`);
+  const versions = await page.locator(tid('tech-versions')).innerText();
+  assert.ok(versions.includes(snap.version), `tech-versions shows the software version ${snap.version}: ${versions}`);
+  for (const id of ['tech-gallery', 'tech-outbox']) {
+    const text = (await page.locator(tid(id)).innerText()).trim();
+    assert.ok(text.length > 0, `${id} is not empty`);
+  }
+  const gallery = await page.locator(tid('tech-gallery')).innerText();
+  assert.match(gallery, /\b3\b/, `tech-gallery counts the 3 enrolled delegates: ${gallery}`);
+  await shoot(page, 'technician');
+  await page.locator(tid('nav-home')).click();
+  await page.locator(tid('board')).waitFor();
+});

@@ -1,0 +1,99 @@
+package kiosk
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// streamBuffer is how many pushed events a page may fall behind before
+// further ones are dropped for it: the agent never waits for a browser.
+const streamBuffer = 64
+
+// stream is one open page's event stream.
+type stream struct {
+	events chan []byte   // encoded SSE messages
+	change chan struct{} // a pending "change"; coalesced
+}
+
+// Notify tells live pages that something changed; they refetch the status.
+func (s *Server) Notify() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for st := range s.streams {
+		select {
+		case st.change <- struct{}{}:
+		default: // already pending
+		}
+	}
+}
+
+// Push sends every live page an event named kind with v as its JSON data
+// ("greeting", "notice", "gate", "faces"). A page too slow to keep up
+// misses events rather than holding up the caller.
+func (s *Server) Push(kind string, v any) {
+	if kind == "" || strings.ContainsAny(kind, "\r\n") {
+		return
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	msg := make([]byte, 0, len(kind)+len(data)+16)
+	msg = append(msg, "event: "...)
+	msg = append(msg, kind...)
+	msg = append(msg, "\ndata: "...)
+	msg = append(msg, data...) // JSON from Marshal has no raw newlines
+	msg = append(msg, "\n\n"...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for st := range s.streams {
+		select {
+		case st.events <- msg:
+		default: // this page is behind; its next "change" catches it up
+		}
+	}
+}
+
+// events streams pushed events and "change", and a comment every 15 s so
+// idle proxies and the browser keep the stream open.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "kiosk: streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	st := &stream{events: make(chan []byte, streamBuffer), change: make(chan struct{}, 1)}
+	s.mu.Lock()
+	s.streams[st] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.streams, st)
+		s.mu.Unlock()
+	}()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write([]byte("retry: 2000\n\n"))
+	flusher.Flush()
+	keepalive := time.NewTicker(15 * time.Second)
+	defer keepalive.Stop()
+	for {
+		var err error
+		select {
+		case <-r.Context().Done():
+			return
+		case msg := <-st.events:
+			_, err = w.Write(msg)
+		case <-st.change:
+			_, err = w.Write([]byte("event: change\ndata: {}\n\n"))
+		case <-keepalive.C:
+			_, err = w.Write([]byte(": keepalive\n\n"))
+		}
+		if err != nil {
+			return
+		}
+		flusher.Flush()
+	}
+}
