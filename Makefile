@@ -1,5 +1,5 @@
 # roomgate developer targets; `make help` lists them.
-.PHONY: help demo test build cross bench bench-sync bench-vision fuzz
+.PHONY: help demo test build cross bench bench-sync bench-vision bench-kiosk browsertest fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -28,10 +28,16 @@ bench-vision: ## the face engine beside python3-opencv (LFW, open-set, photos, l
 	go test -run '^$$' -bench . -benchtime 3x ./vision/gallery
 	ROOMGATE_VISION_BENCH_PEOPLE=100000 go test -tags vision -run '^$$' -bench VisionAgentMemory -benchtime 1x ./agent/
 
+browsertest: ## the kiosk in Chromium against the demo (playwright-core), screenshots in kiosk/browsertest/screenshots
+	kiosk/browsertest/run.sh
+
+bench-kiosk: ## first frame to greeting over 50 check-ins, page weight, and the browser's memory after an hour
+	node kiosk/browsertest/bench.mjs --duration 1h
+
 fuzz: ## run each fuzz target for a minute
 	go test -run='^$$' -fuzz='^FuzzReadLines$$' -fuzztime=60s ./devices/scanner
 	go test -run='^$$' -fuzz='^FuzzVerify$$' -fuzztime=60s ./agent/pass
 	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=60s ./firmware-config
-	for f in FuzzDecodeAck FuzzDecodeConfig FuzzDecodeTrust FuzzDecodeCommand FuzzDecodeEvents; do \
+	for f in FuzzDecodeAck FuzzDecodeConfig FuzzDecodeTrust FuzzDecodeCommand FuzzDecodeEvents FuzzDecodeSchedule FuzzDecodeGalleryManifest FuzzDecodeGalleryChunk; do \
 		go test -run='^$$' -fuzz="^$$f\$$" -fuzztime=60s ./agent/wire || exit 1; done
 	go test -tags vision -run='^$$' -fuzz='^FuzzDecodeImage$$' -fuzztime=60s ./vision/face

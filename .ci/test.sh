@@ -23,7 +23,8 @@ go test -race -count=1 ./...
 step "face engine tests (vision tag: OpenCV 4.6, the shipped models, ../shared datasets)"
 go test -race -count=1 -tags vision ./vision/... ./agent/cmd/roomgate
 # The agent's other tests ran above; these are the ones the tag adds or changes.
-go test -race -count=1 -tags vision -run 'Enrol|Camera|Vision|Gallery' ./agent
+go test -race -count=1 -tags vision -run 'Enrol|Camera|Vision|Gallery|CheckIn' ./agent
+go test -race -count=1 -tags vision ./deploy/city/cmd/roomgate-city
 
 step "gate-only agent builds without cgo for ARM"
 out=${TMPDIR:-/tmp}/roomgate-cross
@@ -40,7 +41,8 @@ step "door driver on the real kernel (gpio-sim under qemu)"
 step "fuzz (short; longer runs: make fuzz)"
 for target in "FuzzReadLines ./devices/scanner 10s" "FuzzVerify ./agent/pass 10s" "FuzzParse ./firmware-config 10s" \
 	"FuzzDecodeAck ./agent/wire 5s" "FuzzDecodeConfig ./agent/wire 5s" "FuzzDecodeTrust ./agent/wire 5s" \
-	"FuzzDecodeCommand ./agent/wire 5s" "FuzzDecodeEvents ./agent/wire 5s" "FuzzDecodeImage ./vision/face 10s"; do
+	"FuzzDecodeCommand ./agent/wire 5s" "FuzzDecodeEvents ./agent/wire 5s" "FuzzDecodeSchedule ./agent/wire 5s" \
+	"FuzzDecodeGalleryManifest ./agent/wire 5s" "FuzzDecodeGalleryChunk ./agent/wire 5s" "FuzzDecodeImage ./vision/face 10s"; do
 	set -- $target
 	# Go 1.26's fuzz coordinator can fail a run with "context deadline
 	# exceeded" as -fuzztime ends (go.dev/issue/75804, fixed in 1.27); that
@@ -66,5 +68,11 @@ go test -tags vision -run '^$' -bench VisionAgentMemory -benchtime 1x ./agent/
 
 step "sync drain benchmark (20,000 events; full run: make bench-sync)"
 go test -run '^$' -bench SyncDrain -benchtime 1x ./internal/syncbench/
+
+step "kiosk in Chromium against the running demo (playwright-core; screenshots in \$ROOMGATE_SCREENSHOTS)"
+ROOMGATE_DEMO_SKIP_DEPS=1 kiosk/browsertest/run.sh
+
+step "kiosk benchmark: first frame to greeting, page weight, browser memory (short; full run: make bench-kiosk)"
+node kiosk/browsertest/bench.mjs --duration 1m
 
 echo "ALL TESTS PASSED" >&2

@@ -14,6 +14,10 @@ if [ "$purpose" = test ]; then
 	# python3-opencv runs the same models as the face benchmark's reference.
 	packages+=(python3-opencv mosquitto-clients postgresql build-essential qemu-system-x86 qemu-user-static busybox-static cpio kmod xz-utils
 		linux-image-amd64 linux-headers-amd64 linux-source-6.1)
+	# The kiosk's browser tests drive Debian's Chromium with playwright-core
+	# from npm; Node.js comes from Debian where the machine has none.
+	packages+=(chromium fonts-dejavu-core)
+	command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -4,14 +4,24 @@
 # machine: a scanner on a pseudo-terminal, a camera playing the bundled
 # sample video, the agent with a simulated door, a local Mosquitto with the
 # city's TLS and ACL setup, and the city's ingest storing every record in
-# run/city.db. Scan a pass from another terminal with deploy/demo/scan.sh.
+# run/city.db. A meeting is in progress: the people on the video check in
+# and the kiosk (http://127.0.0.1:8080) greets them. Scan a pass from another
+# terminal with deploy/demo/scan.sh.
+#
+# ROOMGATE_DEMO_RUN puts the run directory elsewhere (tests use a fresh one),
+# ROOMGATE_DEMO_HTTP moves the kiosk, ROOMGATE_DEMO_SKIP_DEPS=1 skips apt,
+# ROOMGATE_DEMO_CHECKIN_OPENS (a date -d offset) opens check-in later, so a
+# browser test's page is listening before the first greeting.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-deploy/install-deps.sh demo
+[ "${ROOMGATE_DEMO_SKIP_DEPS:-}" = 1 ] || deploy/install-deps.sh demo
 export PATH=$PATH:/usr/local/go/bin
 
-run=deploy/demo/run
+demo=$PWD/deploy/demo
+run=${ROOMGATE_DEMO_RUN:-deploy/demo/run}
+http=${ROOMGATE_DEMO_HTTP:-127.0.0.1:8080}
 mkdir -p "$run"
+run=$(cd "$run" && pwd)
 go build -tags vision -o "$run/roomgate" ./agent/cmd/roomgate
 go build -o "$run/roomgate-city" ./deploy/city/cmd/roomgate-city
 city=$run/roomgate-city
@@ -28,10 +38,31 @@ for cn in demo-box-01 city-ingest city-ops; do
 	[ -f "$run/ca/$cn.pem" ] || "$city" ca client -dir "$run/ca" -cn "$cn" >/dev/null
 done
 
+# The box's config: the repository's, with its paths made to point into
+# this run directory (the config's relative paths are taken from its folder).
+sed -e "s|run/||g" -e "s|path: media/|path: $demo/media/|" -e "s|key_file: demo-city.pub|key_file: $demo/demo-city.pub|" \
+	-e "s|listen: 127.0.0.1:8080|listen: $http|" deploy/demo/roomgate.yaml >"$run/roomgate.yaml"
+
+# Today's meeting, in progress: check-in opened half an hour ago, the
+# meeting started five minutes ago. The three delegates on the video are
+# invited, and Nguyễn Văn An, who has no photo: the secretary checks him in.
+t() { date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ; }
+cat >"$run/meetings.json" <<JSON
+{"version": $(date +%s), "meetings": [{
+  "id": "demo-$(date +%Y%m%d)", "title": "Họp giao ban Ủy ban nhân dân thành phố", "room": "Phòng họp số 1",
+  "start": "$(t '-5 min')", "end": "$(t '+85 min')", "checkin_opens": "$(t "${ROOMGATE_DEMO_CHECKIN_OPENS:--35 min}")", "checkin_closes": "$(t '+55 min')",
+  "invitees": [
+    {"person": "P-obama", "name": "Barack Obama", "unit": "Khách mời quốc tế", "role": "Khách mời", "seat": "A1"},
+    {"person": "P-kit", "name": "Kit Harington", "unit": "Sở Văn hóa và Thể thao", "role": "Giám đốc sở", "seat": "A2"},
+    {"person": "P-rose", "name": "Rose Leslie", "unit": "Văn phòng UBND", "role": "Chánh văn phòng", "seat": "A3"},
+    {"person": "P-an", "name": "Nguyễn Văn An", "unit": "Phòng Hành chính", "role": "Chuyên viên", "seat": "B1"}
+  ]}]}
+JSON
+
 # The delegates the camera knows, enrolled from their photos once (only
-# their face templates are kept, in run/roomgate.db).
+# their face templates are kept, in the run's roomgate.db).
 if [ ! -f "$run/enrolled" ]; then
-	"$run/roomgate" enroll --config deploy/demo/roomgate.yaml --csv deploy/demo/media/people.csv
+	"$run/roomgate" enroll --config "$run/roomgate.yaml" --csv deploy/demo/media/people.csv
 	touch "$run/enrolled"
 fi
 
@@ -54,7 +85,7 @@ pids+=($!)
 for _ in $(seq 50); do [ -e "$run/scanner" ] && break; sleep 0.1; done
 
 cat >&2 <<TXT
-roomgate demo: status page http://127.0.0.1:8080 ; scan a pass with deploy/demo/scan.sh
+roomgate demo: kiosk http://$http (secretary PIN 2468, technician PIN 1357); scan a pass with deploy/demo/scan.sh
   broker log $run/mosquitto.log, city ingest log $run/ingest.log, city database $run/city.db
 TXT
-"$run/roomgate" agent --config deploy/demo/roomgate.yaml
+"$run/roomgate" agent --config "$run/roomgate.yaml"
