@@ -141,7 +141,7 @@ func (s *System) keepCheckIn(ctx context.Context, c checkIn) (CheckInResult, err
 	if room == "" {
 		room = s.cfg.Identity.Gate
 	}
-	env, payload, err := event.New(event.Source(s.cfg.Identity.Site, s.cfg.Identity.Device), event.TypeAttendance, c.at, attendanceData{
+	env, payload, err := event.New(event.Source(s.cfg.Identity.Site, s.cfg.Identity.Device), event.TypeAttendance, c.at, wire.Attendance{
 		Site: s.cfg.Identity.Site, Room: room, Device: s.cfg.Identity.Device, Meeting: m.ID, Title: m.Title, Person: c.person, Name: name,
 		Unit: unit, Seat: seat, Method: c.method, Score: c.score, Late: out.Late, Invited: out.Invited, At: c.at.UTC(),
 		Operator: c.operator, Reason: c.reason, Entry: c.entry,
@@ -163,27 +163,6 @@ func (s *System) keepCheckIn(ctx context.Context, c checkIn) (CheckInResult, err
 	s.log.Info("attendance kept", "component", "meetings", "id", kept.ID, "meeting", m.ID, "person", c.person, "method", c.method, "late", kept.Late, "invited", kept.Invited)
 	s.recordKept()
 	return res, nil
-}
-
-// attendanceData is the data of a vn.roomgate.attendance.v1 event.
-type attendanceData struct {
-	Site     string    `json:"site"`
-	Room     string    `json:"room"`
-	Device   string    `json:"device"`
-	Meeting  string    `json:"meeting"`
-	Title    string    `json:"title"`
-	Person   string    `json:"person"`
-	Name     string    `json:"name"`
-	Unit     string    `json:"unit,omitempty"`
-	Seat     string    `json:"seat,omitempty"`
-	Method   string    `json:"method"`
-	Score    float32   `json:"score,omitempty"`
-	Late     bool      `json:"late"`
-	Invited  bool      `json:"invited"`
-	At       time.Time `json:"at"`
-	Operator string    `json:"operator,omitempty"`
-	Reason   string    `json:"reason,omitempty"`
-	Entry    string    `json:"entry,omitempty"`
 }
 
 // checkInByPass checks in the holder of a personal pass that the gate let

@@ -125,3 +125,25 @@ func checkMeeting(i int, m *Meeting) error {
 	}
 	return nil
 }
+
+// Attendance is the data of a vn.roomgate.attendance.v1 event: one
+// person's check-in to a meeting.
+type Attendance struct {
+	Site     string    `json:"site"`
+	Room     string    `json:"room"`
+	Device   string    `json:"device"`
+	Meeting  string    `json:"meeting"`
+	Title    string    `json:"title"`
+	Person   string    `json:"person"`
+	Name     string    `json:"name"`
+	Unit     string    `json:"unit,omitempty"`
+	Seat     string    `json:"seat,omitempty"`
+	Method   string    `json:"method"`          // face, qr or manual
+	Score    float32   `json:"score,omitempty"` // face: the recogniser's mean score
+	Late     bool      `json:"late"`
+	Invited  bool      `json:"invited"`
+	At       time.Time `json:"at"`
+	Operator string    `json:"operator,omitempty"` // manual: who checked them in
+	Reason   string    `json:"reason,omitempty"`   // manual: why
+	Entry    string    `json:"entry,omitempty"`    // qr: the gate entry of the scan
+}

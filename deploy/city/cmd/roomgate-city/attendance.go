@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/deploy/city/ingest"
 )
 
@@ -30,30 +31,10 @@ Example:
   roomgate-city attendance -db sqlite:city.db -meeting M-2026-03-02-giao-ban
 `
 
-// attendance is the data of an attendance event, as boxes send it.
-type attendance struct {
-	Site     string    `json:"site"`
-	Room     string    `json:"room"`
-	Device   string    `json:"device"`
-	Meeting  string    `json:"meeting"`
-	Title    string    `json:"title"`
-	Person   string    `json:"person"`
-	Name     string    `json:"name"`
-	Unit     string    `json:"unit"`
-	Seat     string    `json:"seat"`
-	Method   string    `json:"method"`
-	Score    *float64  `json:"score"`
-	Late     bool      `json:"late"`
-	At       time.Time `json:"at"`
-	Operator string    `json:"operator"`
-	Reason   string    `json:"reason"`
-	Entry    string    `json:"entry"`
-}
-
 // meetingAttendance is one meeting's check-ins, oldest first.
 type meetingAttendance struct {
 	id, title, room string
-	checkIns        []attendance
+	checkIns        []wire.Attendance
 }
 
 func (a *app) attendance(path string, args []string) error {
@@ -109,7 +90,7 @@ func (a *app) attendance(path string, args []string) error {
 func groupAttendance(es []ingest.StoredEvent) (meetings []*meetingAttendance, bad int) {
 	byID := map[string]*meetingAttendance{}
 	for _, e := range es {
-		var d attendance
+		var d wire.Attendance
 		if err := json.Unmarshal(e.Data, &d); err != nil || d.Meeting == "" {
 			bad++
 			continue
@@ -178,8 +159,8 @@ func writeAttendance(w io.Writer, meetings []*meetingAttendance, loc *time.Locat
 		fmt.Fprintln(tw, "  TIME\tNAME\tPERSON\tUNIT\tSEAT\tMETHOD\tLATE\tDEVICE")
 		for _, c := range m.checkIns {
 			method := c.Method
-			if c.Score != nil {
-				method += fmt.Sprintf(" %.2f", *c.Score)
+			if c.Score != 0 {
+				method += fmt.Sprintf(" %.2f", c.Score)
 			}
 			if c.Reason != "" {
 				method += " (" + c.Reason + ")"
@@ -212,8 +193,8 @@ func writeAttendanceCSV(w io.Writer, meetings []*meetingAttendance, loc *time.Lo
 	for _, m := range meetings {
 		for _, c := range m.checkIns {
 			score := ""
-			if c.Score != nil {
-				score = strconv.FormatFloat(*c.Score, 'f', -1, 64)
+			if c.Score != 0 {
+				score = strconv.FormatFloat(float64(c.Score), 'f', -1, 32)
 			}
 			cw.Write([]string{cell(m.id), cell(m.title), cell(m.room), cell(c.Person), cell(c.Name), cell(c.Unit), cell(c.Seat),
 				cell(c.Method), score, strconv.FormatBool(c.Late), c.At.In(loc).Format(time.RFC3339), c.Device, cell(c.Operator), cell(c.Reason)})
