@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -217,5 +218,30 @@ func TestScheduleReplacedMidMeeting(t *testing.T) {
 	got, source, _ := s.store.Schedule(ctx)
 	if got.Version != 2 || source != "city" {
 		t.Fatalf("schedule in store v%d from %s", got.Version, source)
+	}
+}
+
+func TestBrokenScheduleFileKeepsTheStoredOne(t *testing.T) {
+	now := time.Now()
+	s := meetingBox(t, morning(now, 1, an))
+	dir := t.TempDir()
+	for name, content := range map[string]string{"garbage.json": `{"version": 2, "meetings": [{"id": ""}]}`, "missing.json": ""} {
+		if content != "" {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The city's schedule is never replaced by a file; a box that only
+		// had a file keeps what it stored.
+		if err := s.store.ReplaceSchedule(context.Background(), s.sched.Load(), "file"); err != nil {
+			t.Fatal(err)
+		}
+		s.cfg.Meetings.File = filepath.Join(dir, name)
+		if err := s.loadSchedule(context.Background()); err != nil {
+			t.Fatalf("%s: %v; want the box to start", name, err)
+		}
+		if got := s.sched.Load(); got.Version != 1 || got.Find("m-1") == nil {
+			t.Fatalf("%s: schedule %+v, want the stored v1", name, got)
+		}
 	}
 }

@@ -22,29 +22,37 @@ const (
 )
 
 // loadSchedule puts the stored schedule in force; the config's local file
-// replaces it until the city has sent one.
+// replaces it until the city has sent one. A missing or broken file is
+// reported and leaves the stored schedule: the box still works as a gate.
 func (s *System) loadSchedule(ctx context.Context) error {
 	sched, source, err := s.store.Schedule(ctx)
 	if err != nil {
 		return err
 	}
 	if file := s.cfg.Meetings.File; file != "" && source != "city" {
-		data, err := os.ReadFile(s.path(file))
-		if err != nil {
-			return fmt.Errorf("meetings.file: %w", err)
-		}
-		m, err := wire.DecodeSchedule(data)
-		if err != nil {
-			return fmt.Errorf("meetings.file %s: %w", file, err)
-		}
-		sched = scheduleOf(m)
-		if err := s.store.ReplaceSchedule(ctx, sched, "file"); err != nil {
+		if local, err := s.readScheduleFile(file); err != nil {
+			s.log.Error("local schedule not loaded; the stored one stays", "component", "meetings", "file", file, "err", err, "stored_version", sched.Version)
+		} else if err := s.store.ReplaceSchedule(ctx, local, "file"); err != nil {
 			return err
+		} else {
+			sched = local
+			s.log.Info("schedule loaded from file", "component", "meetings", "file", file, "version", sched.Version, "meetings", len(sched.Meetings))
 		}
-		s.log.Info("schedule loaded from file", "component", "meetings", "file", file, "version", sched.Version, "meetings", len(sched.Meetings))
 	}
 	s.sched.Store(sched)
 	return nil
+}
+
+func (s *System) readScheduleFile(file string) (*meeting.Schedule, error) {
+	data, err := os.ReadFile(s.path(file))
+	if err != nil {
+		return nil, err
+	}
+	m, err := wire.DecodeSchedule(data)
+	if err != nil {
+		return nil, err
+	}
+	return scheduleOf(m), nil
 }
 
 // applySchedule makes the city's schedule the room's, whole; check-ins

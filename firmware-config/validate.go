@@ -31,7 +31,7 @@ func (c *Config) validate(r *report, set map[string]bool, dir string) {
 	}
 	c.checkSync(r, dir)
 	c.Vision.check(r, set, dir)
-	c.checkMeetingsAndKiosk(r, dir)
+	c.checkMeetingsAndKiosk(r)
 	for i, id := range c.Trust.Revoked {
 		if strings.TrimSpace(id) == "" {
 			r.add(fmt.Sprintf("trust.revoked[%d]", i), "empty pass id")
