@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,7 +28,7 @@ func retained(t *testing.T, b *mqtttest.Broker, device, filter string) map[strin
 	done := make(chan struct{})
 	cert, key := b.ClientCert(t, device)
 	c, err := mqttclient.New(mqttclient.Config{
-		Broker: b.URL, CAFile: b.CAFile, CertFile: cert, KeyFile: key, ClientID: device + "-reader",
+		Broker: b.URL, CAFile: b.CAFile, CertFile: cert, KeyFile: key, ClientID: fmt.Sprintf("%s-reader-%d", device, testClients.Add(1)),
 		Subscriptions: []string{wire.Topic(device, filter), marker}, Ordered: true,
 		OnMessage: func(m mqttclient.Message) {
 			defer m.Ack()
@@ -59,10 +61,15 @@ func retained(t *testing.T, b *mqtttest.Broker, device, filter string) map[strin
 }
 
 // fakeBoxClient connects as cn without subscriptions.
+// testClients numbers the clients of fakeBoxClient: two connected under one
+// client id would take the session from each other, reconnecting in turn.
+var testClients atomic.Int64
+
 func fakeBoxClient(t *testing.T, b *mqtttest.Broker, cn string) *mqttclient.Client {
 	t.Helper()
 	cert, key := b.ClientCert(t, cn)
-	c, err := mqttclient.New(mqttclient.Config{Broker: b.URL, CAFile: b.CAFile, CertFile: cert, KeyFile: key, ClientID: cn + "-test"})
+	id := fmt.Sprintf("%s-test-%d", cn, testClients.Add(1))
+	c, err := mqttclient.New(mqttclient.Config{Broker: b.URL, CAFile: b.CAFile, CertFile: cert, KeyFile: key, ClientID: id})
 	if err != nil {
 		t.Fatal(err)
 	}
