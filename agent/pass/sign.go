@@ -15,7 +15,7 @@ type wireClaims struct {
 	Name      string `json:"name,omitempty"`
 	Host      string `json:"host,omitempty"`
 	Audience  any    `json:"aud"`
-	NotBefore int64  `json:"nbf,omitempty"`
+	NotBefore *int64 `json:"nbf,omitempty"` // a pointer, so nbf 0 (the epoch) is still written
 	Expires   int64  `json:"exp"`
 	Uses      int    `json:"uses"`
 }
@@ -49,7 +49,8 @@ func Sign(c Claims, kid string, priv ed25519.PrivateKey) (string, error) {
 		w.Audience = c.Audience[0]
 	}
 	if !c.NotBefore.IsZero() {
-		w.NotBefore = c.NotBefore.Unix()
+		nbf := c.NotBefore.Unix()
+		w.NotBefore = &nbf
 	}
 	header, err := json.Marshal(wireHeader{Alg: Algorithm, Kid: kid, Typ: "JWT"})
 	if err != nil {
