@@ -59,11 +59,16 @@ func (s *System) presentAt(ctx context.Context, meetingID string) (map[string]st
 	if err != nil {
 		return nil, err
 	}
+	return byPerson(list), nil
+}
+
+// byPerson indexes a meeting's attendance by person.
+func byPerson(list []store.Attendance) map[string]store.Attendance {
 	present := make(map[string]store.Attendance, len(list))
 	for _, a := range list {
 		present[a.Person] = a
 	}
-	return present, nil
+	return present
 }
 
 // errReasonRequired refuses a manual check-in without a reason: the

@@ -17,6 +17,7 @@ import (
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/agent/wire"
 	config "github.com/roomgate/roomgate/firmware-config"
+	"github.com/roomgate/roomgate/kiosk"
 )
 
 // meetingBox is a System with a store and a schedule, without devices: the
@@ -131,6 +132,18 @@ func TestNonInviteeAndOutsideWindowGetNotices(t *testing.T) {
 	res, err = s.keepCheckIn(ctx, checkIn{person: "P-chi", method: MethodFace, at: now, score: 0.6})
 	if err != nil || !res.Recorded || res.Attendance.Invited || res.Attendance.Name != "Lê Chi" {
 		t.Fatalf("non-invitee with non_invitees: record: %+v %v", res, err)
+	}
+	// The board lists the guest but counts only invitees as present.
+	var snap kiosk.Snapshot
+	if err := s.meetingView(ctx, &snap); err != nil {
+		t.Fatal(err)
+	}
+	b := snap.Meeting
+	if b == nil || b.Present != 0 || b.Expected != 1 || len(b.Invitees) != 2 {
+		t.Fatalf("board %+v, want 0 of 1 present and two rows", b)
+	}
+	if g := b.Invitees[1]; g.Person != "P-chi" || !g.Guest || !g.Present || b.Invitees[0].Guest {
+		t.Fatalf("board rows %+v, want P-an invited and absent, then P-chi as a present guest", b.Invitees)
 	}
 }
 

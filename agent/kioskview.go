@@ -58,10 +58,11 @@ func (s *System) meetingView(ctx context.Context, snap *kiosk.Snapshot) error {
 	if m == nil {
 		return nil
 	}
-	present, err := s.presentAt(ctx, m.ID)
+	list, err := s.store.Attendance(ctx, m.ID)
 	if err != nil {
 		return err
 	}
+	present := byPerson(list)
 	b := &kiosk.Board{ID: m.ID, Title: m.Title, Room: m.Room, Start: m.Start, End: m.End, CheckInOpens: m.CheckInOpens, CheckInCloses: m.CheckInCloses,
 		Expected: len(m.Invitees), Present: invitedPresent(m, present)}
 	for _, in := range m.Invitees {
@@ -71,13 +72,9 @@ func (s *System) meetingView(ctx context.Context, snap *kiosk.Snapshot) error {
 		}
 		b.Invitees = append(b.Invitees, bi)
 	}
-	list, err := s.store.Attendance(ctx, m.ID)
-	if err != nil {
-		return err
-	}
 	for _, a := range list {
 		if !a.Invited {
-			b.Invitees = append(b.Invitees, kiosk.BoardInvitee{Person: a.Person, Name: a.Name, Unit: a.Unit, Seat: a.Seat, Present: true, At: a.At, Method: a.Method, Late: a.Late})
+			b.Invitees = append(b.Invitees, kiosk.BoardInvitee{Person: a.Person, Name: a.Name, Unit: a.Unit, Seat: a.Seat, Present: true, At: a.At, Method: a.Method, Late: a.Late, Guest: true})
 		}
 	}
 	snap.Meeting = b

@@ -60,15 +60,49 @@ func (s *System) personName(id string) string {
 	return p.Name
 }
 
+// nameFor is how long the preview trusts a name it looked up: a face stays
+// on camera for many frames, and a renamed person shows soon enough.
+const nameFor = 10 * time.Second
+
+type cachedName struct {
+	name string
+	at   time.Time
+}
+
+// name is the preview's name for a person at frame time at, looked up at
+// most once per nameFor; names not used for that long are dropped.
+func (p *preview) name(id string, at time.Time, lookup func(string) string) string {
+	p.mu.Lock()
+	c, ok := p.names[id]
+	p.mu.Unlock()
+	if ok && !at.Before(c.at) && at.Sub(c.at) < nameFor {
+		return c.name
+	}
+	n := lookup(id) // outside the lock: the kiosk reads frames meanwhile
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, c := range p.names {
+		if at.Sub(c.at) >= nameFor || at.Before(c.at) {
+			delete(p.names, k)
+		}
+	}
+	if p.names == nil {
+		p.names = make(map[string]cachedName)
+	}
+	p.names[id] = cachedName{name: n, at: at}
+	return n
+}
+
 // previewEvery is how often the kiosk's preview gets a frame and its face
 // boxes: enough to see oneself move, cheap beside the engine's work.
 const previewEvery = 250 * time.Millisecond
 
 // preview is the camera's latest frame for the kiosk, as a JPEG.
 type preview struct {
-	mu   sync.Mutex
-	jpeg []byte
-	at   time.Time
+	mu    sync.Mutex
+	jpeg  []byte
+	at    time.Time
+	names map[string]cachedName // person id → name for the face boxes
 }
 
 // due reports whether a frame taken at t is the next one to keep.

@@ -274,7 +274,7 @@ func (s *System) previewFrame(m gocv.Mat, res engine.Result) {
 		box := faceBox{X: b.X, Y: b.Y, W: b.W, H: b.H, Unknown: true}
 		if len(seen.Matches) > 0 && seen.Quality.OK() && seen.Matches[0].Score >= s.cfg.Vision.Threshold {
 			box.Person, box.Score, box.Unknown = seen.Matches[0].Person, seen.Matches[0].Score, false
-			box.Name = s.personName(box.Person)
+			box.Name = s.preview.name(box.Person, res.At, s.personName)
 		}
 		fb.Faces = append(fb.Faces, box)
 	}

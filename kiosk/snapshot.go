@@ -42,7 +42,7 @@ type Board struct {
 }
 
 // BoardInvitee is one invited person and whether they are here. People
-// checked in by hand who were not invited are listed too, with Role "".
+// checked in who were not invited are listed too, as guests.
 type BoardInvitee struct {
 	Person  string    `json:"person"`
 	Name    string    `json:"name"`
@@ -53,6 +53,7 @@ type BoardInvitee struct {
 	At      time.Time `json:"at,omitzero"`      // when they checked in
 	Method  string    `json:"method,omitempty"` // face, qr or manual
 	Late    bool      `json:"late,omitempty"`
+	Guest   bool      `json:"guest,omitempty"` // here, but not on the invitation list
 }
 
 // MeetingSummary is one line of the room's schedule for the day.

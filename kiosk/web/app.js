@@ -98,14 +98,16 @@ function renderBoard(s) {
   const present = invitees.filter((i) => i.present).sort((a, b) => new Date(b.at) - new Date(a.at));
   const absent = invitees.filter((i) => !i.present);
   $('#count').hidden = !m;
-  $('#present-count').textContent = String(present.length);
+  // Present of expected counts invitees; guests are listed but not counted.
+  $('#present-count').textContent = String(m?.present ?? 0);
   $('#expected-count').textContent = String(m?.expected ?? 0);
   $('#attendees').replaceChildren(...present.map((p) => el('li', { 'data-testid': 'attendee', class: 'attendee' },
     el('span', { class: 'name' }, p.name),
     p.seat ? el('span', { class: 'seat' }, t('board.seat', { seat: p.seat })) : null,
     el('span', { class: 'unit' }, p.unit || ''),
     el('span', { class: 'at' }, `${clock(p.at)}${p.method ? ` · ${t(`method.${p.method}`)}` : ''}`,
-      p.late ? el('span', { class: 'late' }, ` · ${t('board.late')}`) : null))));
+      p.late ? el('span', { class: 'late' }, ` · ${t('board.late')}`) : null,
+      p.guest ? el('span', { class: 'guest' }, ` · ${t('board.guest')}`) : null))));
   $('#nobody').hidden = !m || present.length > 0;
   $('#absent-title').hidden = absent.length === 0;
   $('#absent').replaceChildren(...absent.map((p) => el('li', {}, p.name, p.seat ? el('span', { class: 'seat' }, p.seat) : null)));
