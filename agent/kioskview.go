@@ -108,5 +108,5 @@ func (s *System) galleryView() kiosk.GalleryState {
 // kioskConfig is the kiosk's part of the config.
 func (s *System) kioskConfig() kiosk.Config {
 	k := s.cfg.Kiosk
-	return kiosk.Config{SecretaryPIN: k.SecretaryPIN, TechnicianPIN: k.TechnicianPIN, Language: k.Language}
+	return kiosk.Config{SecretaryPIN: k.SecretaryPIN, TechnicianPIN: k.TechnicianPIN, Language: k.Language, GreetingHold: s.cfg.Meetings.GreetingHold.D()}
 }

@@ -75,5 +75,6 @@ const (
 type Config struct {
 	SecretaryPIN  string
 	TechnicianPIN string
-	Language      string // the page's language until the visitor picks one: "vi" or "en"
+	Language      string        // the page's language until the visitor picks one: "vi" or "en"
+	GreetingHold  time.Duration // how long a greeting card stays; 0: defaultGreetingHold
 }

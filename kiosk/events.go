@@ -11,6 +11,20 @@ import (
 // further ones are dropped for it: the agent never waits for a browser.
 const streamBuffer = 64
 
+// defaultGreetingHold is how long a greeting card stays when the config
+// does not say.
+const defaultGreetingHold = 6 * time.Second
+
+// maxReplayedGreetings bounds what a page that connects is sent again: the
+// page shows no more cards than this at once.
+const maxReplayedGreetings = 4
+
+// pushed is an encoded event and when it was pushed.
+type pushed struct {
+	msg []byte
+	at  time.Time
+}
+
 // stream is one open page's event stream.
 type stream struct {
 	events chan []byte   // encoded SSE messages
@@ -31,7 +45,9 @@ func (s *Server) Notify() {
 
 // Push sends every live page an event named kind with v as its JSON data
 // ("greeting", "notice", "gate", "faces"). A page too slow to keep up
-// misses events rather than holding up the caller.
+// misses events rather than holding up the caller. Greetings are also sent
+// to pages that connect while they still show, so a kiosk that reloads, or
+// opens just after someone checked in, greets them too.
 func (s *Server) Push(kind string, v any) {
 	if kind == "" || strings.ContainsAny(kind, "\r\n") {
 		return
@@ -48,12 +64,28 @@ func (s *Server) Push(kind string, v any) {
 	msg = append(msg, "\n\n"...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if kind == "greeting" {
+		s.greetings = append(s.showing(), pushed{msg: msg, at: s.now()})
+		if n := len(s.greetings); n > maxReplayedGreetings {
+			s.greetings = s.greetings[n-maxReplayedGreetings:]
+		}
+	}
 	for st := range s.streams {
 		select {
 		case st.events <- msg:
 		default: // this page is behind; its next "change" catches it up
 		}
 	}
+}
+
+// showing is the greetings still on screen, oldest first; s.mu is held.
+func (s *Server) showing() []pushed {
+	now := s.now()
+	i := 0
+	for i < len(s.greetings) && now.Sub(s.greetings[i].at) >= s.cfg.GreetingHold {
+		i++
+	}
+	return s.greetings[i:]
 }
 
 // events streams pushed events and "change", and a comment every 15 s so
@@ -66,6 +98,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	st := &stream{events: make(chan []byte, streamBuffer), change: make(chan struct{}, 1)}
 	s.mu.Lock()
+	for _, g := range s.showing() {
+		st.events <- g.msg // fits: maxReplayedGreetings < streamBuffer
+	}
 	s.streams[st] = struct{}{}
 	s.mu.Unlock()
 	defer func() {

@@ -35,9 +35,10 @@ type Server struct {
 	mux    *http.ServeMux
 	now    func() time.Time
 
-	mu       sync.Mutex
-	streams  map[*stream]struct{}
-	sessions map[string]*session // by cookie value
+	mu        sync.Mutex
+	streams   map[*stream]struct{}
+	greetings []pushed            // the last few, for pages that connect while they show
+	sessions  map[string]*session // by cookie value
 }
 
 // NewServer returns the handler; it has no side effects until served. act
@@ -46,6 +47,9 @@ type Server struct {
 func NewServer(src Source, act Actions, prev Preview, cfg Config) *Server {
 	if cfg.Language != "en" {
 		cfg.Language = "vi"
+	}
+	if cfg.GreetingHold <= 0 {
+		cfg.GreetingHold = defaultGreetingHold
 	}
 	s := &Server{
 		src: src, act: act, prev: prev, cfg: cfg,
@@ -112,6 +116,7 @@ func localHost(hostport string) bool {
 // features tell the page which views this kiosk has.
 type features struct {
 	Language   string `json:"language"` // the default; the visitor may switch
+	GreetingMs int64  `json:"greeting_ms"`
 	Secretary  bool   `json:"secretary"`
 	Technician bool   `json:"technician"`
 	Preview    bool   `json:"preview"`
@@ -129,6 +134,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		Kiosk features `json:"kiosk"`
 	}{snap, features{
 		Language:   s.cfg.Language,
+		GreetingMs: s.cfg.GreetingHold.Milliseconds(),
 		Secretary:  s.guards[RoleSecretary].enabled,
 		Technician: s.guards[RoleTechnician].enabled,
 		Preview:    s.prev != nil,

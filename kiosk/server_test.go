@@ -159,8 +159,8 @@ func TestStatusJSON(t *testing.T) {
 		got.Meeting == nil || got.Meeting.Title != "Giao ban tuần" || got.Gallery.People != 3 {
 		t.Errorf("GET /api/status = %+v, want %+v", got.Snapshot, want)
 	}
-	if wantF := (features{Language: "vi", Technician: true}); got.Kiosk != wantF {
-		t.Errorf("GET /api/status kiosk = %+v, want %+v (no Actions: no secretary; no Preview)", got.Kiosk, wantF)
+	if wantF := (features{Language: "vi", GreetingMs: defaultGreetingHold.Milliseconds(), Technician: true}); got.Kiosk != wantF {
+		t.Errorf("GET /api/status kiosk = %+v, want %+v (no Actions: no secretary; no Preview; the default hold)", got.Kiosk, wantF)
 	}
 }
 
@@ -337,6 +337,46 @@ func TestEventsStreamChangesAndPushes(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("stream after Push and Notify = %q, want %q", got, want)
+	}
+}
+
+// openStream connects to the event stream and reads up to its first
+// event, the retry line: the stream is registered then.
+func openStream(t *testing.T, srv *httptest.Server) *bufio.Scanner {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	lines := bufio.NewScanner(resp.Body)
+	lines.Scan()
+	lines.Scan()
+	return lines
+}
+
+// TestLatePageGetsTheGreetingsStillShowing: a page that opens just after a
+// check-in shows that greeting too, but not one whose time is over.
+func TestLatePageGetsTheGreetingsStillShowing(t *testing.T) {
+	s, _, srv := newTestServer(t)
+	now := time.Now()
+	s.now = func() time.Time { return now }
+	s.Push("greeting", map[string]string{"id": "a-1"})
+	now = now.Add(defaultGreetingHold - time.Second)
+	s.Push("greeting", map[string]string{"id": "a-2"})
+	now = now.Add(2 * time.Second) // a-1's card has gone, a-2's shows
+	lines := openStream(t, srv)
+	s.Notify()
+	want := []string{"event: greeting", `data: {"id":"a-2"}`, "", "event: change", "data: {}", ""}
+	var got []string
+	for len(got) < len(want) && lines.Scan() {
+		got = append(got, lines.Text())
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("a page opened %v after two greetings got %q, want %q", defaultGreetingHold+time.Second, got, want)
 	}
 }
 

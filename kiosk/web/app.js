@@ -4,7 +4,6 @@
 import { $, boxLanguage, clock, el, has, kids, loadLanguages, otherLanguage, setLanguage, t, today } from './ui.js';
 import { openStaff, renderStaff, setupStaff } from './staff.js';
 
-const greetingMs = 6000;
 const noticeMs = 6000;
 const gateMs = 8000;
 const maxGreetings = 3;
@@ -188,7 +187,16 @@ function dismiss(node) {
   }, 250);
 }
 
+// Ids of the greetings shown lately: the stream sends a page that
+// reconnects the greetings still on screen, and a card shows once.
+const greeted = new Set();
+
 function greet(g) {
+  if (g.id) {
+    if (greeted.has(g.id)) return;
+    greeted.add(g.id);
+    if (greeted.size > 64) greeted.delete(greeted.values().next().value);
+  }
   const card = el('div', { 'data-testid': 'greeting', class: 'greeting', role: 'status' });
   keepTranslated(card, () => card.replaceChildren(...kids(
     el('p', { class: 'hello' }, t('greeting.hello')),
@@ -207,7 +215,7 @@ function greet(g) {
     painted.push({ id: g.id, person: g.person, renderedAt: Date.now() });
     if (painted.length > 10000) painted.splice(0, painted.length - 10000);
   }));
-  setTimeout(() => card.isConnected && dismiss(card), greetingMs);
+  setTimeout(() => card.isConnected && dismiss(card), state.snap?.kiosk?.greeting_ms || 6000);
   refresh();
 }
 
