@@ -63,6 +63,10 @@ func DecodeSchedule(payload []byte) (Schedule, error) {
 	ids := make(map[string]bool, len(s.Meetings))
 	for i := range s.Meetings {
 		m := &s.Meetings[i]
+		// In UTC whatever offset the city wrote: "+00:00" would otherwise
+		// decode into the box's Local zone and compare unequal to the same
+		// instant read back.
+		m.Start, m.End, m.CheckInOpens, m.CheckInCloses = m.Start.UTC(), m.End.UTC(), m.CheckInOpens.UTC(), m.CheckInCloses.UTC()
 		if err := checkMeeting(i, m); err != nil {
 			return Schedule{}, err
 		}

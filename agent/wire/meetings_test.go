@@ -37,7 +37,8 @@ func schedJSON(meetings ...string) string {
 
 func TestDecodeSchedule(t *testing.T) {
 	ict := time.FixedZone("", 7*3600)
-	at := func(h, m int) time.Time { return time.Date(2026, 3, 2, h, m, 0, 0, ict) }
+	// Written at +07:00, decoded in UTC.
+	at := func(h, m int) time.Time { return time.Date(2026, 3, 2, h, m, 0, 0, ict).UTC() }
 	good := Meeting{ID: "m1", Title: "Họp giao ban", Room: "P.301", Start: at(9, 0), End: at(11, 0), CheckInOpens: at(8, 30), CheckInCloses: at(9, 30),
 		Invitees: []Invitee{{Person: "p1", Name: "Nguyễn Văn A", Unit: "Sở Nội vụ", Role: "chair", Seat: "A1"}, {Person: "p2", Name: "Trần Thị B"}}}
 	m := func(with map[string]string) string { return schedJSON(meetingJSON("m1", with)) }
