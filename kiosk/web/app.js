@@ -180,11 +180,20 @@ function drawFaces(f) {
 // --- greetings, notices, gate ---------------------------------------------
 
 function dismiss(node) {
+  if (node.classList.contains('leaving')) return;
   node.classList.add('leaving');
   setTimeout(() => {
     node.remove();
     live.delete(node);
   }, 250);
+}
+
+// keepNewest dismisses all but the newest max cards of a stack (newest
+// first). Cards already leaving stay in the DOM for their fade, so they
+// are not counted: counting them would never let the stack shrink.
+function keepNewest(stack, max) {
+  const staying = [...stack.children].filter((c) => !c.classList.contains('leaving'));
+  for (const card of staying.slice(max)) dismiss(card);
 }
 
 // Ids of the greetings shown lately: the stream sends a page that
@@ -208,7 +217,7 @@ function greet(g) {
     g.title ? el('p', { class: 'title' }, g.title) : null)));
   const stack = $('#greetings');
   stack.prepend(card);
-  while (stack.children.length > maxGreetings) dismiss(stack.lastElementChild);
+  keepNewest(stack, maxGreetings);
   // After the frame that shows the card: rAF runs before the paint, the
   // task it queues runs after it.
   requestAnimationFrame(() => setTimeout(() => {
@@ -239,7 +248,7 @@ function notify(n) {
   if (!card) {
     card = el('div', { 'data-testid': 'notice', class: `notice ${n.kind}`, 'data-kind': n.kind, 'data-key': key, role: 'status' });
     box.prepend(card);
-    while (box.children.length > maxNotices) dismiss(box.lastElementChild);
+    keepNewest(box, maxNotices);
   }
   keepTranslated(card, () => card.replaceChildren(...kids(
     n.name ? el('p', { class: 'name' }, n.name) : null,

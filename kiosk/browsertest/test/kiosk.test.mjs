@@ -160,6 +160,33 @@ test('a delegate who has checked in already is told so, not greeted twice', asyn
   await shoot(page, 'notice-already-checked-in');
 });
 
+test('a group walking in at once: the newest greetings and notices show, and the page stays responsive', async (t) => {
+  const { page } = await open(t);
+  // Six check-ins and four notices in one burst, as a delegation arriving
+  // together makes them, on a stream of the test's own.
+  const at = new Date().toISOString();
+  const names = ['Người Một', 'Người Hai', 'Người Ba', 'Người Bốn', 'Người Năm', 'Người Sáu'];
+  const events = [
+    ...names.map((name, i) => ['greeting', { id: `burst-${i}`, person: `P-burst-${i}`, name, unit: 'Đoàn công tác', seat: `B${i + 1}`, at }]),
+    ...['unknown_face', 'not_invited', 'closed', 'already_checked_in'].map((kind, i) => ['notice', { kind, person: `P-n${i}`, name: `Khách ${i}`, at }]),
+  ];
+  const body = 'retry: 600000\n\n' + events.map(([kind, data]) => `event: ${kind}\ndata: ${JSON.stringify(data)}\n\n`).join('');
+  await page.route('**/api/events', (route) => route.fulfill({ status: 200, headers: { 'Content-Type': 'text/event-stream' }, body }));
+  await page.goto(kioskURL);
+  await page.locator(tid('board')).waitFor();
+  const showing = page.locator(`${tid('greeting')}:not(.leaving) ${tid('greeting-name')}`);
+  await page.waitForFunction((sel) => document.querySelectorAll(sel).length > 0, `${tid('greeting')}:not(.leaving)`, { timeout: 10_000 });
+  // A page stuck in a loop answers nothing: evaluate times out.
+  const answered = await Promise.race([page.evaluate(() => true), new Promise((r) => setTimeout(() => r(false), 5000))]);
+  assert.equal(answered, true, 'the page still answers after the burst');
+  assert.deepEqual(await showing.allTextContents(), names.slice(-3).reverse(), 'the three newest greetings show, newest first');
+  const notices = await page.locator(`${tid('notice')}:not(.leaving)`).evaluateAll((ns) => ns.map((n) => n.dataset.kind));
+  assert.deepEqual(notices, ['already_checked_in', 'closed'], 'the two newest notices show');
+  // The older cards fade out and leave the page.
+  await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 3, tid('greeting'), { timeout: 5000 });
+  await shoot(page, 'greetings-burst');
+});
+
 test('a gate scan shows its result: a valid pass is allowed, garbage is denied in plain words', async (t) => {
   const { page } = await open(t);
   await page.goto(kioskURL);
