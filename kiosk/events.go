@@ -116,6 +116,17 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	defer keepalive.Stop()
 	for {
 		var err error
+		// Pending pushed events go before a "change": the page refetches on
+		// a change, best after it has what was pushed before it.
+		select {
+		case msg := <-st.events:
+			if _, err := w.Write(msg); err != nil {
+				return
+			}
+			flusher.Flush()
+			continue
+		default:
+		}
 		select {
 		case <-r.Context().Done():
 			return
