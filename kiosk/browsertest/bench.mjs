@@ -10,15 +10,18 @@
 // --people LFW faces (benchmedia), enrols them, gives the agent a schedule
 // of back-to-back meetings, each one pass of the video long and inviting
 // them all, so that the looping video keeps checking people in, and drives
-// the kiosk in Debian's Chromium. The agent runs alone (no broker, no
+// the kiosk in Debian's Chromium. Beside that page, a plain Chromium with no
+// DevTools client shows the kiosk too: its memory is a real screen's, free
+// of what playwright's watching of every request keeps in the renderer.
+// The agent runs alone (no broker, no
 // scanner) in a fresh folder, removed afterwards unless --keep.
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { launch, root, tid } from './lib.mjs';
+import { chromiumArgs, chromiumPath, launch, root, tid } from './lib.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -61,9 +64,11 @@ const port = 18000 + Math.floor(Math.random() * 2000);
 const kiosk = `http://127.0.0.1:${port}`;
 let agent;
 let browser;
-// Ctrl-C during a long run still stops the agent, which runs in its own group.
+let plain;
+// Ctrl-C during a long run still stops the agent and the plain browser,
+// which run in their own groups.
 process.on('SIGINT', () => {
-  if (agent) process.kill(-agent.pid, 'SIGTERM');
+  for (const p of [agent, plain]) if (p) process.kill(-p.pid, 'SIGTERM');
   process.exit(130);
 });
 
@@ -96,6 +101,8 @@ async function main() {
   const page = await context.newPage();
   const weight = pageWeight(page);
   await page.goto(kiosk, { waitUntil: 'load' });
+  plain = spawn(chromiumPath, [...chromiumArgs, `--user-data-dir=${path.join(dir, 'plain-profile')}`, '--window-size=1920,1080', kiosk],
+    { detached: true, stdio: 'ignore' });
   await page.locator(tid('board')).waitFor();
   await page.waitForTimeout(2000); // what the page fetches right after load (status, first preview)
   const loadBytes = weight.done();
@@ -242,15 +249,45 @@ async function memory(cdp, browserCDP) {
   const { metrics } = await cdp.send('Performance.getMetrics');
   const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
   const { processInfo } = await browserCDP.send('SystemInfo.getProcessInfo');
+  const watched = await processesMemory(processInfo.map((p) => ({ pid: p.id, renderer: p.type === 'renderer' })));
+  return { heapUsed: m.JSHeapUsedSize, heapTotal: m.JSHeapTotalSize, nodes: m.Nodes, listeners: m.JSEventListeners,
+    ...watched, plain: await processesMemory(await processTree(plain.pid)) };
+}
+
+// processesMemory is a browser's largest renderer (the page's; a spare
+// renderer is smaller) and the PSS of all its processes, in KB.
+async function processesMemory(procs) {
   let renderer = { rss: 0, pss: 0 };
   let allPSS = 0;
-  for (const p of processInfo) {
-    const mem = await procMemKB(p.id);
+  for (const p of procs) {
+    const mem = await procMemKB(p.pid);
     allPSS += mem.pss;
-    if (p.type === 'renderer' && mem.rss > renderer.rss) renderer = mem; // the page's; a spare renderer is smaller
+    if (p.renderer && mem.rss > renderer.rss) renderer = mem;
   }
-  return { heapUsed: m.JSHeapUsedSize, heapTotal: m.JSHeapTotalSize, nodes: m.Nodes, listeners: m.JSEventListeners,
-    rendererKB: renderer.rss, rendererPSS: renderer.pss, allPSS };
+  return { rendererKB: renderer.rss, rendererPSS: renderer.pss, allPSS };
+}
+
+// processTree is a process and all its descendants. Chromium starts its
+// children from several threads, so every thread's children are read.
+async function processTree(pid) {
+  const out = [];
+  const walk = async (p) => {
+    let cmdline;
+    let tasks;
+    try {
+      cmdline = await readFile(`/proc/${p}/cmdline`, 'utf8');
+      tasks = await readdir(`/proc/${p}/task`);
+    } catch {
+      return; // gone since
+    }
+    out.push({ pid: p, renderer: cmdline.includes('--type=renderer') });
+    for (const t of tasks) {
+      const kids = await readFile(`/proc/${p}/task/${t}/children`, 'utf8').catch(() => '');
+      for (const k of kids.split(' ').filter(Boolean)) await walk(Number(k));
+    }
+  };
+  await walk(pid);
+  return out;
 }
 
 // procMemKB is a process's resident set and its proportional share (PSS,
@@ -339,10 +376,12 @@ function printMemory(samples, afterGC, events) {
   const mb = (b) => (b / 1048576).toFixed(1).padStart(8);
   const kmb = (kb) => (kb / 1024).toFixed(1).padStart(8);
   console.log(`\nbrowser memory during ${opt.duration} of simulated check-ins (events pushed: ${JSON.stringify(events.counts)})`);
-  console.log('t since the page loaded (the soak starts at the 2nd row); JS heap from CDP Performance.getMetrics; the renderer and all Chromium processes from /proc/<pid>/smaps_rollup, MB');
-  console.log(`${'t (s)'.padStart(7)}${'greeted'.padStart(9)}${'heap'.padStart(8)}${'heap tot'.padStart(9)}${'nodes'.padStart(8)}${'listen.'.padStart(8)}${'rend RSS'.padStart(9)}${'rend PSS'.padStart(9)}${'all PSS'.padStart(9)}`);
+  console.log('t since the page loaded (the soak starts at the 2nd row); JS heap from CDP Performance.getMetrics; the renderer and all Chromium processes from /proc/<pid>/smaps_rollup, MB;');
+  console.log('"watched" is the page playwright drives (its instrumentation lives in the renderer too), "plain" the same kiosk in a Chromium with no DevTools client (never collected)');
+  console.log(`${''.padStart(50)}${'watched'.padEnd(27)}plain`);
+  console.log(`${'t (s)'.padStart(7)}${'greeted'.padStart(9)}${'heap'.padStart(8)}${'heap tot'.padStart(9)}${'nodes'.padStart(8)}${'listen.'.padStart(8)}${'rend RSS'.padStart(9)}${'rend PSS'.padStart(9)}${'all PSS'.padStart(9)}${'rend RSS'.padStart(9)}${'rend PSS'.padStart(9)}${'all PSS'.padStart(9)}`);
   for (const s of [...samples, { ...afterGC, at: samples.at(-1).at, greetings: samples.at(-1).greetings, gc: true }]) {
-    console.log(`${String(Math.round(s.at / 1000)).padStart(7)}${String(s.greetings).padStart(9)}${mb(s.heapUsed)} ${mb(s.heapTotal)}${String(s.nodes).padStart(8)}${String(s.listeners).padStart(8)} ${kmb(s.rendererKB)} ${kmb(s.rendererPSS)} ${kmb(s.allPSS)}${s.gc ? '  (after GC)' : ''}`);
+    console.log(`${String(Math.round(s.at / 1000)).padStart(7)}${String(s.greetings).padStart(9)}${mb(s.heapUsed)} ${mb(s.heapTotal)}${String(s.nodes).padStart(8)}${String(s.listeners).padStart(8)} ${kmb(s.rendererKB)} ${kmb(s.rendererPSS)} ${kmb(s.allPSS)} ${kmb(s.plain.rendererKB)} ${kmb(s.plain.rendererPSS)} ${kmb(s.plain.allPSS)}${s.gc ? '  (after GC)' : ''}`);
   }
 }
 
@@ -350,9 +389,10 @@ try {
   await main();
 } finally {
   await browser?.close();
-  if (agent) {
-    process.kill(-agent.pid, 'SIGTERM');
-    await new Promise((r) => agent.on('close', r));
+  for (const p of [plain, agent]) {
+    if (!p) continue;
+    process.kill(-p.pid, 'SIGTERM');
+    await new Promise((r) => p.on('close', r));
   }
   if (opt.keep) console.log(`kept ${dir}`);
   else await rm(dir, { recursive: true, force: true });

@@ -24,19 +24,19 @@ export const screens = [
   { width: 1920, height: 1080 },
 ];
 
-// launch starts Chromium as PLATFORM.md says it runs here: headless, no
-// sandbox (root), and nothing that reaches for Google's hosts, which this
-// machine's closed network refuses. playwright gives it a fresh, empty
-// user-data dir of its own and removes it on close.
+// Chromium as PLATFORM.md says it runs here: headless, no sandbox (root),
+// and nothing that reaches for Google's hosts, which this machine's closed
+// network refuses.
+export const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const chromiumArgs = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+// launch starts that Chromium under playwright, which gives it a fresh,
+// empty user-data dir of its own and removes it on close.
 export function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
+  return chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs });
 }
 
 // waitForKiosk polls /api/status until the agent answers.
