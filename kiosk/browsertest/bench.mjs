@@ -13,8 +13,8 @@
 // the kiosk in Debian's Chromium. Beside that page, a plain Chromium with no
 // DevTools client shows the kiosk too: its memory is a real screen's, free
 // of what playwright's watching of every request keeps in the renderer.
-// The agent runs alone (no broker, no
-// scanner) in a fresh folder, removed afterwards unless --keep.
+// The agent runs alone (no broker, no scanner) in a fresh folder, removed
+// afterwards unless --keep.
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -390,7 +390,7 @@ try {
 } finally {
   await browser?.close();
   for (const p of [plain, agent]) {
-    if (!p) continue;
+    if (!p || p.exitCode !== null || p.signalCode !== null) continue; // one that died already has nothing to stop
     process.kill(-p.pid, 'SIGTERM');
     await new Promise((r) => p.on('close', r));
   }
