@@ -21,7 +21,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromiumArgs, chromiumPath, launch, root, tid } from './lib.mjs';
+import { chromiumArgs, chromiumPath, launch, ready, root, tid } from './lib.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -103,7 +103,7 @@ async function main() {
   await page.goto(kiosk, { waitUntil: 'load' });
   plain = spawn(chromiumPath, [...chromiumArgs, `--user-data-dir=${path.join(dir, 'plain-profile')}`, '--window-size=1920,1080', kiosk],
     { detached: true, stdio: 'ignore' });
-  await page.locator(tid('board')).waitFor();
+  await ready(page);
   await page.waitForTimeout(2000); // what the page fetches right after load (status, first preview)
   const loadBytes = weight.done();
   const traffic = pageWeight(page); // what the page keeps fetching: the live preview

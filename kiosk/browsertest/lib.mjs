@@ -66,6 +66,10 @@ export async function status() {
 // tid is the selector of a data-testid of the DOM contract.
 export const tid = (id) => `[data-testid="${id}"]`;
 
+// ready waits until the kiosk's script has loaded its strings, the box's
+// language and its listeners; the static page is there before that.
+export const ready = (page) => page.locator('html[data-ready="true"]').waitFor({ state: 'attached' });
+
 // shoot saves the page as it is now at both kiosk screen sizes, and puts
 // the page back at the size it had.
 export async function shoot(page, name) {

@@ -322,6 +322,8 @@ async function start() {
     render();
   }
   loadFrame();
+  // Until now the page shows its static Vietnamese and ignores taps.
+  document.documentElement.dataset.ready = 'true';
 }
 
 start();

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { kioskURL, launch, saveText, scan, screens, secretaryPIN, shoot, status, technicianPIN, tid, waitForKiosk } from '../lib.mjs';
+import { kioskURL, launch, ready, saveText, scan, screens, secretaryPIN, shoot, status, technicianPIN, tid, waitForKiosk } from '../lib.mjs';
 
 // The delegates on the sample video, as the demo's meeting invites them;
 // Anthony Hopkins passes the camera too but is not enrolled.
@@ -105,7 +105,7 @@ test('each delegate on the sample video is greeted by name; the unknown face get
   const { page, context } = await open(t);
   await context.addInitScript(watch);
   await page.goto(kioskURL);
-  await page.locator(tid('board')).waitFor();
+  await ready(page);
   // run.sh has the check-in open 20 s after the demo's start; then the
   // video loops every 15 s: two passes are plenty.
   await page.locator(tid('greeting')).first().waitFor({ state: 'visible', timeout: 60_000 });
@@ -149,7 +149,7 @@ test('each delegate on the sample video is greeted by name; the unknown face get
 test('a delegate who has checked in already is told so, not greeted twice', async (t) => {
   const { page } = await open(t);
   await page.goto(kioskURL);
-  await page.locator(tid('board')).waitFor();
+  await ready(page);
   await scan('-sub', 'P-rose', '-name', 'Rose Leslie');
   // Rose has checked in by face already: her personal pass opens the gate,
   // and the QR check-in it makes finds her record.
@@ -173,7 +173,7 @@ test('a group walking in at once: the newest greetings and notices show, and the
   const body = 'retry: 600000\n\n' + events.map(([kind, data]) => `event: ${kind}\ndata: ${JSON.stringify(data)}\n\n`).join('');
   await page.route('**/api/events', (route) => route.fulfill({ status: 200, headers: { 'Content-Type': 'text/event-stream' }, body }));
   await page.goto(kioskURL);
-  await page.locator(tid('board')).waitFor();
+  await ready(page);
   const showing = page.locator(`${tid('greeting')}:not(.leaving) ${tid('greeting-name')}`);
   await page.waitForFunction((sel) => document.querySelectorAll(sel).length > 0, `${tid('greeting')}:not(.leaving)`, { timeout: 10_000 });
   // A page stuck in a loop answers nothing: evaluate times out.
@@ -190,7 +190,7 @@ test('a group walking in at once: the newest greetings and notices show, and the
 test('a gate scan shows its result: a valid pass is allowed, garbage is denied in plain words', async (t) => {
   const { page } = await open(t);
   await page.goto(kioskURL);
-  await page.locator(tid('board')).waitFor();
+  await ready(page);
   // A visitor (not an invitee), new each run so anti-passback does not deny it.
   await scan('-sub', `V-BT-${Date.now()}`, '-name', 'Lê Thị Hoa');
   const allowed = page.locator(`${tid('gate-result')}[data-granted="true"]`).first();
@@ -212,7 +212,7 @@ test('a gate scan shows its result: a valid pass is allowed, garbage is denied i
 test('the secretary checks a delegate in by hand and exports the attendance', async (t) => {
   const { page } = await open(t);
   await page.goto(kioskURL);
-  await page.locator(tid('board')).waitFor();
+  await ready(page);
   const before = await presentCount(page);
   assert.ok(!(await attendees(page)).some((a) => a.includes(byHand.name)), `${byHand.name} is not present yet`);
 
@@ -249,7 +249,7 @@ test('the secretary checks a delegate in by hand and exports the attendance', as
   await saveText('attendance.csv', csv);
 
   await page.locator(tid('nav-home')).click();
-  await page.locator(tid('board')).waitFor();
+  await ready(page);
   await page.waitForFunction(
     ([sel, name]) => [...document.querySelectorAll(sel)].some((e) => e.textContent.includes(name)),
     [tid('attendee'), byHand.name], { timeout: 5000 });
@@ -268,7 +268,7 @@ test('the secretary checks a delegate in by hand and exports the attendance', as
 test('the language switch changes html[lang] and the visible text, and is kept', async (t) => {
   const { page } = await open(t);
   await page.goto(kioskURL);
-  await page.locator(tid('board')).waitFor();
+  await ready(page);
   const lang = () => page.evaluate(() => document.documentElement.lang);
   const visible = () => page.locator('body').innerText();
   assert.equal(await lang(), 'vi', 'Vietnamese by default');
@@ -281,7 +281,7 @@ test('the language switch changes html[lang] and the visible text, and is kept',
   assert.notEqual(enNav, viNav, 'the secretary button speaks English');
   await shoot(page, 'board-en');
   await page.reload();
-  await page.locator(tid('board')).waitFor();
+  await ready(page);
   assert.equal(await lang(), 'en', 'the choice survives a reload');
   assert.equal(await page.locator(tid('nav-secretary')).innerText(), enNav, 'still English after a reload');
   await page.locator(tid('lang-switch')).click();
@@ -292,7 +292,7 @@ test('the language switch changes html[lang] and the visible text, and is kept',
 test('the technician view shows devices, versions, gallery and outbox', async (t) => {
   const { page } = await open(t);
   await page.goto(kioskURL);
-  await page.locator(tid('board')).waitFor();
+  await ready(page);
   assert.equal(await login(page, 'nav-technician', secretaryPIN, 'tech-devices'), false, "the secretary's PIN does not open the technician view");
   assert.equal(await login(page, 'nav-technician', technicianPIN, 'tech-devices'), true, "the technician's PIN opens the view");
   const snap = await status();
@@ -308,5 +308,5 @@ test('the technician view shows devices, versions, gallery and outbox', async (t
   assert.match(gallery, /\b3\b/, `tech-gallery counts the 3 enrolled delegates: ${gallery}`);
   await shoot(page, 'technician');
   await page.locator(tid('nav-home')).click();
-  await page.locator(tid('board')).waitFor();
+  await ready(page);
 });
