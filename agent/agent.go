@@ -38,8 +38,11 @@ type Scanner interface {
 
 // Options are what the caller of Run chooses besides the config.
 type Options struct {
-	ConfigPath string // the file the config came from; the city's config replaces it
+	ConfigPath string // the local config file; the city's config is checked as if it were this file
 	ConfigDir  string // relative paths in the config are taken from here
+	// CityConfigPath is where the city's config is written, in the state
+	// directory: the unit lets the agent write nowhere else.
+	CityConfigPath string
 	Version    string
 	Log        *slog.Logger
 	Ready      func(httpAddr net.Addr) // called once the box accepts scans
