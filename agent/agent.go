@@ -40,15 +40,15 @@ type Scanner interface {
 type Options struct {
 	ConfigPath string // the local config file; the city's config is checked as if it were this file
 	ConfigDir  string // relative paths in the config are taken from here
-	// CityConfigPath is where the city's config is written, in the state
-	// directory: the unit lets the agent write nowhere else.
-	CityConfigPath string
 	Version    string
 	Log        *slog.Logger
 	Ready      func(httpAddr net.Addr) // called once the box accepts scans
 	// Lines replaces the door's hardware; the sim board uses an in-memory fake
 	// when it is nil. Benchmarks and tests set it.
 	Lines func(onInput func(config.Role, bool, time.Time)) (door.Lines, error)
+	// CityConfigPath is where the city's config is written, in the state
+	// directory: the unit lets the agent write nowhere else.
+	CityConfigPath string
 }
 
 // System is the running box, one slot per subsystem; only Run fills it.

@@ -95,16 +95,16 @@ func startAgent(t *testing.T, configPath string) *runningAgent {
 	ready := make(chan net.Addr, 1)
 	go func() {
 		ra.done <- Run(ctx, cfg, Options{
-			ConfigPath:     configPath,
-			ConfigDir:      filepath.Dir(configPath),
-			CityConfigPath: filepath.Join(filepath.Dir(configPath), "city-config.yaml"),
-			Version:        "test",
+			ConfigPath: configPath,
+			ConfigDir:  filepath.Dir(configPath),
+			Version:    "test",
 			Log:        slog.New(slog.NewTextHandler(ra.logBuf, nil)),
 			Ready:      func(a net.Addr) { ready <- a },
 			Lines: func(onInput func(config.Role, bool, time.Time)) (door.Lines, error) {
 				ra.lines.OnInput = onInput
 				return ra.lines, nil
 			},
+			CityConfigPath: filepath.Join(filepath.Dir(configPath), "city-config.yaml"),
 		})
 	}()
 	select {

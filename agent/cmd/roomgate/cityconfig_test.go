@@ -246,7 +246,9 @@ func TestCityConfigUnderSandbox(t *testing.T) {
 	if err := ops.Publish(context.Background(), wire.Topic("test-box", wire.LeafConfig), payload, true); err != nil {
 		t.Fatal(err)
 	}
-	st := waitState("config v1 answered", func(st wire.State) bool { return st.Config.Version == 1 && (st.Config.Error != "" || st.Versions.Config == 1) })
+	st := waitState("config v1 answered", func(st wire.State) bool {
+		return st.Config.Version == 1 && (st.Config.Error != "" || st.Versions.Config == 1)
+	})
 	if st.Config.Error != "" {
 		t.Fatalf("config v1 refused under the sandbox: %s", st.Config.Error)
 	}
