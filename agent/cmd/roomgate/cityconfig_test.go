@@ -74,7 +74,7 @@ func TestLoadConfigPrefersTheCity(t *testing.T) {
 				}
 			}
 			var logged bytes.Buffer
-			cfg, gotPath, err := loadConfig(path, slog.New(slog.NewTextHandler(&logged, nil)))
+			cfg, local, gotPath, err := loadConfig(path, slog.New(slog.NewTextHandler(&logged, nil)))
 			if err != nil {
 				t.Fatalf("loadConfig = %v", err)
 			}
@@ -83,6 +83,9 @@ func TestLoadConfigPrefersTheCity(t *testing.T) {
 			}
 			if got := cfg.Policy.Pulse.D(); got != tc.pulse {
 				t.Errorf("pulse = %v, want %v", got, tc.pulse)
+			}
+			if got := local.Policy.Pulse.D(); got != 3*time.Second {
+				t.Errorf("local config's pulse = %v, want 3s", got)
 			}
 			if tc.warning != "" && (!strings.Contains(logged.String(), "set aside") || !strings.Contains(logged.String(), tc.warning)) {
 				t.Errorf("log = %q, want the city's config set aside naming %q", logged.String(), tc.warning)
@@ -95,7 +98,7 @@ func TestLoadConfigPrefersTheCity(t *testing.T) {
 	if err := os.WriteFile(path, []byte("identity: ["), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := loadConfig(path, slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))); err == nil {
+	if _, _, _, err := loadConfig(path, slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))); err == nil {
 		t.Error("loadConfig(broken local config) = nil, want an error")
 	}
 }
@@ -263,14 +266,23 @@ func TestCityConfigUnderSandbox(t *testing.T) {
 	}
 
 	// A city config that no longer validates (damaged on disk, or refused by
-	// a newer agent) is set aside at the next start.
+	// a newer agent) is set aside at the next start: the box runs on its
+	// local config (its config version back to 0) and so takes the city's
+	// retained config again.
 	a.stop(t)
 	if err := os.WriteFile(filepath.Join(state, cityConfigName), []byte("identity: ["), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	a = startSandboxed(t, bin, etc, state)
-	waitState("the box online again", func(st wire.State) bool { return st.Online && st.Link.Connected })
-	if log := a.log.String(); !strings.Contains(log, "the city's config is set aside") || strings.Contains(log, "running on the city's config") {
-		t.Errorf("a broken city config: want it set aside and the local config running:\n%s", log)
+	waitState("config v1 in force again", func(st wire.State) bool {
+		return st.Online && st.Versions.Config == 1 && strings.Contains(a.log.String(), "running on the city's config")
+	})
+	log := a.log.String()
+	aside, running := strings.Index(log, "the city's config is set aside"), strings.Index(log, "running on the city's config")
+	if aside < 0 || running < aside {
+		t.Errorf("a broken city config: want it set aside, then the retained one applied again:\n%s", log)
+	}
+	if got, err := os.ReadFile(filepath.Join(state, cityConfigName)); err != nil || string(got) != next {
+		t.Errorf("%s after the retained config came again = %q, %v; want config v1", cityConfigName, got, err)
 	}
 }

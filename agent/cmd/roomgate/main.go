@@ -85,7 +85,7 @@ func runAgent(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	// The city may send a config; the agent then stops and runs again on it.
 	for {
-		cfg, cityPath, err := loadConfig(*configPath, log)
+		cfg, local, cityPath, err := loadConfig(*configPath, log)
 		if err != nil {
 			return err
 		}
@@ -93,6 +93,7 @@ func runAgent(args []string, stdout, stderr io.Writer) error {
 			ConfigPath:     *configPath,
 			ConfigDir:      filepath.Dir(*configPath),
 			CityConfigPath: cityPath,
+			CityConfig:     cfg != local,
 			Version:        versionString(),
 			Log:            log,
 		})
@@ -114,10 +115,10 @@ const cityConfigName = "city-config.yaml"
 // cannot be read, is invalid or names another box is set aside with a
 // logged reason and the local config runs. A broken local config stops the
 // agent: it is what the technician installed.
-func loadConfig(path string, log *slog.Logger) (cfg *config.Config, cityPath string, err error) {
-	local, err := config.Load(path)
+func loadConfig(path string, log *slog.Logger) (cfg, local *config.Config, cityPath string, err error) {
+	local, err = config.Load(path)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	store := local.Store.Path
 	if !filepath.IsAbs(store) {
@@ -126,7 +127,7 @@ func loadConfig(path string, log *slog.Logger) (cfg *config.Config, cityPath str
 	cityPath = filepath.Join(filepath.Dir(store), cityConfigName)
 	data, err := os.ReadFile(cityPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		return local, cityPath, nil
+		return local, local, cityPath, nil
 	}
 	if err == nil && len(data) > config.MaxSize {
 		err = fmt.Errorf("larger than %d bytes", config.MaxSize)
@@ -140,10 +141,10 @@ func loadConfig(path string, log *slog.Logger) (cfg *config.Config, cityPath str
 	}
 	if err != nil {
 		log.Warn("the city's config is set aside; running on the local config", "component", "agent", "file", cityPath, "config", path, "err", err)
-		return local, cityPath, nil
+		return local, local, cityPath, nil
 	}
 	log.Info("running on the city's config", "component", "agent", "file", cityPath)
-	return city, cityPath, nil
+	return city, local, cityPath, nil
 }
 
 func runConfigValidate(args []string, stdout, stderr io.Writer) error {
