@@ -38,7 +38,7 @@ type Scanner interface {
 
 // Options are what the caller of Run chooses besides the config.
 type Options struct {
-	ConfigPath string // the file the config came from; the city's config replaces it
+	ConfigPath string // the local config file; the city's config is checked as if it were this file
 	ConfigDir  string // relative paths in the config are taken from here
 	Version    string
 	Log        *slog.Logger
@@ -46,6 +46,11 @@ type Options struct {
 	// Lines replaces the door's hardware; the sim board uses an in-memory fake
 	// when it is nil. Benchmarks and tests set it.
 	Lines func(onInput func(config.Role, bool, time.Time)) (door.Lines, error)
+	// CityConfigPath is where the city's config is written, in the state
+	// directory: the unit lets the agent write nowhere else. CityConfig says
+	// the config given to Run is the one read from there.
+	CityConfigPath string
+	CityConfig     bool
 }
 
 // System is the running box, one slot per subsystem; only Run fills it.
@@ -93,6 +98,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		return err
 	}
 	defer s.store.Close()
+	if opts.CityConfigPath != "" && !opts.CityConfig {
+		// The local file runs (the city's was set aside, or never came): no
+		// city version is in force, so the city's retained config is taken
+		// again, or refused with its reason for the city to see.
+		if err := s.store.SetSetting(ctx, settingConfigVersion, "0"); err != nil {
+			return err
+		}
+	}
 	if err := s.loadTrust(ctx); err != nil {
 		return err
 	}

@@ -104,6 +104,7 @@ func startAgent(t *testing.T, configPath string) *runningAgent {
 				ra.lines.OnInput = onInput
 				return ra.lines, nil
 			},
+			CityConfigPath: filepath.Join(filepath.Dir(configPath), "city-config.yaml"),
 		})
 	}()
 	select {

@@ -145,8 +145,9 @@ func (s *System) writeAttendanceCSV(ctx context.Context, meetingID string, w io.
 	return cw.Error()
 }
 
-// recordAction keeps what a secretary or technician did, and logs it.
+// recordAction keeps what a secretary or technician did, and logs it without
+// its detail, which may name a person (it stays in the store).
 func (s *System) recordAction(ctx context.Context, role, action, detail string) error {
-	s.log.Info("kiosk action", "component", "kiosk", "role", role, "action", action, "detail", detail)
+	s.log.Info("kiosk action", "component", "kiosk", "role", role, "action", action)
 	return s.store.AddAction(ctx, store.Action{At: time.Now(), Role: role, Action: action, Detail: detail})
 }

@@ -149,6 +149,17 @@ wait:
 	if snap.Outbox.Pending < 2 {
 		t.Errorf("outbox %+v: the two attendance records wait for the city", snap.Outbox)
 	}
+	// The log names people by id: names and match scores are personal data
+	// that a log shipped off the box must not carry.
+	logged := ra.logBuf.String()
+	if !strings.Contains(logged, "msg=\"face recognised\" component=vision person=P-obama") {
+		t.Errorf("log lacks Obama's recognition by person id:\n%s", logged)
+	}
+	for _, name := range []string{"Barack Obama", "Kit Harington", "Rose Leslie", "score="} {
+		if strings.Contains(logged, name) {
+			t.Errorf("log contains %q:\n%s", name, logged)
+		}
+	}
 }
 
 func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }

@@ -70,7 +70,8 @@ func (d downlink) Trust(ctx context.Context, t wire.Trust) error {
 
 // Config checks the city's config like `roomgate config validate` would,
 // refuses one that would change the box's identity (its certificate names
-// it), writes it over the config file atomically and reloads.
+// it), writes it atomically to the state directory (the local config file
+// stays as the technician left it) and reloads.
 func (d downlink) Config(ctx context.Context, c wire.Config) error {
 	applied, err := d.version(ctx, settingConfigVersion)
 	if err != nil {
@@ -80,7 +81,7 @@ func (d downlink) Config(ctx context.Context, c wire.Config) error {
 		return nil // the retained config, already in force
 	}
 	path := d.s.opts.ConfigPath
-	if path == "" {
+	if path == "" || d.s.opts.CityConfigPath == "" {
 		return errors.New("this box was started without a config file and takes no config from the city")
 	}
 	next, err := config.Parse(path, []byte(c.YAML))
@@ -90,7 +91,7 @@ func (d downlink) Config(ctx context.Context, c wire.Config) error {
 	if next.Identity != d.s.cfg.Identity {
 		return fmt.Errorf("config v%d refused: identity %+v differs from this box's %+v, which its certificate names", c.Version, next.Identity, d.s.cfg.Identity)
 	}
-	if err := writeFileAtomic(path, []byte(c.YAML)); err != nil {
+	if err := writeFileAtomic(d.s.opts.CityConfigPath, []byte(c.YAML)); err != nil {
 		return fmt.Errorf("config v%d not written: %w", c.Version, err)
 	}
 	if err := d.s.store.SetSetting(ctx, settingConfigVersion, strconv.FormatInt(c.Version, 10)); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -176,8 +177,12 @@ func TestCityDownlink(t *testing.T) {
 			t.Errorf("config v%d: state says %+v, want refused naming %q", bad.version, st.Config, bad.reason)
 		}
 	}
+	cityPath := filepath.Join(dir, "city-config.yaml")
 	if now, _ := os.ReadFile(cfgPath); string(now) != yaml {
 		t.Error("a refused config changed the config file")
+	}
+	if _, err := os.Stat(cityPath); err == nil {
+		t.Error("a refused config was written as the city's")
 	}
 	link.Write([]byte("still here\r"))
 	if e := ra.waitEntries(t, 4)[0]; e.Reason != "garbage" {
@@ -195,9 +200,11 @@ func TestCityDownlink(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("the agent did not reload within 15 s of a valid config")
 	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil || cfg.Policy.Pulse.D() != 300*time.Millisecond {
-		t.Fatalf("config file after v3: pulse %v, %v, want 300ms", cfg.Policy.Pulse, err)
+	if now, _ := os.ReadFile(cfgPath); string(now) != yaml {
+		t.Error("the city's config changed the local config file")
+	}
+	if got, err := os.ReadFile(cityPath); err != nil || string(got) != next {
+		t.Fatalf("city config file after v3: %q, %v; want v3's YAML", got, err)
 	}
 }
 

@@ -302,7 +302,8 @@ func (s *System) recognised(d track.Decision) {
 		s.log.Error("recognised person not found in the store", "component", "vision", "person", d.Person, "err", err)
 	}
 	r.Name = p.Name
-	s.log.Info("face recognised", "component", "vision", "person", d.Person, "name", p.Name, "score", d.Score, "margin", d.Margin, "frames", d.Frames)
+	// By id only: names and scores are personal data, and logs leave the box.
+	s.log.Info("face recognised", "component", "vision", "person", d.Person, "frames", d.Frames)
 	s.recent.add(r)
 	res, err := s.keepCheckIn(ctx, checkIn{person: d.Person, method: MethodFace, at: d.At.In(s.loc), score: d.Score})
 	if err != nil {

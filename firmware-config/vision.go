@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roomgate/roomgate/internal/redact"
 	"github.com/roomgate/roomgate/vision/quality"
 	"github.com/roomgate/roomgate/vision/track"
 )
@@ -96,12 +97,12 @@ func (v Vision) checkCamera(r *report, set map[string]bool, dir string) {
 	switch c.Kind {
 	case "rtsp":
 		if u, err := url.Parse(c.Path); err != nil || u.Scheme != "rtsp" && u.Scheme != "rtsps" || u.Host == "" {
-			r.add(p, "want an rtsp:// or rtsps:// URL, got %s", quote(redact(c.Path)))
+			r.add(p, "want an rtsp:// or rtsps:// URL, got %s", quote(redact.URL(c.Path)))
 		}
 	case "v4l2":
 		switch {
 		case strings.Contains(c.Path, "://"):
-			r.add(p, "%s is a URL: a stream needs kind: rtsp", quote(redact(c.Path)))
+			r.add(p, "%s is a URL: a stream needs kind: rtsp", quote(redact.URL(c.Path)))
 		case filepath.IsAbs(c.Path) && !underDir(c.Path, "/dev") && !underDir(c.Path, os.TempDir()):
 			r.add(p, "%s is not a video device: want /dev/videoN or a /dev/v4l/by-id/ path (a video file needs kind: file)", quotePath(c.Path))
 		}
@@ -136,13 +137,6 @@ func checkPath(r *report, field, path, dir string, wantDir bool, hint string) {
 }
 
 // redact hides the password of a URL such as rtsp://admin:secret@camera/.
-func redact(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return s
-}
-
 var wordRE = regexp.MustCompile(`[a-z_]+`)
 
 // ruleErrors reports every problem that a vision package's Validate finds

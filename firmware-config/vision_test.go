@@ -134,7 +134,7 @@ func TestVisionErrors(t *testing.T) {
 		{"camera without path", v + "  camera:\n    kind: v4l2\n",
 			[]string{"t.yaml:5: vision.camera.path: required for a v4l2 camera"}},
 		{"rtsp path not a URL", v + "  camera:\n    kind: rtsp\n    path: http://admin:secret@10.0.0.9/stream\n",
-			[]string{`t.yaml:7: vision.camera.path: want an rtsp:// or rtsps:// URL, got "http://admin:xxxxx@10.0.0.9/stream"`}},
+			[]string{`t.yaml:7: vision.camera.path: want an rtsp:// or rtsps:// URL, got "http://xxxxx@10.0.0.9/stream"`}},
 		{"rtsps accepted", v + "  camera: {kind: rtsp, path: 'rtsps://cam.local:322/live'}\n", nil},
 		{"v4l2 given a URL", v + "  camera: {kind: v4l2, path: 'rtsp://cam/live'}\n",
 			[]string{`t.yaml:5: vision.camera.path: "rtsp://cam/live" is a URL: a stream needs kind: rtsp`}},

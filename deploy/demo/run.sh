@@ -33,6 +33,8 @@ trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null' EXIT
 # the city services' (ingest; ops for trust and commands), all from a
 # development CA that lives only here.
 [ -f "$run/ca/ca.pem" ] || "$city" ca init -dir "$run/ca" >/dev/null
+# A CA made before revocation lists existed has none; the broker needs one.
+[ -f "$run/ca/crl.pem" ] || "$city" ca crl -dir "$run/ca" >/dev/null
 [ -f "$run/ca/broker.pem" ] || "$city" ca server -dir "$run/ca" -name broker -hosts localhost,127.0.0.1 >/dev/null
 for cn in demo-box-01 city-ingest city-ops; do
 	[ -f "$run/ca/$cn.pem" ] || "$city" ca client -dir "$run/ca" -cn "$cn" >/dev/null
@@ -75,7 +77,7 @@ pids+=($!)
 for _ in $(seq 50); do (: </dev/tcp/127.0.0.1/8883) 2>/dev/null && break; sleep 0.1; done
 (: </dev/tcp/127.0.0.1/8883) 2>/dev/null || { cat "$run/mosquitto.log" >&2; echo "demo: the broker did not start" >&2; exit 1; }
 
-"$city" ingest -db "sqlite:$run/city.db" -id city-ingest-demo \
+"$city" ingest -db "sqlite:$run/city.db" \
 	-ca "$run/ca/ca.pem" -cert "$run/ca/city-ingest.pem" -key "$run/ca/city-ingest.key" 2>"$run/ingest.log" &
 pids+=($!)
 

@@ -8,8 +8,8 @@ import (
 
 // paths are the harness's files that take the place of the production ones.
 type paths struct {
-	cafile, certfile, keyfile, aclfile string
-	persist                            string // persistence_location, ending in '/'
+	cafile, certfile, keyfile, aclfile, crlfile string
+	persist                                     string // persistence_location, ending in '/'
 }
 
 // config turns the shipped drop-in roomgate.conf into a standalone test
@@ -26,6 +26,7 @@ func config(shipped string, port int, p paths) (string, error) {
 		"certfile": p.certfile,
 		"keyfile":  p.keyfile,
 		"acl_file": p.aclfile,
+		"crlfile":  p.crlfile,
 	}
 	seen := map[string]int{}
 	var out strings.Builder

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-var testPaths = paths{cafile: "/t/ca.pem", certfile: "/t/b.pem", keyfile: "/t/b.key", aclfile: "/t/acl", persist: "/t/data/"}
+var testPaths = paths{cafile: "/t/ca.pem", certfile: "/t/b.pem", keyfile: "/t/b.key", aclfile: "/t/acl", crlfile: "/t/crl.pem", persist: "/t/data/"}
 
 func TestConfigFromShipped(t *testing.T) {
 	shipped, err := os.ReadFile("../../deploy/mosquitto/roomgate.conf")
@@ -18,7 +18,8 @@ func TestConfigFromShipped(t *testing.T) {
 		t.Fatalf("config(roomgate.conf) error: %v", err)
 	}
 	for _, want := range []string{"\nlistener 12345 127.0.0.1\n", "\ncafile /t/ca.pem\n", "\nkeyfile /t/b.key\n", "\nacl_file /t/acl\n",
-		"\npersistence_location /t/data/\n", "\nrequire_certificate true\n", "\nuse_identity_as_username true\n"} {
+		"\npersistence_location /t/data/\n", "\nrequire_certificate true\n", "\nuse_identity_as_username true\n",
+		"\nuse_username_as_clientid true\n", "\ncrlfile /t/crl.pem\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("config(roomgate.conf) lacks %q:\n%s", want, got)
 		}
@@ -29,7 +30,7 @@ func TestConfigFromShipped(t *testing.T) {
 }
 
 func TestConfigRejects(t *testing.T) {
-	const good = "per_listener_settings true\nlistener 8883\ncafile a\ncertfile b\nkeyfile c\nacl_file d\n"
+	const good = "per_listener_settings true\nlistener 8883\ncafile a\ncertfile b\nkeyfile c\nacl_file d\ncrlfile e\n"
 	if _, err := config(good, 1, testPaths); err != nil {
 		t.Fatalf("config(good) error: %v", err)
 	}
@@ -37,6 +38,7 @@ func TestConfigRejects(t *testing.T) {
 		{"no listener", strings.Replace(good, "listener 8883\n", "", 1)},
 		{"two listeners", good + "listener 1883\n"},
 		{"no acl", strings.Replace(good, "acl_file d\n", "", 1)},
+		{"no crl", strings.Replace(good, "crlfile e\n", "", 1)},
 		{"own log_dest", good + "log_dest file /var/log/x\n"},
 		{"own persistence_location", good + "persistence_location /var/lib/x/\n"},
 	} {

@@ -110,6 +110,7 @@ func Start(t testing.TB) *Broker {
 		certfile: certFile,
 		keyfile:  keyFile,
 		aclfile:  filepath.Join(dir, "acl"),
+		crlfile:  c.CRLFile(),
 		persist:  filepath.Join(dir, "data") + "/",
 	}
 	// Another process may take the free port before mosquitto binds it.
@@ -156,6 +157,17 @@ func (b *Broker) clientCert(cn string) (certFile, keyFile string, err error) {
 		return certFile, keyFile, nil
 	}
 	return b.ca.IssueClient(dir, cn)
+}
+
+// Revoke revokes cn's certificate in the broker's CA, which writes the CRL
+// again, and restarts the broker: Mosquitto reads its crlfile when it starts.
+func (b *Broker) Revoke(t testing.TB, cn string) {
+	t.Helper()
+	certFile, _ := b.ClientCert(t, cn)
+	if _, err := b.ca.RevokeCert(certFile, time.Now()); err != nil {
+		t.Fatalf("mqtttest: %v", err)
+	}
+	b.Restart(t)
 }
 
 // TLSConfig returns a TLS config for a client with certificate CN cn that

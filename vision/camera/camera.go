@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"github.com/roomgate/roomgate/internal/redact"
 )
 
 // Kinds of source.
@@ -48,7 +50,7 @@ func (c Config) Validate() error {
 	case KindV4L2, KindFile, KindFolder:
 	case KindRTSP:
 		if !strings.HasPrefix(c.Path, "rtsp://") && !strings.HasPrefix(c.Path, "rtsps://") {
-			return fmt.Errorf("camera %s: %q is not an rtsp:// URL", c.Name, c.Path)
+			return fmt.Errorf("camera %s: %q is not an rtsp:// URL", c.Name, redact.URL(c.Path))
 		}
 	default:
 		return fmt.Errorf("camera %s: kind %q, want v4l2, rtsp, file or folder", c.Name, c.Kind)
@@ -60,7 +62,7 @@ func (c Config) Validate() error {
 type Status struct {
 	Name      string
 	Kind      string
-	Path      string
+	Path      string // without the user and password of an rtsp:// URL
 	Connected bool
 	Since     time.Time // of the last change of Connected
 	Frames    int64     // handed on since start
@@ -70,7 +72,8 @@ type Status struct {
 
 // Camera reads one source.
 type Camera struct {
-	cfg Config
+	cfg   Config
+	shown string // cfg.Path for logs, errors and Status: an RTSP URL's credentials hidden
 
 	mu     sync.Mutex
 	status Status
@@ -85,12 +88,13 @@ func New(cfg Config) (*Camera, error) {
 	if cfg.Retry == 0 {
 		cfg.Retry = 2 * time.Second
 	}
-	return &Camera{cfg: cfg, status: Status{Name: cfg.Name, Kind: cfg.Kind, Path: cfg.Path, Since: time.Now()}}, nil
+	shown := redact.URL(cfg.Path)
+	return &Camera{cfg: cfg, shown: shown, status: Status{Name: cfg.Name, Kind: cfg.Kind, Path: shown, Since: time.Now()}}, nil
 }
 
 // String names the camera for logs.
 func (c *Camera) String() string {
-	return "camera " + c.cfg.Name + " (" + c.cfg.Kind + " " + c.cfg.Path + ")"
+	return "camera " + c.cfg.Name + " (" + c.cfg.Kind + " " + c.shown + ")"
 }
 
 // Status returns the camera's health.
@@ -141,12 +145,12 @@ func (c *Camera) play(ctx context.Context, fn func(gocv.Mat, time.Time)) error {
 	for ctx.Err() == nil {
 		if !vc.Read(&frame) || frame.Empty() {
 			if c.cfg.Kind != KindFile {
-				return fmt.Errorf("%s: no frame: the source stopped", c.cfg.Path)
+				return fmt.Errorf("%s: no frame: the source stopped", c.shown)
 			}
 			// The end of a looped file: start again.
 			vc.Set(gocv.VideoCapturePosFrames, 0)
 			if !vc.Read(&frame) || frame.Empty() {
-				return fmt.Errorf("%s: no frame at the start: not a readable video", c.cfg.Path)
+				return fmt.Errorf("%s: no frame at the start: not a readable video", c.shown)
 			}
 		}
 		if at, ok := pace(ctx); ok {
@@ -171,11 +175,12 @@ func (c *Camera) open() (*gocv.VideoCapture, error) {
 		vc, err = gocv.OpenVideoCaptureWithAPI(c.cfg.Path, gocv.VideoCaptureFFmpeg)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", c.cfg.Path, err)
+		// gocv's error may quote the URL it was given.
+		return nil, fmt.Errorf("open %s: %s", c.shown, redact.URL(err.Error()))
 	}
 	if !vc.IsOpened() {
 		vc.Close()
-		return nil, fmt.Errorf("open %s: the source did not open", c.cfg.Path)
+		return nil, fmt.Errorf("open %s: the source did not open", c.shown)
 	}
 	if c.cfg.Width > 0 && c.cfg.Height > 0 {
 		vc.Set(gocv.VideoCaptureFrameWidth, float64(c.cfg.Width))
@@ -214,7 +219,7 @@ func (c *Camera) playFolder(ctx context.Context, fn func(gocv.Mat, time.Time)) e
 			}
 		}
 		if shown == 0 {
-			return fmt.Errorf("%s: no readable .jpg or .png image", c.cfg.Path)
+			return fmt.Errorf("%s: no readable .jpg or .png image", c.shown)
 		}
 	}
 	return nil

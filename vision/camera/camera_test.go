@@ -5,6 +5,7 @@ package camera
 import (
 	"context"
 	"image"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,4 +184,55 @@ func TestValidate(t *testing.T) {
 	if _, err := New(Config{Name: "a", Kind: KindRTSP, Path: "rtsp://10.0.0.5/stream1"}); err != nil {
 		t.Errorf("New(rtsp) = %v", err)
 	}
+}
+
+// An RTSP camera's user and password reach neither its name in logs, nor
+// its status, nor the errors of a source that does not open.
+func TestRTSPCredentialsHidden(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { // a "camera" that hangs up at once
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	defer l.Close()
+	url := "rtsp://admin:s3cret@" + l.Addr().String() + "/stream1"
+	secret := func(what, s string) {
+		t.Helper()
+		if strings.Contains(s, "s3cret") || strings.Contains(s, "admin") {
+			t.Errorf("%s = %q, shows the camera's credentials", what, s)
+		}
+	}
+	c, err := New(Config{Name: "door-cam", Kind: KindRTSP, Path: url, Retry: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	go func() { defer close(done); c.Run(ctx, func(gocv.Mat, time.Time) {}) }()
+	for c.Status().LastError == "" && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	st := c.Status()
+	if st.LastError == "" || st.Connected {
+		t.Fatalf("Status() = %+v, want an error from a camera that hangs up", st)
+	}
+	secret("Status().LastError", st.LastError)
+	secret("Status().Path", st.Path)
+	secret("String()", c.String())
+	_, err = New(Config{Name: "door-cam", Kind: KindRTSP, Path: "http://admin:s3cret@10.0.0.5/stream1"})
+	if err == nil {
+		t.Fatal("New(http:// URL) accepted it")
+	}
+	secret("New(http:// URL) error", err.Error())
 }

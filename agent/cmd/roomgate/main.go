@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -82,23 +83,68 @@ func runAgent(args []string, stdout, stderr io.Writer) error {
 	log := slog.New(handler)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// The city may replace the config file; the agent then stops and runs again on it.
+	// The city may send a config; the agent then stops and runs again on it.
 	for {
-		cfg, err := config.Load(*configPath)
+		cfg, local, cityPath, err := loadConfig(*configPath, log)
 		if err != nil {
 			return err
 		}
 		err = agent.Run(ctx, cfg, agent.Options{
-			ConfigPath: *configPath,
-			ConfigDir:  filepath.Dir(*configPath),
-			Version:    versionString(),
-			Log:        log,
+			ConfigPath:     *configPath,
+			ConfigDir:      filepath.Dir(*configPath),
+			CityConfigPath: cityPath,
+			CityConfig:     cfg != local,
+			Version:        versionString(),
+			Log:            log,
 		})
 		if !errors.Is(err, agent.ErrReload) {
 			return err
 		}
 		log.Info("reloading the config", "component", "agent", "config", *configPath)
 	}
+}
+
+// cityConfigName is the file, beside the store, that holds the config the
+// city sent last.
+const cityConfigName = "city-config.yaml"
+
+// loadConfig loads the local config at path and, when the city has sent
+// one, the city's from the store's directory (the state directory, the only
+// place the unit lets the agent write). The city's is checked as if it stood
+// beside path, so its relative paths mean what the local file's mean; one that
+// cannot be read, is invalid or names another box is set aside with a
+// logged reason and the local config runs. A broken local config stops the
+// agent: it is what the technician installed.
+func loadConfig(path string, log *slog.Logger) (cfg, local *config.Config, cityPath string, err error) {
+	local, err = config.Load(path)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	store := local.Store.Path
+	if !filepath.IsAbs(store) {
+		store = filepath.Join(filepath.Dir(path), store)
+	}
+	cityPath = filepath.Join(filepath.Dir(store), cityConfigName)
+	data, err := os.ReadFile(cityPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return local, local, cityPath, nil
+	}
+	if err == nil && len(data) > config.MaxSize {
+		err = fmt.Errorf("larger than %d bytes", config.MaxSize)
+	}
+	var city *config.Config
+	if err == nil {
+		city, err = config.Parse(filepath.Join(filepath.Dir(path), cityConfigName), data)
+	}
+	if err == nil && city.Identity != local.Identity {
+		err = fmt.Errorf("identity %+v differs from the local config's %+v", city.Identity, local.Identity)
+	}
+	if err != nil {
+		log.Warn("the city's config is set aside; running on the local config", "component", "agent", "file", cityPath, "config", path, "err", err)
+		return local, local, cityPath, nil
+	}
+	log.Info("running on the city's config", "component", "agent", "file", cityPath)
+	return city, local, cityPath, nil
 }
 
 func runConfigValidate(args []string, stdout, stderr io.Writer) error {

@@ -22,15 +22,22 @@ import (
 
 // File names of the CA inside its directory.
 const (
-	CertName = "ca.pem"
-	KeyName  = "ca.key"
+	CertName    = "ca.pem"
+	KeyName     = "ca.key"
+	CRLName     = "crl.pem" // the broker's crlfile
+	RevokedName = "revoked" // the serials Revoke recorded, one per line
 )
 
-// Lifetimes. Boxes may sit in a cupboard for years between visits, so leaf
-// certificates last long; the CA outlives them all.
+// Lifetimes. A box's, a city client's or the broker's certificate lasts at
+// most MaxLeafLifetime, so one that is lost or stolen and never revoked
+// stops working within a year; the CA outlives them all.
 const (
-	caLifetime   = 20 * 365 * 24 * time.Hour
-	leafLifetime = 10 * 365 * 24 * time.Hour
+	caLifetime      = 20 * 365 * 24 * time.Hour
+	MaxLeafLifetime = 365 * 24 * time.Hour
+	// CRLLifetime is how long a CRL is valid by default. The broker refuses
+	// every client once its CRL has expired, so it must be written again
+	// (ca crl) before then, and after every revocation.
+	CRLLifetime = 365 * 24 * time.Hour
 	// backdate covers boxes whose clock runs a little behind the CA's.
 	backdate = time.Hour
 )
@@ -45,13 +52,14 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // CA is a loaded certificate authority.
 type CA struct {
-	dir  string
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
+	dir      string
+	cert     *x509.Certificate
+	key      *ecdsa.PrivateKey
+	lifetime time.Duration // of the certificates it issues
 }
 
-// Init creates a new CA in dir (made if missing): ca.pem and ca.key. It
-// refuses to overwrite either file.
+// Init creates a new CA in dir (made if missing): ca.pem, ca.key and an
+// empty crl.pem. It refuses to overwrite ca.pem or ca.key.
 func Init(dir string) (*CA, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("ca: %w", err)
@@ -97,7 +105,11 @@ func Init(dir string) (*CA, error) {
 	if err := writePair(certFile, keyFile, der, key); err != nil {
 		return nil, err
 	}
-	return &CA{dir: dir, cert: cert, key: key}, nil
+	c := &CA{dir: dir, cert: cert, key: key, lifetime: MaxLeafLifetime}
+	if _, err := c.WriteCRL(CRLLifetime); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Load reads the CA in dir and checks that its key belongs to its
@@ -117,7 +129,17 @@ func Load(dir string) (*CA, error) {
 	if !key.PublicKey.Equal(cert.PublicKey) {
 		return nil, fmt.Errorf("ca: %s does not belong to %s", filepath.Join(dir, KeyName), filepath.Join(dir, CertName))
 	}
-	return &CA{dir: dir, cert: cert, key: key}, nil
+	return &CA{dir: dir, cert: cert, key: key, lifetime: MaxLeafLifetime}, nil
+}
+
+// SetLifetime sets how long the certificates c issues from now on are valid:
+// more than zero and at most MaxLeafLifetime.
+func (c *CA) SetLifetime(d time.Duration) error {
+	if d <= 0 || d > MaxLeafLifetime {
+		return fmt.Errorf("ca: certificate lifetime %v: want more than 0 and at most %v (one year)", d, MaxLeafLifetime)
+	}
+	c.lifetime = d
+	return nil
 }
 
 // CertFile is the path of the CA certificate: the cafile of the broker and of
@@ -188,9 +210,8 @@ func (c *CA) issue(dir, name string, tmpl *x509.Certificate) (certFile, keyFile 
 	if tmpl.SubjectKeyId, err = keyID(key); err != nil {
 		return "", "", err
 	}
-	now := time.Now()
-	tmpl.NotBefore = now.Add(-backdate)
-	tmpl.NotAfter = now.Add(leafLifetime)
+	tmpl.NotBefore = time.Now().Add(-backdate)
+	tmpl.NotAfter = tmpl.NotBefore.Add(c.lifetime)
 	if tmpl.NotAfter.After(c.cert.NotAfter) {
 		tmpl.NotAfter = c.cert.NotAfter
 	}

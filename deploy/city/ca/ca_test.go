@@ -3,11 +3,13 @@ package ca
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func initCA(t *testing.T) *CA {
@@ -213,5 +215,127 @@ func TestIssueAfterLoad(t *testing.T) {
 	}
 	if _, err := verify(t, c, certFile, keyFile, "", x509.ExtKeyUsageClientAuth); err != nil {
 		t.Errorf("verify certificate of the loaded CA: %v", err)
+	}
+}
+
+// Certificates the CA issues last at most a year; the CA itself longer.
+func TestLifetime(t *testing.T) {
+	c := initCA(t)
+	dir := t.TempDir()
+	certFile, keyFile, err := c.IssueClient(dir, "dev-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := verify(t, c, certFile, keyFile, "", x509.ExtKeyUsageClientAuth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := leaf.NotAfter.Sub(leaf.NotBefore); got > MaxLeafLifetime {
+		t.Errorf("client certificate valid for %v, want at most %v", got, MaxLeafLifetime)
+	}
+	if got := c.cert.NotAfter.Sub(c.cert.NotBefore); got <= MaxLeafLifetime {
+		t.Errorf("CA valid for %v, want longer than its certificates", got)
+	}
+	for _, d := range []time.Duration{0, -time.Hour, MaxLeafLifetime + time.Second, 10 * 365 * 24 * time.Hour} {
+		if err := c.SetLifetime(d); err == nil {
+			t.Errorf("SetLifetime(%v) = nil, want refused", d)
+		}
+	}
+	if err := c.SetLifetime(30 * 24 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile, err = c.IssueServer(dir, "broker", []string{"localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ = verify(t, c, certFile, keyFile, "localhost", x509.ExtKeyUsageServerAuth)
+	if got := leaf.NotAfter.Sub(leaf.NotBefore); got != 30*24*time.Hour {
+		t.Errorf("server certificate after SetLifetime(30 days) valid for %v", got)
+	}
+}
+
+func readCRL(t *testing.T, c *CA) *x509.RevocationList {
+	t.Helper()
+	data, err := os.ReadFile(c.CRLFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "X509 CRL" {
+		t.Fatalf("%s: no PEM X509 CRL block", c.CRLFile())
+	}
+	crl, err := x509.ParseRevocationList(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := crl.CheckSignatureFrom(c.cert); err != nil {
+		t.Fatalf("CRL signature: %v", err)
+	}
+	return crl
+}
+
+func TestRevoke(t *testing.T) {
+	c := initCA(t)
+	if crl := readCRL(t, c); len(crl.RevokedCertificateEntries) != 0 || !crl.NextUpdate.After(time.Now().Add(300*24*time.Hour)) {
+		t.Errorf("CRL of a new CA: %d entries, next update %v; want none, in about a year", len(crl.RevokedCertificateEntries), crl.NextUpdate)
+	}
+	dir := t.TempDir()
+	certA, _, err := c.IssueClient(dir, "dev-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	certB, _, err := c.IssueClient(dir, "dev-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	ra, err := c.RevokeCert(certA, at)
+	if err != nil || ra.CN != "dev-a" {
+		t.Fatalf("RevokeCert(dev-a) = %+v, %v", ra, err)
+	}
+	if again, err := c.RevokeCert(certA, at.Add(time.Hour)); err != nil || !again.At.Equal(at) {
+		t.Errorf("RevokeCert(dev-a) again = %+v, %v; want the first revocation", again, err)
+	}
+	leafB, err := readCert(certB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RevokeSerial(strings.ToUpper(leafB.SerialNumber.Text(16)), at); err != nil {
+		t.Fatal(err)
+	}
+	// A CA loaded afresh keeps the list.
+	loaded, err := Load(c.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loaded.WriteCRL(CRLLifetime); err != nil {
+		t.Fatal(err)
+	}
+	crl := readCRL(t, c)
+	got := map[string]bool{}
+	for _, e := range crl.RevokedCertificateEntries {
+		got[e.SerialNumber.Text(16)] = true
+	}
+	if len(got) != 2 || !got[ra.Serial.Text(16)] || !got[leafB.SerialNumber.Text(16)] {
+		t.Errorf("CRL lists %v, want dev-a's and dev-b's serials", got)
+	}
+
+	other := initCA(t)
+	foreign, _, err := other.IssueClient(t.TempDir(), "dev-c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"certificate of another CA", func() error { _, err := c.RevokeCert(foreign, at); return err }()},
+		{"the CA itself", func() error { _, err := c.RevokeCert(c.CertFile(), at); return err }()},
+		{"serial not hex", func() error { _, err := c.RevokeSerial("xyz", at); return err }()},
+		{"serial zero", func() error { _, err := c.RevokeSerial("0", at); return err }()},
+	} {
+		if tc.err == nil {
+			t.Errorf("revoke %s: error = nil, want refused", tc.name)
+		}
 	}
 }

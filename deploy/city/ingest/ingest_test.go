@@ -150,7 +150,14 @@ type running struct {
 
 func startIngest(t testing.TB, b *mqtttest.Broker, store ingest.Store, clientID string) running {
 	t.Helper()
-	cert, key := b.ClientCert(t, "city-ingest")
+	return startIngestAs(t, b, store, "city-ingest", clientID)
+}
+
+// startIngestAs is startIngest with the certificate cn: the broker makes the
+// CN the client id, so a second process at once needs a second certificate.
+func startIngestAs(t testing.TB, b *mqtttest.Broker, store ingest.Store, cn, clientID string) running {
+	t.Helper()
+	cert, key := b.ClientCert(t, cn)
 	var mu sync.Mutex
 	var problems []string
 	connected := make(chan struct{}, 1)
@@ -371,7 +378,7 @@ func testMalformed(t *testing.T, b *mqtttest.Broker, s storetest.Store) {
 func testShared(t *testing.T, b *mqtttest.Broker, s storetest.Store) {
 	devName, id := names()
 	in1 := startIngest(t, b, s, id+"-1")
-	in2 := startIngest(t, b, s, id+"-2")
+	in2 := startIngestAs(t, b, s, "city-ingest-2", id+"-2")
 	dev := newDevice(t, b, devName)
 	var all []string
 	for range 40 {

@@ -16,7 +16,10 @@ import (
 type Config struct {
 	Broker                    string // ssl://host:port
 	CAFile, CertFile, KeyFile string // PEM: the CA that signed the broker's certificate, ours and its key
-	ClientID                  string
+	// ClientID is the certificate's CN when empty: the broker replaces any
+	// other by it (use_username_as_clientid), so two connections with one
+	// certificate take the session from each other.
+	ClientID string
 
 	// Persistent asks the broker to keep the session (subscriptions and
 	// the QoS 1 messages not yet acknowledged) while the client is away:
@@ -90,8 +93,8 @@ func TLSConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 // New prepares a client from cfg, reading its certificate files; Connect
 // connects it.
 func New(cfg Config) (*Client, error) {
-	if cfg.Broker == "" || cfg.ClientID == "" {
-		return nil, errors.New("mqttclient: broker and client id are required")
+	if cfg.Broker == "" {
+		return nil, errors.New("mqttclient: broker is required")
 	}
 	if len(cfg.Subscriptions) > 0 && cfg.OnMessage == nil {
 		return nil, errors.New("mqttclient: subscriptions without OnMessage")
@@ -99,6 +102,12 @@ func New(cfg Config) (*Client, error) {
 	tlsCfg, err := TLSConfig(cfg.CAFile, cfg.CertFile, cfg.KeyFile)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.ClientID == "" {
+		cfg.ClientID = tlsCfg.Certificates[0].Leaf.Subject.CommonName
+	}
+	if cfg.ClientID == "" {
+		return nil, fmt.Errorf("mqttclient: %s has no CN to connect as", cfg.CertFile)
 	}
 	c := &Client{cfg: cfg, timeout: cfg.ConnectTimeout, subscribed: make(chan error, 1)}
 	if c.timeout <= 0 {

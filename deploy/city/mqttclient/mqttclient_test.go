@@ -21,7 +21,7 @@ func TestConnectErrors(t *testing.T) {
 		edit func(*mqttclient.Config)
 		want string
 	}{
-		{"no client id", func(c *mqttclient.Config) { c.ClientID = "" }, "client id"},
+		{"no broker URL", func(c *mqttclient.Config) { c.Broker = "" }, "broker is required"},
 		{"subscriptions without handler", func(c *mqttclient.Config) { c.Subscriptions = []string{"x"} }, "OnMessage"},
 		{"missing CA", func(c *mqttclient.Config) { c.CAFile = "/nonexistent" }, "CA"},
 		{"CA not PEM", func(c *mqttclient.Config) { c.CAFile = key }, "no PEM certificate"},
@@ -44,12 +44,21 @@ func TestConnectErrors(t *testing.T) {
 			t.Errorf("%s: took %v, want the connect timeout to bound it", c.name, d)
 		}
 	}
-	cl, err := mqttclient.New(ok)
-	if err == nil {
-		err = cl.Connect(context.Background())
+	// Without a client id the client connects as its certificate's CN,
+	// which the broker would make its id anyway.
+	noID := ok
+	noID.ClientID = ""
+	for _, cfg := range []mqttclient.Config{ok, noID} {
+		cl, err := mqttclient.New(cfg)
+		if err == nil {
+			err = cl.Connect(context.Background())
+		}
+		if err != nil {
+			t.Fatalf("New+Connect(good config, client id %q) = %v", cfg.ClientID, err)
+		}
+		cl.Close()
 	}
-	if err != nil {
-		t.Fatalf("New+Connect(good config) = %v", err)
+	if !strings.Contains(b.Log(), " as city-ops ") {
+		t.Errorf("the broker did not log a connection as city-ops:\n%s", b.Log())
 	}
-	cl.Close()
 }

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"strings"
 
 	"github.com/roomgate/roomgate/deploy/city/mqttclient"
@@ -26,24 +23,28 @@ func addBrokerFlags(f *flags, cn string) brokerFlags {
 	}
 }
 
-func (b brokerFlags) config(clientID string) mqttclient.Config {
-	return mqttclient.Config{Broker: *b.url, CAFile: *b.ca, CertFile: *b.cert, KeyFile: *b.key, ClientID: clientID}
+// config connects as the certificate's CN, which the broker makes the
+// client id whatever the client asks for.
+func (b brokerFlags) config() mqttclient.Config {
+	return mqttclient.Config{Broker: *b.url, CAFile: *b.ca, CertFile: *b.cert, KeyFile: *b.key}
 }
 
-// connect connects a short-lived client (clean session) with a client id
-// of its own, so two operators never take each other's connection.
-func (b brokerFlags) connect(ctx context.Context, cn string, subs []string, onMessage func(mqttclient.Message)) (*mqttclient.Client, error) {
-	return b.dial(ctx, cn, subs, onMessage, false)
+// connect connects a short-lived client (clean session). The broker makes
+// the certificate's CN its client id, so two commands run at once with one
+// certificate take the connection from each other: give each operator, and
+// each service, a certificate of its own.
+func (b brokerFlags) connect(ctx context.Context, subs []string, onMessage func(mqttclient.Message)) (*mqttclient.Client, error) {
+	return b.dial(ctx, subs, onMessage, false)
 }
 
 // connectOrdered is connect with messages handed over in the order they
 // arrive (mqttclient.Config.Ordered): onMessage must not block.
-func (b brokerFlags) connectOrdered(ctx context.Context, cn string, subs []string, onMessage func(mqttclient.Message)) (*mqttclient.Client, error) {
-	return b.dial(ctx, cn, subs, onMessage, true)
+func (b brokerFlags) connectOrdered(ctx context.Context, subs []string, onMessage func(mqttclient.Message)) (*mqttclient.Client, error) {
+	return b.dial(ctx, subs, onMessage, true)
 }
 
-func (b brokerFlags) dial(ctx context.Context, cn string, subs []string, onMessage func(mqttclient.Message), ordered bool) (*mqttclient.Client, error) {
-	cfg := b.config(cn + "-" + hostname() + "-" + randomHex(4))
+func (b brokerFlags) dial(ctx context.Context, subs []string, onMessage func(mqttclient.Message), ordered bool) (*mqttclient.Client, error) {
+	cfg := b.config()
 	cfg.Subscriptions, cfg.OnMessage, cfg.Ordered = subs, onMessage, ordered
 	c, err := mqttclient.New(cfg)
 	if err != nil {
@@ -53,20 +54,6 @@ func (b brokerFlags) dial(ctx context.Context, cn string, subs []string, onMessa
 		return nil, err
 	}
 	return c, nil
-}
-
-func hostname() string {
-	h, err := os.Hostname()
-	if err != nil || h == "" {
-		return "unknown"
-	}
-	return h
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // list splits a comma-separated flag value, dropping empty items.

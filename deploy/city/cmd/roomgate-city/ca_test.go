@@ -3,10 +3,12 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The files the ca commands write complete a mutual TLS handshake, the way
@@ -90,11 +92,68 @@ func TestCAErrors(t *testing.T) {
 		{[]string{"ca", "client", "-dir", dir}, "-cn is required"},
 		{[]string{"ca", "client", "-dir", dir, "-cn", "Gate_1"}, `client name "Gate_1"`},
 		{[]string{"ca", "client", "-dir", dir, "-cn", "gate-1", "extra"}, `unexpected argument "extra"`},
+		{[]string{"ca", "client", "-dir", dir, "-cn", "gate-2", "-days", "366"}, "at most 8760h0m0s (one year)"},
+		{[]string{"ca", "client", "-dir", dir, "-cn", "gate-2", "-days", "3650"}, "at most 8760h0m0s (one year)"},
+		{[]string{"ca", "server", "-dir", dir, "-hosts", "localhost", "-days", "0"}, "want more than 0"},
+		{[]string{"ca", "revoke", "-dir", dir}, "give one of -cert and -serial"},
+		{[]string{"ca", "revoke", "-dir", dir, "-cert", "a.pem", "-serial", "1f"}, "give one of -cert and -serial"},
+		{[]string{"ca", "revoke", "-dir", dir, "-serial", "not-hex"}, "want a positive hexadecimal number"},
+		{[]string{"ca", "revoke", "-dir", dir, "-cert", filepath.Join(dir, "ca.pem")}, "is a CA certificate"},
+		{[]string{"ca", "crl", "-dir", dir, "-days", "0"}, "-days must be at least 1"},
 		{[]string{"ca", "sign"}, `unknown command "sign"`},
 	} {
 		_, _, err := runAt(testNow, "", tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s = %v, want an error containing %q", strings.Join(tc.args, " "), err, tc.want)
 		}
+	}
+}
+
+// Certificates last a year at most; a revoked one is in the CRL that ca
+// revoke and ca crl write.
+func TestCALifetimeAndRevocation(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ca")
+	for _, args := range [][]string{
+		{"ca", "init", "-dir", dir},
+		{"ca", "client", "-dir", dir, "-cn", "hq-gate-1"},
+		{"ca", "client", "-dir", dir, "-cn", "hq-gate-2", "-days", "90"},
+		{"ca", "revoke", "-dir", dir, "-cert", filepath.Join(dir, "hq-gate-1.pem")},
+		{"ca", "crl", "-dir", dir, "-days", "30"},
+	} {
+		if _, _, err := runAt(testNow, "", args...); err != nil {
+			t.Fatalf("%s = %v", strings.Join(args, " "), err)
+		}
+	}
+	leaf := func(name string) *x509.Certificate {
+		pair, err := tls.LoadX509KeyPair(filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pair.Leaf
+	}
+	one, two := leaf("hq-gate-1"), leaf("hq-gate-2")
+	if d := one.NotAfter.Sub(one.NotBefore); d != 365*24*time.Hour {
+		t.Errorf("hq-gate-1 valid for %v, want a year by default", d)
+	}
+	if d := two.NotAfter.Sub(two.NotBefore); d != 90*24*time.Hour {
+		t.Errorf("hq-gate-2 with -days 90 valid for %v", d)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "crl.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		t.Fatal("crl.pem: no PEM block")
+	}
+	crl, err := x509.ParseRevocationList(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(crl.RevokedCertificateEntries); n != 1 || crl.RevokedCertificateEntries[0].SerialNumber.Cmp(one.SerialNumber) != 0 {
+		t.Errorf("CRL lists %d certificates, want hq-gate-1's serial only", n)
+	}
+	if d := time.Until(crl.NextUpdate); d < 29*24*time.Hour || d > 31*24*time.Hour {
+		t.Errorf("CRL with -days 30 next updated in %v", d)
 	}
 }

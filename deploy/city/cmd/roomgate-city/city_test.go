@@ -246,7 +246,7 @@ func TestIngestCommand(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		a := &app{stdout: &bytes.Buffer{}, stderr: &stderr, now: time.Now}
-		done <- a.dispatch("roomgate-city", topCommands, append([]string{"ingest", "-db", "sqlite:" + db, "-every", "100ms", "-id", "city-ingest-test"},
+		done <- a.dispatch("roomgate-city", topCommands, append([]string{"ingest", "-db", "sqlite:" + db, "-every", "100ms"},
 			brokerArgs(t, b, "city-ingest")...))
 	}()
 	acks := make(chan wire.Ack, 1)

@@ -77,7 +77,7 @@ func (a *app) cmd(path string, args []string) error {
 		}
 	}
 	// Subscribed before the command goes out, so the answer cannot slip by.
-	client, err := broker.connect(ctx, "city-ops", []string{wire.Topic(*device, wire.LeafCmdResult)}, onResult)
+	client, err := broker.connect(ctx, []string{wire.Topic(*device, wire.LeafCmdResult)}, onResult)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

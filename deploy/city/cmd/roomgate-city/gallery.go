@@ -258,7 +258,7 @@ func (a *app) sendGallery(ctx context.Context, broker brokerFlags, devices []str
 	for _, d := range devices {
 		subs = append(subs, wire.Topic(d, wire.LeafGallery+"/#"))
 	}
-	c, err := broker.connectOrdered(ctx, "city-ops", subs, onMessage)
+	c, err := broker.connectOrdered(ctx, subs, onMessage)
 	if err != nil {
 		return err
 	}

@@ -22,9 +22,11 @@ so it may forget them. Runs until SIGINT or SIGTERM, logging a progress line
 every -every.
 
 Several ingest processes may run at once, on one machine or several: they
-share the load through the broker's shared subscription. Each needs its own
--id, and must keep it across restarts: the broker keeps the process's
-session (and its share of messages) under that id while it is away.
+share the load through the broker's shared subscription. Each needs a
+certificate of its own (city-ingest, city-ingest-2, ..., each CN given the
+ingest rights in the broker's ACL) and must keep it across restarts: the
+broker makes the CN the process's client id and keeps its session (and its
+share of messages) under it while it is away.
 
 -db is a PostgreSQL URL (postgres://user@host/db, production) or
 sqlite:PATH (a single file, for the demo). Tables are created or migrated
@@ -33,7 +35,7 @@ on start.
 Example:
   roomgate-city ingest -broker ssl://broker.city:8883 -ca ca.pem \
     -cert city-ingest.pem -key city-ingest.key \
-    -db postgres://roomgate@db.city/roomgate -id city-ingest-db1-1
+    -db postgres://roomgate@db.city/roomgate
 `
 
 // signalContext is the context ingest runs under; tests replace it.
@@ -45,7 +47,6 @@ func (a *app) ingest(path string, args []string) error {
 	f := newFlags(path, "-db postgres://...|sqlite:PATH [flags]", ingestHelp)
 	broker := addBrokerFlags(f, "city-ingest")
 	db := f.String("db", "sqlite:city.db", "`DATABASE`: postgres://... or sqlite:PATH")
-	id := f.String("id", "city-ingest-"+hostname()+"-1", "MQTT client `ID`, unique per process and stable across its restarts")
 	every := f.Duration("every", 10*time.Second, "log progress every `DURATION` (0: never)")
 	workers := f.Int("workers", 16, "`N` messages handled at once")
 	pos, err := a.parse(f, args)
@@ -70,13 +71,13 @@ func (a *app) ingest(path string, args []string) error {
 	defer closeStore()
 	log.Info("store open", "db", fmt.Sprint(store))
 
-	cfg := broker.config(*id)
+	cfg := broker.config()
 	in := ingest.New(ingest.Config{
 		MQTT:             cfg,
 		Store:            store,
 		Workers:          *workers,
 		OnProblem:        func(err error) { log.Warn(err.Error()) },
-		OnConnect:        func() { log.Info("connected", "broker", cfg.Broker, "id", cfg.ClientID) },
+		OnConnect:        func() { log.Info("connected", "broker", cfg.Broker, "cert", cfg.CertFile) },
 		OnConnectionLost: func(err error) { log.Warn("connection lost; reconnecting", "err", err) },
 	})
 	if *every > 0 {

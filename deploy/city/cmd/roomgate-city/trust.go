@@ -88,7 +88,7 @@ func (a *app) trustPublish(path string, args []string) error {
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	c, err := broker.connect(ctx, "city-ops", nil, nil)
+	c, err := broker.connect(ctx, nil, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
