@@ -699,6 +699,24 @@ func TestLogin(t *testing.T) {
 	}
 }
 
+// brokenLockouts cannot read the kept lockouts (a store that failed).
+type brokenLockouts struct{ *fakeActions }
+
+func (brokenLockouts) Lockout(context.Context, string) (Lockout, error) {
+	return Lockout{}, errors.New("store: disk I/O error")
+}
+
+// TestLoginNeedsTheLockout: a lockout that cannot be read lets no PIN
+// through, not even the right one.
+func TestLoginNeedsTheLockout(t *testing.T) {
+	srv := httptest.NewServer(NewServer(fixedSource{}, brokenLockouts{&fakeActions{}}, nil, testConfig))
+	defer srv.Close()
+	resp := do(t, srv, "POST", "/api/login", `{"role":"secretary","pin":"246810"}`, nil, "")
+	if resp.StatusCode != http.StatusInternalServerError || len(resp.Cookies()) != 0 {
+		t.Errorf("login with an unreadable lockout = %d with cookies %v, want 500 and no session", resp.StatusCode, resp.Cookies())
+	}
+}
+
 func TestLoginDisabledWithoutPIN(t *testing.T) {
 	srv := httptest.NewServer(NewServer(fixedSource{}, &fakeActions{}, nil, Config{TechnicianPIN: "135790"}))
 	defer srv.Close()
