@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -179,7 +178,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 			return fmt.Errorf("http: %w", err)
 		}
 		httpAddr = ln.Addr()
-		srv := &http.Server{Handler: s.kiosk, ReadHeaderTimeout: 5 * time.Second}
+		for _, w := range cfg.Warnings() {
+			s.log.Warn("config: "+w, "component", "kiosk")
+		}
+		srv := s.kiosk.HTTPServer()
 		wg.Add(1)
 		go func() { defer wg.Done(); srv.Serve(ln) }()
 		wg.Add(1)
@@ -243,7 +245,7 @@ func (s *System) runGate(ctx context.Context, watchdogEvery time.Duration) {
 			s.log.Info("entry kept", "component", "gate", "id", entry.ID, "granted", entry.Granted, "reason", entry.Reason, "method", entry.Method, "pass", entry.PassID, "scanner", sc.scanner)
 			s.recordKept()
 			if s.kiosk != nil {
-				s.kiosk.Push("gate", gateResult{Granted: entry.Granted, Reason: entry.Reason, Detail: entry.Detail, Name: entry.Name, Host: entry.Host, At: entry.At, Method: entry.Method})
+				s.kiosk.Push("gate", gateResult{Granted: entry.Granted, Reason: entry.Reason, At: entry.At, Method: entry.Method})
 			}
 			s.checkInByPass(ctx, entry)
 		}
@@ -265,13 +267,12 @@ func (s *System) kioskChanged() {
 	}
 }
 
-// gateResult is what the kiosk shows of a scan at the gate.
+// gateResult is what the kiosk shows of a scan at the gate: the verdict
+// and its reason code, for whoever stands there. Who it was, and the
+// details, are for staff (the entries of the staff status).
 type gateResult struct {
 	Granted bool      `json:"granted"`
 	Reason  string    `json:"reason,omitempty"`
-	Detail  string    `json:"detail,omitempty"`
-	Name    string    `json:"name,omitempty"`
-	Host    string    `json:"host,omitempty"`
 	At      time.Time `json:"at"`
 	Method  string    `json:"method"`
 }

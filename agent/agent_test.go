@@ -55,6 +55,10 @@ func (is issuer) pass(t *testing.T, id string, aud string) string {
 	return tok
 }
 
+// testTechnicianPIN opens the staff status, where tests read the box's
+// entries, devices and outbox.
+const testTechnicianPIN = "135790"
+
 // writeConfig writes a box config for tests and returns its path.
 func writeConfig(t *testing.T, dir, scannerPath, safeState string, is issuer) string {
 	t.Helper()
@@ -68,7 +72,8 @@ trust:
     - {kid: %s, iss: city, public_key: %s}
 store: {path: roomgate.db}
 http: {listen: "127.0.0.1:0"}
-`, scannerPath, safeState, is.kid, base64.RawURLEncoding.EncodeToString(is.pub))
+kiosk: {technician_pin: "%s"}
+`, scannerPath, safeState, is.kid, base64.RawURLEncoding.EncodeToString(is.pub), testTechnicianPIN)
 	path := filepath.Join(dir, "roomgate.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -77,11 +82,12 @@ http: {listen: "127.0.0.1:0"}
 }
 
 type runningAgent struct {
-	lines  *doortest.Lines
-	addr   net.Addr
-	stop   context.CancelFunc
-	done   chan error
-	logBuf *syncBuffer
+	lines   *doortest.Lines
+	addr    net.Addr
+	stop    context.CancelFunc
+	done    chan error
+	logBuf  *syncBuffer
+	session *http.Cookie // the technician's, once status logged in
 }
 
 func startAgent(t *testing.T, configPath string) *runningAgent {
@@ -133,13 +139,37 @@ func (ra *runningAgent) shutdown(t *testing.T) {
 	}
 }
 
+// status is the kiosk's staff status, read in a technician's session.
 func (ra *runningAgent) status(t *testing.T) kiosk.Snapshot {
 	t.Helper()
-	resp, err := http.Get("http://" + ra.addr.String() + "/api/status")
+	base := "http://" + ra.addr.String()
+	if ra.session == nil {
+		req, _ := http.NewRequest("POST", base+"/api/login", strings.NewReader(`{"role":"technician","pin":"`+testTechnicianPIN+`"}`))
+		req.Header.Set("Origin", base)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for _, c := range resp.Cookies() {
+			if c.Value != "" {
+				ra.session = c
+			}
+		}
+		if ra.session == nil {
+			t.Fatalf("technician login = %d, no session", resp.StatusCode)
+		}
+	}
+	req, _ := http.NewRequest("GET", base+"/api/staff/status", nil)
+	req.AddCookie(ra.session)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/staff/status = %d", resp.StatusCode)
+	}
 	var snap kiosk.Snapshot
 	if err := json.NewDecoder(resp.Body).Decode(&snap); err != nil {
 		t.Fatal(err)

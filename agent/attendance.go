@@ -96,7 +96,7 @@ func (s *System) manualCheckIn(ctx context.Context, meetingID, person, reason, o
 	if err != nil {
 		return res, err
 	}
-	s.announce(res, person, res.Attendance.Name, checkInTimes{})
+	s.announce(res, res.Attendance.Name, checkInTimes{})
 	return res, nil
 }
 

@@ -3,62 +3,16 @@
 package agent
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/internal/socat"
 )
-
-// sseEvent is one server-sent event of the kiosk's stream.
-type sseEvent struct {
-	kind string
-	data map[string]any
-}
-
-// kioskEvents reads the kiosk's event stream into a channel until the test ends.
-func kioskEvents(t *testing.T, ra *runningAgent) <-chan sseEvent {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+ra.addr.String()+"/api/events", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(chan sseEvent, 256)
-	go func() {
-		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(nil, 1<<20)
-		var kind string
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case strings.HasPrefix(line, "event: "):
-				kind = strings.TrimPrefix(line, "event: ")
-			case strings.HasPrefix(line, "data: ") && kind != "" && kind != "change" && kind != "faces":
-				ev := sseEvent{kind: kind}
-				json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev.data)
-				select {
-				case out <- ev:
-				default:
-				}
-			case line == "":
-				kind = ""
-			}
-		}
-	}()
-	return out
-}
 
 // TestFaceCheckInOnTheSampleVideo: the demo's video, where Obama, Kit
 // Harington, Rose Leslie and a stranger walk past. Obama and Kit are
@@ -117,24 +71,24 @@ wait:
 		case ev := <-events:
 			switch ev.kind {
 			case "greeting":
-				greeted[ev.data["person"].(string)]++
+				greeted[ev.data["name"].(string)]++
 				for _, k := range []string{"first_frame_at", "decided_at", "stored_at"} {
 					if _, ok := ev.data[k].(string); !ok {
 						t.Errorf("greeting %v: no %s", ev.data, k)
 					}
 				}
 			case "notice":
-				who, _ := ev.data["person"].(string)
+				who, _ := ev.data["name"].(string)
 				notices[ev.data["kind"].(string)] = who
 			}
 		case <-deadline:
 			break wait
 		}
 	}
-	if greeted["P-obama"] != 1 || greeted["P-kit"] != 1 || len(greeted) != 2 {
+	if greeted["Barack Obama"] != 1 || greeted["Kit Harington"] != 1 || len(greeted) != 2 {
 		t.Errorf("greetings %v: want Obama and Kit once each", greeted)
 	}
-	if notices["not_invited"] != "P-rose" || !hasKey(notices, "unknown_face") || notices["already_checked_in"] == "" {
+	if notices["not_invited"] != "Rose Leslie" || !hasKey(notices, "unknown_face") || notices["already_checked_in"] == "" {
 		t.Errorf("notices %v: want Rose not invited, the stranger unknown, and a later sighting already checked in", notices)
 	}
 	snap := ra.status(t)

@@ -2,8 +2,11 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"time"
 
+	"github.com/roomgate/roomgate/agent/event"
 	"github.com/roomgate/roomgate/agent/meeting"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/kiosk"
@@ -30,6 +33,46 @@ func (k kioskActions) AttendanceCSV(ctx context.Context, meetingID string, w io.
 
 func (k kioskActions) RecordAction(ctx context.Context, a kiosk.Action) error {
 	return k.s.recordAction(ctx, a.Role, a.Action, a.Detail)
+}
+
+func (k kioskActions) Lockout(ctx context.Context, role string) (kiosk.Lockout, error) {
+	l, err := k.s.store.Lockout(ctx, role)
+	return kiosk.Lockout{Failures: l.Failures, Until: l.Until}, err
+}
+
+// loginFailed is the data of a TypeLoginFailed event.
+type loginFailed struct {
+	Role        string    `json:"role"`
+	Failures    int       `json:"failures"` // wrong PINs in a row, this one included
+	LockedUntil time.Time `json:"locked_until,omitzero"`
+}
+
+// LoginFailed keeps a wrong PIN with its event for the city.
+func (k kioskActions) LoginFailed(ctx context.Context, f kiosk.LoginFailure) error {
+	s := k.s
+	data := loginFailed{Role: f.Role, Failures: f.Lockout.Failures}
+	detail := fmt.Sprintf("wrong PIN, %d in a row", f.Lockout.Failures)
+	if !f.Lockout.Until.IsZero() {
+		data.LockedUntil = f.Lockout.Until.UTC()
+		detail += "; locked until " + data.LockedUntil.Format(time.RFC3339)
+	}
+	env, payload, err := event.New(event.Source(s.cfg.Identity.Site, s.cfg.Identity.Device), event.TypeLoginFailed, f.At, data)
+	if err != nil {
+		return err
+	}
+	s.log.Warn("kiosk login failed", "component", "kiosk", "role", f.Role, "failures", f.Lockout.Failures, "locked_until", data.LockedUntil)
+	err = s.store.AddLoginFailure(ctx, store.Lockout{Role: f.Role, Failures: f.Lockout.Failures, Until: f.Lockout.Until},
+		store.Action{At: f.At, Role: f.Role, Action: "login_failed", Detail: detail},
+		store.Event{ID: env.ID, Type: env.Type, Time: env.Time, Payload: payload})
+	if err == nil {
+		s.recordKept()
+	}
+	return err
+}
+
+func (k kioskActions) LoggedIn(ctx context.Context, a kiosk.Action) error {
+	k.s.log.Info("kiosk action", "component", "kiosk", "role", a.Role, "action", a.Action)
+	return k.s.store.AddLogin(ctx, store.Action{At: a.At, Role: a.Role, Action: a.Action, Detail: a.Detail})
 }
 
 // meetingView adds the room's meetings, versions and gallery to the
@@ -108,5 +151,6 @@ func (s *System) galleryView() kiosk.GalleryState {
 // kioskConfig is the kiosk's part of the config.
 func (s *System) kioskConfig() kiosk.Config {
 	k := s.cfg.Kiosk
-	return kiosk.Config{SecretaryPIN: k.SecretaryPIN, TechnicianPIN: k.TechnicianPIN, Language: k.Language, GreetingHold: s.cfg.Meetings.GreetingHold.D()}
+	return kiosk.Config{SecretaryPIN: k.SecretaryPIN, TechnicianPIN: k.TechnicianPIN, Language: k.Language, GreetingHold: s.cfg.Meetings.GreetingHold.D(),
+		AllowRemote: s.cfg.RemoteKiosk()}
 }

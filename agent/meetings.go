@@ -199,7 +199,7 @@ func (s *System) checkInByPass(ctx context.Context, e store.Entry) {
 		s.log.Error("QR check-in not kept", "component", "meetings", "person", e.Subject, "entry", e.ID, "err", err)
 		return
 	}
-	s.announce(res, e.Subject, e.Name, checkInTimes{})
+	s.announce(res, e.Name, checkInTimes{})
 }
 
 // checkInTimes are the moments of a face check-in the benchmark splits
@@ -211,31 +211,26 @@ type checkInTimes struct {
 	Stored     time.Time `json:"stored_at,omitzero"`
 }
 
-// greeting is what the kiosk shows when someone is checked in.
+// greeting is what the kiosk shows when someone is checked in: the card
+// as the room sees it. The event stream needs no session, so no person
+// id, score or invitation details go in it.
 type greeting struct {
-	ID      string    `json:"id"`
-	Person  string    `json:"person"`
-	Name    string    `json:"name"`
-	Unit    string    `json:"unit,omitempty"`
-	Seat    string    `json:"seat,omitempty"`
-	Meeting string    `json:"meeting"`
-	Title   string    `json:"title"`
-	At      time.Time `json:"at"`
-	Late    bool      `json:"late"`
-	Invited bool      `json:"invited"`
-	Method  string    `json:"method"`
-	Score   float32   `json:"score,omitempty"`
+	ID     string    `json:"id"` // the attendance record's: a page shows each card once
+	Name   string    `json:"name"`
+	Unit   string    `json:"unit,omitempty"`
+	Seat   string    `json:"seat,omitempty"`
+	Title  string    `json:"title"`
+	At     time.Time `json:"at"`
+	Method string    `json:"method"`
 	checkInTimes
 }
 
 // notice is what the kiosk tells someone who got no record.
 type notice struct {
-	Kind    string    `json:"kind"`
-	Person  string    `json:"person,omitempty"`
-	Name    string    `json:"name,omitempty"`
-	At      time.Time `json:"at"`
-	Meeting string    `json:"meeting,omitempty"`
-	Title   string    `json:"title,omitempty"`
+	Kind  string    `json:"kind"`
+	Name  string    `json:"name,omitempty"`
+	At    time.Time `json:"at"`
+	Title string    `json:"title,omitempty"`
 	// Opens is when their meeting's check-in opens (not_open_yet); First is
 	// when they checked in (already_checked_in).
 	Opens time.Time `json:"opens,omitzero"`
@@ -243,20 +238,19 @@ type notice struct {
 }
 
 // announce tells the kiosk what a check-in came to.
-func (s *System) announce(res CheckInResult, person, name string, times checkInTimes) {
+func (s *System) announce(res CheckInResult, name string, times checkInTimes) {
 	if s.kiosk == nil {
 		return
 	}
 	if res.Recorded {
 		a := res.Attendance
 		times.Stored = time.Now()
-		s.kiosk.Push("greeting", greeting{ID: a.ID, Person: a.Person, Name: a.Name, Unit: a.Unit, Seat: a.Seat, Meeting: a.Meeting, Title: a.Title,
-			At: a.At, Late: a.Late, Invited: a.Invited, Method: a.Method, Score: a.Score, checkInTimes: times})
+		s.kiosk.Push("greeting", greeting{ID: a.ID, Name: a.Name, Unit: a.Unit, Seat: a.Seat, Title: a.Title, At: a.At, Method: a.Method, checkInTimes: times})
 		return
 	}
-	n := notice{Kind: res.Notice, Person: person, Name: name, At: s.now()}
+	n := notice{Kind: res.Notice, Name: name, At: s.now()}
 	if m := res.Meeting; m != nil {
-		n.Meeting, n.Title = m.ID, m.Title
+		n.Title = m.Title
 		if res.Notice == meeting.NoticeNotOpenYet {
 			n.Opens = m.CheckInOpens
 		}

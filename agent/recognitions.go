@@ -133,13 +133,13 @@ type frameBoxes struct {
 	Faces  []faceBox `json:"faces"`
 }
 
+// faceBox is one face on the camera pane, labelled with the name the room
+// sees there; ids and scores are for the technician's recognitions.
 type faceBox struct {
 	X       float32 `json:"x"`
 	Y       float32 `json:"y"`
 	W       float32 `json:"w"`
 	H       float32 `json:"h"`
-	Person  string  `json:"person,omitempty"`
 	Name    string  `json:"name,omitempty"`
-	Score   float32 `json:"score,omitempty"`
 	Unknown bool    `json:"unknown"`
 }

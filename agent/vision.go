@@ -273,8 +273,7 @@ func (s *System) previewFrame(m gocv.Mat, res engine.Result) {
 		b := seen.Face.Box
 		box := faceBox{X: b.X, Y: b.Y, W: b.W, H: b.H, Unknown: true}
 		if len(seen.Matches) > 0 && seen.Quality.OK() && seen.Matches[0].Score >= s.cfg.Vision.Threshold {
-			box.Person, box.Score, box.Unknown = seen.Matches[0].Person, seen.Matches[0].Score, false
-			box.Name = s.preview.name(box.Person, res.At, s.personName)
+			box.Name, box.Unknown = s.preview.name(seen.Matches[0].Person, res.At, s.personName), false
 		}
 		fb.Faces = append(fb.Faces, box)
 	}
@@ -292,7 +291,7 @@ func (s *System) recognised(d track.Decision) {
 		s.log.Info("face not recognised", "component", "vision", "reason", d.Reason, "frames", d.Frames)
 		s.recent.add(r)
 		if d.Reason == "not_recognised" {
-			s.announce(CheckInResult{Notice: meeting.NoticeUnknownFace}, "", "", checkInTimes{})
+			s.announce(CheckInResult{Notice: meeting.NoticeUnknownFace}, "", checkInTimes{})
 		}
 		s.kioskChanged()
 		return
@@ -311,7 +310,7 @@ func (s *System) recognised(d track.Decision) {
 		s.kioskChanged()
 		return
 	}
-	s.announce(res, d.Person, p.Name, checkInTimes{FirstFrame: d.First, Decided: decided, Ruled: res.ruled})
+	s.announce(res, p.Name, checkInTimes{FirstFrame: d.First, Decided: decided, Ruled: res.ruled})
 	s.kioskChanged()
 }
 

@@ -36,6 +36,7 @@ type Kiosk struct {
 	Language      string `yaml:"language"`       // vi or en, what the screen starts in
 	SecretaryPIN  string `yaml:"secretary_pin"`  // opens manual check-in and the attendance export; empty turns that view off
 	TechnicianPIN string `yaml:"technician_pin"` // opens device health, versions, gallery and outbox; empty turns that view off
+	AllowRemote   bool   `yaml:"allow_remote"`   // serve other machines when http.listen is not loopback; off, only this machine's screen is answered
 }
 
 // Identity names the box for the city. The names end up in MQTT topics and

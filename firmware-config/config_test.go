@@ -187,6 +187,9 @@ func TestErrors(t *testing.T) {
 			[]string{"t.yaml:1: gpio.relay: required on board generic (it has no default GPIO map)"}},
 		{"null is left out", minimal + "policy:\n  pulse:\n",
 			nil},
+		{"short PIN", minimal + "kiosk:\n  secretary_pin: \"2468\"\n  technician_pin: \"13579\"\n",
+			[]string{"t.yaml:5: kiosk.secretary_pin: not a PIN: want 6 to 12 digits (the value is not shown)",
+				"t.yaml:6: kiosk.technician_pin: not a PIN: want 6 to 12 digits (the value is not shown)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,6 +202,31 @@ func TestErrors(t *testing.T) {
 				t.Errorf("Parse(%q) =\n%s\nwant\n%s", tt.yaml, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	for _, tt := range []struct {
+		name, yaml string
+		remote     bool
+		want       []string
+	}{
+		{"default", minimal, false, nil},
+		{"remote allowed", minimal + "http: {listen: \"0.0.0.0:8080\"}\nkiosk: {allow_remote: true}\n", true,
+			[]string{"kiosk.allow_remote: the kiosk on 0.0.0.0:8080 answers other machines: anyone on the network can read the board and try the PINs"}},
+		{"remote allowed on loopback", minimal + "kiosk: {allow_remote: true}\n", false,
+			[]string{`kiosk.allow_remote: has no effect: http.listen "127.0.0.1:8080" is loopback only`}},
+		{"listen everywhere, remote not allowed", minimal + "http: {listen: \":8080\"}\n", false,
+			[]string{"http.listen: :8080 is not loopback, but requests from other machines are refused without kiosk.allow_remote: true"}},
+		{"localhost", minimal + "http: {listen: \"localhost:8080\"}\n", false, nil},
+	} {
+		c, err := Parse("t.yaml", []byte(tt.yaml))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := c.Warnings(); !reflect.DeepEqual(got, tt.want) || c.RemoteKiosk() != tt.remote {
+			t.Errorf("%s: Warnings() = %q, RemoteKiosk() = %v, want %q, %v", tt.name, got, c.RemoteKiosk(), tt.want, tt.remote)
+		}
 	}
 }
 

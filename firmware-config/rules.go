@@ -49,10 +49,14 @@ var enums = map[string][]string{
 // nameWant says namePattern in words.
 const nameWant = "lowercase letters, digits and '-', starting with a letter or digit, at most 63 characters"
 
-// A PIN is typed on the touch screen's keypad.
-var pinRE = regexp.MustCompile(`^[0-9]{4,12}$`)
+// A PIN is typed on the touch screen's keypad. Six digits at least: with
+// the kiosk's escalating lockout a guesser needs years at the screen.
+var pinRE = regexp.MustCompile(`^[0-9]{6,12}$`)
 
-const pinWant = "4 to 12 digits"
+const pinWant = "6 to 12 digits"
+
+// secret fields are never echoed in a message: it may end up in a log.
+var secret = map[string]bool{"kiosk.secretary_pin": true, "kiosk.technician_pin": true}
 
 var sha256RE = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 

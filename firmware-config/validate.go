@@ -79,6 +79,8 @@ func checkFields(r *report, path string, v reflect.Value) {
 			}
 		case isEnum && !slices.Contains(enum, s):
 			r.add(path, "%s is not allowed%s", quote(s), oneOf(s, enum))
+		case hasPat && !pat.re.MatchString(s) && secret[rp]:
+			r.add(path, "not %s: want %s (the value is not shown)", pat.what, pat.want)
 		case hasPat && !pat.re.MatchString(s):
 			r.add(path, "%s is not %s: want %s", quote(s), pat.what, pat.want)
 		}

@@ -21,6 +21,14 @@ type Actions interface {
 	// AttendanceCSV writes the meeting's attendance list as CSV.
 	AttendanceCSV(ctx context.Context, meetingID string, w io.Writer) error
 	RecordAction(ctx context.Context, a Action) error
+
+	// Lockout is the role's wrong-PIN state as kept; zero when it has none.
+	Lockout(ctx context.Context, role string) (Lockout, error)
+	// LoginFailed keeps a wrong PIN: the role's new state, the action and
+	// an event for the city, all or none of them.
+	LoginFailed(ctx context.Context, f LoginFailure) error
+	// LoggedIn keeps a login and clears the role's wrong-PIN state.
+	LoggedIn(ctx context.Context, a Action) error
 }
 
 // Preview gives the camera's latest frame.
@@ -60,7 +68,7 @@ type CheckInResult struct {
 // Action is something a secretary or technician did at the kiosk.
 type Action struct {
 	Role   string // RoleSecretary or RoleTechnician
-	Action string // "login", "login_failed", "checkin", "export", "logout", ...
+	Action string // "login", "checkin", "export", "logout", ... (wrong PINs: LoginFailed)
 	Detail string
 	At     time.Time
 }
@@ -75,6 +83,9 @@ const (
 type Config struct {
 	SecretaryPIN  string
 	TechnicianPIN string
-	Language      string        // the page's language until the visitor picks one: "vi" or "en"
-	GreetingHold  time.Duration // how long a greeting card stays; 0: defaultGreetingHold
+	// AllowRemote serves clients on other machines. Off, only connections
+	// from this machine's loopback are answered, whatever their Host says.
+	AllowRemote  bool
+	Language     string        // the page's language until the visitor picks one: "vi" or "en"
+	GreetingHold time.Duration // how long a greeting card stays; 0: defaultGreetingHold
 }

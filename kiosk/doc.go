@@ -5,7 +5,12 @@
 // behind its own PIN. It knows nothing of the agent: the agent hands it a
 // Source, Actions and a Preview, and pushes events with Push and Notify.
 //
-// It answers only requests for a loopback host name, refuses cross-site
-// requests, and wants a session cookie, its CSRF token and a same-origin
-// request for everything that changes state.
+// It answers only connections from this machine (unless the config allows
+// remote clients) for a loopback host name, refuses cross-site requests,
+// and wants a session cookie, its CSRF token and a same-origin request for
+// everything that changes state. Without a session a page gets only what
+// the room sees on the board (/api/status and the event stream); the
+// box's scans, recognitions, invitees' details and devices are the staff
+// status's (/api/staff/status). Wrong PINs lock a role out for longer and
+// longer, kept across restarts by Actions.
 package kiosk

@@ -11,6 +11,14 @@ import (
 // further ones are dropped for it: the agent never waits for a browser.
 const streamBuffer = 64
 
+// maxStreams bounds the pages streaming at once: a kiosk has one or two,
+// and each stream holds a goroutine and a buffer.
+const maxStreams = 16
+
+// streamWriteTimeout is how long one message may take to reach a page; a
+// page that reads nothing for this long is dropped and frees its slot.
+const streamWriteTimeout = 10 * time.Second
+
 // defaultGreetingHold is how long a greeting card stays when the config
 // does not say.
 const defaultGreetingHold = 6 * time.Second
@@ -44,7 +52,9 @@ func (s *Server) Notify() {
 }
 
 // Push sends every live page an event named kind with v as its JSON data
-// ("greeting", "notice", "gate", "faces"). A page too slow to keep up
+// ("greeting", "notice", "gate", "faces"). The stream needs no session, so
+// v must hold only what the room sees anyway: a greeting's card, a gate's
+// verdict and reason code, the names on the camera's face boxes. A page too slow to keep up
 // misses events rather than holding up the caller. Greetings are also sent
 // to pages that connect while they still show, so a kiosk that reloads, or
 // opens just after someone checked in, greets them too.
@@ -98,6 +108,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	st := &stream{events: make(chan []byte, streamBuffer), change: make(chan struct{}, 1)}
 	s.mu.Lock()
+	if len(s.streams) >= maxStreams {
+		s.mu.Unlock()
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "kiosk: too many open event streams", http.StatusServiceUnavailable)
+		return
+	}
 	for _, g := range s.showing() {
 		st.events <- g.msg // fits: maxReplayedGreetings < streamBuffer
 	}
@@ -108,9 +124,20 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		delete(s.streams, st)
 		s.mu.Unlock()
 	}()
+	// The server's WriteTimeout would end the stream; each message gets
+	// its own deadline instead. Servers without deadlines (tests'
+	// recorders) just do not support it.
+	rc := http.NewResponseController(w)
+	write := func(msg []byte) error {
+		rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+		_, err := w.Write(msg)
+		return err
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write([]byte("retry: 2000\n\n"))
+	if write([]byte("retry: 2000\n\n")) != nil {
+		return
+	}
 	flusher.Flush()
 	keepalive := time.NewTicker(15 * time.Second)
 	defer keepalive.Stop()
@@ -120,7 +147,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		// a change, best after it has what was pushed before it.
 		select {
 		case msg := <-st.events:
-			if _, err := w.Write(msg); err != nil {
+			if err := write(msg); err != nil {
 				return
 			}
 			flusher.Flush()
@@ -131,11 +158,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case msg := <-st.events:
-			_, err = w.Write(msg)
+			err = write(msg)
 		case <-st.change:
-			_, err = w.Write([]byte("event: change\ndata: {}\n\n"))
+			err = write([]byte("event: change\ndata: {}\n\n"))
 		case <-keepalive.C:
-			_, err = w.Write([]byte(": keepalive\n\n"))
+			err = write([]byte(": keepalive\n\n"))
 		}
 		if err != nil {
 			return

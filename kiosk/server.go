@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -35,15 +36,43 @@ type Server struct {
 	mux    *http.ServeMux
 	now    func() time.Time
 
+	// loginMu makes a login's read, check and write of the role's
+	// lockout one step, so two tries at once cannot both pass a lockout.
+	loginMu sync.Mutex
+
 	mu        sync.Mutex
 	streams   map[*stream]struct{}
 	greetings []pushed            // the last few, for pages that connect while they show
 	sessions  map[string]*session // by cookie value
 }
 
+// Limits of the kiosk's HTTP server: a client slow to send or to read
+// holds a connection no longer than these. An event stream sets its own
+// write deadline per message instead (streamWriteTimeout).
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 16 << 10
+)
+
+// HTTPServer returns an http.Server for s with the limits above.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+	}
+}
+
 // NewServer returns the handler; it has no side effects until served. act
 // and prev may be nil: the views and endpoints that need them then say
-// they are not available.
+// they are not available. Without act no login can be kept on record nor
+// its lockout remembered, so both staff views are off.
 func NewServer(src Source, act Actions, prev Preview, cfg Config) *Server {
 	if cfg.Language != "en" {
 		cfg.Language = "vi"
@@ -58,9 +87,9 @@ func NewServer(src Source, act Actions, prev Preview, cfg Config) *Server {
 		streams: map[*stream]struct{}{}, sessions: map[string]*session{},
 	}
 	if act == nil {
-		// Without Actions a secretary could do nothing, so no session of
-		// hers exists and her endpoints are never reached.
-		s.guards[RoleSecretary].enabled = false
+		for _, g := range s.guards {
+			g.enabled = false
+		}
 	}
 	assets, _ := fs.Sub(web, "web")
 	files := http.FileServerFS(assets)
@@ -72,6 +101,7 @@ func NewServer(src Source, act Actions, prev Preview, cfg Config) *Server {
 		files.ServeHTTP(w, r)
 	}))
 	s.mux.HandleFunc("GET /api/status", s.status)
+	s.mux.Handle("GET /api/staff/status", s.authorized("", false, s.staffStatus))
 	s.mux.HandleFunc("GET /api/events", s.events)
 	s.mux.HandleFunc("GET /api/preview.jpg", s.preview)
 	s.mux.HandleFunc("POST /api/login", s.login)
@@ -84,10 +114,16 @@ func NewServer(src Source, act Actions, prev Preview, cfg Config) *Server {
 	return s
 }
 
-// ServeHTTP refuses requests that a web page elsewhere could make through the
+// ServeHTTP refuses requests from other machines (unless the config allows
+// them) and those that a web page elsewhere could make through the
 // visitor's browser (cross-origin, or DNS rebinding to a foreign host name).
+// The Host header alone proves nothing: any client can write "localhost".
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !localHost(r.Host) {
+	if !s.cfg.AllowRemote && !loopbackPeer(r.RemoteAddr) {
+		http.Error(w, "kiosk: only this machine may connect (kiosk.allow_remote is off)", http.StatusForbidden)
+		return
+	}
+	if !localHost(r.Host) && !(s.cfg.AllowRemote && ipHost(r.Host)) {
 		http.Error(w, "kiosk: host not allowed", http.StatusForbidden)
 		return
 	}
@@ -113,6 +149,27 @@ func localHost(hostport string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// loopbackPeer reports whether the connection comes from this machine.
+func loopbackPeer(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ipHost reports whether a Host header names an IP address: a page on a
+// rebound DNS name never does, so a remote kiosk may be reached by its
+// address.
+func ipHost(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	return net.ParseIP(strings.Trim(host, "[]")) != nil
+}
+
 // features tell the page which views this kiosk has.
 type features struct {
 	Language   string `json:"language"` // the default; the visitor may switch
@@ -122,6 +179,17 @@ type features struct {
 	Preview    bool   `json:"preview"`
 }
 
+func (s *Server) features() features {
+	return features{
+		Language:   s.cfg.Language,
+		GreetingMs: s.cfg.GreetingHold.Milliseconds(),
+		Secretary:  s.guards[RoleSecretary].enabled,
+		Technician: s.guards[RoleTechnician].enabled,
+		Preview:    s.prev != nil,
+	}
+}
+
+// status is the public board: what anyone at the screen may read.
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	snap, err := s.src.Snapshot(r.Context())
 	if err != nil {
@@ -129,16 +197,23 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	pub := snap.Public()
+	pub.Kiosk = s.features()
+	writeJSON(w, http.StatusOK, pub)
+}
+
+// staffStatus is the whole snapshot, for a secretary's or technician's session.
+func (s *Server) staffStatus(w http.ResponseWriter, r *http.Request, _ string) {
+	snap, err := s.src.Snapshot(r.Context())
+	if err != nil {
+		http.Error(w, "kiosk: staff status: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, struct {
 		Snapshot
 		Kiosk features `json:"kiosk"`
-	}{snap, features{
-		Language:   s.cfg.Language,
-		GreetingMs: s.cfg.GreetingHold.Milliseconds(),
-		Secretary:  s.guards[RoleSecretary].enabled,
-		Technician: s.guards[RoleTechnician].enabled,
-		Preview:    s.prev != nil,
-	}})
+	}{snap, s.features()})
 }
 
 func (s *Server) preview(w http.ResponseWriter, r *http.Request) {

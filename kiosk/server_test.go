@@ -5,13 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,6 +34,8 @@ type fakeActions struct {
 	checkIns []ManualCheckIn
 	actions  []Action
 	queries  []string
+	lockouts map[string]Lockout
+	failures []LoginFailure
 }
 
 func (f *fakeActions) Candidates(_ context.Context, meeting, query string) ([]Candidate, error) {
@@ -62,6 +67,32 @@ func (f *fakeActions) RecordAction(_ context.Context, a Action) error {
 	return nil
 }
 
+func (f *fakeActions) Lockout(_ context.Context, role string) (Lockout, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lockouts[role], nil
+}
+
+func (f *fakeActions) LoginFailed(_ context.Context, lf LoginFailure) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lockouts == nil {
+		f.lockouts = map[string]Lockout{}
+	}
+	f.lockouts[lf.Role] = lf.Lockout
+	f.failures = append(f.failures, lf)
+	f.actions = append(f.actions, Action{Role: lf.Role, Action: "login_failed", At: lf.At})
+	return nil
+}
+
+func (f *fakeActions) LoggedIn(_ context.Context, a Action) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.lockouts, a.Role)
+	f.actions = append(f.actions, a)
+	return nil
+}
+
 // recorded lists the actions kept, as "role action".
 func (f *fakeActions) recorded() []string {
 	f.mu.Lock()
@@ -77,7 +108,7 @@ type fixedFrame []byte
 
 func (f fixedFrame) LatestFrame() ([]byte, time.Time, bool) { return f, time.Now(), f != nil }
 
-var testConfig = Config{SecretaryPIN: "2468", TechnicianPIN: "1357"}
+var testConfig = Config{SecretaryPIN: "246810", TechnicianPIN: "135790"}
 
 func newTestServer(t *testing.T) (*Server, *fakeActions, *httptest.Server) {
 	t.Helper()
@@ -138,29 +169,81 @@ func login(t *testing.T, srv *httptest.Server, role, pin string) (*http.Cookie, 
 	return nil, ""
 }
 
-func TestStatusJSON(t *testing.T) {
-	want := Snapshot{Site: "hq", Gate: "main-gate", Entries: []Entry{{Granted: false, Reason: "expired", Name: "Nguyễn Văn An"}},
-		Meeting: &Board{ID: "m-1", Title: "Giao ban tuần", Expected: 3, Present: 1}, Gallery: GalleryState{People: 3}}
-	srv := httptest.NewServer(NewServer(fixedSource{snap: want}, nil, nil, Config{TechnicianPIN: "1357"}))
+// staffSnapshot holds one of everything only staff may see.
+var staffSnapshot = Snapshot{Site: "hq", Gate: "main-gate", Device: "hq-box-7", Version: "v1.2",
+	Devices:      []Device{{Name: "front", Kind: "serial", OK: true, Detail: "/dev/ttyUSB0"}},
+	Entries:      []Entry{{Granted: false, Reason: "expired", Detail: "exp 2025-03-01", Name: "Lê Thị Hoa", Host: "Phòng Hành chính", PassID: "pass-4711"}},
+	Recognitions: []Recognition{{Person: "P-kit", Name: "Kit Harington", Score: 0.61}},
+	Meeting: &Board{ID: "m-1", Title: "Giao ban tuần", Expected: 2, Present: 1, Invitees: []BoardInvitee{
+		{Person: "P-an", Name: "Nguyễn Văn An", Unit: "Sở Tài chính", Role: "Giám đốc", Seat: "A1", Present: true, At: time.Date(2025, 3, 4, 8, 55, 0, 0, time.UTC), Method: "face", Late: true},
+		{Person: "P-binh", Name: "Trần Thị Bình", Unit: "Sở Nội vụ", Role: "Phó giám đốc", Seat: "A2"},
+	}},
+	Meetings: []MeetingSummary{{ID: "m-1", Title: "Giao ban tuần", Expected: 2, Present: 1}},
+	Gallery:  GalleryState{People: 3, Model: "mobilefacenet"},
+	Link:     &Link{Connected: true, LastError: "broker.city.gov.vn: refused"},
+}
+
+// TestPublicStatusHoldsNoStaffData: without a session the status is the
+// board the room sees, and nothing of the scans, recognitions, invitees'
+// details or the box's devices.
+func TestPublicStatusHoldsNoStaffData(t *testing.T) {
+	srv := httptest.NewServer(NewServer(fixedSource{snap: staffSnapshot}, &fakeActions{}, nil, testConfig))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/api/status")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var got struct {
-		Snapshot
-		Kiosk features `json:"kiosk"`
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/status = %d %v", resp.StatusCode, err)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+	for _, secret := range []string{"Lê Thị Hoa", "Phòng Hành chính", "pass-4711", "exp 2025", "expired", "P-kit", "Kit Harington", "0.61",
+		"P-an", "P-binh", "Sở Tài chính", "Giám đốc", "A1", "Trần Thị Bình", "face", "late", "hq-box-7", "ttyUSB0", "mobilefacenet", "broker", "v1.2"} {
+		if strings.Contains(string(body), secret) {
+			t.Errorf("GET /api/status without a session shows %q: %s", secret, body)
+		}
+	}
+	var got PublicStatus
+	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Site != "hq" || len(got.Entries) != 1 || got.Entries[0].Reason != "expired" || got.Entries[0].Name != "Nguyễn Văn An" ||
-		got.Meeting == nil || got.Meeting.Title != "Giao ban tuần" || got.Gallery.People != 3 {
-		t.Errorf("GET /api/status = %+v, want %+v", got.Snapshot, want)
+	want := []Attendee{{Name: "Nguyễn Văn An", At: time.Date(2025, 3, 4, 8, 55, 0, 0, time.UTC)}}
+	if got.Site != "hq" || got.Meeting == nil || got.Meeting.Title != "Giao ban tuần" || got.Meeting.Present != 1 || got.Meeting.Expected != 2 ||
+		!slices.Equal(got.Meeting.Attendees, want) || len(got.Meetings) != 1 {
+		t.Errorf("GET /api/status = %+v, want the board with %+v present", got, want)
 	}
-	if wantF := (features{Language: "vi", GreetingMs: defaultGreetingHold.Milliseconds(), Technician: true}); got.Kiosk != wantF {
-		t.Errorf("GET /api/status kiosk = %+v, want %+v (no Actions: no secretary; no Preview; the default hold)", got.Kiosk, wantF)
+	if wantF := (features{Language: "vi", GreetingMs: defaultGreetingHold.Milliseconds(), Secretary: true, Technician: true}); got.Kiosk != wantF {
+		t.Errorf("GET /api/status kiosk = %+v, want %+v (no Preview; the default hold)", got.Kiosk, wantF)
+	}
+}
+
+// TestStaffStatusNeedsSession: the whole snapshot is for a signed-in
+// secretary or technician only.
+func TestStaffStatusNeedsSession(t *testing.T) {
+	srv := httptest.NewServer(NewServer(fixedSource{snap: staffSnapshot}, &fakeActions{}, nil, testConfig))
+	defer srv.Close()
+	if resp := do(t, srv, "GET", "/api/staff/status", "", nil, ""); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("GET /api/staff/status without a session = %d, want 403", resp.StatusCode)
+	}
+	forged := &http.Cookie{Name: sessionCookie, Value: strings.Repeat("ab", 32)}
+	if resp := do(t, srv, "GET", "/api/staff/status", "", forged, ""); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("GET /api/staff/status with a made-up session = %d, want 403", resp.StatusCode)
+	}
+	for _, c := range []struct{ role, pin string }{{RoleSecretary, testConfig.SecretaryPIN}, {RoleTechnician, testConfig.TechnicianPIN}} {
+		cookie, _ := login(t, srv, c.role, c.pin)
+		resp := do(t, srv, "GET", "/api/staff/status", "", cookie, "")
+		var got struct {
+			Snapshot
+			Kiosk features `json:"kiosk"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /api/staff/status as %s = %d %v", c.role, resp.StatusCode, err)
+		}
+		if len(got.Entries) != 1 || got.Entries[0].PassID != "pass-4711" || len(got.Recognitions) != 1 || got.Device != "hq-box-7" ||
+			got.Meeting == nil || len(got.Meeting.Invitees) != 2 || got.Meeting.Invitees[1].Seat != "A2" || !got.Kiosk.Technician {
+			t.Errorf("GET /api/staff/status as %s = %+v, want the whole snapshot", c.role, got)
+		}
 	}
 }
 
@@ -178,28 +261,80 @@ func TestStatusError(t *testing.T) {
 }
 
 func TestRefusesForeignRequests(t *testing.T) {
-	h := NewServer(fixedSource{}, nil, nil, Config{})
+	local := NewServer(fixedSource{}, nil, nil, Config{})
+	remote := NewServer(fixedSource{}, nil, nil, Config{AllowRemote: true})
 	tests := []struct {
-		name, host, fetchSite string
-		want                  int
+		name             string
+		h                *Server
+		peer, host, site string
+		want             int
 	}{
-		{"loopback", "127.0.0.1:8080", "", http.StatusOK},
-		{"localhost", "localhost:8080", "same-origin", http.StatusOK},
-		{"ipv6 loopback", "[::1]:8080", "", http.StatusOK},
-		{"dns rebinding", "evil.example:8080", "", http.StatusForbidden},
-		{"lan address", "192.168.1.20:8080", "", http.StatusForbidden},
-		{"cross-site page", "127.0.0.1:8080", "cross-site", http.StatusForbidden},
+		{"loopback", local, "127.0.0.1:50000", "127.0.0.1:8080", "", http.StatusOK},
+		{"localhost", local, "127.0.0.1:50000", "localhost:8080", "same-origin", http.StatusOK},
+		{"ipv6 loopback", local, "[::1]:50000", "[::1]:8080", "", http.StatusOK},
+		{"dns rebinding", local, "127.0.0.1:50000", "evil.example:8080", "", http.StatusForbidden},
+		{"lan address", local, "127.0.0.1:50000", "192.168.1.20:8080", "", http.StatusForbidden},
+		{"cross-site page", local, "127.0.0.1:50000", "127.0.0.1:8080", "cross-site", http.StatusForbidden},
+		// The Host header is the client's to write: the peer decides.
+		{"lan peer saying localhost", local, "192.168.1.50:50000", "localhost:8080", "", http.StatusForbidden},
+		{"lan peer, ipv6", local, "[fe80::1%eth0]:50000", "[::1]:8080", "", http.StatusForbidden},
+		{"no peer address", local, "", "localhost:8080", "", http.StatusForbidden},
+		{"lan peer, remote allowed", remote, "192.168.1.50:50000", "192.168.1.20:8080", "", http.StatusOK},
+		{"lan peer, remote allowed, rebinding", remote, "192.168.1.50:50000", "evil.example:8080", "", http.StatusForbidden},
+		{"lan peer, remote allowed, cross-site", remote, "192.168.1.50:50000", "192.168.1.20:8080", "cross-site", http.StatusForbidden},
 	}
 	for _, tc := range tests {
 		req := httptest.NewRequest("GET", "/api/status", nil)
-		req.Host = tc.host
-		if tc.fetchSite != "" {
-			req.Header.Set("Sec-Fetch-Site", tc.fetchSite)
+		req.RemoteAddr, req.Host = tc.peer, tc.host
+		if tc.site != "" {
+			req.Header.Set("Sec-Fetch-Site", tc.site)
 		}
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
+		tc.h.ServeHTTP(rec, req)
 		if rec.Code != tc.want {
-			t.Errorf("%s: GET with Host %q, Sec-Fetch-Site %q = %d, want %d", tc.name, tc.host, tc.fetchSite, rec.Code, tc.want)
+			t.Errorf("%s: GET from %q with Host %q, Sec-Fetch-Site %q = %d, want %d", tc.name, tc.peer, tc.host, tc.site, rec.Code, tc.want)
+		}
+	}
+}
+
+// TestRemotePeerRefusedOnTheWire serves on every address and connects
+// through one of this machine's non-loopback addresses, saying Host:
+// localhost as a LAN attacker would.
+func TestRemotePeerRefusedOnTheWire(t *testing.T) {
+	var lan net.IP
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+			lan = n.IP
+			break
+		}
+	}
+	if lan == nil {
+		t.Skip("this machine has no non-loopback IPv4 address")
+	}
+	for _, c := range []struct {
+		allow bool
+		want  int
+	}{{false, http.StatusForbidden}, {true, http.StatusOK}} {
+		ln, err := net.Listen("tcp", "0.0.0.0:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := NewServer(fixedSource{}, &fakeActions{}, nil, Config{AllowRemote: c.allow}).HTTPServer()
+		go srv.Serve(ln)
+		port := ln.Addr().(*net.TCPAddr).Port
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://%s/api/status", net.JoinHostPort(lan.String(), strconv.Itoa(port))), nil)
+		if !c.allow {
+			req.Host = "localhost"
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		srv.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("GET /api/status from %s (Host %q), allow_remote %v = %d, want %d", lan, req.Host, c.allow, resp.StatusCode, c.want)
 		}
 	}
 }
@@ -404,58 +539,186 @@ func TestSlowPageDoesNotBlock(t *testing.T) {
 	}
 }
 
+// TestStreamsAreCapped: the 17th page to stream at once is told to come
+// back later, and a slot freed is taken again.
+func TestStreamsAreCapped(t *testing.T) {
+	s, _, srv := newTestServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var bodies []io.Closer
+	open := func() *http.Response {
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/events", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		if resp.StatusCode == http.StatusOK {
+			bufio.NewReader(resp.Body).ReadString('\n') // registered
+		}
+		return resp
+	}
+	for i := range maxStreams {
+		resp := open()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("stream %d = %d, want 200", i+1, resp.StatusCode)
+		}
+		bodies = append(bodies, resp.Body)
+	}
+	if resp := open(); resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("stream %d = %d (Retry-After %q), want 503 with Retry-After", maxStreams+1, resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	bodies[0].Close()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		s.Notify() // a write to the closed stream ends it
+		s.mu.Lock()
+		n := len(s.streams)
+		s.mu.Unlock()
+		if n < maxStreams {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a closed stream still holds its slot after 3 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if resp := open(); resp.StatusCode != http.StatusOK {
+		t.Errorf("stream after one closed = %d, want 200", resp.StatusCode)
+	}
+}
+
+// TestStreamOutlivesWriteTimeout: the server's WriteTimeout bounds plain
+// requests, not an event stream that keeps being written.
+func TestStreamOutlivesWriteTimeout(t *testing.T) {
+	s := NewServer(fixedSource{}, &fakeActions{}, nil, testConfig)
+	srv := s.HTTPServer()
+	srv.WriteTimeout = 200 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	if srv.ReadTimeout <= 0 || srv.IdleTimeout <= 0 || srv.ReadHeaderTimeout <= 0 || srv.MaxHeaderBytes <= 0 {
+		t.Errorf("HTTPServer() = %+v, want read, header, idle timeouts and a header limit", srv)
+	}
+	resp, err := http.Get("http://" + ln.Addr().String() + "/api/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	lines.Scan()
+	lines.Scan()
+	time.Sleep(500 * time.Millisecond)
+	s.Push("gate", map[string]bool{"granted": true})
+	if !lines.Scan() || lines.Text() != "event: gate" {
+		t.Errorf("stream read after the write timeout = %q %v, want the pushed event", lines.Text(), lines.Err())
+	}
+}
+
 func TestLogin(t *testing.T) {
 	s, act, srv := newTestServer(t)
 	now := time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)
 	s.now = func() time.Time { return now }
 	// try logs in and says whether a session cookie came back.
-	try := func(role, pin string) (bool, loginReply) {
+	try := func(srv *httptest.Server, role, pin string) (bool, loginReply) {
 		resp := do(t, srv, "POST", "/api/login", `{"role":"`+role+`","pin":"`+pin+`"}`, nil, "")
 		var reply loginReply
 		json.NewDecoder(resp.Body).Decode(&reply)
 		return slices.ContainsFunc(resp.Cookies(), func(c *http.Cookie) bool { return c.Name == sessionCookie && c.Value != "" }), reply
 	}
-	if ok, reply := try(RoleSecretary, "1357"); ok || reply.Error != "wrong_pin" || reply.Left != 4 {
+	if ok, reply := try(srv, RoleSecretary, "135790"); ok || reply.Error != "wrong_pin" || reply.Left != 4 {
 		t.Errorf("secretary login with the technician's PIN = %v %+v, want no session, wrong_pin, 4 left", ok, reply)
 	}
-	if ok, reply := try(RoleSecretary, "2468"); !ok || reply.CSRF == "" {
+	if ok, reply := try(srv, RoleSecretary, "246810"); !ok || reply.CSRF == "" {
 		t.Errorf("secretary login with her PIN = %v %+v, want a session", ok, reply)
 	}
 	// A success starts the count again: five more wrong ones lock her out.
 	for i := range maxFailures - 1 {
-		if ok, reply := try(RoleSecretary, "0000"); ok || reply.Error != "wrong_pin" {
+		if ok, reply := try(srv, RoleSecretary, "000000"); ok || reply.Error != "wrong_pin" {
 			t.Fatalf("wrong PIN #%d = %v %+v, want wrong_pin", i+1, ok, reply)
 		}
 	}
-	if ok, reply := try(RoleSecretary, "0000"); ok || reply.Error != "locked" || reply.RetryAfter != 60 {
+	if ok, reply := try(srv, RoleSecretary, "000000"); ok || reply.Error != "locked" || reply.RetryAfter != 60 {
 		t.Errorf("fifth wrong PIN = %v %+v, want locked for 60 s", ok, reply)
 	}
 	now = now.Add(30 * time.Second)
-	if ok, reply := try(RoleSecretary, "2468"); ok || reply.Error != "locked" || reply.RetryAfter != 30 {
+	if ok, reply := try(srv, RoleSecretary, "246810"); ok || reply.Error != "locked" || reply.RetryAfter != 30 {
 		t.Errorf("right PIN while locked out = %v %+v, want locked, 30 s to wait", ok, reply)
 	}
-	if ok, _ := try(RoleTechnician, "1357"); !ok {
+	if ok, _ := try(srv, RoleTechnician, "135790"); !ok {
 		t.Errorf("technician login while the secretary is locked out gave no session")
 	}
-	now = now.Add(31 * time.Second)
-	if ok, _ := try(RoleSecretary, "2468"); !ok {
+	// Each further wrong PIN locks her out for longer, and a restart (a new
+	// server on the same kept state) does not forget it.
+	for _, wait := range []time.Duration{5 * time.Minute, 15 * time.Minute, 60 * time.Minute, 60 * time.Minute} {
+		now = now.Add(time.Hour + time.Second)
+		if ok, reply := try(srv, RoleSecretary, "999999"); ok || reply.Error != "locked" || reply.RetryAfter != int(wait.Seconds()) {
+			t.Errorf("wrong PIN after a lockout = %v %+v, want locked for %v", ok, reply, wait)
+		}
+		restarted := NewServer(fixedSource{}, act, nil, testConfig)
+		restarted.now = s.now
+		again := httptest.NewServer(restarted)
+		ok, reply := try(again, RoleSecretary, "246810")
+		again.Close()
+		if ok || reply.Error != "locked" || reply.RetryAfter != int(wait.Seconds()) {
+			t.Errorf("right PIN on a restarted kiosk within the lockout = %v %+v, want locked for %v", ok, reply, wait)
+		}
+	}
+	now = now.Add(time.Hour + time.Second)
+	if ok, _ := try(srv, RoleSecretary, "246810"); !ok {
 		t.Errorf("right PIN after the lockout gave no session")
 	}
-	if ok, reply := try("admin", "2468"); ok || reply.Error != "disabled" {
+	// The success cleared the escalation: one wrong PIN is one wrong PIN.
+	if ok, reply := try(srv, RoleSecretary, "000000"); ok || reply.Error != "wrong_pin" || reply.Left != 4 {
+		t.Errorf("wrong PIN after a success = %v %+v, want wrong_pin, 4 left", ok, reply)
+	}
+	if ok, reply := try(srv, "admin", "246810"); ok || reply.Error != "disabled" {
 		t.Errorf("login as an unknown role = %v %+v, want disabled", ok, reply)
 	}
 	want := []string{"secretary login_failed", "secretary login"}
 	for range maxFailures {
 		want = append(want, "secretary login_failed")
 	}
-	want = append(want, "technician login", "secretary login")
+	want = append(want, "technician login")
+	for range 4 {
+		want = append(want, "secretary login_failed")
+	}
+	want = append(want, "secretary login", "secretary login_failed")
 	if got := act.recorded(); !slices.Equal(got, want) {
 		t.Errorf("actions recorded = %q, want %q", got, want)
+	}
+	// Every wrong PIN went to Actions with its count and lockout.
+	if n := len(act.failures); n != 11 {
+		t.Fatalf("%d login failures kept, want 11", n)
+	}
+	if f := act.failures[5]; f.Role != RoleSecretary || f.Lockout.Failures != 5 || !f.Lockout.Until.Equal(f.At.Add(time.Minute)) {
+		t.Errorf("fifth wrong PIN in a row kept as %+v, want 5 failures, locked for a minute", f)
+	}
+}
+
+// brokenLockouts cannot read the kept lockouts (a store that failed).
+type brokenLockouts struct{ *fakeActions }
+
+func (brokenLockouts) Lockout(context.Context, string) (Lockout, error) {
+	return Lockout{}, errors.New("store: disk I/O error")
+}
+
+// TestLoginNeedsTheLockout: a lockout that cannot be read lets no PIN
+// through, not even the right one.
+func TestLoginNeedsTheLockout(t *testing.T) {
+	srv := httptest.NewServer(NewServer(fixedSource{}, brokenLockouts{&fakeActions{}}, nil, testConfig))
+	defer srv.Close()
+	resp := do(t, srv, "POST", "/api/login", `{"role":"secretary","pin":"246810"}`, nil, "")
+	if resp.StatusCode != http.StatusInternalServerError || len(resp.Cookies()) != 0 {
+		t.Errorf("login with an unreadable lockout = %d with cookies %v, want 500 and no session", resp.StatusCode, resp.Cookies())
 	}
 }
 
 func TestLoginDisabledWithoutPIN(t *testing.T) {
-	srv := httptest.NewServer(NewServer(fixedSource{}, &fakeActions{}, nil, Config{TechnicianPIN: "1357"}))
+	srv := httptest.NewServer(NewServer(fixedSource{}, &fakeActions{}, nil, Config{TechnicianPIN: "135790"}))
 	defer srv.Close()
 	resp := do(t, srv, "POST", "/api/login", `{"role":"secretary","pin":""}`, nil, "")
 	if resp.StatusCode != http.StatusNotFound {
@@ -467,7 +730,7 @@ func TestSessionExpiresWhenIdle(t *testing.T) {
 	s, _, srv := newTestServer(t)
 	now := time.Now()
 	s.now = func() time.Time { return now }
-	cookie, _ := login(t, srv, RoleSecretary, "2468")
+	cookie, _ := login(t, srv, RoleSecretary, "246810")
 	now = now.Add(sessionIdle - time.Minute)
 	if resp := do(t, srv, "GET", "/api/candidates?meeting=m-1&q=an", "", cookie, ""); resp.StatusCode != http.StatusOK {
 		t.Fatalf("candidates in a live session = %d, want 200", resp.StatusCode)
@@ -484,8 +747,8 @@ func TestSessionExpiresWhenIdle(t *testing.T) {
 
 func TestCheckInNeedsSessionCSRFAndSameOrigin(t *testing.T) {
 	_, act, srv := newTestServer(t)
-	cookie, csrf := login(t, srv, RoleSecretary, "2468")
-	techCookie, techCSRF := login(t, srv, RoleTechnician, "1357")
+	cookie, csrf := login(t, srv, RoleSecretary, "246810")
+	techCookie, techCSRF := login(t, srv, RoleTechnician, "135790")
 	body := `{"meeting":"m-1","person":"P-an","reason":"Quên điện thoại"}`
 	post := func(cookie *http.Cookie, csrf string, header map[string]string) int {
 		req, _ := http.NewRequest("POST", srv.URL+"/api/checkin", strings.NewReader(body))
@@ -543,7 +806,7 @@ func TestCheckInNeedsSessionCSRFAndSameOrigin(t *testing.T) {
 
 func TestCheckInNeedsReason(t *testing.T) {
 	_, act, srv := newTestServer(t)
-	cookie, csrf := login(t, srv, RoleSecretary, "2468")
+	cookie, csrf := login(t, srv, RoleSecretary, "246810")
 	resp := do(t, srv, "POST", "/api/checkin", `{"meeting":"m-1","person":"P-an","reason":"   "}`, cookie, csrf)
 	var reply struct{ Error string }
 	json.NewDecoder(resp.Body).Decode(&reply)
@@ -557,7 +820,7 @@ func TestCheckInNeedsReason(t *testing.T) {
 
 func TestCandidates(t *testing.T) {
 	_, act, srv := newTestServer(t)
-	cookie, _ := login(t, srv, RoleSecretary, "2468")
+	cookie, _ := login(t, srv, RoleSecretary, "246810")
 	resp := do(t, srv, "GET", "/api/candidates?meeting=m-1&q=nguyen", "", cookie, "")
 	var got []Candidate
 	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
@@ -570,7 +833,7 @@ func TestCandidates(t *testing.T) {
 
 func TestAttendanceCSV(t *testing.T) {
 	_, act, srv := newTestServer(t)
-	cookie, csrf := login(t, srv, RoleSecretary, "2468")
+	cookie, csrf := login(t, srv, RoleSecretary, "246810")
 	if resp := do(t, srv, "GET", "/api/attendance.csv?meeting=m-1", "", cookie, ""); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("export without the CSRF token = %d, want 403", resp.StatusCode)
 	}
@@ -590,7 +853,7 @@ func TestAttendanceCSV(t *testing.T) {
 
 func TestLogout(t *testing.T) {
 	_, act, srv := newTestServer(t)
-	cookie, csrf := login(t, srv, RoleSecretary, "2468")
+	cookie, csrf := login(t, srv, RoleSecretary, "246810")
 	if resp := do(t, srv, "POST", "/api/logout", "", cookie, csrf); resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("logout = %d, want 204", resp.StatusCode)
 	}

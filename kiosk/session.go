@@ -17,9 +17,6 @@ const (
 	sessionIdle = 15 * time.Minute
 	// maxSessions bounds the sessions kept; the least recently used goes.
 	maxSessions = 16
-	// maxFailures wrong PINs in a row lock the role out for lockout.
-	maxFailures = 5
-	lockout     = 60 * time.Second
 )
 
 type session struct {
@@ -28,12 +25,10 @@ type session struct {
 	lastSeen time.Time
 }
 
-// guard is the PIN check of one role.
+// guard is the PIN check of one role; its lockout is kept by Actions.
 type guard struct {
-	pin      [sha256.Size]byte
-	enabled  bool
-	failures int
-	until    time.Time // locked out until then
+	pin     [sha256.Size]byte
+	enabled bool
 }
 
 func newGuard(pin string) *guard {
@@ -65,7 +60,7 @@ type loginReply struct {
 	Role       string `json:"role,omitempty"`
 	CSRF       string `json:"csrf,omitempty"`
 	Error      string `json:"error,omitempty"`       // "wrong_pin", "locked", "disabled", "bad_request"
-	Left       int    `json:"left,omitempty"`        // tries left before the lockout
+	Left       int    `json:"left,omitempty"`        // tries left before a lockout
 	RetryAfter int    `json:"retry_after,omitempty"` // seconds until the lockout ends
 }
 
@@ -84,35 +79,37 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, loginReply{Error: "disabled"})
 		return
 	}
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
 	now := s.now()
-	s.mu.Lock()
-	if now.Before(g.until) {
-		wait := int(g.until.Sub(now).Seconds() + 0.999)
-		s.mu.Unlock()
+	// A lockout that cannot be read is no reason to let a guess through.
+	l, err := s.act.Lockout(r.Context(), req.Role)
+	if err != nil {
+		http.Error(w, "kiosk: login: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if wait := l.wait(now); wait > 0 {
 		w.Header().Set("Retry-After", fmt.Sprint(wait))
 		writeJSON(w, http.StatusOK, loginReply{Error: "locked", RetryAfter: wait})
 		return
 	}
 	if !g.matches(req.PIN) {
-		g.failures++
-		left := maxFailures - g.failures
-		if left <= 0 {
-			g.failures, g.until = 0, now.Add(lockout)
-		}
-		s.mu.Unlock()
-		s.record(r, req.Role, "login_failed", fmt.Sprintf("wrong PIN; %d tries left", max(left, 0)))
-		if left <= 0 {
-			w.Header().Set("Retry-After", fmt.Sprint(int(lockout.Seconds())))
-			writeJSON(w, http.StatusOK, loginReply{Error: "locked", RetryAfter: int(lockout.Seconds())})
+		l = l.failed(now)
+		// A wrong PIN that cannot be kept is refused all the same.
+		if err := s.act.LoginFailed(r.Context(), LoginFailure{Role: req.Role, At: now, Lockout: l}); err != nil {
+			http.Error(w, "kiosk: login: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
-		writeJSON(w, http.StatusOK, loginReply{Error: "wrong_pin", Left: left})
+		if wait := l.wait(now); wait > 0 {
+			w.Header().Set("Retry-After", fmt.Sprint(wait))
+			writeJSON(w, http.StatusOK, loginReply{Error: "locked", RetryAfter: wait})
+			return
+		}
+		writeJSON(w, http.StatusOK, loginReply{Error: "wrong_pin", Left: l.left()})
 		return
 	}
-	g.failures = 0
-	s.mu.Unlock()
 	// A login that cannot be put on record does not happen.
-	if err := s.record(r, req.Role, "login", ""); err != nil {
+	if err := s.act.LoggedIn(r.Context(), Action{Role: req.Role, Action: "login", At: now}); err != nil {
 		http.Error(w, "kiosk: login: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -221,10 +218,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, token string) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// record keeps an action through Actions; a kiosk without them keeps none.
+// record keeps an action through Actions. Only sessions call it, and
+// there are none without Actions.
 func (s *Server) record(r *http.Request, role, action, detail string) error {
-	if s.act == nil {
-		return nil
-	}
 	return s.act.RecordAction(r.Context(), Action{Role: role, Action: action, Detail: detail, At: s.now()})
 }

@@ -2,9 +2,10 @@ package kiosk
 
 import "time"
 
-// Snapshot is what the kiosk shows: the meeting board and, for the
-// technician, the box's health. It holds no secrets: any page on the box
-// may read it.
+// Snapshot is everything the kiosk shows: the meeting board and, for the
+// secretary and the technician, the box's health, the gate's scans and the
+// face engine's decisions. It holds personal data: only a staff session
+// reads it whole; anyone else gets its Public part.
 type Snapshot struct {
 	Site    string    `json:"site"`
 	Gate    string    `json:"gate"`
@@ -140,4 +141,51 @@ type Entry struct {
 type Outbox struct {
 	Pending int       `json:"pending"`
 	Oldest  time.Time `json:"oldest,omitzero"`
+}
+
+// PublicStatus is what anyone at the screen may read: what the room sees
+// on the board already. No ids, no scores, no scans, no devices.
+type PublicStatus struct {
+	Site     string           `json:"site"`
+	Gate     string           `json:"gate"`
+	Meeting  *PublicBoard     `json:"meeting,omitempty"`
+	Meetings []MeetingSummary `json:"meetings"`
+	Kiosk    features         `json:"kiosk"`
+}
+
+// PublicBoard is the meeting now, with the names of those present only:
+// who else was invited, and their units, roles and seats, is staff data.
+type PublicBoard struct {
+	ID            string     `json:"id"` // the secretary's view picks the meeting by it
+	Title         string     `json:"title"`
+	Room          string     `json:"room"`
+	Start         time.Time  `json:"start"`
+	End           time.Time  `json:"end"`
+	CheckInOpens  time.Time  `json:"checkin_opens"`
+	CheckInCloses time.Time  `json:"checkin_closes"`
+	Expected      int        `json:"expected"`
+	Present       int        `json:"present"`
+	Attendees     []Attendee `json:"attendees"`
+}
+
+// Attendee is someone present, as the board lists them.
+type Attendee struct {
+	Name string    `json:"name"`
+	At   time.Time `json:"at"`
+}
+
+// Public is the part of s that needs no session.
+func (s Snapshot) Public() PublicStatus {
+	p := PublicStatus{Site: s.Site, Gate: s.Gate, Meetings: s.Meetings}
+	if m := s.Meeting; m != nil {
+		b := &PublicBoard{ID: m.ID, Title: m.Title, Room: m.Room, Start: m.Start, End: m.End,
+			CheckInOpens: m.CheckInOpens, CheckInCloses: m.CheckInCloses, Expected: m.Expected, Present: m.Present, Attendees: []Attendee{}}
+		for _, in := range m.Invitees {
+			if in.Present {
+				b.Attendees = append(b.Attendees, Attendee{Name: in.Name, At: in.At})
+			}
+		}
+		p.Meeting = b
+	}
+	return p
 }

@@ -15,6 +15,9 @@ const (
 	TypeEntry      = "vn.roomgate.entry.v1"
 	TypeDoor       = "vn.roomgate.door.v1"
 	TypeAttendance = "vn.roomgate.attendance.v1"
+	// TypeLoginFailed is a wrong PIN at the kiosk: role, time and count,
+	// never the PIN typed.
+	TypeLoginFailed = "vn.roomgate.login_failed.v1"
 )
 
 // Envelope is a CloudEvent in structured JSON mode.

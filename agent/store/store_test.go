@@ -37,10 +37,13 @@ func TestOpenSetsDurability(t *testing.T) {
 			t.Errorf("PRAGMA %s = %q, want %q", pragma, got, want)
 		}
 	}
+	// Numbers may have gaps while branches that each add one are merged.
 	files, _ := fs.Glob(migrationFiles, "migrations/*.sql")
+	var last int
+	fmt.Sscanf(filepath.Base(files[len(files)-1]), "%d_", &last)
 	v, err := s.SchemaVersion(ctx)
-	if err != nil || v != len(files) {
-		t.Errorf("SchemaVersion() = %d, %v, want %d (the last migration), nil", v, err, len(files))
+	if err != nil || v != last {
+		t.Errorf("SchemaVersion() = %d, %v, want %d (the last migration), nil", v, err, last)
 	}
 }
 

@@ -87,7 +87,7 @@ pids+=($!)
 for _ in $(seq 50); do [ -e "$run/scanner" ] && break; sleep 0.1; done
 
 cat >&2 <<TXT
-roomgate demo: kiosk http://$http (secretary PIN 2468, technician PIN 1357); scan a pass with deploy/demo/scan.sh
+roomgate demo: kiosk http://$http (secretary PIN 246810, technician PIN 135790); scan a pass with deploy/demo/scan.sh
   broker log $run/mosquitto.log, city ingest log $run/ingest.log, city database $run/city.db
 TXT
 "$run/roomgate" agent --config "$run/roomgate.yaml"

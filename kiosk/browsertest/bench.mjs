@@ -166,7 +166,7 @@ http: {listen: "127.0.0.1:${port}"}
 vision:
   camera: {name: door-cam, kind: file, path: bench.avi, max_fps: 5}
 meetings: {file: meetings.json}
-kiosk: {language: vi, secretary_pin: "2468", technician_pin: "1357"}
+kiosk: {language: vi, secretary_pin: "246810", technician_pin: "135790"}
 `;
 }
 

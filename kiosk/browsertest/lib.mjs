@@ -15,8 +15,8 @@ export const kioskURL = process.env.ROOMGATE_KIOSK_URL ?? 'http://127.0.0.1:8080
 export const runDir = process.env.ROOMGATE_DEMO_RUN ?? path.join(root, 'deploy', 'demo', 'run');
 export const screenshotDir = process.env.ROOMGATE_SCREENSHOTS ?? path.join(here, 'screenshots');
 
-export const secretaryPIN = '2468';
-export const technicianPIN = '1357';
+export const secretaryPIN = '246810';
+export const technicianPIN = '135790';
 
 // The screens the kiosk is made for.
 export const screens = [

@@ -2,7 +2,7 @@
 // door, live from the agent's server-sent events; the secretary's and the
 // technician's views sit behind PINs (staff.js).
 import { $, boxLanguage, clock, el, has, kids, loadLanguages, otherLanguage, setLanguage, t, today } from './ui.js';
-import { openStaff, renderStaff, setupStaff } from './staff.js';
+import { loadStaff, openStaff, renderStaff, setupStaff } from './staff.js';
 
 const noticeMs = 6000;
 const gateMs = 8000;
@@ -10,7 +10,9 @@ const maxGreetings = 3;
 const maxNotices = 2;
 const framePollMs = 400;
 
-export const state = { snap: null, view: 'board' };
+// snap is the public status; staff the whole one, while a staff view that
+// needs it is open.
+export const state = { snap: null, staff: null, view: 'board' };
 
 // The benchmark reads when each greeting was painted.
 const painted = [];
@@ -42,6 +44,7 @@ export async function refresh() {
         const r = await fetch('/api/status', { cache: 'no-store' });
         if (!r.ok) throw new Error(String(r.status));
         state.snap = await r.json();
+        state.staff = await loadStaff(state.view);
         $('#offline').hidden = true;
         render();
       } catch {
@@ -56,7 +59,7 @@ export async function refresh() {
 function render() {
   if (!state.snap) return;
   renderBoard(state.snap);
-  renderStaff(state.snap, state.view);
+  renderStaff(state.snap, state.staff, state.view);
 }
 
 // --- views ----------------------------------------------------------------
@@ -93,23 +96,16 @@ function renderBoard(s) {
     chip.className = `chip ${st.cls}`;
     chip.textContent = st.text;
   }
-  const invitees = m?.invitees ?? [];
-  const present = invitees.filter((i) => i.present).sort((a, b) => new Date(b.at) - new Date(a.at));
-  const absent = invitees.filter((i) => !i.present);
+  // The public status lists only who is here, as the room sees them.
+  const present = [...(m?.attendees ?? [])].sort((a, b) => new Date(b.at) - new Date(a.at));
   $('#count').hidden = !m;
   // Present of expected counts invitees; guests are listed but not counted.
   $('#present-count').textContent = String(m?.present ?? 0);
   $('#expected-count').textContent = String(m?.expected ?? 0);
   $('#attendees').replaceChildren(...present.map((p) => el('li', { 'data-testid': 'attendee', class: 'attendee' },
     el('span', { class: 'name' }, p.name),
-    p.seat ? el('span', { class: 'seat' }, t('board.seat', { seat: p.seat })) : null,
-    el('span', { class: 'unit' }, p.unit || ''),
-    el('span', { class: 'at' }, `${clock(p.at)}${p.method ? ` · ${t(`method.${p.method}`)}` : ''}`,
-      p.late ? el('span', { class: 'late' }, ` · ${t('board.late')}`) : null,
-      p.guest ? el('span', { class: 'guest' }, ` · ${t('board.guest')}`) : null))));
+    el('span', { class: 'at' }, clock(p.at)))));
   $('#nobody').hidden = !m || present.length > 0;
-  $('#absent-title').hidden = absent.length === 0;
-  $('#absent').replaceChildren(...absent.map((p) => el('li', {}, p.name, p.seat ? el('span', { class: 'seat' }, p.seat) : null)));
   // With no meeting now, the day's schedule fills the board.
   const meetings = s.meetings ?? [];
   $('#today').hidden = !!m || meetings.length === 0;
@@ -164,7 +160,7 @@ function drawFaces(f) {
     // Labels of boxes near the right edge hang leftwards, inside the frame.
     const right = (b.x + b.w) / f.width > 0.7 ? ' right' : '';
     const box = el('div', { 'data-testid': 'face-box', class: `face-box${b.unknown ? ' unknown' : ''}${right}` },
-      el('span', {}, b.unknown ? t('face.unknown') : b.name || b.person));
+      el('span', {}, b.unknown ? t('face.unknown') : b.name || ''));
     box.style.left = `${(100 * b.x) / f.width}%`;
     box.style.top = `${(100 * b.y) / f.height}%`;
     box.style.width = `${(100 * b.w) / f.width}%`;
@@ -209,7 +205,7 @@ function greet(g) {
   const card = el('div', { 'data-testid': 'greeting', class: 'greeting', role: 'status' });
   keepTranslated(card, () => card.replaceChildren(...kids(
     el('p', { class: 'hello' }, t('greeting.hello')),
-    el('p', { class: 'name', 'data-testid': 'greeting-name' }, g.name || g.person),
+    el('p', { class: 'name', 'data-testid': 'greeting-name' }, g.name),
     el('p', { class: 'unit', 'data-testid': 'greeting-unit' }, g.unit || ''),
     el('div', { class: 'facts' },
       el('span', { class: 'seat', 'data-testid': 'greeting-seat' }, g.seat ? t('board.seat', { seat: g.seat }) : ''),
@@ -221,7 +217,7 @@ function greet(g) {
   // After the frame that shows the card: rAF runs before the paint, the
   // task it queues runs after it.
   requestAnimationFrame(() => setTimeout(() => {
-    painted.push({ id: g.id, person: g.person, renderedAt: Date.now() });
+    painted.push({ id: g.id, renderedAt: Date.now() });
     if (painted.length > 10000) painted.splice(0, painted.length - 10000);
   }));
   setTimeout(() => card.isConnected && dismiss(card), state.snap?.kiosk?.greeting_ms || 6000);
@@ -242,7 +238,7 @@ function noticeText(n) {
 // notify shows a notice; the same one again (an unknown face seen in
 // every frame) only keeps it up longer.
 function notify(n) {
-  const key = `${n.kind}|${n.person ?? ''}`;
+  const key = `${n.kind}|${n.name ?? ''}`;
   const box = $('#notices');
   let card = [...box.children].find((c) => c.dataset.key === key && !c.classList.contains('leaving'));
   if (!card) {
@@ -267,8 +263,6 @@ function gate(g) {
     el('span', { class: 'icon', 'aria-hidden': 'true' }, g.granted ? '✓' : '✕'),
     el('div', {},
       el('p', { class: 'verdict' }, t(g.granted ? 'gate.allowed' : 'gate.denied')),
-      g.name ? el('p', { class: 'name' }, g.name) : null,
-      g.granted && g.host ? el('p', {}, t('gate.visiting', { host: g.host })) : null,
       g.granted ? null : el('p', { 'data-testid': 'gate-reason', class: 'reason' }, gateReason(g.reason)))));
   const slot = $('#gate');
   for (const c of slot.children) live.delete(c);
@@ -280,6 +274,11 @@ function gate(g) {
 
 function listen() {
   const es = new EventSource('/api/events');
+  // A refused stream (the box's streams are all taken: 503) is not retried
+  // by EventSource itself.
+  es.addEventListener('error', () => {
+    if (es.readyState === EventSource.CLOSED) setTimeout(listen, 5000);
+  });
   const on = (kind, fn) => es.addEventListener(kind, (e) => {
     try {
       fn(JSON.parse(e.data));

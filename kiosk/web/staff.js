@@ -23,6 +23,7 @@ export async function openStaff(role) {
   if (session.role === role) {
     show(role);
     if (role === 'secretary') search();
+    else refresh(); // the technician's view needs the staff status
     return;
   }
   state.pinFor = role;
@@ -108,6 +109,7 @@ function lockedOut(seconds) {
 async function logout() {
   if (session.role) await call('/api/logout', { method: 'POST' }).catch(() => {});
   session.role = session.csrf = null;
+  state.staff = null;
   show('board');
 }
 
@@ -266,9 +268,17 @@ function renderTechnician(s) {
   }))));
 }
 
-export function renderStaff(s, view) {
+// loadStaff fetches the whole status for the technician's view; null
+// elsewhere, so the board never holds what only staff may see.
+export async function loadStaff(view) {
+  if (view !== 'technician' || session.role !== 'technician') return null;
+  const r = await call('/api/staff/status', { cache: 'no-store' });
+  return r.ok ? r.json() : null;
+}
+
+export function renderStaff(s, staff, view) {
   if (view === 'secretary') renderSecretary(s);
-  if (view === 'technician') renderTechnician(s);
+  if (view === 'technician' && staff) renderTechnician(staff);
   if (view === 'pin') $('#pin-role').textContent = t($('#pin-role').dataset.t ?? 'pin.secretary');
 }
 

@@ -152,9 +152,14 @@ func runConfigValidate(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: roomgate config validate FILE")
 		return errUsage
 	}
-	if _, err := config.Load(args[0]); err != nil {
+	c, err := config.Load(args[0])
+	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return errUsage // the problems are printed; exit non-zero without repeating them
+	}
+	// Warnings pass validation: the operator chose these and is told what they cost.
+	for _, w := range c.Warnings() {
+		fmt.Fprintf(stderr, "%s: warning: %s\n", args[0], w)
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", args[0])
 	return nil

@@ -66,3 +66,18 @@ func TestUsageAndVersion(t *testing.T) {
 		t.Errorf("run(version) = %v, %q", err, stdout.String())
 	}
 }
+
+func TestConfigValidateWarnsOfRemoteKiosk(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "remote.yaml")
+	yaml := "identity: {site: hq, gate: east, device: box-1}\nboard: sim\nhttp: {listen: \"0.0.0.0:8080\"}\nkiosk: {allow_remote: true}\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"config", "validate", path}, &stdout, &stderr); err != nil {
+		t.Fatalf("config validate = %v, want ok with a warning; %s", err, stderr.String())
+	}
+	if want := path + ": warning: kiosk.allow_remote: the kiosk on 0.0.0.0:8080 answers other machines"; !strings.HasPrefix(stderr.String(), want) {
+		t.Errorf("config validate printed %q, want %q...", stderr.String(), want)
+	}
+}

@@ -25,6 +25,8 @@ func TestDecode(t *testing.T) {
 		malformed        bool
 	}{
 		{"one", "[" + good + "]", 1, 0, []string{"e-1"}, false},
+		// A type ingest has no summary for (a kiosk's wrong PIN) is stored like any other.
+		{"login failure", "[" + strings.Replace(good, "entry.v1", "login_failed.v1", 1) + "]", 1, 0, []string{"e-1"}, false},
 		{"foreign source", "[" + good + "," + event("e-2", "roomgate://hq/dev-b") + "]", 1, 1, []string{"e-1", "e-2"}, false},
 		{"no id", `[` + good + `,{"source":"roomgate://hq/dev-a"}]`, 1, 1, []string{"e-1"}, false},
 		{"id the box cannot be told", "[" + event("has space", "roomgate://hq/dev-a") + "]", 0, 1, []string{}, false},

@@ -121,7 +121,7 @@ test('each delegate on the sample video is greeted by name; the unknown face get
     );
   } catch (err) {
     const snap = await status();
-    const present = (snap.meeting?.invitees ?? []).filter((i) => i.present).map((i) => `${i.name} (${i.method} at ${i.at})`);
+    const present = (snap.meeting?.attendees ?? []).map((i) => `${i.name} at ${i.at}`);
     assert.fail(`not every greeting and notice appeared: the page saw ${JSON.stringify(await seenSoFar(page))}; ` +
       `the board has present ${JSON.stringify(present)} (one checked in before the page was open was never greeted on it); ${err.message}`);
   }
@@ -154,7 +154,9 @@ test('a delegate who has checked in already is told so, not greeted twice', asyn
   // Rose has checked in by face already: her personal pass opens the gate,
   // and the QR check-in it makes finds her record.
   await page.locator(`${tid('gate-result')}[data-granted="true"]`).first().waitFor({ state: 'visible', timeout: 10_000 });
-  const n = page.locator(`${tid('notice')}[data-kind="already_checked_in"]`).first();
+  // A delegate the camera sees again may get a notice of the same kind
+  // at the same time: Rose's is the one with her name.
+  const n = page.locator(`${tid('notice')}[data-kind="already_checked_in"]`).filter({ hasText: 'Rose Leslie' }).first();
   await n.waitFor({ state: 'visible', timeout: 10_000 });
   assert.match(await n.textContent(), /Rose Leslie/);
   await shoot(page, 'notice-already-checked-in');
@@ -195,7 +197,8 @@ test('a gate scan shows its result: a valid pass is allowed, garbage is denied i
   await scan('-sub', `V-BT-${Date.now()}`, '-name', 'Lê Thị Hoa');
   const allowed = page.locator(`${tid('gate-result')}[data-granted="true"]`).first();
   await allowed.waitFor({ state: 'visible', timeout: 10_000 });
-  assert.match(await allowed.textContent(), /Lê Thị Hoa/, 'the allowed result names the visitor');
+  // Whoever stands at the screen sees the verdict, not who was let in.
+  assert.doesNotMatch(await allowed.textContent(), /Lê Thị Hoa/, 'the allowed result does not name the visitor');
   await shoot(page, 'gate-allowed');
 
   await scan('-raw', 'this is not a pass');
@@ -293,9 +296,14 @@ test('the technician view shows devices, versions, gallery and outbox', async (t
   const { page } = await open(t);
   await page.goto(kioskURL);
   await ready(page);
+  const anonymous = await fetch(new URL('/api/staff/status', kioskURL));
+  assert.equal(anonymous.status, 403, 'the staff status needs a session');
+  const pub = await status();
+  for (const key of ['devices', 'entries', 'recognitions', 'outbox', 'version']) assert.ok(!(key in pub), `the public status has no ${key}`);
   assert.equal(await login(page, 'nav-technician', secretaryPIN, 'tech-devices'), false, "the secretary's PIN does not open the technician view");
   assert.equal(await login(page, 'nav-technician', technicianPIN, 'tech-devices'), true, "the technician's PIN opens the view");
-  const snap = await status();
+  // The whole status is for staff: read it in this page's session.
+  const snap = await page.evaluate(() => fetch('/api/staff/status').then((r) => r.json()));
   const devices = await page.locator(tid('tech-devices')).innerText();
   for (const d of snap.devices) assert.ok(devices.includes(d.name), `tech-devices lists ${d.name}: ${devices}`);
   const versions = await page.locator(tid('tech-versions')).innerText();
