@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/roomgate/roomgate/agent/pass"
@@ -140,20 +137,6 @@ func firstByte(p []byte) byte {
 type Signer struct {
 	Key ed25519.PrivateKey
 	Kid string // names the key in the JWS header
-}
-
-// LoadSigner reads an Ed25519 private key (PEM, PKCS #8: roomgate-city
-// keygen's KID.key); the file's name without its extension is the kid.
-func LoadSigner(path string) (Signer, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Signer{}, fmt.Errorf("citysign: %w", err)
-	}
-	key, err := pass.ParsePrivateKeyPEM(b)
-	if err != nil {
-		return Signer{}, fmt.Errorf("citysign: %s: %w", path, err)
-	}
-	return Signer{Key: key, Kid: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))}, nil
 }
 
 // Config signs c for device, issued at now.

@@ -4,8 +4,6 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -105,23 +103,4 @@ func tamper(tok []byte) []byte {
 		out[i] = 'A'
 	}
 	return out
-}
-
-func TestLoadSigner(t *testing.T) {
-	s := newSigner(t)
-	pemKey, err := pass.MarshalPrivateKeyPEM(s.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "city-ops.key")
-	if err := os.WriteFile(path, pemKey, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	got, err := LoadSigner(path)
-	if err != nil || got.Kid != "city-ops" || !got.Key.Equal(s.Key) {
-		t.Fatalf("LoadSigner() = %v, %v, want kid city-ops and the key", got.Kid, err)
-	}
-	if _, err := LoadSigner(filepath.Join(t.TempDir(), "none.key")); err == nil {
-		t.Error("LoadSigner(missing file) = nil error")
-	}
 }
