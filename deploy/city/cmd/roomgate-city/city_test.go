@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -354,6 +355,51 @@ func TestIngestErrors(t *testing.T) {
 		_, _, err := runAt(testNow, "", append([]string{"ingest"}, c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("ingest %q = %v, want an error about %q", c.args, err, c.want)
+		}
+	}
+}
+
+func TestPublishConfig(t *testing.T) {
+	b := mqtttest.Start(t)
+	keyFile, verifier := signKey(t)
+	file := filepath.Join(t.TempDir(), "dev-a.yaml")
+	yaml := "identity: {site: hq, gate: east, device: dev-a}\nboard: sim\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runAt(testNow, "", append([]string{"publish", "config", "-device", "dev-a", "-version", "12", "-file", file, "-sign-key", keyFile}, brokerArgs(t, b, "city-ops")...)...)
+	if err != nil || !strings.Contains(out, "dev-a: config version 12") {
+		t.Fatalf("publish config = %q, %v", out, err)
+	}
+	got := make(chan wire.Config, 1)
+	fakeBox(t, b, "dev-a", []string{wire.LeafConfig}, func(_ *mqttclient.Client, m mqttclient.Message) {
+		c, err := verifier("dev-a").Config(m.Payload)
+		if err != nil {
+			t.Errorf("Config(%s) = %v", m.Payload, err)
+		}
+		got <- c
+	})
+	select {
+	case c := <-got:
+		if c.Version != 12 || c.YAML != yaml || c.IssuedAt != testNow.Unix() {
+			t.Errorf("the box got config %+v, want version 12 of the file, issued now", c)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no retained config message")
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-version", "1", "-file", file, "-sign-key", keyFile}, "want a device id"},
+		{[]string{"-device", "dev-a", "-file", file, "-sign-key", keyFile}, "-version is required"},
+		{[]string{"-device", "dev-a", "-version", "1", "-sign-key", keyFile}, "-file is required"},
+		{[]string{"-device", "dev-a", "-version", "1", "-file", file}, "-sign-key is required"},
+		{[]string{"-device", "dev-a", "-version", "1", "-file", file + ".missing", "-sign-key", keyFile}, "no such file"},
+	} {
+		_, _, err := runAt(testNow, "", append([]string{"publish", "config", "-broker", "ssl://127.0.0.1:1"}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("publish config %q = %v, want an error about %q", c.args, err, c.want)
 		}
 	}
 }
