@@ -225,7 +225,7 @@ func (l *Link) command(s *session, payload []byte) bool {
 		l.log.Error("command not run: the store failed; it comes again", "id", c.ID, "err", serr)
 		return false
 	case prev != nil:
-		e.result = l.earlierResult(prev)
+		e.result = earlierResult(prev)
 		l.log.Info("command redelivered; answering again without running it", "id", c.ID, "name", c.Name)
 		return s.result(e.result)
 	}
@@ -252,7 +252,7 @@ func (l *Link) command(s *session, payload []byte) bool {
 }
 
 // earlierResult is the answer kept for a command taken before.
-func (l *Link) earlierResult(prev *store.Command) wire.CommandResult {
+func earlierResult(prev *store.Command) wire.CommandResult {
 	var r wire.CommandResult
 	if prev.Result == nil || json.Unmarshal(prev.Result, &r) != nil || r.ID != prev.ID {
 		// Taken, and the box stopped before it answered: it may have run.
@@ -263,7 +263,7 @@ func (l *Link) earlierResult(prev *store.Command) wire.CommandResult {
 
 // result publishes a command result and waits for the broker to take it,
 // so that a lost result makes the command come again (and be answered
-// from the cache).
+// from the store).
 func (s *session) result(r wire.CommandResult) bool {
 	payload, err := json.Marshal(r)
 	if err != nil {
