@@ -2,6 +2,7 @@ package citylink
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
@@ -258,5 +259,25 @@ func TestScheduleOutcomeInState(t *testing.T) {
 	l.handle(s, l.topics.meetings, sched(3, "P.999"))
 	if st := l.state(); st.Schedule.Version != 3 || st.Schedule.Applied || !strings.Contains(st.Schedule.Error, "not this one") || !strings.Contains(st.LastError, "meetings version 3 refused") {
 		t.Errorf("state() after a refused schedule: schedule %+v, last_error %q", st.Schedule, st.LastError)
+	}
+}
+
+// TestCommandInterruptedIsNotRunAgain: a command the box took and did not
+// answer before it stopped may have run (the door may have opened): its
+// redelivery is answered as interrupted, not run.
+func TestCommandInterruptedIsNotRunAgain(t *testing.T) {
+	dl := &fakeDownlink{}
+	ob := &memOutbox{}
+	if _, err := ob.StartCommand(context.Background(), "c-crash", wire.CmdOpenDoor, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	l, s, pub := newTestLink(t, Settings{}, ob, dl)
+	l.handle(s, l.topics.cmd, signed(t, testDevice, wire.Command{ID: "c-crash", Name: wire.CmdOpenDoor}))
+	msgs := pub.take(l.topics.cmdResult)
+	if len(msgs) != 1 || !strings.Contains(string(msgs[0].payload), "interrupted; not run again") {
+		t.Errorf("results %v, want one saying interrupted", msgs)
+	}
+	if _, _, n := dl.counts(); n != 0 {
+		t.Errorf("the agent ran %d commands, want 0", n)
 	}
 }
