@@ -63,6 +63,7 @@ type System struct {
 	scanners []Scanner
 	kiosk    *kiosk.Server
 	link     *citylink.Link // nil when the box has no broker configured
+	clk      clock.Source   // whether the wall clock has synced since boot
 	faces    faces          // nil without a camera, or when the face engine could not start
 	facesErr error          // why a configured camera is not used
 	recent   recentRecognitions
@@ -92,6 +93,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
+	s.clk = clk
 	s.store, err = store.Open(s.path(cfg.Store.Path))
 	if err != nil {
 		return err

@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -14,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomgate/roomgate/agent/citysign"
 	"github.com/roomgate/roomgate/agent/event"
+	"github.com/roomgate/roomgate/agent/pass"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/deploy/city/ingest"
 	"github.com/roomgate/roomgate/deploy/city/ingest/pgstore"
@@ -59,11 +63,23 @@ func (c *city) startIngest(t *testing.T) (stop func()) {
 	return stop
 }
 
-// boxConfig writes a config for box "test-box" that syncs to the city's broker.
+// cityOps signs config, trust and commands as the city does; boxConfig pins
+// its public key.
+var cityOps = citysign.Signer{Key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize)), Kid: "city-ops"}
+
+// boxConfig writes a config for box "test-box" that syncs to the city's
+// broker and trusts cityOps's signature.
 func (c *city) boxConfig(t *testing.T, dir, scannerPath string, is issuer) string {
 	t.Helper()
 	path := writeConfig(t, dir, scannerPath, "fail-secure", is)
 	certFile, keyFile := c.broker.ClientCert(t, "test-box")
+	pub, err := pass.MarshalPublicKeyPEM(cityOps.Key.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "city-ops.pub"), pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	sync := fmt.Sprintf(`sync:
   broker: %s
   ca_file: %s
@@ -73,6 +89,7 @@ func (c *city) boxConfig(t *testing.T, dir, scannerPath string, is issuer) strin
   backoff_min: 100ms
   backoff_max: 1s
   state_every: 1s
+  city_key: city-ops.pub
 `, c.broker.URL, c.broker.CAFile, certFile, keyFile)
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

@@ -138,7 +138,11 @@ func (d downlink) Command(ctx context.Context, c wire.Command) wire.CommandResul
 	case wire.CmdPing:
 		res.Result = map[string]any{"time": time.Now().UTC(), "version": d.s.opts.Version}
 	case wire.CmdOpenDoor:
-		if err = d.s.door.Grant(); err == nil {
+		// The command's time window means nothing on a clock that has not
+		// synced since boot: it could be one delivered days late.
+		if !d.s.clk.Synced() && d.s.cfg.Policy.UnsyncedClock != "allow" {
+			err = fmt.Errorf("door: clock not synchronised since boot (%s); open_door refused (policy.unsynced_clock: deny)", d.s.clk)
+		} else if err = d.s.door.Grant(); err == nil {
 			d.s.recordDoorEvent(door.Event{Kind: KindRemoteOpen, At: time.Now(), Detail: "city command " + c.ID})
 		}
 	case wire.CmdResync:

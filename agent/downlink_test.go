@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomgate/roomgate/agent/citysign"
 	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/deploy/city/mqttclient"
 	config "github.com/roomgate/roomgate/firmware-config"
@@ -21,14 +24,15 @@ import (
 // ops is the city's operations service as the box sees it: it publishes
 // config, trust and commands, and hears state and command results.
 type ops struct {
-	c    *mqttclient.Client
-	msgs chan mqttclient.Message
+	c     *mqttclient.Client
+	msgs  chan mqttclient.Message
+	early map[string]wire.CommandResult // results read while waiting for another
 }
 
 func startOps(t *testing.T, b *mqtttest.Broker) *ops {
 	t.Helper()
 	certFile, keyFile := b.ClientCert(t, "city-ops")
-	o := &ops{msgs: make(chan mqttclient.Message, 1024)}
+	o := &ops{msgs: make(chan mqttclient.Message, 1024), early: map[string]wire.CommandResult{}}
 	c, err := mqttclient.New(mqttclient.Config{
 		Broker: b.URL, CAFile: b.CAFile, CertFile: certFile, KeyFile: keyFile, ClientID: "city-ops-test",
 		Subscriptions: []string{wire.Topic("test-box", wire.LeafState), wire.Topic("test-box", wire.LeafCmdResult)},
@@ -45,12 +49,30 @@ func startOps(t *testing.T, b *mqtttest.Broker) *ops {
 	return o
 }
 
+// publish sends v on leaf; config, trust and commands signed by cityOps
+// for test-box, the rest as JSON.
 func (o *ops) publish(t *testing.T, leaf string, retained bool, v any) {
 	t.Helper()
-	payload, err := json.Marshal(v)
+	var payload []byte
+	var err error
+	switch v := v.(type) {
+	case wire.Config:
+		payload, err = cityOps.Config("test-box", v, time.Now())
+	case wire.Trust:
+		payload, err = cityOps.Trust("test-box", v, time.Now())
+	case wire.Command:
+		payload, err = cityOps.Command("test-box", v, time.Now(), 0)
+	default:
+		payload, err = json.Marshal(v)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
+	o.publishRaw(t, leaf, retained, payload)
+}
+
+func (o *ops) publishRaw(t *testing.T, leaf string, retained bool, payload []byte) {
+	t.Helper()
 	if err := o.c.Publish(context.Background(), wire.Topic("test-box", leaf), payload, retained); err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +105,16 @@ func (o *ops) waitState(t *testing.T, what string, ok func(wire.State) bool) wir
 func (o *ops) command(t *testing.T, c wire.Command) wire.CommandResult {
 	t.Helper()
 	o.publish(t, wire.LeafCmd, false, c)
+	return o.result(t, c.ID)
+}
+
+// result waits for the result of command id.
+func (o *ops) result(t *testing.T, id string) wire.CommandResult {
+	t.Helper()
+	if r, ok := o.early[id]; ok {
+		delete(o.early, id)
+		return r
+	}
 	timeout := time.After(15 * time.Second)
 	for {
 		select {
@@ -94,11 +126,12 @@ func (o *ops) command(t *testing.T, c wire.Command) wire.CommandResult {
 			if err != nil {
 				t.Fatalf("command result does not decode: %v", err)
 			}
-			if r.ID == c.ID {
+			if r.ID == id {
 				return r
 			}
+			o.early[r.ID] = r
 		case <-timeout:
-			t.Fatalf("no result for command %s within 15 s", c.ID)
+			t.Fatalf("no result for command %s within 15 s", id)
 		}
 	}
 }
@@ -177,6 +210,22 @@ func TestCityDownlink(t *testing.T) {
 			t.Errorf("config v%d: state says %+v, want refused naming %q", bad.version, st.Config, bad.reason)
 		}
 	}
+	// What the city's key did not sign for this box is refused too.
+	next := strings.Replace(yaml, "pulse: 200ms", "pulse: 300ms", 1)
+	otherKey := citysign.Signer{Key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, ed25519.SeedSize)), Kid: "city-ops"}
+	unsigned, _ := json.Marshal(wire.Config{Version: 4, YAML: next})
+	forged, _ := otherKey.Config("test-box", wire.Config{Version: 5, YAML: next}, time.Now())
+	misaddressed, _ := cityOps.Config("other-box", wire.Config{Version: 6, YAML: next}, time.Now())
+	for _, bad := range []struct {
+		payload []byte
+		reason  string
+	}{{unsigned, "not signed"}, {forged, "signature does not match"}, {misaddressed, `signed for device "other-box"`}} {
+		o.publishRaw(t, wire.LeafConfig, true, bad.payload)
+		st := o.waitState(t, "config refused", func(st wire.State) bool { return strings.Contains(st.Config.Error, bad.reason) })
+		if st.Config.Applied || st.Versions.Config != 0 {
+			t.Errorf("config %q: state says %+v, want refused", bad.reason, st.Config)
+		}
+	}
 	cityPath := filepath.Join(dir, "city-config.yaml")
 	if now, _ := os.ReadFile(cfgPath); string(now) != yaml {
 		t.Error("a refused config changed the config file")
@@ -189,7 +238,6 @@ func TestCityDownlink(t *testing.T) {
 		t.Errorf("the gate after refused configs: %+v, want a garbage denial", e)
 	}
 
-	next := strings.Replace(yaml, "pulse: 200ms", "pulse: 300ms", 1)
 	o.publish(t, wire.LeafConfig, true, wire.Config{Version: 3, YAML: next})
 	select {
 	case err := <-ra.done:

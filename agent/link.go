@@ -17,8 +17,15 @@ func (s *System) newLink() (*citylink.Link, error) {
 	if err != nil {
 		return nil, err
 	}
+	cityKey, err := s.cfg.CityKey(s.opts.ConfigDir)
+	if err != nil {
+		return nil, err
+	}
+	if cityKey == nil {
+		s.log.Warn("no sync.city_key: config, trust and commands from the city are refused", "component", "citylink")
+	}
 	return citylink.New(citylink.Settings{
-		Broker: y.Broker, TLS: tlsCfg, Device: s.cfg.Identity.Device, Site: s.cfg.Identity.Site,
+		Broker: y.Broker, TLS: tlsCfg, Device: s.cfg.Identity.Device, Site: s.cfg.Identity.Site, CityKey: cityKey,
 		AckMode: y.AckMode, BatchEvents: y.BatchEvents, BatchBytes: y.BatchBytes, Window: y.Window,
 		AckTimeout: y.AckTimeout.D(), Retention: y.Retention.D(), BackoffMin: y.BackoffMin.D(), BackoffMax: y.BackoffMax.D(),
 		StateEvery: y.StateEvery.D(), OutboxCap: y.OutboxCap,

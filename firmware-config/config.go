@@ -132,6 +132,7 @@ type Sync struct {
 	BackoffMin  Duration `yaml:"backoff_min"`  // first reconnect delay
 	BackoffMax  Duration `yaml:"backoff_max"`  // longest reconnect delay (with jitter)
 	StateEvery  Duration `yaml:"state_every"`  // how often the box publishes its state
+	CityKey     string   `yaml:"city_key"`     // the city's Ed25519 signing key, a PEM PUBLIC KEY file: config, trust and commands must carry its signature; without it the box takes none of them
 }
 
 // Vision is the face check-in engine. Without a camera (the section or its

@@ -416,3 +416,33 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestCityKey(t *testing.T) {
+	dir := t.TempDir()
+	pemKey := "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA9w5+yIO+lF2uyYk5Vfmm+nzhfrqvCmnzZsJ3ly6m+OA=\n-----END PUBLIC KEY-----\n"
+	for name, data := range map[string]string{"city-ops.pub": pemKey, "raw.pub": "9w5-yIO-lF2uyYk5Vfmm-nzhfrqvCmnzZsJ3ly6m-OA", "ca.pem": "x", "cert.pem": "x", "key.pem": "x"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sync := "sync:\n  broker: ssl://127.0.0.1:8883\n  ca_file: ca.pem\n  cert_file: cert.pem\n  key_file: key.pem\n"
+	path := filepath.Join(dir, "t.yaml")
+	c, err := Parse(path, []byte(minimal+sync+"  city_key: city-ops.pub\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := c.CityKey(dir)
+	want, _ := base64.RawURLEncoding.DecodeString("9w5-yIO-lF2uyYk5Vfmm-nzhfrqvCmnzZsJ3ly6m-OA")
+	if err != nil || !k.Equal(ed25519.PublicKey(want)) {
+		t.Errorf("CityKey() = %x, %v, want %x", k, err, want)
+	}
+	for _, bad := range []struct{ file, reason string }{{"raw.pub", "want a PEM PUBLIC KEY block"}, {"gone.pub", "no such file"}} {
+		_, err := Parse(path, []byte(minimal+sync+"  city_key: "+bad.file+"\n"))
+		if err == nil || !strings.Contains(err.Error(), "sync.city_key: ") || !strings.Contains(err.Error(), bad.reason) {
+			t.Errorf("Parse(city_key: %s) = %v, want a sync.city_key error naming %q", bad.file, err, bad.reason)
+		}
+	}
+	if k, err := (&Config{}).CityKey(dir); k != nil || err != nil {
+		t.Errorf("CityKey() without sync.city_key = %x, %v, want nil, nil", k, err)
+	}
+}

@@ -42,22 +42,40 @@ func (is Issuer) key(dir string) (ed25519.PublicKey, error) {
 	case is.PublicKey != "":
 		return pass.ParsePublicKey([]byte(is.PublicKey))
 	case is.KeyFile != "":
-		path := is.KeyFile
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		if !strings.Contains(string(data), "-----BEGIN") {
-			return nil, fmt.Errorf("%s: want a PEM PUBLIC KEY block", path)
-		}
-		k, err := pass.ParsePublicKey(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return k, nil
+		return readPublicKeyFile(dir, is.KeyFile)
 	}
 	return nil, errors.New("want public_key or key_file")
+}
+
+// CityKey reads sync.city_key, the key the city signs config, trust and
+// commands with; nil when the config names none.
+func (c *Config) CityKey(dir string) (ed25519.PublicKey, error) {
+	if c.Sync.CityKey == "" {
+		return nil, nil
+	}
+	k, err := readPublicKeyFile(dir, c.Sync.CityKey)
+	if err != nil {
+		return nil, fmt.Errorf("config: sync.city_key: %w", err)
+	}
+	return k, nil
+}
+
+// readPublicKeyFile reads a PEM PUBLIC KEY file, relative to dir unless
+// absolute.
+func readPublicKeyFile(dir, path string) (ed25519.PublicKey, error) {
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(string(data), "-----BEGIN") {
+		return nil, fmt.Errorf("%s: want a PEM PUBLIC KEY block", path)
+	}
+	k, err := pass.ParsePublicKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
 }

@@ -215,4 +215,9 @@ func (c *Config) checkSync(r *report, dir string) {
 	if y.BackoffMax < y.BackoffMin {
 		r.add("sync.backoff_max", "%s is shorter than sync.backoff_min %s", y.BackoffMax, y.BackoffMin)
 	}
+	if y.CityKey != "" {
+		if _, err := readPublicKeyFile(dir, y.CityKey); err != nil {
+			r.add("sync.city_key", "%v", err)
+		}
+	}
 }

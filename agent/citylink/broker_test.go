@@ -2,6 +2,7 @@ package citylink
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -137,6 +138,9 @@ func (city *fakeCity) check(t *testing.T, want map[string]bool) {
 func runLink(t testing.TB, b *mqtttest.Broker, s Settings, ob Outbox, dl Downlink) (*Link, func()) {
 	t.Helper()
 	s.Broker, s.TLS, s.Device, s.Site = b.URL, b.TLSConfig(t, testDevice), testDevice, testSite
+	if s.CityKey == nil {
+		s.CityKey = testCity.Key.Public().(ed25519.PublicKey)
+	}
 	if s.Log == nil {
 		s.Log, _ = testLog(t)
 	}
@@ -320,23 +324,24 @@ func TestDownlinkThroughBroker(t *testing.T) {
 	o := startOps(t, b)
 	o.subscribe(t, wire.Topic(testDevice, wire.LeafCmdResult))
 	// Retained before the box connects: the box finds it on subscribing.
-	o.publish(t, wire.LeafConfig, true, `{"version":2,"yaml":"sync:\n  window: bogus\n"}`)
+	o.publish(t, wire.LeafConfig, true, string(signed(t, testDevice, wire.Config{Version: 2, YAML: "sync:\n  window: bogus\n"})))
 
 	dl := &fakeDownlink{}
 	ob := &memOutbox{}
 	l, _ := runLink(t, b, Settings{StateEvery: 200 * time.Millisecond}, ob, dl)
 	eventually(t, 10*time.Second, "connected and subscribed", func() bool { return l.Status().Connected })
 	o.publish(t, wire.LeafCmd, false, `{"id":"m1","name":`)
-	o.publish(t, wire.LeafCmd, false, `{"id":"u1","name":"reboot"}`)
-	o.publish(t, wire.LeafTrust, false, `{"version":1,"revoked":["`+strings.Repeat("r", wire.MaxTrustSize)+`"]}`)
+	o.publish(t, wire.LeafCmd, false, string(signed(t, testDevice, wire.Command{ID: "u1", Name: "reboot"})))
+	o.publish(t, wire.LeafTrust, false, string(signed(t, testDevice, wire.Trust{Version: 1, Revoked: []string{strings.Repeat("r", wire.MaxTrustSize)}})))
 	// Acks come from the ingest service; the ACL drops them from ops.
 	city.c.Publish(wire.Topic(testDevice, wire.LeafAck), 1, false, `{"ids":[42]}`).WaitTimeout(10 * time.Second)
 	r, err := wire.DecodeCommandResult(o.next(t, wire.Topic(testDevice, wire.LeafCmdResult)))
 	if err != nil || r.ID != "u1" || r.OK || !strings.Contains(r.Error, "unknown command") {
 		t.Errorf("result of an unknown command = %+v, %v", r, err)
 	}
+	ping := string(signed(t, testDevice, wire.Command{ID: "c1", Name: wire.CmdPing}))
 	for range 2 {
-		o.publish(t, wire.LeafCmd, false, `{"id":"c1","name":"ping"}`)
+		o.publish(t, wire.LeafCmd, false, ping)
 		r, err := wire.DecodeCommandResult(o.next(t, wire.Topic(testDevice, wire.LeafCmdResult)))
 		if err != nil || r.ID != "c1" || !r.OK {
 			t.Errorf("result of ping = %+v, %v", r, err)

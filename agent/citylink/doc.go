@@ -10,6 +10,12 @@
 // city stores each event id once, so a resend costs bandwidth, never a
 // duplicate record.
 //
+// Config, trust and commands count only when the city's pinned key signed
+// them for this box (agent/citysign). A command runs at most once per id,
+// remembered in the store across restarts, and never after its exp: a
+// persistent session delivers what was sent while the box was away, and a
+// door must not open late.
+//
 // This is the only package of the agent that imports paho.mqtt.golang, and
 // it uses paho as a bare connection: a fresh client (with an in-memory store)
 // per connection, no automatic reconnect and no resend of paho's own, a

@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/roomgate/roomgate/agent/citysign"
+	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/agent/wire"
 )
 
-// cmdEntry is a command being run or run already; a redelivery of its id
-// waits for it and gets the same result.
+// cmdEntry is a command being run; a redelivery of its id meanwhile waits
+// for it and gets the same result.
 type cmdEntry struct {
 	done   chan struct{}
 	result wire.CommandResult
@@ -51,7 +54,7 @@ func (l *Link) handle(s *session, topic string, payload []byte) bool {
 		}
 		return l.ackIDs(s.ctx, a.IDs) == nil
 	case wire.LeafConfig:
-		c, err := wire.DecodeConfig(payload)
+		c, err := l.verify.Config(payload)
 		if err != nil {
 			l.refuseMalformed(wire.LeafConfig, topic, err)
 			return true
@@ -59,7 +62,7 @@ func (l *Link) handle(s *session, topic string, payload []byte) bool {
 		l.apply(s, wire.LeafConfig, c.Version, payload, func(ctx context.Context) error { return l.dl.Config(ctx, c) })
 		return true
 	case wire.LeafTrust:
-		t, err := wire.DecodeTrust(payload)
+		t, err := l.verify.Trust(payload)
 		if err != nil {
 			l.refuseMalformed(wire.LeafTrust, topic, err)
 			return true
@@ -176,27 +179,26 @@ func (l *Link) apply(s *session, kind string, version int64, payload []byte, fn 
 	l.StateChanged()
 }
 
-// command runs a command once per id and publishes its result; a
-// redelivered id gets the first run's result.
+// command runs a signed command once per id, within its time window, and
+// publishes its result. A redelivered id, even after a restart, gets the
+// first answer again and does not run. Only verified ids are kept, so a
+// forged message cannot claim the id of a command still to come.
 func (l *Link) command(s *session, payload []byte) bool {
-	c, err := wire.DecodeCommand(payload)
-	if err != nil {
+	c, err := l.verify.Command(payload)
+	if err != nil && !errors.Is(err, wire.ErrUnknownCommand) {
 		l.refuse(l.topics.cmd, err)
-		if !errors.Is(err, wire.ErrUnknownCommand) {
-			return true // no id to answer
+		unsigned := errors.Is(err, citysign.ErrUnsigned) || errors.Is(err, citysign.ErrNoKey)
+		if plain, perr := wire.DecodeCommand(payload); perr == nil && unsigned {
+			// Tell the operator why, rather than leave them waiting.
+			return s.result(wire.CommandResult{ID: plain.ID, Error: err.Error()})
 		}
-		return s.result(wire.CommandResult{ID: c.ID, Error: err.Error()})
+		return true
 	}
 	l.mu.Lock()
 	e, dup := l.cmds[c.ID]
 	if !dup {
 		e = &cmdEntry{done: make(chan struct{})}
 		l.cmds[c.ID] = e
-		l.cmdOrder = append(l.cmdOrder, c.ID)
-		if len(l.cmdOrder) > commandCache {
-			delete(l.cmds, l.cmdOrder[0])
-			l.cmdOrder = l.cmdOrder[1:]
-		}
 	}
 	l.mu.Unlock()
 	if dup {
@@ -205,20 +207,63 @@ func (l *Link) command(s *session, payload []byte) bool {
 		case <-s.ctx.Done():
 			return false
 		}
+		if e.result.ID == "" {
+			return false // the store failed: both come again
+		}
 		l.log.Info("command redelivered; answering again without running it", "id", c.ID, "name", c.Name)
 		return s.result(e.result)
 	}
-	res := l.dl.Command(s.ctx, c)
+	defer func() {
+		l.mu.Lock()
+		delete(l.cmds, c.ID)
+		l.mu.Unlock()
+		close(e.done)
+	}()
+	prev, serr := l.ob.StartCommand(s.ctx, c.ID, c.Name, time.Now())
+	switch {
+	case serr != nil:
+		l.log.Error("command not run: the store failed; it comes again", "id", c.ID, "err", serr)
+		return false
+	case prev != nil:
+		e.result = earlierResult(prev)
+		l.log.Info("command redelivered; answering again without running it", "id", c.ID, "name", c.Name)
+		return s.result(e.result)
+	}
+	var res wire.CommandResult
+	if err == nil {
+		err = c.CheckTime(time.Now())
+	}
+	if err != nil {
+		l.refuse(l.topics.cmd, err)
+		res = wire.CommandResult{Error: err.Error()}
+	} else {
+		res = l.dl.Command(s.ctx, c)
+		l.log.Info("command run", "id", c.ID, "name", c.Name, "ok", res.OK, "err", res.Error)
+	}
 	res.ID = c.ID
 	e.result = res
-	close(e.done)
-	l.log.Info("command run", "id", c.ID, "name", c.Name, "ok", res.OK, "err", res.Error)
+	if b, merr := json.Marshal(res); merr != nil {
+		l.log.Error("command result does not encode", "id", c.ID, "err", merr)
+	} else if ferr := l.ob.FinishCommand(s.ctx, c.ID, b); ferr != nil {
+		// It ran and is recorded as started: a redelivery is not run again.
+		l.log.Error("command result not kept", "id", c.ID, "err", ferr)
+	}
 	return s.result(res)
+}
+
+// earlierResult is the answer kept for a command taken before.
+func earlierResult(prev *store.Command) wire.CommandResult {
+	var r wire.CommandResult
+	if prev.Result == nil || json.Unmarshal(prev.Result, &r) != nil || r.ID != prev.ID {
+		// Taken, and the box stopped before it answered: it may have run.
+		return wire.CommandResult{ID: prev.ID, Error: "command taken at " + prev.Received.UTC().Format(time.RFC3339) + " and interrupted; not run again"}
+	}
+	return r
 }
 
 // result publishes a command result and waits for the broker to take it,
 // so that a lost result makes the command come again (and be answered
-// from the cache).
+// from the store).
 func (s *session) result(r wire.CommandResult) bool {
 	payload, err := json.Marshal(r)
 	if err != nil {

@@ -1,12 +1,17 @@
 package citylink
 
 import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/roomgate/roomgate/agent/citysign"
 	"github.com/roomgate/roomgate/agent/wire"
 )
 
@@ -64,8 +69,7 @@ func TestConfigOutcomeInState(t *testing.T) {
 	dl := &fakeDownlink{}
 	l, s, _ := newTestLink(t, Settings{}, &memOutbox{}, dl)
 	cfg := func(v int, yaml string) []byte {
-		b, _ := json.Marshal(wire.Config{Version: int64(v), YAML: yaml})
-		return b
+		return signed(t, testDevice, wire.Config{Version: int64(v), YAML: yaml})
 	}
 	l.handle(s, l.topics.config, cfg(4, "sync:\n  window: bogus\n"))
 	st := l.state()
@@ -91,7 +95,7 @@ func TestConfigOutcomeInState(t *testing.T) {
 		t.Errorf("an older config reached the agent (%d configs) or replaced state %+v", c, l.state().Config)
 	}
 
-	trust, _ := json.Marshal(wire.Trust{Version: 2, Issuers: []wire.TrustIssuer{{Kid: "k1", PublicKey: key1}}, Revoked: []string{"p1"}})
+	trust := signed(t, testDevice, wire.Trust{Version: 2, Issuers: []wire.TrustIssuer{{Kid: "k1", PublicKey: key1}}, Revoked: []string{"p1"}})
 	l.handle(s, l.topics.trust, trust)
 	if st := l.state(); st.Trust != (wire.Applied{Version: 2, Applied: true}) {
 		t.Errorf("state().Trust = %+v, want version 2 applied", st.Trust)
@@ -103,7 +107,8 @@ func TestConfigOutcomeInState(t *testing.T) {
 
 func TestCommands(t *testing.T) {
 	dl := &fakeDownlink{}
-	l, s, pub := newTestLink(t, Settings{}, &memOutbox{}, dl)
+	ob := &memOutbox{}
+	l, s, pub := newTestLink(t, Settings{}, ob, dl)
 	results := func() []wire.CommandResult {
 		var out []wire.CommandResult
 		for _, m := range pub.take(l.topics.cmdResult) {
@@ -115,17 +120,18 @@ func TestCommands(t *testing.T) {
 		}
 		return out
 	}
-	if !l.handle(s, l.topics.cmd, []byte(`{"id":"c1","name":"ping"}`)) {
+	cmd := func(id, name string) []byte { return signed(t, testDevice, wire.Command{ID: id, Name: name}) }
+	if !l.handle(s, l.topics.cmd, cmd("c1", "ping")) {
 		t.Fatal("handle(ping) = false")
 	}
 	if r := results(); len(r) != 1 || r[0].ID != "c1" || !r[0].OK || string(r[0].Result.(json.RawMessage)) != `{"pong":true}` {
 		t.Errorf("ping results = %+v", r)
 	}
-	l.handle(s, l.topics.cmd, []byte(`{"id":"c2","name":"open_door","args":{}}`))
+	l.handle(s, l.topics.cmd, signed(t, testDevice, wire.Command{ID: "c2", Name: "open_door", Args: json.RawMessage(`{}`)}))
 	if r := results(); len(r) != 1 || r[0].ID != "c2" || r[0].OK || r[0].Error != "door: not configured" {
 		t.Errorf("open_door results = %+v", r)
 	}
-	l.handle(s, l.topics.cmd, []byte(`{"id":"c3","name":"format_disk"}`))
+	l.handle(s, l.topics.cmd, cmd("c3", "format_disk"))
 	if r := results(); len(r) != 1 || r[0].ID != "c3" || r[0].OK || !strings.Contains(r[0].Error, "unknown command") {
 		t.Errorf("unknown command results = %+v", r)
 	}
@@ -136,9 +142,10 @@ func TestCommands(t *testing.T) {
 	// Redeliveries of an id, even concurrent ones, run the command once
 	// and answer each.
 	var wg sync.WaitGroup
+	resync := cmd("c4", "resync")
 	for range 5 {
 		wg.Add(1)
-		go func() { defer wg.Done(); l.handle(s, l.topics.cmd, []byte(`{"id":"c4","name":"resync"}`)) }()
+		go func() { defer wg.Done(); l.handle(s, l.topics.cmd, resync) }()
 	}
 	wg.Wait()
 	r := results()
@@ -153,12 +160,80 @@ func TestCommands(t *testing.T) {
 			t.Errorf("result %+v, want c4 ok", x)
 		}
 	}
-	// The cache is bounded: an id evicted long ago runs again.
-	for i := range commandCache {
-		l.handle(s, l.topics.cmd, []byte(`{"id":"fill-`+string(rune('a'+i%26))+strings.Repeat("x", i/26)+`","name":"ping"}`))
+
+	// After a restart (a new link on the same store) a redelivered id is
+	// answered as before and not run.
+	l2, s2, pub2 := newTestLink(t, Settings{}, ob, dl)
+	l2.handle(s2, l2.topics.cmd, cmd("c1", "ping"))
+	if msgs := pub2.take(l2.topics.cmdResult); len(msgs) != 1 || !strings.Contains(string(msgs[0].payload), `"pong":true`) {
+		t.Errorf("c1 redelivered after a restart: results %v, want the first answer", msgs)
 	}
-	if len(l.cmds) > commandCache || len(l.cmdOrder) > commandCache {
-		t.Errorf("command cache holds %d/%d ids, limit %d", len(l.cmds), len(l.cmdOrder), commandCache)
+	if _, _, n := dl.counts(); n != 3 {
+		t.Errorf("the agent ran %d commands, want still 3", n)
+	}
+}
+
+// TestCommandsRefused: what is late, unsigned or not for this box never
+// reaches the agent; only a command signed for it takes its id.
+func TestCommandsRefused(t *testing.T) {
+	dl := &fakeDownlink{}
+	ob := &memOutbox{}
+	l, s, pub := newTestLink(t, Settings{}, ob, dl)
+	answer := func() string {
+		msgs := pub.take(l.topics.cmdResult)
+		if len(msgs) != 1 {
+			return fmt.Sprintf("%d results", len(msgs))
+		}
+		r, err := wire.DecodeCommandResult(msgs[0].payload)
+		if err != nil || r.OK {
+			return fmt.Sprintf("%+v, %v", r, err)
+		}
+		return r.Error
+	}
+	late, err := testCity.Command(testDevice, wire.Command{ID: "c-late", Name: wire.CmdOpenDoor}, time.Now().Add(-time.Minute), 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.handle(s, l.topics.cmd, late)
+	if a := answer(); !strings.Contains(a, "expired") {
+		t.Errorf("an expired open_door: answer %q, want expired", a)
+	}
+	ahead, _ := testCity.Command(testDevice, wire.Command{ID: "c-ahead", Name: wire.CmdOpenDoor}, time.Now().Add(time.Minute), 30*time.Second)
+	l.handle(s, l.topics.cmd, ahead)
+	if a := answer(); !strings.Contains(a, "ahead of the box's clock") {
+		t.Errorf("an open_door issued a minute ahead: answer %q, want refused", a)
+	}
+	long, _ := testCity.Command(testDevice, wire.Command{ID: "c-long", Name: wire.CmdOpenDoor}, time.Now(), time.Hour)
+	l.handle(s, l.topics.cmd, long)
+	if a := answer(); !strings.Contains(a, "limit") {
+		t.Errorf("an open_door living an hour: answer %q, want refused", a)
+	}
+	// The expired one redelivered gets the same answer.
+	l.handle(s, l.topics.cmd, late)
+	if a := answer(); !strings.Contains(a, "expired") {
+		t.Errorf("the expired open_door again: answer %q, want expired", a)
+	}
+
+	other := citysign.Signer{Key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, ed25519.SeedSize)), Kid: "city-ops"}
+	forged, _ := other.Command(testDevice, wire.Command{ID: "c-next", Name: wire.CmdOpenDoor}, time.Now(), 0)
+	for _, p := range [][]byte{
+		[]byte(`{"id":"c-next","name":"open_door"}`),
+		forged,
+		signed(t, "gate-8", wire.Command{ID: "c-next", Name: wire.CmdOpenDoor}),
+	} {
+		l.handle(s, l.topics.cmd, p)
+		pub.take(l.topics.cmdResult)
+	}
+	if _, _, n := dl.counts(); n != 0 {
+		t.Fatalf("the agent ran %d commands, want none", n)
+	}
+	// None of them took the id: the real command still runs.
+	l.handle(s, l.topics.cmd, signed(t, testDevice, wire.Command{ID: "c-next", Name: wire.CmdOpenDoor}))
+	if a := answer(); a != "door: not configured" {
+		t.Errorf("the signed c-next: answer %q, want it run", a)
+	}
+	if l.Status().Refused != 6 {
+		t.Errorf("Refused = %d, want 6", l.Status().Refused)
 	}
 }
 
@@ -184,5 +259,25 @@ func TestScheduleOutcomeInState(t *testing.T) {
 	l.handle(s, l.topics.meetings, sched(3, "P.999"))
 	if st := l.state(); st.Schedule.Version != 3 || st.Schedule.Applied || !strings.Contains(st.Schedule.Error, "not this one") || !strings.Contains(st.LastError, "meetings version 3 refused") {
 		t.Errorf("state() after a refused schedule: schedule %+v, last_error %q", st.Schedule, st.LastError)
+	}
+}
+
+// TestCommandInterruptedIsNotRunAgain: a command the box took and did not
+// answer before it stopped may have run (the door may have opened): its
+// redelivery is answered as interrupted, not run.
+func TestCommandInterruptedIsNotRunAgain(t *testing.T) {
+	dl := &fakeDownlink{}
+	ob := &memOutbox{}
+	if _, err := ob.StartCommand(context.Background(), "c-crash", wire.CmdOpenDoor, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	l, s, pub := newTestLink(t, Settings{}, ob, dl)
+	l.handle(s, l.topics.cmd, signed(t, testDevice, wire.Command{ID: "c-crash", Name: wire.CmdOpenDoor}))
+	msgs := pub.take(l.topics.cmdResult)
+	if len(msgs) != 1 || !strings.Contains(string(msgs[0].payload), "interrupted; not run again") {
+		t.Errorf("results %v, want one saying interrupted", msgs)
+	}
+	if _, _, n := dl.counts(); n != 0 {
+		t.Errorf("the agent ran %d commands, want 0", n)
 	}
 }

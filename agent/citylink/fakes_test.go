@@ -2,6 +2,7 @@ package citylink
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/roomgate/roomgate/agent/citysign"
 	"github.com/roomgate/roomgate/agent/event"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/agent/wire"
@@ -24,6 +26,31 @@ const (
 	testDevice = "gate-7"
 )
 
+// testCity signs what the tests send as the city; newTestLink pins its key.
+var testCity = citysign.Signer{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)), Kid: "city-ops"}
+
+// signed returns v (a wire.Config, Trust or Command) signed by testCity for
+// device, as the city sends it.
+func signed(t testing.TB, device string, v any) []byte {
+	t.Helper()
+	var b []byte
+	var err error
+	switch v := v.(type) {
+	case wire.Config:
+		b, err = testCity.Config(device, v, time.Now())
+	case wire.Trust:
+		b, err = testCity.Trust(device, v, time.Now())
+	case wire.Command:
+		b, err = testCity.Command(device, v, time.Now(), 0)
+	default:
+		t.Fatalf("signed(%T)", v)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // memOutbox is an Outbox in memory with the store's semantics.
 type memOutbox struct {
 	mu         sync.Mutex
@@ -31,6 +58,7 @@ type memOutbox struct {
 	pendingErr error    // returned by Pending while set
 	ackErr     error    // returned by Ack while set
 	ackCalls   int
+	cmds       map[string]*store.Command
 }
 
 type memRow struct {
@@ -132,6 +160,42 @@ func (m *memOutbox) Outbox(ctx context.Context) (store.OutboxStats, error) {
 		}
 	}
 	return st, nil
+}
+
+func (m *memOutbox) StartCommand(ctx context.Context, id, name string, at time.Time) (*store.Command, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.cmds[id]; ok {
+		cp := *c
+		return &cp, nil
+	}
+	if m.cmds == nil {
+		m.cmds = map[string]*store.Command{}
+	}
+	m.cmds[id] = &store.Command{ID: id, Name: name, Received: at}
+	return nil, nil
+}
+
+func (m *memOutbox) FinishCommand(ctx context.Context, id string, result []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.cmds[id]; ok {
+		c.Result = result
+	}
+	return nil
+}
+
+func (m *memOutbox) PurgeCommands(ctx context.Context, before time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for id, c := range m.cmds {
+		if c.Received.Before(before) {
+			delete(m.cmds, id)
+			n++
+		}
+	}
+	return n, nil
 }
 
 // unacked returns the ids not yet acknowledged.

@@ -2,6 +2,7 @@ package citylink
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/roomgate/roomgate/agent/citysign"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/agent/wire"
 )
@@ -26,6 +28,14 @@ type Outbox interface {
 	PurgeAcked(ctx context.Context, before time.Time) (int, error)
 	// Outbox counts the events waiting.
 	Outbox(ctx context.Context) (store.OutboxStats, error)
+
+	// StartCommand records that a command is about to run and returns
+	// nil, or returns the record of the same id taken before.
+	StartCommand(ctx context.Context, id, name string, at time.Time) (*store.Command, error)
+	// FinishCommand keeps the result answered to a command.
+	FinishCommand(ctx context.Context, id string, result []byte) error
+	// PurgeCommands forgets commands received before the given time.
+	PurgeCommands(ctx context.Context, before time.Time) (int, error)
 }
 
 // Downlink is the agent's side: it applies what the city sends.
@@ -59,6 +69,9 @@ type Settings struct {
 	TLS    *tls.Config // with the box's client certificate (CN = Device)
 	Device string      // the MQTT client id and topic level
 	Site   string
+	// CityKey checks the city's signature on config, trust and cmd; without
+	// it the box takes none of them (agent/citysign).
+	CityKey ed25519.PublicKey
 
 	AckMode     string        // AckCity (default) or AckPuback
 	BatchEvents int           // events per message: 500
@@ -99,7 +112,9 @@ const (
 	writeTimeout   = time.Minute      // a 1 MiB batch over a slow cellular link
 	keepAlive      = 30 * time.Second
 	stableAfter    = time.Minute // a connection this old resets the backoff
-	commandCache   = 64          // command results kept for redeliveries
+	// Command ids are kept this long, far beyond wire.MaxCommandLifetime: a
+	// redelivery after that is refused as expired anyway.
+	commandKeep = 24 * time.Hour
 )
 
 // Status is the link as the agent and its status page see it.
@@ -121,6 +136,7 @@ type Link struct {
 	s      Settings
 	ob     Outbox
 	dl     Downlink
+	verify *citysign.Verifier
 	log    *slog.Logger
 	topics topics
 
@@ -145,8 +161,7 @@ type Link struct {
 	refusal     string                  // the last config, trust or schedule the agent refused, for state's last_error
 	refusalKind string                  // its leaf, so that applying the next one clears it
 	seen        map[string]seenMsg
-	cmds        map[string]*cmdEntry
-	cmdOrder    []string
+	cmds        map[string]*cmdEntry // commands running now, by id
 }
 
 // seenMsg is the last config, trust or schedule handled: a retained message comes
@@ -204,7 +219,7 @@ func New(s Settings, ob Outbox, dl Downlink) (*Link, error) {
 	}
 	t := func(leaf string) string { return wire.Topic(s.Device, leaf) }
 	return &Link{
-		s: s, ob: ob, dl: dl,
+		s: s, ob: ob, dl: dl, verify: citysign.NewVerifier(s.CityKey, s.Device),
 		log: s.Log.With("component", "citylink"),
 		topics: topics{
 			events: t(wire.LeafEvents), ack: t(wire.LeafAck), state: t(wire.LeafState), config: t(wire.LeafConfig),
@@ -350,6 +365,13 @@ func (l *Link) purge(ctx context.Context) {
 		l.log.Error("cannot purge acknowledged events", "err", err)
 	case n > 0:
 		l.log.Info("purged acknowledged events", "count", n, "retention", l.s.Retention)
+	}
+	n, err = l.ob.PurgeCommands(ctx, time.Now().Add(-commandKeep))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		l.log.Error("cannot purge old command ids", "err", err)
+	case n > 0:
+		l.log.Info("purged old command ids", "count", n)
 	}
 }
 

@@ -3,6 +3,7 @@ package citylink
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"slices"
 	"strings"
@@ -18,6 +19,9 @@ func newTestLink(t *testing.T, s Settings, ob Outbox, dl Downlink) (*Link, *sess
 	t.Helper()
 	s.Broker, s.Device, s.Site = "ssl://127.0.0.1:1", testDevice, testSite
 	s.TLS = &tlsConfigForTests
+	if s.CityKey == nil {
+		s.CityKey = testCity.Key.Public().(ed25519.PublicKey)
+	}
 	if s.Log == nil {
 		s.Log, _ = testLog(t)
 	}

@@ -8,6 +8,9 @@
 // scope, revocation and use counts) stays with the caller; Claims has
 // helpers for the first two.
 //
+// VerifyJWS and SignJWS are the same JWS code for other payloads: the
+// city's signed messages to its boxes (agent/citysign) use them.
+//
 // Only the standard library is used, so any city system can issue passes
 // with a stock JWT library and the gate carries no JOSE dependency.
 package pass

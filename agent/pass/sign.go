@@ -30,12 +30,6 @@ type wireHeader struct {
 // whole seconds; Uses 0 is written as 1. It refuses claims that Verify
 // would refuse and passes longer than MaxSize.
 func Sign(c Claims, kid string, priv ed25519.PrivateKey) (string, error) {
-	if kid == "" {
-		return "", fmt.Errorf("pass: sign: empty kid")
-	}
-	if len(priv) != ed25519.PrivateKeySize {
-		return "", fmt.Errorf("pass: sign: private key is %d bytes, want %d", len(priv), ed25519.PrivateKeySize)
-	}
 	if c.Uses == 0 {
 		c.Uses = 1
 	}
@@ -52,11 +46,31 @@ func Sign(c Claims, kid string, priv ed25519.PrivateKey) (string, error) {
 		nbf := c.NotBefore.Unix()
 		w.NotBefore = &nbf
 	}
-	header, err := json.Marshal(wireHeader{Alg: Algorithm, Kid: kid, Typ: "JWT"})
+	payload, err := json.Marshal(w)
 	if err != nil {
 		return "", fmt.Errorf("pass: sign: %w", err)
 	}
-	payload, err := json.Marshal(w)
+	token, err := SignJWS("JWT", kid, payload, priv)
+	if err != nil {
+		return "", err
+	}
+	if len(token) > MaxSize {
+		return "", errorf(ErrTooLarge, "sign: pass is %d bytes, limit %d", len(token), MaxSize)
+	}
+	return token, nil
+}
+
+// SignJWS returns payload as a compact JWS signed with EdDSA by priv under
+// kid, with typ in its header: what VerifyJWS (and Verify, for a pass)
+// checks.
+func SignJWS(typ, kid string, payload []byte, priv ed25519.PrivateKey) (string, error) {
+	if kid == "" {
+		return "", fmt.Errorf("pass: sign: empty kid")
+	}
+	if len(priv) != ed25519.PrivateKeySize {
+		return "", fmt.Errorf("pass: sign: private key is %d bytes, want %d", len(priv), ed25519.PrivateKeySize)
+	}
+	header, err := json.Marshal(wireHeader{Alg: Algorithm, Kid: kid, Typ: typ})
 	if err != nil {
 		return "", fmt.Errorf("pass: sign: %w", err)
 	}
@@ -64,11 +78,7 @@ func Sign(c Claims, kid string, priv ed25519.PrivateKey) (string, error) {
 		return "", errorf(ErrTooLarge, "sign: header is %d bytes, limit %d", len(header), MaxHeaderSize)
 	}
 	signing := b64.EncodeToString(header) + "." + b64.EncodeToString(payload)
-	token := signing + "." + b64.EncodeToString(ed25519.Sign(priv, []byte(signing)))
-	if len(token) > MaxSize {
-		return "", errorf(ErrTooLarge, "sign: pass is %d bytes, limit %d", len(token), MaxSize)
-	}
-	return token, nil
+	return signing + "." + b64.EncodeToString(ed25519.Sign(priv, []byte(signing))), nil
 }
 
 func truncSecond(t time.Time) time.Time {

@@ -80,3 +80,32 @@ func TestSignRefuses(t *testing.T) {
 		}
 	}
 }
+
+// SignJWS and VerifyJWS carry any payload, unread, under the same checks
+// as a pass, within the caller's size limit.
+func TestJWSRoundTrip(t *testing.T) {
+	payload := []byte(`{"version":3,"dev":"dev-a"}`)
+	tok, err := SignJWS("roomgate-city", "city-1", payload, cityKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, kid, err := VerifyJWS(tok, len(tok), testKeys)
+	if err != nil || kid != "city-1" || string(got) != string(payload) {
+		t.Fatalf("VerifyJWS() = %q, %q, %v, want the payload signed by city-1", got, kid, err)
+	}
+	if _, _, err := VerifyJWS(tok, len(tok)-1, testKeys); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("VerifyJWS(over the limit) = %v, want ErrTooLarge", err)
+	}
+	forged, _ := SignJWS("roomgate-city", "city-1", payload, otherKey)
+	if _, _, err := VerifyJWS(forged, len(forged), testKeys); !errors.Is(err, ErrSignature) {
+		t.Errorf("VerifyJWS(another key) = %v, want ErrSignature", err)
+	}
+	if _, err := SignJWS("roomgate-city", "", payload, cityKey); err == nil {
+		t.Error("SignJWS(empty kid) = nil error")
+	}
+	// A pass is a JWS like any other, and Verify still reads its claims.
+	pass := mustSign(t, testClaims(), "city-1", cityKey)
+	if _, _, err := VerifyJWS(pass, MaxSize, testKeys); err != nil {
+		t.Errorf("VerifyJWS(a pass) = %v", err)
+	}
+}

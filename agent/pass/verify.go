@@ -33,57 +33,9 @@ var b64 = base64.RawURLEncoding.Strict()
 // policy afterwards: the time window (InWindow), the audience (For),
 // revocation and use counts.
 func Verify(token string, keys Keys) (Claims, string, error) {
-	if len(token) > MaxSize {
-		return Claims{}, "", errorf(ErrTooLarge, "%d bytes, limit %d", len(token), MaxSize)
-	}
-	dot1, dot2 := -1, -1
-	for i := 0; i < len(token); i++ {
-		switch c := token[i]; {
-		case c == '.' && dot1 < 0:
-			dot1 = i
-		case c == '.' && dot2 < 0:
-			dot2 = i
-		case c == '.':
-			return Claims{}, "", errorf(ErrMalformed, "more than three segments")
-		case !isBase64URL(c):
-			return Claims{}, "", errorf(ErrMalformed, "byte %q at %d is not base64url", c, i)
-		}
-	}
-	if dot2 < 0 {
-		return Claims{}, "", errorf(ErrMalformed, "not three dot-separated segments")
-	}
-	headerB64, payloadB64, sigB64 := token[:dot1], token[dot1+1:dot2], token[dot2+1:]
-	if headerB64 == "" || payloadB64 == "" || sigB64 == "" {
-		return Claims{}, "", errorf(ErrMalformed, "empty segment")
-	}
-
-	if n := b64.DecodedLen(len(headerB64)); n > MaxHeaderSize {
-		return Claims{}, "", errorf(ErrTooLarge, "header is %d bytes, limit %d", n, MaxHeaderSize)
-	}
-	kid, err := readHeader(headerB64)
+	payload, kid, key, err := verifyJWS(token, MaxSize, keys)
 	if err != nil {
-		return Claims{}, "", err
-	}
-	key, ok := keys.Lookup(kid)
-	if !ok {
-		return Claims{}, kid, errorf(ErrUnknownIssuer, "no key for kid %q", kid)
-	}
-	// ed25519.Verify panics on a key of the wrong size.
-	if len(key.Public) != ed25519.PublicKeySize {
-		return Claims{}, kid, errorf(ErrUnknownIssuer, "key for kid %q is %d bytes, want %d", kid, len(key.Public), ed25519.PublicKeySize)
-	}
-
-	sig, err := b64.DecodeString(sigB64)
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return Claims{}, kid, errorf(ErrSignature, "signature is not %d bytes of base64url", ed25519.SignatureSize)
-	}
-	if !ed25519.Verify(key.Public, []byte(token[:dot2]), sig) {
-		return Claims{}, kid, errorf(ErrSignature, "signature does not match key %q", kid)
-	}
-
-	payload, err := b64.DecodeString(payloadB64)
-	if err != nil {
-		return Claims{}, kid, errorf(ErrMalformed, "payload: %v", err)
+		return Claims{}, kid, err
 	}
 	c, err := decodeClaims(payload)
 	if err != nil {
@@ -93,6 +45,71 @@ func Verify(token string, keys Keys) (Claims, string, error) {
 		return Claims{}, kid, errorf(ErrClaims, "claims: iss %q, key %q is for %q", c.Issuer, kid, key.Issuer)
 	}
 	return c, kid, nil
+}
+
+// VerifyJWS checks the signature of a compact JWS of at most limit bytes,
+// the way Verify checks a pass's, and returns its payload unread and the kid
+// that signed it. Other signed messages (the city's to its boxes) use it,
+// so there is one JWS parser.
+func VerifyJWS(token string, limit int, keys Keys) ([]byte, string, error) {
+	payload, kid, _, err := verifyJWS(token, limit, keys)
+	return payload, kid, err
+}
+
+func verifyJWS(token string, limit int, keys Keys) ([]byte, string, Key, error) {
+	if len(token) > limit {
+		return nil, "", Key{}, errorf(ErrTooLarge, "%d bytes, limit %d", len(token), limit)
+	}
+	dot1, dot2 := -1, -1
+	for i := 0; i < len(token); i++ {
+		switch c := token[i]; {
+		case c == '.' && dot1 < 0:
+			dot1 = i
+		case c == '.' && dot2 < 0:
+			dot2 = i
+		case c == '.':
+			return nil, "", Key{}, errorf(ErrMalformed, "more than three segments")
+		case !isBase64URL(c):
+			return nil, "", Key{}, errorf(ErrMalformed, "byte %q at %d is not base64url", c, i)
+		}
+	}
+	if dot2 < 0 {
+		return nil, "", Key{}, errorf(ErrMalformed, "not three dot-separated segments")
+	}
+	headerB64, payloadB64, sigB64 := token[:dot1], token[dot1+1:dot2], token[dot2+1:]
+	if headerB64 == "" || payloadB64 == "" || sigB64 == "" {
+		return nil, "", Key{}, errorf(ErrMalformed, "empty segment")
+	}
+
+	if n := b64.DecodedLen(len(headerB64)); n > MaxHeaderSize {
+		return nil, "", Key{}, errorf(ErrTooLarge, "header is %d bytes, limit %d", n, MaxHeaderSize)
+	}
+	kid, err := readHeader(headerB64)
+	if err != nil {
+		return nil, "", Key{}, err
+	}
+	key, ok := keys.Lookup(kid)
+	if !ok {
+		return nil, kid, Key{}, errorf(ErrUnknownIssuer, "no key for kid %q", kid)
+	}
+	// ed25519.Verify panics on a key of the wrong size.
+	if len(key.Public) != ed25519.PublicKeySize {
+		return nil, kid, Key{}, errorf(ErrUnknownIssuer, "key for kid %q is %d bytes, want %d", kid, len(key.Public), ed25519.PublicKeySize)
+	}
+
+	sig, err := b64.DecodeString(sigB64)
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return nil, kid, Key{}, errorf(ErrSignature, "signature is not %d bytes of base64url", ed25519.SignatureSize)
+	}
+	if !ed25519.Verify(key.Public, []byte(token[:dot2]), sig) {
+		return nil, kid, Key{}, errorf(ErrSignature, "signature does not match key %q", kid)
+	}
+
+	payload, err := b64.DecodeString(payloadB64)
+	if err != nil {
+		return nil, kid, Key{}, errorf(ErrMalformed, "payload: %v", err)
+	}
+	return payload, kid, key, nil
 }
 
 // readHeader checks the JOSE header and returns its kid.

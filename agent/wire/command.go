@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/json"
 	"slices"
+	"time"
 )
 
 // Limits of commands and their results.
@@ -19,6 +20,14 @@ const (
 	CmdPing     = "ping"      // answer, to show the box is listening
 )
 
+// A command runs only between its iat and exp: one delivered late (to a box
+// that was offline and kept its broker session) is refused, never run.
+const (
+	DefaultCommandLifetime = 30 * time.Second // what the city gives a command unless told otherwise
+	MaxCommandLifetime     = 10 * time.Minute // a command meant to live longer is refused
+	CommandSkew            = 10 * time.Second // how far ahead of the box's clock the city's may be
+)
+
 // Commands lists the command names a box knows.
 var Commands = []string{CmdOpenDoor, CmdResync, CmdPing}
 
@@ -28,6 +37,32 @@ type Command struct {
 	ID   string          `json:"id"`
 	Name string          `json:"name"`
 	Args json.RawMessage `json:"args,omitempty"` // a JSON object, or nil
+
+	// Set by the city when it signs the command (agent/citysign checks the
+	// device; CheckTime the times).
+	Device    string `json:"dev,omitempty"` // the one box this is for
+	IssuedAt  int64  `json:"iat,omitempty"` // Unix seconds
+	ExpiresAt int64  `json:"exp,omitempty"` // Unix seconds; not run from then on
+}
+
+// CheckTime reports why the command may not run at now: times missing, a
+// lifetime over MaxCommandLifetime, issued ahead of now by more than
+// CommandSkew, or expired. The error wraps ErrStale for the last two.
+func (c Command) CheckTime(now time.Time) error {
+	iat, exp := time.Unix(c.IssuedAt, 0), time.Unix(c.ExpiresAt, 0)
+	switch {
+	case c.IssuedAt <= 0 || c.ExpiresAt <= 0:
+		return errorf(ErrInvalid, "cmd %s: iat and exp are required", c.ID)
+	case c.ExpiresAt <= c.IssuedAt:
+		return errorf(ErrInvalid, "cmd %s: exp is not after iat", c.ID)
+	case exp.Sub(iat) > MaxCommandLifetime:
+		return errorf(ErrInvalid, "cmd %s: lives %v, limit %v", c.ID, exp.Sub(iat), MaxCommandLifetime)
+	case now.Add(CommandSkew).Before(iat):
+		return errorf(ErrStale, "cmd %s: issued at %s, ahead of the box's clock %s", c.ID, iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	case !now.Before(exp):
+		return errorf(ErrStale, "cmd %s: expired at %s, now %s", c.ID, exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // CommandResult answers a command on cmd/result.

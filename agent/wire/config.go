@@ -7,6 +7,10 @@ const MaxConfigSize = 256 << 10
 type Config struct {
 	Version int64  `json:"version"` // increases with every change
 	YAML    string `json:"yaml"`    // the box's config file
+
+	// Set by the city when it signs the message (agent/citysign checks them).
+	Device   string `json:"dev,omitempty"` // the one box this is for
+	IssuedAt int64  `json:"iat,omitempty"` // Unix seconds
 }
 
 // DecodeConfig decodes a config: a positive version and non-empty YAML.

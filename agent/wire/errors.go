@@ -12,6 +12,7 @@ var (
 	ErrInvalid        = errors.New("wire: invalid")         // well-formed, but a field is missing, out of range or too many
 	ErrUnknownCommand = errors.New("wire: unknown command") // a well-formed command this box does not know
 	ErrTopic          = errors.New("wire: not a roomgate topic")
+	ErrStale          = errors.New("wire: stale") // a command outside its time window
 )
 
 // detailError reads as "wire: <detail>" and matches its sentinel with

@@ -19,6 +19,10 @@ type Trust struct {
 	Version int64         `json:"version"`
 	Issuers []TrustIssuer `json:"issuers"`
 	Revoked []string      `json:"revoked"` // pass ids (jti)
+
+	// Set by the city when it signs the message (agent/citysign checks them).
+	Device   string `json:"dev,omitempty"` // the one box this is for
+	IssuedAt int64  `json:"iat,omitempty"` // Unix seconds
 }
 
 // TrustIssuer is one pass issuer's Ed25519 public key.

@@ -39,6 +39,9 @@ trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null' EXIT
 for cn in demo-box-01 city-ingest city-ops; do
 	[ -f "$run/ca/$cn.pem" ] || "$city" ca client -dir "$run/ca" -cn "$cn" >/dev/null
 done
+# The city's signing key, made once: the box takes config, trust and
+# commands only when they carry its signature.
+[ -f "$run/keys/city-ops.key" ] || "$city" keygen -kid city-ops -out "$run/keys" >/dev/null 2>&1
 
 # The box's config: the repository's, with its paths made to point into
 # this run directory (the config's relative paths are taken from its folder).

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/roomgate/roomgate/agent/pass"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -37,7 +40,21 @@ func TestConfigValidate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(filepath.Dir(demo), "run", "ca"), 0o700); err != nil {
+	for _, d := range []string{"ca", "keys"} {
+		if err := os.MkdirAll(filepath.Join(filepath.Dir(demo), "run", d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The city's signing key must be a real public key to validate.
+	cityPub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cityPEM, err := pass.MarshalPublicKeyPEM(cityPub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(demo), "run", "keys", "city-ops.pub"), cityPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(filepath.Join(filepath.Dir(demo), "media"), 0o700); err != nil {

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 
+	"github.com/roomgate/roomgate/agent/citysign"
+	"github.com/roomgate/roomgate/deploy/city/issuer"
 	"github.com/roomgate/roomgate/deploy/city/mqttclient"
 )
 
@@ -27,6 +30,25 @@ func addBrokerFlags(f *flags, cn string) brokerFlags {
 // client id whatever the client asks for.
 func (b brokerFlags) config() mqttclient.Config {
 	return mqttclient.Config{Broker: *b.url, CAFile: *b.ca, CertFile: *b.cert, KeyFile: *b.key}
+}
+
+// addSignFlag adds -sign-key: boxes take config, trust and commands only
+// when the city's key signed them for them.
+func addSignFlag(f *flags) *string {
+	return f.String("sign-key", "", "`FILE`, required: the city's signing key (Ed25519, PEM; keygen's KID.key) whose public half the boxes pin as sync.city_key")
+}
+
+// loadSigner reads the -sign-key file; its name without the extension
+// names the key in what it signs.
+func loadSigner(f *flags, path string) (citysign.Signer, error) {
+	if path == "" {
+		return citysign.Signer{}, usageError(f, "-sign-key is required: boxes refuse what the city did not sign")
+	}
+	key, err := issuer.LoadPrivateKey(path)
+	if err != nil {
+		return citysign.Signer{}, err
+	}
+	return citysign.Signer{Key: key, Kid: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))}, nil
 }
 
 // connect connects a short-lived client (clean session). The broker makes

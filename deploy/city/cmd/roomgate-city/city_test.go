@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/roomgate/roomgate/agent/citysign"
 	"github.com/roomgate/roomgate/agent/pass"
 	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/deploy/city/ingest/sqlitestore"
@@ -59,6 +61,18 @@ func brokerArgs(t *testing.T, b *mqtttest.Broker, cn string) []string {
 	return []string{"-broker", b.URL, "-ca", b.CAFile, "-cert", cert, "-key", key}
 }
 
+// signKey makes a city signing key with keygen's code and returns its
+// private key file and the boxes' verifier for device.
+func signKey(t *testing.T) (string, func(device string) *citysign.Verifier) {
+	t.Helper()
+	dir := t.TempDir()
+	pub, files, err := issuer.GenerateKey(dir, "city-sign")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files.Private, func(device string) *citysign.Verifier { return citysign.NewVerifier(pub, device) }
+}
+
 func TestTrustPublish(t *testing.T) {
 	b := mqtttest.Start(t)
 	dir := t.TempDir()
@@ -70,7 +84,8 @@ func TestTrustPublish(t *testing.T) {
 		}
 		pubs = append(pubs, pass.EncodePublicKey(pub))
 	}
-	args := append([]string{"trust", "publish",
+	keyFile, verifier := signKey(t)
+	args := append([]string{"trust", "publish", "-sign-key", keyFile,
 		"-device", "dev-a,dev-b", "-version", "7", "-revoke", "pass-1, pass-2",
 		"-issuer", "city-2026=" + filepath.Join(dir, "city-2026.pub") + ",city-2027=" + filepath.Join(dir, "city-2027.pub")},
 		brokerArgs(t, b, "city-ops")...)
@@ -89,9 +104,10 @@ func TestTrustPublish(t *testing.T) {
 	for _, dev := range []string{"dev-a", "dev-b"} {
 		got := make(chan wire.Trust, 1)
 		fakeBox(t, b, dev, []string{wire.LeafTrust}, func(_ *mqttclient.Client, m mqttclient.Message) {
-			tr, err := wire.DecodeTrust(m.Payload)
+			// As the box reads it: signed by the city for this box.
+			tr, err := verifier(dev).Trust(m.Payload)
 			if err != nil {
-				t.Errorf("%s: DecodeTrust(%s) = %v", dev, m.Payload, err)
+				t.Errorf("%s: Trust(%s) = %v", dev, m.Payload, err)
 			}
 			got <- tr
 		})
@@ -125,6 +141,8 @@ func TestTrustPublishErrors(t *testing.T) {
 		{[]string{"-device", "dev-a", "-version", "1", "-issuer", "k1=" + filepath.Join(dir, "k1.key")}, "public key"},
 		{[]string{"-device", "dev-a", "-version", "1", "-issuer", "k1=" + pub + ",k1=" + pub}, "listed twice"},
 		{[]string{"-device", "dev-a", "-version", "1", "-revoke", "p1,p1"}, "listed twice"},
+		{[]string{"-device", "dev-a", "-version", "1"}, "-sign-key is required"},
+		{[]string{"-device", "dev-a", "-version", "1", "-sign-key", pub}, "private key"},
 	} {
 		_, _, err := runAt(testNow, "", append([]string{"trust", "publish", "-broker", "ssl://127.0.0.1:1"}, c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -135,12 +153,16 @@ func TestTrustPublishErrors(t *testing.T) {
 
 func TestCmd(t *testing.T) {
 	b := mqtttest.Start(t)
+	keyFile, verifier := signKey(t)
 	// The box answers ping, refuses open_door, and ignores resync.
 	seen := make(chan wire.Command, 10)
 	fakeBox(t, b, "dev-a", []string{wire.LeafCmd}, func(c *mqttclient.Client, m mqttclient.Message) {
-		cmd, err := wire.DecodeCommand(m.Payload)
+		cmd, err := verifier("dev-a").Command(m.Payload)
+		if err == nil {
+			err = cmd.CheckTime(testNow)
+		}
 		if err != nil {
-			t.Errorf("DecodeCommand(%s) = %v", m.Payload, err)
+			t.Errorf("Command(%s) = %v", m.Payload, err)
 			return
 		}
 		seen <- cmd
@@ -162,7 +184,7 @@ func TestCmd(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	ops := brokerArgs(t, b, "city-ops")
+	ops := append(brokerArgs(t, b, "city-ops"), "-sign-key", keyFile)
 
 	out, _, err := runAt(testNow, "", append([]string{"cmd", "-device", "dev-a", "-name", "ping"}, ops...)...)
 	if err != nil {
@@ -196,6 +218,9 @@ func TestCmd(t *testing.T) {
 			if _, err := uuid.Parse(c.ID); err != nil {
 				t.Errorf("command id %q: %v, want a UUID", c.ID, err)
 			}
+			if c.IssuedAt != testNow.Unix() || time.Duration(c.ExpiresAt-c.IssuedAt)*time.Second != wire.DefaultCommandLifetime {
+				t.Errorf("command %s: iat %d, exp %d, want now and %v later", c.Name, c.IssuedAt, c.ExpiresAt, wire.DefaultCommandLifetime)
+			}
 		case <-time.After(10 * time.Second):
 			t.Fatalf("the box did not get %s", want.Name)
 		}
@@ -213,6 +238,8 @@ func TestCmdErrors(t *testing.T) {
 		{[]string{"-device", "dev-a", "-name", "ping", "-args", "[1]"}, "args"},
 		{[]string{"-device", "dev-a", "-name", "ping", "-args", "{"}, "args"},
 		{[]string{"-device", "dev-a", "-name", "ping", "-timeout", "0s"}, "-timeout"},
+		{[]string{"-device", "dev-a", "-name", "ping", "-ttl", "1h"}, "-ttl"},
+		{[]string{"-device", "dev-a", "-name", "ping"}, "-sign-key is required"},
 	} {
 		_, _, err := runAt(testNow, "", append([]string{"cmd", "-broker", "ssl://127.0.0.1:1"}, c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -328,6 +355,51 @@ func TestIngestErrors(t *testing.T) {
 		_, _, err := runAt(testNow, "", append([]string{"ingest"}, c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("ingest %q = %v, want an error about %q", c.args, err, c.want)
+		}
+	}
+}
+
+func TestPublishConfig(t *testing.T) {
+	b := mqtttest.Start(t)
+	keyFile, verifier := signKey(t)
+	file := filepath.Join(t.TempDir(), "dev-a.yaml")
+	yaml := "identity: {site: hq, gate: east, device: dev-a}\nboard: sim\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runAt(testNow, "", append([]string{"publish", "config", "-device", "dev-a", "-version", "12", "-file", file, "-sign-key", keyFile}, brokerArgs(t, b, "city-ops")...)...)
+	if err != nil || !strings.Contains(out, "dev-a: config version 12") {
+		t.Fatalf("publish config = %q, %v", out, err)
+	}
+	got := make(chan wire.Config, 1)
+	fakeBox(t, b, "dev-a", []string{wire.LeafConfig}, func(_ *mqttclient.Client, m mqttclient.Message) {
+		c, err := verifier("dev-a").Config(m.Payload)
+		if err != nil {
+			t.Errorf("Config(%s) = %v", m.Payload, err)
+		}
+		got <- c
+	})
+	select {
+	case c := <-got:
+		if c.Version != 12 || c.YAML != yaml || c.IssuedAt != testNow.Unix() {
+			t.Errorf("the box got config %+v, want version 12 of the file, issued now", c)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no retained config message")
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-version", "1", "-file", file, "-sign-key", keyFile}, "want a device id"},
+		{[]string{"-device", "dev-a", "-file", file, "-sign-key", keyFile}, "-version is required"},
+		{[]string{"-device", "dev-a", "-version", "1", "-sign-key", keyFile}, "-file is required"},
+		{[]string{"-device", "dev-a", "-version", "1", "-file", file}, "-sign-key is required"},
+		{[]string{"-device", "dev-a", "-version", "1", "-file", file + ".missing", "-sign-key", keyFile}, "no such file"},
+	} {
+		_, _, err := runAt(testNow, "", append([]string{"publish", "config", "-broker", "ssl://127.0.0.1:1"}, c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("publish config %q = %v, want an error about %q", c.args, err, c.want)
 		}
 	}
 }

@@ -16,15 +16,15 @@ import (
 const cmdHelp = `
 Sends a command to one box on roomgate/v1/dev/D/cmd and waits for its
 answer on roomgate/v1/dev/D/cmd/result, which it prints as JSON. Exits
-non-zero if the box answers not ok or does not answer within -timeout (a
-box that is offline gets the command only if it reconnects within the
-broker's session; do not count on it).
+non-zero if the box answers not ok or does not answer within -timeout. The
+command is signed with -sign-key for that one box and expires after -ttl:
+a box that is offline and gets it later refuses it, and answers why.
 
 Commands: open_door (pulse the door relay), resync (resend everything not
 yet acknowledged), ping.
 
 Example:
-  roomgate-city cmd -cert city-ops.pem -key city-ops.key -device hq-gate-1 -name ping
+  roomgate-city cmd -cert city-ops.pem -key city-ops.key -sign-key keys/city-sign.key -device hq-gate-1 -name ping
 `
 
 var errNotOK = errors.New("the box answered not ok")
@@ -36,6 +36,8 @@ func (a *app) cmd(path string, args []string) error {
 	name := f.String("name", "", "`COMMAND`, required: open_door, resync or ping")
 	argsJSON := f.String("args", "", "the command's arguments, a JSON `OBJECT`")
 	timeout := f.Duration("timeout", 10*time.Second, "wait for the answer at most `DURATION`")
+	ttl := f.Duration("ttl", wire.DefaultCommandLifetime, "the box runs the command only this `DURATION` after it is sent (at most "+wire.MaxCommandLifetime.String()+")")
+	signKey := addSignFlag(f)
 	pos, err := a.parse(f, args)
 	switch {
 	case err != nil:
@@ -46,6 +48,8 @@ func (a *app) cmd(path string, args []string) error {
 		return usageError(f, "-device %q: want a device id", *device)
 	case *timeout <= 0:
 		return usageError(f, "-timeout must be positive")
+	case *ttl < time.Second || *ttl > wire.MaxCommandLifetime:
+		return usageError(f, "-ttl %v: want 1s to %v", *ttl, wire.MaxCommandLifetime)
 	}
 	c := wire.Command{ID: uuid.Must(uuid.NewV7()).String(), Name: *name}
 	if *argsJSON != "" {
@@ -54,12 +58,20 @@ func (a *app) cmd(path string, args []string) error {
 		}
 		c.Args = json.RawMessage(*argsJSON)
 	}
-	payload, err := json.Marshal(c)
+	plain, err := json.Marshal(c)
 	if err == nil {
-		_, err = wire.DecodeCommand(payload)
+		_, err = wire.DecodeCommand(plain)
 	}
 	if err != nil {
 		return usageError(f, "%v", err)
+	}
+	signer, err := loadSigner(f, *signKey)
+	if err != nil {
+		return err
+	}
+	payload, err := signer.Command(*device, c, a.now(), *ttl)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
@@ -97,6 +109,6 @@ func (a *app) cmd(path string, args []string) error {
 		}
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("%s: %s did not answer %s %s within %v", path, *device, *name, c.ID, *timeout)
+		return fmt.Errorf("%s: %s did not answer %s %s within %v (a box that gets it after %v refuses it)", path, *device, *name, c.ID, *timeout, *ttl)
 	}
 }

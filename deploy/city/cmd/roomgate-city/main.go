@@ -51,7 +51,7 @@ var topCommands = []command{
 	{"events", "print the newest events stored in the city database", (*app).events},
 	{"trust", "send pass issuers' keys and revocations to boxes", group(trustCommands)},
 	{"cmd", "send a command to a box and print its answer", (*app).cmd},
-	{"publish", "send meetings and face galleries to boxes (retained)", group(publishCommands)},
+	{"publish", "send meetings, face galleries and configs to boxes (retained)", group(publishCommands)},
 	{"attendance", "list who checked in to each meeting, from the city database", (*app).attendance},
 }
 

@@ -10,6 +10,7 @@ import (
 var publishCommands = []command{
 	{"meetings", "send a room's meetings and invitees to boxes", (*app).publishMeetings},
 	{"gallery", "compute face templates from photos and send them to boxes", (*app).publishGallery},
+	{"config", "send a box its config file, signed", (*app).publishConfig},
 }
 
 // deviceList is a -device flag that may be repeated and takes comma lists.

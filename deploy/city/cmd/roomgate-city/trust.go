@@ -22,13 +22,14 @@ Publishes the pass issuers' public keys and the revoked pass ids to each
 box, retained on roomgate/v1/dev/D/trust, so a box gets them whenever it
 connects. Each message replaces the box's whole trust list: name every key
 the box should accept and every pass it should refuse. A box ignores a
-version older than the one it has.
+version older than the one it has. Each box's copy is signed with
+-sign-key for that box alone.
 
 -issuer takes KID=FILE pairs; FILE is KID.pub from keygen (PEM) or the
 base64url key itself in a file.
 
 Example:
-  roomgate-city trust publish -cert city-ops.pem -key city-ops.key \
+  roomgate-city trust publish -cert city-ops.pem -key city-ops.key -sign-key keys/city-sign.key \
     -device hq-gate-1,hq-gate-2 -issuer city-2026=keys/city-2026.pub \
     -revoke 0190f0c0-1111-7000-8000-000000000001 -version 7
 `
@@ -42,6 +43,7 @@ func (a *app) trustPublish(path string, args []string) error {
 	revoke := f.String("revoke", "", "`JTI[,...]`: revoked pass ids")
 	version := f.Int64("version", 0, "trust list `N`, required, at least 1; newer lists take higher numbers")
 	timeout := f.Duration("timeout", 10*time.Second, "give up after `DURATION`")
+	signKey := addSignFlag(f)
 	pos, err := a.parse(f, args)
 	switch {
 	case err != nil:
@@ -85,6 +87,10 @@ func (a *app) trustPublish(path string, args []string) error {
 	if _, err := wire.DecodeTrust(payload); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	signer, err := loadSigner(f, *signKey)
+	if err != nil {
+		return err
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
@@ -94,7 +100,11 @@ func (a *app) trustPublish(path string, args []string) error {
 	}
 	defer c.Close()
 	for _, d := range list(*devices) {
-		if err := c.Publish(ctx, wire.Topic(d, wire.LeafTrust), payload, true); err != nil {
+		signed, err := signer.Trust(d, t, a.now())
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if err := c.Publish(ctx, wire.Topic(d, wire.LeafTrust), signed, true); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		fmt.Fprintf(a.stdout, "%s: trust version %d, %d issuers, %d revoked\n", d, t.Version, len(t.Issuers), len(t.Revoked))
