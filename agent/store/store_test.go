@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -37,10 +39,12 @@ func TestOpenSetsDurability(t *testing.T) {
 			t.Errorf("PRAGMA %s = %q, want %q", pragma, got, want)
 		}
 	}
+	// Numbers are reserved for work in parallel, so there may be gaps.
 	files, _ := fs.Glob(migrationFiles, "migrations/*.sql")
+	last, _ := strconv.Atoi(path.Base(files[len(files)-1])[:4])
 	v, err := s.SchemaVersion(ctx)
-	if err != nil || v != len(files) {
-		t.Errorf("SchemaVersion() = %d, %v, want %d (the last migration), nil", v, err, len(files))
+	if err != nil || v != last {
+		t.Errorf("SchemaVersion() = %d, %v, want %d (the last migration), nil", v, err, last)
 	}
 }
 

@@ -21,19 +21,23 @@ box that is offline gets the command only if it reconnects within the
 broker's session; do not count on it).
 
 Commands: open_door (pulse the door relay), resync (resend everything not
-yet acknowledged), ping.
+yet acknowledged), ping, delete_person (remove a person's face templates
+from the box: the city's gallery, people enrolled on the box and a gallery
+being received; -args '{"person_id":"P-..."}'; the answer says what was
+removed, and sending it again removes nothing more).
 
-Example:
+Examples:
   roomgate-city cmd -cert city-ops.pem -key city-ops.key -device hq-gate-1 -name ping
+  roomgate-city cmd -cert city-ops.pem -key city-ops.key -device hq-gate-1 -name delete_person -args '{"person_id":"P-an"}'
 `
 
 var errNotOK = errors.New("the box answered not ok")
 
 func (a *app) cmd(path string, args []string) error {
-	f := newFlags(path, "-device D -name open_door|resync|ping [-args JSON] [flags]", cmdHelp)
+	f := newFlags(path, "-device D -name open_door|resync|ping|delete_person [-args JSON] [flags]", cmdHelp)
 	broker := addBrokerFlags(f, "city-ops")
 	device := f.String("device", "", "`D`: the device id, required")
-	name := f.String("name", "", "`COMMAND`, required: open_door, resync or ping")
+	name := f.String("name", "", "`COMMAND`, required: open_door, resync, ping or delete_person")
 	argsJSON := f.String("args", "", "the command's arguments, a JSON `OBJECT`")
 	timeout := f.Duration("timeout", 10*time.Second, "wait for the answer at most `DURATION`")
 	pos, err := a.parse(f, args)
@@ -57,6 +61,9 @@ func (a *app) cmd(path string, args []string) error {
 	payload, err := json.Marshal(c)
 	if err == nil {
 		_, err = wire.DecodeCommand(payload)
+	}
+	if err == nil && c.Name == wire.CmdDeletePerson {
+		_, err = wire.DecodeDeletePersonArgs(c.Args)
 	}
 	if err != nil {
 		return usageError(f, "%v", err)
