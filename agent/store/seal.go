@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // KeySize is the size of a template key file: an AES-256 key.
@@ -60,6 +61,10 @@ func loadKey(path string) (key []byte, made bool, err error) {
 	// Checked on the open file, so the file read is the file checked.
 	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
 		return nil, false, fmt.Errorf("%w: key file %q has mode %v; it must be a file only its owner can read (chmod 600)", ErrKey, path, fi.Mode())
+	}
+	// A key planted by another user (in a shared directory) would be known to them.
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return nil, false, fmt.Errorf("%w: key file %q belongs to uid %d, not to this process's %d", ErrKey, path, st.Uid, os.Geteuid())
 	}
 	if fi.Size() != KeySize {
 		return nil, false, fmt.Errorf("%w: key file %q holds %d bytes, want %d", ErrKey, path, fi.Size(), KeySize)
