@@ -16,6 +16,7 @@ import (
 	"github.com/roomgate/roomgate/agent/event"
 	"github.com/roomgate/roomgate/agent/gate"
 	"github.com/roomgate/roomgate/agent/meeting"
+	"github.com/roomgate/roomgate/agent/retention"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/devices/door"
 	"github.com/roomgate/roomgate/devices/door/doortest"
@@ -68,6 +69,7 @@ type System struct {
 	facesErr error          // why a configured camera is not used
 	recent   recentRecognitions
 	gsync    gallerySync // the city's gallery on its way
+	purger   *retention.Purger
 	preview  preview
 	sched    atomic.Pointer[meeting.Schedule] // never nil once Run has loaded it
 	loc      *time.Location                   // the room's time zone
@@ -94,7 +96,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		return err
 	}
 	s.clk = clk
-	s.store, err = store.Open(s.path(cfg.Store.Path))
+	s.store, err = openStore(cfg, opts.ConfigDir, s.log)
 	if err != nil {
 		return err
 	}
@@ -159,6 +161,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.link.Run(runCtx) }()
 	}
+
+	s.purger = retention.New(s.store, storeRetention(cfg.Store.Retention), s.log)
+	s.purger.OnPurged = func(retention.Result) {
+		s.forgetGallerySync() // the staging may be gone
+		s.kioskChanged()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); s.purger.Run(runCtx) }()
 
 	// Made before the status page starts, which shows it; run after, as
 	// its decisions notify the page.
@@ -285,6 +295,37 @@ func (s *System) path(p string) string {
 		return p
 	}
 	return filepath.Join(s.opts.ConfigDir, p)
+}
+
+// resolve takes a config path relative to the config's directory.
+func resolve(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// openStore opens the store the config names, with its template key, and
+// logs what opening it changed on disk.
+func openStore(cfg *config.Config, dir string, log *slog.Logger) (*store.Store, error) {
+	var keyFile string
+	if cfg.Store.KeyFile != "" {
+		keyFile = resolve(dir, cfg.Store.KeyFile)
+	}
+	st, err := store.OpenWith(resolve(dir, cfg.Store.Path), store.Options{KeyFile: keyFile})
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range st.Notes() {
+		log.Warn("store: "+n, "component", "store")
+	}
+	return st, nil
+}
+
+// storeRetention is the config's retention as the store takes it.
+func storeRetention(r config.Retention) store.Retention {
+	return store.Retention{Entries: r.Entries.D(), Attendance: r.Attendance.D(), DoorEvents: r.DoorEvents.D(),
+		Actions: r.Actions.D(), Uses: r.Uses.D(), Staging: r.Staging.D()}
 }
 
 // loadTrust makes the config's issuers and revocations the store's config-sourced trust.

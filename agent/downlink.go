@@ -147,6 +147,11 @@ func (d downlink) Command(ctx context.Context, c wire.Command) wire.CommandResul
 		}
 	case wire.CmdResync:
 		d.s.link.Resync()
+	case wire.CmdDeletePerson:
+		var removed map[string]any
+		if removed, err = d.s.forgetPerson(ctx, c.Args); err == nil {
+			res.Result = removed
+		}
 	default:
 		err = fmt.Errorf("unknown command %q", c.Name)
 	}

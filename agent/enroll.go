@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -88,7 +89,7 @@ type PersonMatch struct {
 // run could not be made or its templates not saved, not that a photo
 // was refused.
 func Enroll(ctx context.Context, cfg *config.Config, configDir string, photos []EnrolPhoto, opt EnrolOptions) ([]PhotoReport, error) {
-	st, err := store.Open(resolve(configDir, cfg.Store.Path))
+	st, err := openStore(cfg, configDir, slog.Default())
 	if err != nil {
 		return nil, fmt.Errorf("enroll: %w", err)
 	}

@@ -4,7 +4,6 @@ package agent
 
 import (
 	"fmt"
-	"path/filepath"
 
 	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/vision/face"
@@ -54,13 +53,6 @@ func OpenFaceKit(v config.Vision, dir string) (*FaceKit, error) {
 		return nil, err
 	}
 	return k, nil
-}
-
-func resolve(dir, p string) string {
-	if filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(dir, p)
 }
 
 // Close frees the models.

@@ -31,11 +31,12 @@ type GallerySyncState struct {
 // any order), checked against the manifest, and swapped in once all are
 // there. Calls are serialised: the link runs each message in a goroutine.
 type gallerySync struct {
-	mu       sync.Mutex
-	loaded   bool
-	manifest *wire.GalleryManifest // of the staged version; nil until it came
-	refused  int64                 // a manifest version refused whole: its chunks are dropped quietly
-	state    GallerySyncState
+	mu        sync.Mutex
+	loaded    bool
+	manifest  *wire.GalleryManifest // of the staged version; nil until it came
+	refused   int64                 // a manifest version refused whole: its chunks are dropped quietly
+	withdrawn int64                 // this version and older named a person the city deleted since
+	state     GallerySyncState
 }
 
 // gallerySync returns the gallery's progress.
@@ -65,6 +66,9 @@ func (s *System) loadGallerySync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if g.withdrawn, err = s.store.WithdrawnGallery(ctx); err != nil {
+		return err
+	}
 	g.state = GallerySyncState{Version: applied, Applied: applied}
 	if st.Version > applied {
 		g.state.Version = st.Version
@@ -79,6 +83,61 @@ func (s *System) loadGallerySync(ctx context.Context) error {
 	}
 	g.loaded = true
 	return nil
+}
+
+// forgetGallerySync makes the next call read the staging from the store
+// again, after something else (a purge, a deletion) changed it.
+func (s *System) forgetGallerySync() {
+	g := &s.gsync
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.loaded, g.manifest = false, nil
+}
+
+// forgetPerson removes a person's templates from everywhere on the box, as
+// the city's delete_person asks: the city's gallery, people enrolled on the
+// box, and a gallery being received that names them, which is then
+// refused until a newer one comes. The face engine's gallery is reloaded
+// at once. Forgetting someone unknown removes nothing and succeeds.
+func (s *System) forgetPerson(ctx context.Context, args json.RawMessage) (map[string]any, error) {
+	a, err := wire.DecodeDeletePersonArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	g := &s.gsync
+	g.mu.Lock()
+	f, err := s.store.ForgetPerson(ctx, a.PersonID, func(chunk []byte) (bool, error) {
+		c, err := wire.DecodeGalleryChunk(chunk)
+		if err != nil {
+			return true, nil // it cannot be shown not to name them
+		}
+		for _, p := range c.People {
+			if p.ID == a.PersonID {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err == nil && f.Withdrawn > 0 {
+		g.loaded, g.manifest = false, nil
+	}
+	g.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	recognitions := s.recent.forget(a.PersonID)
+	reloaded := false
+	if s.faces != nil && f.Person {
+		if err := s.faces.reloadGallery(ctx); err != nil {
+			return nil, fmt.Errorf("person removed from the store, but the face engine's gallery was not reloaded: %w", err)
+		}
+		reloaded = true
+	}
+	s.log.Info("person deleted by the city", "component", "gallery", "person", a.PersonID, "found", f.Person, "source", f.Source,
+		"templates", f.Templates, "withdrawn_gallery", f.Withdrawn, "staged_chunks", f.StagedChunks)
+	s.kioskChanged()
+	return map[string]any{"person_id": a.PersonID, "found": f.Person, "source": f.Source, "templates": f.Templates,
+		"withdrawn_gallery": f.Withdrawn, "staged_chunks": f.StagedChunks, "recognitions": recognitions, "gallery_reloaded": reloaded}, nil
 }
 
 // galleryFailed records why a gallery or a part of it was refused and returns it.
@@ -102,6 +161,8 @@ func (d downlink) GalleryManifest(ctx context.Context, m wire.GalleryManifest) e
 		return nil // the retained manifest of the gallery in force
 	case m.Version < applied:
 		return s.galleryFailed(fmt.Errorf("gallery v%d is older than v%d in force", m.Version, applied))
+	case m.Version <= g.withdrawn:
+		return s.galleryFailed(fmt.Errorf("gallery v%d names a person the city deleted since; waiting for a newer one", m.Version))
 	case g.manifest != nil && m.Version < g.manifest.Version:
 		return s.galleryFailed(fmt.Errorf("gallery v%d is older than v%d being received", m.Version, g.manifest.Version))
 	}
@@ -163,7 +224,7 @@ func (d downlink) GalleryChunk(ctx context.Context, c wire.GalleryChunk, payload
 	}
 	m := g.manifest
 	switch {
-	case c.Version <= g.state.Applied || c.Version == g.refused:
+	case c.Version <= g.state.Applied || c.Version == g.refused || c.Version <= g.withdrawn:
 		return nil // of the gallery in force, or of one refused whole
 	case m != nil && c.Version < m.Version, m == nil && c.Version < g.state.Version:
 		return nil // left over from an older gallery

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,6 +17,8 @@ type faces interface {
 	Status() kiosk.Device
 	// GallerySize is the people and templates the engine searches.
 	GallerySize() (people, templates int)
+	// reloadGallery reads the store's templates again if they changed.
+	reloadGallery(ctx context.Context) error
 }
 
 // Recognition is one decision of the face engine: a person named, or an
@@ -34,6 +37,15 @@ type Recognition struct {
 type recentRecognitions struct {
 	mu   sync.Mutex
 	list []Recognition // newest last
+}
+
+// forget drops a person's recognitions and says how many there were.
+func (r *recentRecognitions) forget(person string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := len(r.list)
+	r.list = slices.DeleteFunc(r.list, func(x Recognition) bool { return x.Person == person })
+	return n - len(r.list)
 }
 
 // latest returns them newest first, as the page lists them.

@@ -35,6 +35,10 @@ func (src snapshotSource) Snapshot(ctx context.Context) (kiosk.Snapshot, error) 
 		return snap, err
 	}
 	snap.Outbox = kiosk.Outbox{Pending: ob.Pending, Oldest: ob.Oldest}
+	if s.purger != nil {
+		p := s.purger.Last()
+		snap.Purge = kiosk.Purge{At: p.At, Deleted: p.Deleted, Error: p.Err}
+	}
 	return snap, s.meetingView(ctx, &snap)
 }
 

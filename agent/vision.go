@@ -242,7 +242,7 @@ func WatchCamera(ctx context.Context, cfg *config.Config, dir string, log *slog.
 	if !cfg.Vision.HasCamera() {
 		return fmt.Errorf("the config has no vision.camera")
 	}
-	st, err := store.Open(resolve(dir, cfg.Store.Path))
+	st, err := openStore(cfg, dir, log)
 	if err != nil {
 		return err
 	}

@@ -50,26 +50,15 @@ func sampleVideo(t *testing.T, photo, path string) {
 	}
 }
 
-// TestAgentRecognisesFromCamera: a delegate enrolled in the store walks in
-// front of the camera (a video file) and the status page names them.
-func TestAgentRecognisesFromCamera(t *testing.T) {
-	faces := shared.Need(t, "datasets/known_faces_small")
-	dir := t.TempDir()
-	sampleVideo(t, filepath.Join(faces, "obama", "obama2.jpg"), filepath.Join(dir, "door.avi"))
-	link := socat.Pair(t, dir)
-	path := writeConfig(t, dir, link.Device, "fail-secure", newIssuer(t))
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString("vision:\n  camera: {name: door-cam, kind: file, path: door.avi, max_fps: 10}\n")
-	f.Close()
+// enrolObama enrols one photo of the delegate in the store of the config
+// at path, as roomgate enroll would, and returns the config.
+func enrolObama(t *testing.T, path, faces string) *config.Config {
+	t.Helper()
 	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	// Enrol one photo of the delegate, as roomgate enroll would.
+	dir := filepath.Dir(path)
 	kit, err := OpenFaceKit(cfg.Vision, dir)
 	if err != nil {
 		t.Fatal(err)
@@ -90,11 +79,29 @@ func TestAgentRecognisesFromCamera(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer st.Close()
 	if err := st.AddTemplates(context.Background(), store.Person{ID: "P-obama", Name: "Barack Obama", Unit: "Guests", Source: "local"},
 		[]store.Template{{Model: kit.Model, Vec: gallery.Encode(emb), EnrolledAt: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
+	return cfg
+}
+
+// TestAgentRecognisesFromCamera: a delegate enrolled in the store walks in
+// front of the camera (a video file) and the status page names them.
+func TestAgentRecognisesFromCamera(t *testing.T) {
+	faces := shared.Need(t, "datasets/known_faces_small")
+	dir := t.TempDir()
+	sampleVideo(t, filepath.Join(faces, "obama", "obama2.jpg"), filepath.Join(dir, "door.avi"))
+	link := socat.Pair(t, dir)
+	path := writeConfig(t, dir, link.Device, "fail-secure", newIssuer(t))
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("vision:\n  camera: {name: door-cam, kind: file, path: door.avi, max_fps: 10}\n")
+	f.Close()
+	cfg := enrolObama(t, path, faces)
 
 	ra := startAgent(t, path)
 	deadline := time.Now().Add(20 * time.Second)

@@ -105,9 +105,24 @@ type Issuer struct {
 	KeyFile   string `yaml:"key_file"`   // alternatively a PEM file, relative to the config file
 }
 
-// Store says where records are kept.
+// Store says where records are kept, how face templates are sealed there,
+// and for how long records are kept.
 type Store struct {
-	Path string `yaml:"path"` // SQLite database file
+	Path      string    `yaml:"path"`      // SQLite database file
+	KeyFile   string    `yaml:"key_file"`  // the key that seals face templates in the store: 32 random bytes, readable by the agent only, made on first start; empty: roomgate.key beside the database
+	Retention Retention `yaml:"retention"` // how long records are kept on the box
+}
+
+// Retention is how long the box keeps each kind of record, counted from
+// when it happened. A record the city has not acknowledged is never
+// purged, however old; a purge runs at start and then daily.
+type Retention struct {
+	Entries    Duration `yaml:"entries"`     // scans at the gate and their decisions
+	Attendance Duration `yaml:"attendance"`  // check-ins to meetings
+	DoorEvents Duration `yaml:"door_events"` // what the door did
+	Actions    Duration `yaml:"actions"`     // what secretaries and technicians did at the kiosk (kept on the box only)
+	Uses       Duration `yaml:"uses"`        // pass and visit use counts, from their last use: longer than any pass is valid, or a one-time pass works again
+	Staging    Duration `yaml:"staging"`     // a city gallery left half received
 }
 
 // HTTP is the local status page and API.

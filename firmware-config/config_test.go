@@ -75,8 +75,11 @@ scanners:
 			AntiPassback: Duration(30 * time.Second), HeldOpenAfter: Duration(30 * time.Second),
 			UnsyncedClock: "deny", ClockSource: "kernel", Indicator: Duration(2 * time.Second),
 		},
-		Store: Store{Path: "/var/lib/roomgate/roomgate.db"},
-		HTTP:  HTTP{Listen: "127.0.0.1:8080"},
+		Store: Store{Path: "/var/lib/roomgate/roomgate.db", Retention: Retention{
+			Entries: Duration(90 * 24 * time.Hour), Attendance: Duration(90 * 24 * time.Hour), DoorEvents: Duration(90 * 24 * time.Hour),
+			Actions: Duration(90 * 24 * time.Hour), Uses: Duration(400 * 24 * time.Hour), Staging: Duration(7 * 24 * time.Hour),
+		}},
+		HTTP: HTTP{Listen: "127.0.0.1:8080"},
 		Sync: Sync{AckMode: "city", BatchEvents: 500, BatchBytes: 256 << 10, Window: 32, AckTimeout: Duration(30 * time.Second),
 			Retention: Duration(7 * 24 * time.Hour), OutboxCap: 1_000_000, BackoffMin: Duration(time.Second),
 			BackoffMax: Duration(2 * time.Minute), StateEvery: Duration(time.Minute)},

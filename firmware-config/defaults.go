@@ -62,6 +62,15 @@ var defaults = withSections(map[string]any{
 	"meetings.non_invitees":   "notice",
 	"meetings.greeting_hold":  Duration(6 * time.Second),
 	"kiosk.language":          "vi",
+
+	// Records the city acknowledged are kept three months, enough for an
+	// audit on the box; a use count outlives a pass of a year and its skew.
+	"store.retention.entries":     Duration(90 * 24 * time.Hour),
+	"store.retention.attendance":  Duration(90 * 24 * time.Hour),
+	"store.retention.door_events": Duration(90 * 24 * time.Hour),
+	"store.retention.actions":     Duration(90 * 24 * time.Hour),
+	"store.retention.uses":        Duration(400 * 24 * time.Hour),
+	"store.retention.staging":     Duration(7 * 24 * time.Hour),
 }, map[string]any{
 	"vision.quality":   quality.Defaults(),
 	"vision.agreement": agreementOf(track.Defaults(threshold)),
@@ -99,6 +108,7 @@ func applyDefaults(c *Config, set map[string]bool) {
 	}
 	str("http.listen", &c.HTTP.Listen)
 	str("store.path", &c.Store.Path)
+	fill(reflect.ValueOf(&c.Store.Retention).Elem(), "store.retention", set)
 	p := &c.Policy
 	dur("policy.pulse", &p.Pulse)
 	str("policy.safe_state", &p.SafeState)

@@ -147,6 +147,13 @@ var durationLimits = map[string][2]Duration{
 	"vision.agreement.lost":   {Duration(100 * time.Millisecond), Duration(time.Minute)},
 	"meetings.late_after":     {0, Duration(24 * time.Hour)},
 	"meetings.greeting_hold":  {Duration(time.Second), Duration(time.Minute)},
+
+	"store.retention.entries":     {Duration(24 * time.Hour), Duration(10 * 365 * 24 * time.Hour)},
+	"store.retention.attendance":  {Duration(24 * time.Hour), Duration(10 * 365 * 24 * time.Hour)},
+	"store.retention.door_events": {Duration(24 * time.Hour), Duration(10 * 365 * 24 * time.Hour)},
+	"store.retention.actions":     {Duration(24 * time.Hour), Duration(10 * 365 * 24 * time.Hour)},
+	"store.retention.uses":        {Duration(30 * 24 * time.Hour), Duration(10 * 365 * 24 * time.Hour)},
+	"store.retention.staging":     {Duration(time.Hour), Duration(30 * 24 * time.Hour)},
 }
 
 // rulePath turns a field path into the key of the tables above.

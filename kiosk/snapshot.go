@@ -26,6 +26,7 @@ type Snapshot struct {
 	Meetings []MeetingSummary `json:"meetings"` // today's meetings of this room, by start
 	Versions Versions         `json:"versions"`
 	Gallery  GalleryState     `json:"gallery"`
+	Purge    Purge            `json:"purge"` // the last purge of old records
 }
 
 // Board is a meeting as the board in the room shows it.
@@ -135,6 +136,13 @@ type Entry struct {
 	Name    string    `json:"name,omitempty"`
 	Host    string    `json:"host,omitempty"`
 	PassID  string    `json:"pass_id,omitempty"`
+}
+
+// Purge is what the last purge of records past their retention removed.
+type Purge struct {
+	At      time.Time      `json:"at,omitzero"` // zero before the first
+	Deleted map[string]int `json:"deleted"`     // rows by table
+	Error   string         `json:"error,omitempty"`
 }
 
 // Outbox is the backlog waiting for the city.

@@ -42,8 +42,8 @@ func (s *Store) StageGalleryManifest(ctx context.Context, version int64, payload
 		if err := discardOtherStaging(ctx, tx, version); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO city_gallery_manifest(version, payload) VALUES (?, ?)
-			ON CONFLICT(version) DO UPDATE SET payload = excluded.payload`, version, payload)
+		_, err := tx.ExecContext(ctx, `INSERT INTO city_gallery_manifest(version, payload, staged_ns) VALUES (?, ?, ?)
+			ON CONFLICT(version) DO UPDATE SET payload = excluded.payload, staged_ns = excluded.staged_ns`, version, payload, time.Now().UnixNano())
 		return err
 	})
 	if err != nil {
@@ -62,7 +62,7 @@ func (s *Store) StageGalleryChunk(ctx context.Context, version int64, index int,
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO city_gallery_chunks(version, idx, payload, staged_ns) VALUES (?, ?, ?, ?)
-			ON CONFLICT(version, idx) DO NOTHING`, version, index, payload, time.Now().UnixNano())
+			ON CONFLICT(version, idx) DO NOTHING`, version, index, s.seal.seal(payload, chunkAD(version, index)...), time.Now().UnixNano())
 		if err != nil {
 			return err
 		}
@@ -110,10 +110,11 @@ func (s *Store) GalleryStaging(ctx context.Context) (GalleryStaging, error) {
 // EachGalleryChunk calls fn with the staged chunks of version in index
 // order, stopping at its first error.
 func (s *Store) EachGalleryChunk(ctx context.Context, version int64, fn func(index int, payload []byte) error) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error { return eachChunk(ctx, tx, version, fn) })
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.eachChunk(ctx, tx, version, fn) })
 }
 
-func eachChunk(ctx context.Context, tx *sql.Tx, version int64, fn func(int, []byte) error) error {
+// eachChunk calls fn with each staged chunk of version, unsealed.
+func (s *Store) eachChunk(ctx context.Context, tx *sql.Tx, version int64, fn func(int, []byte) error) error {
 	rows, err := tx.QueryContext(ctx, `SELECT idx, payload FROM city_gallery_chunks WHERE version = ? ORDER BY idx`, version)
 	if err != nil {
 		return err
@@ -121,9 +122,13 @@ func eachChunk(ctx context.Context, tx *sql.Tx, version int64, fn func(int, []by
 	defer rows.Close()
 	for rows.Next() {
 		var i int
-		var p []byte
-		if err := rows.Scan(&i, &p); err != nil {
+		var sealed []byte
+		if err := rows.Scan(&i, &sealed); err != nil {
 			return err
+		}
+		p, err := s.seal.open(nil, sealed, chunkAD(version, i)...)
+		if err != nil {
+			return fmt.Errorf("staged gallery v%d chunk %d: %w", version, i, err)
 		}
 		if err := fn(i, p); err != nil {
 			return err
@@ -145,13 +150,13 @@ func (s *Store) SwapCityGallery(ctx context.Context, version int64, model string
 			return err
 		}
 		// One chunk's people at a time, written while the chunks are read.
-		if err := eachChunk(ctx, tx, version, func(i int, payload []byte) error {
+		if err := s.eachChunk(ctx, tx, version, func(i int, payload []byte) error {
 			ps, err := people(i, payload)
 			if err != nil {
 				return err
 			}
 			for _, p := range ps {
-				if err := insertCityPerson(ctx, tx, p, model, now); err != nil {
+				if err := s.insertCityPerson(ctx, tx, p, model, now); err != nil {
 					return err
 				}
 			}
@@ -185,7 +190,7 @@ func (s *Store) CityGalleryVersion(ctx context.Context) (int64, error) {
 	return strconv.ParseInt(v, 10, 64)
 }
 
-func insertCityPerson(ctx context.Context, tx *sql.Tx, p CityPerson, model string, now int64) error {
+func (s *Store) insertCityPerson(ctx context.Context, tx *sql.Tx, p CityPerson, model string, now int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM people WHERE id = ?`, p.ID); err != nil {
 		return err
 	}
@@ -193,7 +198,7 @@ func insertCityPerson(ctx context.Context, tx *sql.Tx, p CityPerson, model strin
 		return fmt.Errorf("person %s: %w", p.ID, err)
 	}
 	for _, vec := range p.Templates {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO templates(person_id, model, vec, enrolled_ns) VALUES (?, ?, ?, ?)`, p.ID, model, vec, now); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO templates(person_id, model, vec, enrolled_ns) VALUES (?, ?, ?, ?)`, p.ID, model, s.seal.seal(vec, templateAD(p.ID, model)...), now); err != nil {
 			return fmt.Errorf("template of %s: %w", p.ID, err)
 		}
 	}

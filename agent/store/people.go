@@ -56,7 +56,7 @@ func (s *Store) AddTemplates(ctx context.Context, p Person, ts []Template) error
 				quality = "{}"
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO templates(person_id, model, vec, photo_sha256, quality, enrolled_ns) VALUES (?, ?, ?, ?, ?, ?)`,
-				p.ID, t.Model, t.Vec, t.PhotoSHA256, quality, t.EnrolledAt.UnixNano()); err != nil {
+				p.ID, t.Model, s.seal.seal(t.Vec, templateAD(p.ID, t.Model)...), t.PhotoSHA256, quality, t.EnrolledAt.UnixNano()); err != nil {
 				return fmt.Errorf("store: save template of %s: %w", p.ID, err)
 			}
 		}
@@ -145,8 +145,8 @@ func (s *Store) TemplateCount(ctx context.Context, model string) (int, error) {
 	return n, err
 }
 
-// Templates yields a model's templates in person order; Vec is only valid
-// until the next iteration. Stopping early closes the query.
+// Templates yields a model's templates in person order, unsealed; Vec is
+// only valid until the next iteration. Stopping early closes the query.
 func (s *Store) Templates(ctx context.Context, model string) iter.Seq2[Template, error] {
 	return func(yield func(Template, error) bool) {
 		rows, err := s.db.QueryContext(ctx, `SELECT person_id, vec, photo_sha256, quality, enrolled_ns FROM templates WHERE model = ? ORDER BY person_id, seq`, model)
@@ -155,6 +155,7 @@ func (s *Store) Templates(ctx context.Context, model string) iter.Seq2[Template,
 			return
 		}
 		defer rows.Close()
+		var buf []byte
 		for rows.Next() {
 			t := Template{Model: model}
 			var ns int64
@@ -163,7 +164,11 @@ func (s *Store) Templates(ctx context.Context, model string) iter.Seq2[Template,
 				yield(Template{}, fmt.Errorf("store: templates: %w", err))
 				return
 			}
-			t.Vec, t.EnrolledAt = vec, time.Unix(0, ns)
+			if buf, err = s.seal.open(buf[:0], vec, templateAD(t.Person, model)...); err != nil {
+				yield(Template{}, fmt.Errorf("store: template of %s: %w", t.Person, err))
+				return
+			}
+			t.Vec, t.EnrolledAt = buf, time.Unix(0, ns)
 			if !yield(t, nil) {
 				return
 			}

@@ -18,6 +18,9 @@ const (
 	CmdOpenDoor = "open_door" // pulse the door relay as for a grant
 	CmdResync   = "resync"    // resend everything not yet acknowledged
 	CmdPing     = "ping"      // answer, to show the box is listening
+	// CmdDeletePerson removes a person's face templates from the box: the
+	// city's gallery, people enrolled on the box, a gallery being received.
+	CmdDeletePerson = "delete_person"
 )
 
 // A command runs only between its iat and exp: one delivered late (to a box
@@ -29,7 +32,24 @@ const (
 )
 
 // Commands lists the command names a box knows.
-var Commands = []string{CmdOpenDoor, CmdResync, CmdPing}
+var Commands = []string{CmdOpenDoor, CmdResync, CmdPing, CmdDeletePerson}
+
+// DeletePersonArgs are the args of delete_person.
+type DeletePersonArgs struct {
+	PersonID string `json:"person_id"`
+}
+
+// DecodeDeletePersonArgs decodes and checks the args of delete_person.
+func DecodeDeletePersonArgs(args json.RawMessage) (DeletePersonArgs, error) {
+	var a DeletePersonArgs
+	if err := decode("delete_person args", args, MaxCommandSize, '{', nil, &a); err != nil {
+		return DeletePersonArgs{}, err
+	}
+	if a.PersonID == "" || len(a.PersonID) > MaxPersonIDSize {
+		return DeletePersonArgs{}, errorf(ErrInvalid, "delete_person args: person_id must be 1..%d bytes", MaxPersonIDSize)
+	}
+	return a, nil
+}
 
 // Command is what the city publishes on cmd. The box answers on cmd/result
 // with the same id.

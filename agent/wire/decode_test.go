@@ -330,3 +330,28 @@ func TestDecodeState(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeDeletePersonArgs(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     DeletePersonArgs
+		kind     error
+	}{
+		{"person", `{"person_id":"P-an"}`, DeletePersonArgs{PersonID: "P-an"}, nil},
+		{"empty id", `{"person_id":""}`, DeletePersonArgs{}, ErrInvalid},
+		{"no id", `{}`, DeletePersonArgs{}, ErrInvalid},
+		{"long id", `{"person_id":"` + strings.Repeat("p", MaxPersonIDSize+1) + `"}`, DeletePersonArgs{}, ErrInvalid},
+		{"id number", `{"person_id":7}`, DeletePersonArgs{}, ErrMalformed},
+		{"unknown field", `{"person_id":"P","all":true}`, DeletePersonArgs{}, ErrMalformed},
+		{"duplicate key", `{"person_id":"P-a","person_id":"P-b"}`, DeletePersonArgs{}, ErrMalformed},
+		{"none", ``, DeletePersonArgs{}, ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeDeletePersonArgs(json.RawMessage(tt.in))
+			if kindOf(err) != tt.kind || (err != nil) != (tt.kind != nil) || got.PersonID != tt.want.PersonID {
+				t.Errorf("DecodeDeletePersonArgs(%.80q) = %+v, %v, want %+v, %v", tt.in, got, err, tt.want, tt.kind)
+			}
+		})
+	}
+}

@@ -256,6 +256,11 @@ function renderTechnician(s) {
     el('p', { class: l && !l.connected ? 'state bad' : undefined }, link),
     el('p', {}, o.pending ? t('tech.pending', { count: o.pending, time: dateTime(o.oldest) }) : t('tech.delivered')),
     l?.alarm ? el('p', { class: 'state bad' }, t('tech.alarm')) : null));
+  const pu = s.purge ?? {};
+  const deleted = Object.entries(pu.deleted ?? {}).filter(([, n]) => n > 0).map(([table, n]) => `${table} ${n}`).join(', ');
+  $('#tech-purge').replaceChildren(...kids(
+    el('p', {}, pu.at ? t('tech.purge_last', { time: dateTime(pu.at), deleted: deleted || t('tech.purge_nothing') }) : t('tech.none')),
+    pu.error ? el('p', { class: 'state bad' }, t('tech.sync_error', { error: pu.error })) : null));
   $('#tech-entries').replaceChildren(table(['tech.time', 'tech.result', 'tech.who', 'tech.scanner'], (s.entries ?? []).map((e) => ({
     class: e.granted ? 'granted' : 'denied',
     cells: [clock(e.at), e.granted ? t('gate.allowed') : `${t('gate.denied')}: ${has(`gate.reason.${e.reason}`) ? t(`gate.reason.${e.reason}`) : e.reason}`,

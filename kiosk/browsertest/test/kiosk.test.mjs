@@ -308,7 +308,8 @@ test('the technician view shows devices, versions, gallery and outbox', async (t
   for (const d of snap.devices) assert.ok(devices.includes(d.name), `tech-devices lists ${d.name}: ${devices}`);
   const versions = await page.locator(tid('tech-versions')).innerText();
   assert.ok(versions.includes(snap.version), `tech-versions shows the software version ${snap.version}: ${versions}`);
-  for (const id of ['tech-gallery', 'tech-outbox']) {
+  assert.ok(snap.purge?.at, `the agent purged old records at start: ${JSON.stringify(snap.purge)}`);
+  for (const id of ['tech-gallery', 'tech-outbox', 'tech-purge']) {
     const text = (await page.locator(tid(id)).innerText()).trim();
     assert.ok(text.length > 0, `${id} is not empty`);
   }

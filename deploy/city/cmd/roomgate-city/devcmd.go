@@ -21,19 +21,23 @@ command is signed with -sign-key for that one box and expires after -ttl:
 a box that is offline and gets it later refuses it, and answers why.
 
 Commands: open_door (pulse the door relay), resync (resend everything not
-yet acknowledged), ping.
+yet acknowledged), ping, delete_person (remove a person's face templates
+from the box: the city's gallery, people enrolled on the box and a gallery
+being received; -args '{"person_id":"P-..."}'; the answer says what was
+removed, and sending it again removes nothing more).
 
-Example:
+Examples:
   roomgate-city cmd -cert city-ops.pem -key city-ops.key -sign-key keys/city-sign.key -device hq-gate-1 -name ping
+  roomgate-city cmd -cert city-ops.pem -key city-ops.key -sign-key keys/city-sign.key -device hq-gate-1 -name delete_person -args '{"person_id":"P-an"}'
 `
 
 var errNotOK = errors.New("the box answered not ok")
 
 func (a *app) cmd(path string, args []string) error {
-	f := newFlags(path, "-device D -name open_door|resync|ping [-args JSON] [flags]", cmdHelp)
+	f := newFlags(path, "-device D -name open_door|resync|ping|delete_person [-args JSON] [flags]", cmdHelp)
 	broker := addBrokerFlags(f, "city-ops")
 	device := f.String("device", "", "`D`: the device id, required")
-	name := f.String("name", "", "`COMMAND`, required: open_door, resync or ping")
+	name := f.String("name", "", "`COMMAND`, required: open_door, resync, ping or delete_person")
 	argsJSON := f.String("args", "", "the command's arguments, a JSON `OBJECT`")
 	timeout := f.Duration("timeout", 10*time.Second, "wait for the answer at most `DURATION`")
 	ttl := f.Duration("ttl", wire.DefaultCommandLifetime, "the box runs the command only this `DURATION` after it is sent (at most "+wire.MaxCommandLifetime.String()+")")
@@ -61,6 +65,9 @@ func (a *app) cmd(path string, args []string) error {
 	plain, err := json.Marshal(c)
 	if err == nil {
 		_, err = wire.DecodeCommand(plain)
+	}
+	if err == nil && c.Name == wire.CmdDeletePerson {
+		_, err = wire.DecodeDeletePersonArgs(c.Args)
 	}
 	if err != nil {
 		return usageError(f, "%v", err)

@@ -42,6 +42,7 @@ func enrolGallery(ctx context.Context, csvPath, configPath string, largest bool,
 		return enrolment{}, err
 	}
 	cfg.Store.Path = filepath.Join(dir, "gallery.db") // never the box's own store
+	cfg.Store.KeyFile = ""                            // nor its key: one beside gallery.db
 	reports, err := agent.Enroll(ctx, cfg, cfgDir, photos, agent.EnrolOptions{Largest: largest, Progress: progress})
 	if err != nil {
 		return enrolment{}, err
