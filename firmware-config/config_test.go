@@ -74,6 +74,7 @@ scanners:
 			Pulse: Duration(3 * time.Second), SafeState: "fail-secure", ClockSkew: Duration(time.Minute),
 			AntiPassback: Duration(30 * time.Second), HeldOpenAfter: Duration(30 * time.Second),
 			UnsyncedClock: "deny", ClockSource: "kernel", Indicator: Duration(2 * time.Second),
+			MaxPassLifetime: Duration(365 * 24 * time.Hour),
 		},
 		Store: Store{Path: "/var/lib/roomgate/roomgate.db"},
 		HTTP:  HTTP{Listen: "127.0.0.1:8080"},
@@ -158,7 +159,7 @@ func TestErrors(t *testing.T) {
 		{"unknown nested key", minimal + "policy:\n  pulse: 1s\n  pules: 2s\n",
 			[]string{"t.yaml:6: policy.pules: unknown key (did you mean pulse?)"}},
 		{"unknown key, no suggestion", minimal + "policy:\n  colour: red\n",
-			[]string{"t.yaml:5: policy.colour: unknown key; want one of pulse, safe_state, clock_skew, anti_passback, held_open_after, unsynced_clock, clock_source, allow_cccd, indicator"}},
+			[]string{"t.yaml:5: policy.colour: unknown key; want one of pulse, safe_state, clock_skew, anti_passback, held_open_after, unsynced_clock, clock_source, allow_cccd, indicator, max_pass_lifetime"}},
 		{"unknown key in list item", minimal + "scanners:\n  - name: a\n    type: serial\n    path: /dev/x\n    speed: 9600\n",
 			[]string{"t.yaml:8: scanners[0].speed: unknown key; want one of name, type, path, baud, terminator, max_length"}},
 		{"unknown key in gpio line", minimal + "gpio:\n  relay:\n    pin: 4\n",
@@ -187,6 +188,11 @@ func TestErrors(t *testing.T) {
 			[]string{"t.yaml:1: gpio.relay: required on board generic (it has no default GPIO map)"}},
 		{"null is left out", minimal + "policy:\n  pulse:\n",
 			nil},
+		// An unsigned ID card QR alone opened the door (issue 12, item 6).
+		{"allow_cccd without a second factor", minimal + "policy:\n  allow_cccd: true\n",
+			[]string{"t.yaml:5: policy.allow_cccd: a chip ID card QR is unsigned, so it needs a second factor (the visitor's face matched against a template registered with the visit, or the card's signed chip data), and this version has none; leave allow_cccd off"}},
+		{"pass lifetime out of range", minimal + "policy:\n  max_pass_lifetime: 43801h\n",
+			[]string{"t.yaml:5: policy.max_pass_lifetime: 43801h is out of range: want 1h to 43800h"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
