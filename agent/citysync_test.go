@@ -62,8 +62,23 @@ func (c *city) startIngest(t *testing.T) (stop func()) {
 // boxConfig writes a config for box "test-box" that syncs to the city's broker.
 func (c *city) boxConfig(t *testing.T, dir, scannerPath string, is issuer) string {
 	t.Helper()
+	return c.boxConfigAt(t, dir, scannerPath, "test-gate", "test-box", is)
+}
+
+// boxConfigAt writes a config for box device at gate of site "test-site"
+// that syncs to the city's broker.
+func (c *city) boxConfigAt(t *testing.T, dir, scannerPath, gate, device string, is issuer) string {
+	t.Helper()
 	path := writeConfig(t, dir, scannerPath, "fail-secure", is)
-	certFile, keyFile := c.broker.ClientCert(t, "test-box")
+	yaml, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml = []byte(strings.Replace(string(yaml), "gate: test-gate, device: test-box", "gate: "+gate+", device: "+device, 1))
+	if err := os.WriteFile(path, yaml, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := c.broker.ClientCert(t, device)
 	sync := fmt.Sprintf(`sync:
   broker: %s
   ca_file: %s

@@ -42,7 +42,7 @@ type Kiosk struct {
 // in the device certificate's CN, hence the strict pattern.
 type Identity struct {
 	Site   string `yaml:"site"`   // site id: lowercase letters, digits and '-'
-	Gate   string `yaml:"gate"`   // gate or room id; passes' aud must name it or the site
+	Gate   string `yaml:"gate"`   // gate or room id; a pass's aud must name the site, or this gate as site/gate
 	Device string `yaml:"device"` // device id, unique in the city; the certificate CN
 }
 

@@ -168,7 +168,7 @@ func (g *Gate) handlePass(ctx context.Context, e store.Entry, token string) (sto
 		return g.deny(ctx, e, ReasonWrongGate, fmt.Sprintf("pass is for %s, this gate is %s/%s (a bare id names a site)",
 			strings.Join(claims.Audience, ","), g.policy.Site, g.policy.Gate))
 	}
-	return g.decideUses(ctx, e, "pass:"+claims.ID, claims.ID, claims.Uses)
+	return g.decideUses(ctx, e, store.PassUseKey(claims.ID), claims.ID, claims.Uses)
 }
 
 // checkTime applies the window check unless the clock is untrusted, where

@@ -373,3 +373,35 @@ func TestCCCDNotAllowedKeepsNoPersonalData(t *testing.T) {
 		}
 	}
 }
+
+// Use counts the city counted at the site's other boxes count here too,
+// and never lower what this box counted (issue 12, item 5).
+func TestSiteUseCounts(t *testing.T) {
+	f := newFixture(t, Policy{}, true)
+	ctx := context.Background()
+	merge := func(counts map[string]int, wantRaised int) {
+		t.Helper()
+		if n, err := f.store.MergePassUses(ctx, counts); err != nil || n != wantRaised {
+			t.Fatalf("MergePassUses(%v) = %d, %v, want %d raised", counts, n, err, wantRaised)
+		}
+	}
+	// A one-time pass used at another gate of the site is used up here.
+	merge(map[string]int{"pass-1": 1}, 1)
+	merge(map[string]int{"pass-1": 1}, 0)
+	if e := f.scan(t, f.sign(t, validClaims())); e.Granted || e.Reason != ReasonUsedUp {
+		t.Errorf("one-time pass used elsewhere = granted %v %q, want used_up", e.Granted, e.Reason)
+	}
+	// A two-use pass used once elsewhere lets in once more, and a late,
+	// lower count does not give back the use.
+	c := validClaims()
+	c.ID, c.Uses = "pass-2", 2
+	tok := f.sign(t, c)
+	merge(map[string]int{"pass-2": 1}, 1)
+	if e := f.scan(t, tok); !e.Granted {
+		t.Fatalf("two-use pass used once elsewhere = %q (%s), want granted", e.Reason, e.Detail)
+	}
+	merge(map[string]int{"pass-2": 1}, 0)
+	if e := f.scan(t, tok); e.Granted || e.Reason != ReasonUsedUp {
+		t.Errorf("two-use pass used twice = granted %v %q, want used_up", e.Granted, e.Reason)
+	}
+}
