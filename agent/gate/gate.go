@@ -161,7 +161,11 @@ func (g *Gate) handlePass(ctx context.Context, e store.Entry, token string) (sto
 	if reason, detail := g.checkTime(e, func(skew time.Duration) error { return claims.InWindow(e.At, skew) }); reason != "" {
 		return g.deny(ctx, e, reason, detail)
 	}
-	if err := claims.CheckLifetime(e.At, g.policy.MaxPassLifetime); err != nil {
+	lifetimeNow := e.At
+	if !e.ClockTrusted {
+		lifetimeNow = time.Time{}
+	}
+	if err := claims.CheckLifetime(lifetimeNow, g.policy.MaxPassLifetime); err != nil {
 		return g.deny(ctx, e, pass.Reason(err), err.Error())
 	}
 	if !claims.For(g.policy.Site, g.policy.Gate) {

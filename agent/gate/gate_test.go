@@ -302,6 +302,23 @@ func TestUnsyncedClockAllowedIsFlagged(t *testing.T) {
 	}
 }
 
+// A box whose clock has not synced (a Pi boots in 1970) and that policy
+// lets admit still refuses passes too long by their own dates, and cannot
+// judge the others.
+func TestLifetimeWithUnsyncedClock(t *testing.T) {
+	f := newFixture(t, Policy{AllowUnsyncedClock: true}, false)
+	f.gate.now = func() time.Time { return time.Unix(0, 0) }
+	c := validClaims()
+	c.NotBefore, c.Expires = time.Time{}, now.Add(time.Hour)
+	if e := f.scan(t, f.sign(t, c)); !e.Granted || e.ClockTrusted {
+		t.Errorf("pass without nbf or iat, clock in 1970 = granted %v %q, want granted and flagged", e.Granted, e.Reason)
+	}
+	c.ID, c.NotBefore, c.Expires = "pass-2", now, now.Add(2*365*24*time.Hour)
+	if e := f.scan(t, f.sign(t, c)); e.Granted || e.Reason != "lifetime_too_long" {
+		t.Errorf("two-year pass, clock in 1970 = granted %v %q, want lifetime_too_long", e.Granted, e.Reason)
+	}
+}
+
 func TestTrustReloadTakesEffectOnNextScan(t *testing.T) {
 	f := newFixture(t, Policy{}, true)
 	pub2, priv2, _ := ed25519.GenerateKey(nil)

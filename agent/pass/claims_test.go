@@ -115,3 +115,14 @@ func TestAudienceForms(t *testing.T) {
 		}
 	}
 }
+
+// Without a clock to trust only nbf and iat can date a pass.
+func TestCheckLifetimeWithoutClock(t *testing.T) {
+	exp := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	if err := (Claims{Expires: exp}).CheckLifetime(time.Time{}, time.Hour); err != nil {
+		t.Errorf("CheckLifetime(no nbf or iat, no clock) = %v, want nil", err)
+	}
+	if err := (Claims{IssuedAt: exp.Add(-2 * time.Hour), Expires: exp}).CheckLifetime(time.Time{}, time.Hour); !errors.Is(err, ErrLifetime) {
+		t.Errorf("CheckLifetime(iat two hours before exp, no clock) = %v, want ErrLifetime", err)
+	}
+}

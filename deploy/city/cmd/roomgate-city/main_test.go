@@ -89,7 +89,7 @@ func TestKeygenIssueVerify(t *testing.T) {
 		t.Fatalf("Verify(issued pass) = %v, %q", err, kid)
 	}
 	want := pass.Claims{ID: c.ID, Issuer: "city", Subject: "V-1001", Name: "Nguyễn Văn An", Host: "Trần Thị Bình",
-		Audience: []string{"hq/gate-1", "hq"}, Expires: testNow.Add(4 * time.Hour).UTC(), Uses: 2}
+		Audience: []string{"hq/gate-1", "hq"}, Expires: testNow.Add(4 * time.Hour).UTC(), IssuedAt: testNow.UTC(), Uses: 2}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("issued claims = %+v, want %+v", c, want)
 	}

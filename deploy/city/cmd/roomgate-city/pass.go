@@ -136,7 +136,8 @@ func (a *app) passIssue(path string, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	c.ID, c.Issuer, c.Subject, c.Name, c.Host, c.Audience, c.Uses = *jti, *iss, *sub, *name, *host, audience, *uses
+	// iat dates the pass for a box whose clock cannot be trusted.
+	c.ID, c.Issuer, c.Subject, c.Name, c.Host, c.Audience, c.Uses, c.IssuedAt = *jti, *iss, *sub, *name, *host, audience, *uses, now
 	token, err := pass.Sign(c, *kid, priv)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
