@@ -119,6 +119,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		Site: cfg.Identity.Site, Gate: cfg.Identity.Gate, Device: cfg.Identity.Device,
 		ClockSkew: cfg.Policy.ClockSkew.D(), AntiPassback: cfg.Policy.AntiPassback.D(),
 		AllowUnsyncedClock: cfg.Policy.UnsyncedClock == "allow", AllowCCCD: cfg.Policy.AllowCCCD,
+		MaxPassLifetime: cfg.Policy.MaxPassLifetime.D(),
 	})
 	if err := s.gate.ReloadTrust(ctx); err != nil {
 		return err

@@ -215,7 +215,7 @@ func TestAgentGateEndToEnd(t *testing.T) {
 	is := newIssuer(t)
 	ra := startAgent(t, writeConfig(t, dir, link.Device, "fail-secure", is))
 
-	entries := scanUntilSeen(t, ra, link, is.pass(t, "p-1", "test-gate"), 0)
+	entries := scanUntilSeen(t, ra, link, is.pass(t, "p-1", "test-site/test-gate"), 0)
 	if e := entries[0]; !e.Granted || e.Name != "Trần Thị Bích" || e.Scanner != "front" {
 		t.Fatalf("first entry = %+v, want granted to Trần Thị Bích on front", e)
 	}
@@ -223,7 +223,7 @@ func TestAgentGateEndToEnd(t *testing.T) {
 		t.Errorf("after a grant: relay changes %v, green %v; want relay pulsed and green lit", ra.lines.Changes(), ra.lines.Value(config.RoleGreenLED))
 	}
 
-	link.Write([]byte(is.pass(t, "p-2", "other-gate") + "\r"))
+	link.Write([]byte(is.pass(t, "p-2", "test-site/other-gate") + "\r"))
 	link.Write([]byte("\x00\xff\x1b[2Jgarbage\r"))
 	entries = ra.waitEntries(t, 3)
 	if entries[0].Reason != "garbage" || entries[1].Reason != "wrong_gate" {
@@ -266,7 +266,7 @@ func TestRelaySafeStateOnStop(t *testing.T) {
 			link := socat.Pair(t, dir)
 			is := newIssuer(t)
 			ra := startAgent(t, writeConfig(t, dir, link.Device, tc.safeState, is))
-			scanUntilSeen(t, ra, link, is.pass(t, "p-1", "test-gate"), 0)
+			scanUntilSeen(t, ra, link, is.pass(t, "p-1", "test-site/test-gate"), 0)
 			ra.shutdown(t)
 			if got := ra.lines.Value(config.RoleRelay); got != tc.wantRelay {
 				t.Errorf("relay after stop = %v, want %v (%s)", got, tc.wantRelay, tc.safeState)
@@ -361,7 +361,7 @@ func TestKill9LosesNoCommittedEntry(t *testing.T) {
 		}()
 		killAt := time.Now().Add(time.Duration(300+rand.IntN(700)) * time.Millisecond)
 		for time.Now().Before(killAt) {
-			link.Write([]byte(is.pass(t, fmt.Sprintf("r%d-%d", round, scans), "test-gate") + "\r"))
+			link.Write([]byte(is.pass(t, fmt.Sprintf("r%d-%d", round, scans), "test-site/test-gate") + "\r"))
 			scans++
 			time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
 		}

@@ -71,8 +71,23 @@ var cityOps = citysign.Signer{Key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}
 // broker and trusts cityOps's signature.
 func (c *city) boxConfig(t *testing.T, dir, scannerPath string, is issuer) string {
 	t.Helper()
+	return c.boxConfigAt(t, dir, scannerPath, "test-gate", "test-box", is)
+}
+
+// boxConfigAt writes a config for box device at gate of site "test-site"
+// that syncs to the city's broker.
+func (c *city) boxConfigAt(t *testing.T, dir, scannerPath, gate, device string, is issuer) string {
+	t.Helper()
 	path := writeConfig(t, dir, scannerPath, "fail-secure", is)
-	certFile, keyFile := c.broker.ClientCert(t, "test-box")
+	yaml, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml = []byte(strings.Replace(string(yaml), "gate: test-gate, device: test-box", "gate: "+gate+", device: "+device, 1))
+	if err := os.WriteFile(path, yaml, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := c.broker.ClientCert(t, device)
 	pub, err := pass.MarshalPublicKeyPEM(cityOps.Key.Public().(ed25519.PublicKey))
 	if err != nil {
 		t.Fatal(err)

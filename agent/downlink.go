@@ -68,6 +68,21 @@ func (d downlink) Trust(ctx context.Context, t wire.Trust) error {
 	return d.s.gate.ReloadTrust(ctx)
 }
 
+// Uses raises passes' use counts to what the city counted at every box of
+// the site, so a one-time pass used at another gate is used up here too.
+func (d downlink) Uses(ctx context.Context, u wire.Uses) error {
+	counts := make(map[string]int, len(u.Passes))
+	for _, p := range u.Passes {
+		counts[p.ID] = p.Count
+	}
+	raised, err := d.s.store.MergePassUses(ctx, counts)
+	if err != nil {
+		return err
+	}
+	d.s.log.Info("use counts from the city", "component", "gate", "passes", len(counts), "raised", raised)
+	return nil
+}
+
 // Config checks the city's config like `roomgate config validate` would,
 // refuses one that would change the box's identity (its certificate names
 // it), writes it atomically to the state directory (the local config file

@@ -150,7 +150,7 @@ func TestCityDownlink(t *testing.T) {
 	o.waitState(t, "the box online", func(st wire.State) bool { return st.Online && st.Link.Connected })
 
 	cityKey.kid = "city-2"
-	cityPass := func(id string) string { return cityKey.pass(t, id, "test-gate") }
+	cityPass := func(id string) string { return cityKey.pass(t, id, "test-site/test-gate") }
 	entries := scanUntilSeen(t, ra, link, cityPass("p-before"), 0)
 	if e := entries[0]; e.Granted || e.Reason != "unknown_issuer" {
 		t.Fatalf("a city-2 pass before the trust arrived: %+v, want unknown_issuer", e)
@@ -161,7 +161,7 @@ func TestCityDownlink(t *testing.T) {
 		Revoked: []string{"p-revoked"}})
 	o.waitState(t, "trust v1 applied", func(st wire.State) bool { return st.Trust.Version == 1 && st.Trust.Applied && st.Versions.Trust == 1 })
 	link.Write([]byte(cityPass("p-after") + "\r"))
-	link.Write([]byte(local.pass(t, "p-revoked", "test-gate") + "\r"))
+	link.Write([]byte(local.pass(t, "p-revoked", "test-site/test-gate") + "\r"))
 	entries = ra.waitEntries(t, 3)
 	if e := entries[1]; !e.Granted || e.PassID != "p-after" {
 		t.Errorf("a city-2 pass after the trust arrived: %+v, want granted", e)

@@ -137,7 +137,7 @@ func TestPassShownToCamera(t *testing.T) {
 	dir := t.TempDir()
 	is := newIssuer(t)
 	png := filepath.Join(dir, "pass.png")
-	if err := qrcode.WriteFile(is.pass(t, "p-camera", "test-gate"), qrcode.Medium, 360, png); err != nil {
+	if err := qrcode.WriteFile(is.pass(t, "p-camera", "test-site/test-gate"), qrcode.Medium, 360, png); err != nil {
 		t.Fatal(err)
 	}
 	code := gocv.IMRead(png, gocv.IMReadColor)

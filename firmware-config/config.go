@@ -43,7 +43,7 @@ type Kiosk struct {
 // in the device certificate's CN, hence the strict pattern.
 type Identity struct {
 	Site   string `yaml:"site"`   // site id: lowercase letters, digits and '-'
-	Gate   string `yaml:"gate"`   // gate or room id; passes' aud must name it or the site
+	Gate   string `yaml:"gate"`   // gate or room id; a pass's aud must name the site, or this gate as site/gate
 	Device string `yaml:"device"` // device id, unique in the city; the certificate CN
 }
 
@@ -80,15 +80,16 @@ type Scanner struct {
 
 // Policy holds the gate's decisions.
 type Policy struct {
-	Pulse         Duration `yaml:"pulse"`           // how long the relay stays open on a grant
-	SafeState     string   `yaml:"safe_state"`      // fail-secure (locked when halted) or fail-safe (released when halted)
-	ClockSkew     Duration `yaml:"clock_skew"`      // tolerance on nbf/exp
-	AntiPassback  Duration `yaml:"anti_passback"`   // a pass cannot be used again within this window
-	HeldOpenAfter Duration `yaml:"held_open_after"` // door open longer than this raises an alarm
-	UnsyncedClock string   `yaml:"unsynced_clock"`  // deny, or allow (record flagged)
-	ClockSource   string   `yaml:"clock_source"`    // kernel (adjtimex), timesyncd (/run/systemd/timesync/synchronized) or trusted (tests, sim)
-	AllowCCCD     bool     `yaml:"allow_cccd"`      // chip ID card QR may match a visit registered in advance
-	Indicator     Duration `yaml:"indicator"`       // how long the green/red LED stays lit
+	Pulse           Duration `yaml:"pulse"`             // how long the relay stays open on a grant
+	SafeState       string   `yaml:"safe_state"`        // fail-secure (locked when halted) or fail-safe (released when halted)
+	ClockSkew       Duration `yaml:"clock_skew"`        // tolerance on nbf/exp
+	AntiPassback    Duration `yaml:"anti_passback"`     // a pass cannot be used again within this window
+	HeldOpenAfter   Duration `yaml:"held_open_after"`   // door open longer than this raises an alarm
+	UnsyncedClock   string   `yaml:"unsynced_clock"`    // deny, or allow (record flagged)
+	ClockSource     string   `yaml:"clock_source"`      // kernel (adjtimex), timesyncd (/run/systemd/timesync/synchronized) or trusted (tests, sim)
+	AllowCCCD       bool     `yaml:"allow_cccd"`        // must stay false: a chip ID card QR is unsigned (anyone can print one), and this version has no second factor to check with it
+	Indicator       Duration `yaml:"indicator"`         // how long the green/red LED stays lit
+	MaxPassLifetime Duration `yaml:"max_pass_lifetime"` // a pass valid for longer (exp after nbf, else iat, else now) is refused: lifetime_too_long
 }
 
 // Trust holds pass issuers' keys and revoked pass ids known at start; the city may add more later.

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/roomgate/roomgate/agent/pass"
 	"github.com/roomgate/roomgate/vision/quality"
 	"github.com/roomgate/roomgate/vision/track"
 )
@@ -23,45 +24,46 @@ const threshold float32 = 0.42
 // input line. The face engine's quality gate and agreement rule take the
 // defaults of their own packages, vision/quality and vision/track.
 var defaults = withSections(map[string]any{
-	"http.listen":             "127.0.0.1:8080",
-	"store.path":              "/var/lib/roomgate/roomgate.db",
-	"policy.pulse":            Duration(3 * time.Second),
-	"policy.safe_state":       "fail-secure",
-	"policy.clock_skew":       Duration(60 * time.Second),
-	"policy.anti_passback":    Duration(30 * time.Second),
-	"policy.held_open_after":  Duration(30 * time.Second),
-	"policy.unsynced_clock":   "deny",
-	"policy.clock_source":     "kernel",
-	"policy.indicator":        Duration(2 * time.Second),
-	"scanners[].baud":         9600,
-	"scanners[].terminator":   "any",
-	"scanners[].max_length":   2048,
-	"gpio.*.debounce":         Duration(20 * time.Millisecond),
-	"sync.ack_mode":           "city",
-	"sync.batch_events":       500,
-	"sync.batch_bytes":        256 << 10,
-	"sync.window":             32,
-	"sync.ack_timeout":        Duration(30 * time.Second),
-	"sync.retention":          Duration(7 * 24 * time.Hour),
-	"sync.outbox_cap":         1_000_000,
-	"sync.backoff_min":        Duration(time.Second),
-	"sync.backoff_max":        Duration(2 * time.Minute),
-	"sync.state_every":        Duration(time.Minute),
-	"vision.camera.name":      "camera",
-	"vision.camera.width":     640, // the size quality.Defaults is meant for
-	"vision.camera.height":    480,
-	"vision.camera.max_fps":   10.0, // the agreement rule's defaults suit 5 to 15 frames per second
-	"vision.camera.retry":     Duration(2 * time.Second),
-	"vision.recognizer_name":  "mobilefacenet-insightface-y1",
-	"vision.recognizer_input": 112,
-	"vision.threshold":        threshold,
-	"vision.precision":        "float32",
-	"vision.qr":               true,
-	"meetings.time_zone":      "Asia/Ho_Chi_Minh",
-	"meetings.late_after":     Duration(10 * time.Minute),
-	"meetings.non_invitees":   "notice",
-	"meetings.greeting_hold":  Duration(6 * time.Second),
-	"kiosk.language":          "vi",
+	"http.listen":              "127.0.0.1:8080",
+	"store.path":               "/var/lib/roomgate/roomgate.db",
+	"policy.pulse":             Duration(3 * time.Second),
+	"policy.safe_state":        "fail-secure",
+	"policy.clock_skew":        Duration(60 * time.Second),
+	"policy.anti_passback":     Duration(30 * time.Second),
+	"policy.held_open_after":   Duration(30 * time.Second),
+	"policy.unsynced_clock":    "deny",
+	"policy.clock_source":      "kernel",
+	"policy.indicator":         Duration(2 * time.Second),
+	"policy.max_pass_lifetime": Duration(pass.DefaultMaxLifetime),
+	"scanners[].baud":          9600,
+	"scanners[].terminator":    "any",
+	"scanners[].max_length":    2048,
+	"gpio.*.debounce":          Duration(20 * time.Millisecond),
+	"sync.ack_mode":            "city",
+	"sync.batch_events":        500,
+	"sync.batch_bytes":         256 << 10,
+	"sync.window":              32,
+	"sync.ack_timeout":         Duration(30 * time.Second),
+	"sync.retention":           Duration(7 * 24 * time.Hour),
+	"sync.outbox_cap":          1_000_000,
+	"sync.backoff_min":         Duration(time.Second),
+	"sync.backoff_max":         Duration(2 * time.Minute),
+	"sync.state_every":         Duration(time.Minute),
+	"vision.camera.name":       "camera",
+	"vision.camera.width":      640, // the size quality.Defaults is meant for
+	"vision.camera.height":     480,
+	"vision.camera.max_fps":    10.0, // the agreement rule's defaults suit 5 to 15 frames per second
+	"vision.camera.retry":      Duration(2 * time.Second),
+	"vision.recognizer_name":   "mobilefacenet-insightface-y1",
+	"vision.recognizer_input":  112,
+	"vision.threshold":         threshold,
+	"vision.precision":         "float32",
+	"vision.qr":                true,
+	"meetings.time_zone":       "Asia/Ho_Chi_Minh",
+	"meetings.late_after":      Duration(10 * time.Minute),
+	"meetings.non_invitees":    "notice",
+	"meetings.greeting_hold":   Duration(6 * time.Second),
+	"kiosk.language":           "vi",
 
 	// Records the city acknowledged are kept three months, enough for an
 	// audit on the box; a use count outlives a pass of a year and its skew.
@@ -118,6 +120,7 @@ func applyDefaults(c *Config, set map[string]bool) {
 	str("policy.unsynced_clock", &p.UnsyncedClock)
 	str("policy.clock_source", &p.ClockSource)
 	dur("policy.indicator", &p.Indicator)
+	dur("policy.max_pass_lifetime", &p.MaxPassLifetime)
 	y := &c.Sync
 	str("sync.ack_mode", &y.AckMode)
 	num("sync.batch_events", &y.BatchEvents)

@@ -32,6 +32,14 @@ func (c *Config) validate(r *report, set map[string]bool, dir string) {
 	c.checkSync(r, dir)
 	c.Vision.check(r, set, dir)
 	c.checkMeetingsAndKiosk(r)
+	if c.Policy.AllowCCCD {
+		// A forged card QR would open the door for any visit the city registered.
+		r.add("policy.allow_cccd", "a chip ID card QR is unsigned, so it needs a second factor (the visitor's face matched against a template registered with the visit, or the card's signed chip data), and this version has none; leave allow_cccd off")
+	}
+	if c.Policy.MaxPassLifetime <= durationLimits["policy.max_pass_lifetime"][1] && c.Store.Retention.Uses <= c.Policy.MaxPassLifetime+c.Policy.ClockSkew {
+		// A use count purged while its pass is still valid gives the pass its uses back.
+		r.add("store.retention.uses", "%s must be longer than policy.max_pass_lifetime (%s) and clock_skew", c.Store.Retention.Uses, c.Policy.MaxPassLifetime)
+	}
 	for i, id := range c.Trust.Revoked {
 		if strings.TrimSpace(id) == "" {
 			r.add(fmt.Sprintf("trust.revoked[%d]", i), "empty pass id")

@@ -89,10 +89,33 @@ func (l *Link) handle(s *session, topic string, payload []byte) bool {
 		return true
 	case wire.LeafCmd:
 		return l.command(s, payload)
+	case wire.LeafUses:
+		return l.uses(s, topic, payload)
 	default:
 		l.refuse(topic, fmt.Errorf("the box does not subscribe to %s", leaf))
 		return true
 	}
+}
+
+// uses hands the city's use counts to the agent. Counts for another site
+// are refused: a box shares counts with its own site's boxes only. A
+// store failure leaves the message unacknowledged, to come again.
+func (l *Link) uses(s *session, topic string, payload []byte) bool {
+	u, err := wire.DecodeUses(payload)
+	if err == nil && u.Site != l.s.Site {
+		err = fmt.Errorf("use counts for site %q, this box is at %q", u.Site, l.s.Site)
+	}
+	if err != nil {
+		l.refuse(topic, err)
+		return true
+	}
+	if err := l.dl.Uses(s.ctx, u); err != nil {
+		if s.ctx.Err() == nil {
+			l.log.Error("use counts not kept; they come again", "err", err)
+		}
+		return false
+	}
+	return true
 }
 
 // galleryChunk hands a chunk to the agent.

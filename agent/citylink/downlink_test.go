@@ -42,6 +42,8 @@ func TestMalformedDownlinkIsRefused(t *testing.T) {
 		{"not ours", "roomgate/v1/dev/gate-7/gallery/other", `{}`},
 		{"leaf we publish", topic(wire.LeafState), `{"online":true}`},
 		{"binary", topic(wire.LeafCmd), "\x00\xff\xfe"},
+		{"uses invalid", topic(wire.LeafUses), `{"site":"hq","passes":[{"id":"p","count":0}]}`},
+		{"uses of another site", topic(wire.LeafUses), `{"site":"annex","passes":[{"id":"p","count":1}]}`},
 	} {
 		before := l.Status().Refused
 		if !l.handle(s, tt.topic, []byte(tt.payload)) {
@@ -51,7 +53,7 @@ func TestMalformedDownlinkIsRefused(t *testing.T) {
 			t.Errorf("%s: Refused = %d, want %d", tt.name, got, before+1)
 		}
 	}
-	if c, tr, cmd := dl.counts(); c+tr+cmd+len(dl.schedules) != 0 {
+	if c, tr, cmd := dl.counts(); c+tr+cmd+len(dl.schedules)+len(dl.uses) != 0 {
 		t.Errorf("malformed messages reached the agent: %d configs, %d trusts, %d schedules, %d commands", c, tr, len(dl.schedules), cmd)
 	}
 	if st := l.state(); !strings.Contains(st.Schedule.Error, "version 0") || st.Schedule.Applied {
@@ -60,8 +62,8 @@ func TestMalformedDownlinkIsRefused(t *testing.T) {
 	if n := len(pub.take(l.topics.cmdResult)); n != 0 {
 		t.Errorf("%d results published for commands without an id", n)
 	}
-	if n := strings.Count(logs.String(), `msg="downlink message refused" component=citylink`); n != 17 {
-		t.Errorf("%d refusals logged with component=citylink, want 17", n)
+	if n := strings.Count(logs.String(), `msg="downlink message refused" component=citylink`); n != 19 {
+		t.Errorf("%d refusals logged with component=citylink, want 19", n)
 	}
 }
 
@@ -279,5 +281,26 @@ func TestCommandInterruptedIsNotRunAgain(t *testing.T) {
 	}
 	if _, _, n := dl.counts(); n != 0 {
 		t.Errorf("the agent ran %d commands, want 0", n)
+	}
+}
+
+// Use counts of the box's own site reach the agent; when the agent cannot
+// keep them, the message is left for the broker to deliver again.
+func TestUsesReachAgent(t *testing.T) {
+	dl := &fakeDownlink{}
+	l, s, _ := newTestLink(t, Settings{}, &memOutbox{}, dl)
+	payload := []byte(`{"site":"hq","passes":[{"id":"p-1","count":2}]}`)
+	if !l.handle(s, l.topics.uses, payload) {
+		t.Errorf("handle(uses) = false, want acknowledged")
+	}
+	dl.mu.Lock()
+	got := dl.uses
+	dl.failUses = true
+	dl.mu.Unlock()
+	if len(got) != 1 || got[0].Site != "hq" || len(got[0].Passes) != 1 || got[0].Passes[0] != (wire.PassUse{ID: "p-1", Count: 2}) {
+		t.Errorf("agent got %+v, want one message with p-1 used twice", got)
+	}
+	if l.handle(s, l.topics.uses, payload) {
+		t.Errorf("handle(uses) with the store failing = true, want left for redelivery")
 	}
 }

@@ -263,6 +263,8 @@ type fakeDownlink struct {
 	configs     []wire.Config
 	trusts      []wire.Trust
 	commands    []wire.Command
+	uses        []wire.Uses
+	failUses    bool // Uses fails as a broken store would
 	schedules   []wire.Schedule
 	manifest    wire.GalleryManifest
 	chunks      map[int][]byte // of the manifest's version, by index
@@ -391,3 +393,13 @@ func (b *logBuffer) String() string {
 var tlsConfigForTests tls.Config
 
 func randInt64N(n int64) int64 { return rand.Int64N(n) }
+
+func (d *fakeDownlink) Uses(ctx context.Context, u wire.Uses) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.failUses {
+		return errors.New("store: disk I/O error")
+	}
+	d.uses = append(d.uses, u)
+	return nil
+}

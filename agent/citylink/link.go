@@ -53,6 +53,9 @@ type Downlink interface {
 	// over. The agent reports its progress in its part of the state.
 	GalleryManifest(ctx context.Context, m wire.GalleryManifest) error
 	GalleryChunk(ctx context.Context, c wire.GalleryChunk, payload []byte) error
+	// Uses raises passes' use counts to the city's counts across the site;
+	// an error (the store failed) leaves the message to come again.
+	Uses(ctx context.Context, u wire.Uses) error
 	// Command runs a command. The link sets the result's ID.
 	Command(ctx context.Context, c wire.Command) wire.CommandResult
 }
@@ -172,7 +175,7 @@ type seenMsg struct {
 }
 
 type topics struct {
-	events, ack, state, config, trust, meetings, gallery, cmd, cmdResult string
+	events, ack, state, config, trust, meetings, gallery, cmd, cmdResult, uses string
 }
 
 // New checks the settings and returns a link; Run runs it.
@@ -224,7 +227,7 @@ func New(s Settings, ob Outbox, dl Downlink) (*Link, error) {
 		topics: topics{
 			events: t(wire.LeafEvents), ack: t(wire.LeafAck), state: t(wire.LeafState), config: t(wire.LeafConfig),
 			trust: t(wire.LeafTrust), meetings: t(wire.LeafMeetings), gallery: t(wire.LeafGallery + "/#"),
-			cmd: t(wire.LeafCmd), cmdResult: t(wire.LeafCmdResult),
+			cmd: t(wire.LeafCmd), cmdResult: t(wire.LeafCmdResult), uses: t(wire.LeafUses),
 		},
 		notify:   make(chan struct{}, 1),
 		acks:     make(chan ackReq, 64),

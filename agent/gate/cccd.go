@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -32,13 +31,17 @@ func validIDNumber(id string) bool {
 }
 
 func (g *Gate) handleCCCD(ctx context.Context, e store.Entry, text string) (store.Entry, error) {
+	if !g.policy.AllowCCCD {
+		// A gate that takes no ID cards has no reason to keep a card's
+		// personal data, nor its hash: the card's fields are few and
+		// guessable, and the hash would link the holder's visits.
+		e.ScanSHA256 = ""
+		return g.deny(ctx, e, ReasonCCCDNotAllowed, "this gate does not accept ID cards")
+	}
 	fields := strings.Split(text, "|")
 	e.Subject = fields[0]
 	if len(fields) > 2 {
 		e.Name = fields[2]
-	}
-	if !g.policy.AllowCCCD {
-		return g.deny(ctx, e, ReasonCCCDNotAllowed, "this gate does not accept ID cards")
 	}
 	visits, err := g.store.VisitsFor(ctx, e.Subject)
 	if errors.Is(err, store.ErrNoVisit) {
@@ -49,7 +52,7 @@ func (g *Gate) handleCCCD(ctx context.Context, e store.Entry, text string) (stor
 	}
 	var here []store.Visit
 	for _, v := range visits {
-		if slices.Contains(v.Gates, g.policy.Gate) || slices.Contains(v.Gates, g.policy.Site) {
+		if pass.Admits(v.Gates, g.policy.Site, g.policy.Gate) {
 			here = append(here, v)
 		}
 	}

@@ -50,6 +50,7 @@ type Policy struct {
 	AntiPassback       time.Duration
 	AllowUnsyncedClock bool // allow (and flag the record) rather than deny when the clock is untrusted
 	AllowCCCD          bool
+	MaxPassLifetime    time.Duration // longest validity a pass may have; pass.DefaultMaxLifetime when zero
 }
 
 // Gate turns scans into decisions and records.
@@ -67,6 +68,9 @@ type Gate struct {
 
 // New returns a gate; call ReloadTrust before the first scan.
 func New(st *store.Store, door Door, clk clock.Source, p Policy) *Gate {
+	if p.MaxPassLifetime <= 0 {
+		p.MaxPassLifetime = pass.DefaultMaxLifetime
+	}
 	return &Gate{store: st, door: door, clock: clk, policy: p, source: event.Source(p.Site, p.Device), now: time.Now}
 }
 
@@ -157,10 +161,18 @@ func (g *Gate) handlePass(ctx context.Context, e store.Entry, token string) (sto
 	if reason, detail := g.checkTime(e, func(skew time.Duration) error { return claims.InWindow(e.At, skew) }); reason != "" {
 		return g.deny(ctx, e, reason, detail)
 	}
-	if !claims.For(g.policy.Gate, g.policy.Site) {
-		return g.deny(ctx, e, ReasonWrongGate, "pass is for "+strings.Join(claims.Audience, ","))
+	lifetimeNow := e.At
+	if !e.ClockTrusted {
+		lifetimeNow = time.Time{}
 	}
-	return g.decideUses(ctx, e, "pass:"+claims.ID, claims.ID, claims.Uses)
+	if err := claims.CheckLifetime(lifetimeNow, g.policy.MaxPassLifetime); err != nil {
+		return g.deny(ctx, e, pass.Reason(err), err.Error())
+	}
+	if !claims.For(g.policy.Site, g.policy.Gate) {
+		return g.deny(ctx, e, ReasonWrongGate, fmt.Sprintf("pass is for %s, this gate is %s/%s (a bare id names a site)",
+			strings.Join(claims.Audience, ","), g.policy.Site, g.policy.Gate))
+	}
+	return g.decideUses(ctx, e, store.PassUseKey(claims.ID), claims.ID, claims.Uses)
 }
 
 // checkTime applies the window check unless the clock is untrusted, where

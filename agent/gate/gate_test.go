@@ -3,9 +3,12 @@ package gate
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,7 +70,7 @@ func newFixture(t *testing.T, p Policy, clockSynced bool) *fixture {
 
 func validClaims() pass.Claims {
 	return pass.Claims{ID: "pass-1", Issuer: "city", Subject: "V-1", Name: "Nguyễn Văn An", Host: "Phòng Hành chính",
-		Audience: []string{"main-gate"}, NotBefore: now.Add(-time.Hour), Expires: now.Add(time.Hour), Uses: 1}
+		Audience: []string{"hq/main-gate"}, NotBefore: now.Add(-time.Hour), Expires: now.Add(time.Hour), Uses: 1}
 }
 
 func (f *fixture) sign(t *testing.T, c pass.Claims) string {
@@ -171,6 +174,16 @@ func TestDenials(t *testing.T) {
 			c.NotBefore = now.Add(61 * time.Second)
 			return f.sign(t, c)
 		}, reason: "not_yet_valid"},
+		{name: "lifetime too long", text: func(t *testing.T, f *fixture) string {
+			c := validClaims()
+			c.NotBefore, c.Expires = time.Time{}, time.Unix(1e10, 0) // year 2286
+			return f.sign(t, c)
+		}, reason: "lifetime_too_long"},
+		{name: "lifetime from nbf too long", policy: Policy{MaxPassLifetime: 24 * time.Hour}, text: func(t *testing.T, f *fixture) string {
+			c := validClaims()
+			c.NotBefore, c.Expires = now.Add(-time.Hour), now.Add(23*time.Hour+time.Second)
+			return f.sign(t, c)
+		}, reason: "lifetime_too_long"},
 		{name: "revoked", setup: func(t *testing.T, f *fixture) {
 			if err := f.store.ReplaceTrust(context.Background(), "city", nil, []string{"pass-1"}); err != nil {
 				t.Fatal(err)
@@ -190,7 +203,19 @@ func TestDenials(t *testing.T) {
 		}, text: func(t *testing.T, f *fixture) string { c := validClaims(); c.Uses = 5; return f.sign(t, c) }, reason: ReasonPassback},
 		{name: "wrong gate", text: func(t *testing.T, f *fixture) string {
 			c := validClaims()
-			c.Audience = []string{"back-gate", "other-site"}
+			c.Audience = []string{"hq/back-gate", "other-site"}
+			return f.sign(t, c)
+		}, reason: ReasonWrongGate},
+		// A one-time pass for "main-gate" opened the main-gate of every
+		// site (issue 12, item 5): a bare id is a site id.
+		{name: "bare gate id", text: func(t *testing.T, f *fixture) string {
+			c := validClaims()
+			c.Audience = []string{"main-gate"}
+			return f.sign(t, c)
+		}, reason: ReasonWrongGate},
+		{name: "same gate of another site", text: func(t *testing.T, f *fixture) string {
+			c := validClaims()
+			c.Audience = []string{"annex/main-gate"}
 			return f.sign(t, c)
 		}, reason: ReasonWrongGate},
 		{name: "clock not synced", synced: false, text: func(t *testing.T, f *fixture) string { return f.sign(t, validClaims()) }, reason: ReasonClockUnsynced},
@@ -277,6 +302,23 @@ func TestUnsyncedClockAllowedIsFlagged(t *testing.T) {
 	}
 }
 
+// A box whose clock has not synced (a Pi boots in 1970) and that policy
+// lets admit still refuses passes too long by their own dates, and cannot
+// judge the others.
+func TestLifetimeWithUnsyncedClock(t *testing.T) {
+	f := newFixture(t, Policy{AllowUnsyncedClock: true}, false)
+	f.gate.now = func() time.Time { return time.Unix(0, 0) }
+	c := validClaims()
+	c.NotBefore, c.Expires = time.Time{}, now.Add(time.Hour)
+	if e := f.scan(t, f.sign(t, c)); !e.Granted || e.ClockTrusted {
+		t.Errorf("pass without nbf or iat, clock in 1970 = granted %v %q, want granted and flagged", e.Granted, e.Reason)
+	}
+	c.ID, c.NotBefore, c.Expires = "pass-2", now, now.Add(2*365*24*time.Hour)
+	if e := f.scan(t, f.sign(t, c)); e.Granted || e.Reason != "lifetime_too_long" {
+		t.Errorf("two-year pass, clock in 1970 = granted %v %q, want lifetime_too_long", e.Granted, e.Reason)
+	}
+}
+
 func TestTrustReloadTakesEffectOnNextScan(t *testing.T) {
 	f := newFixture(t, Policy{}, true)
 	pub2, priv2, _ := ed25519.GenerateKey(nil)
@@ -308,7 +350,7 @@ func addVisit(t *testing.T, f *fixture, v store.Visit) {
 
 func TestCCCDVisitGranted(t *testing.T) {
 	f := newFixture(t, Policy{AllowCCCD: true}, true)
-	addVisit(t, f, store.Visit{ID: "v1", Gates: []string{"main-gate"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), Uses: 1})
+	addVisit(t, f, store.Visit{ID: "v1", Gates: []string{"hq/main-gate"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), Uses: 1})
 	e := f.scan(t, cccd)
 	if !e.Granted || e.Method != MethodCCCD || e.Name != "Nguyễn Văn Bình" || e.PassID != "v1" || e.Subject != "001099012345" {
 		t.Fatalf("Handle(cccd) = %+v, want granted visit v1", e)
@@ -319,3 +361,64 @@ func TestCCCDVisitGranted(t *testing.T) {
 }
 
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// A gate that takes no ID cards keeps the denial but nothing of the card:
+// not its number, name or any other field, nor its hash (issue 12, item 6).
+func TestCCCDNotAllowedKeepsNoPersonalData(t *testing.T) {
+	f := newFixture(t, Policy{}, true)
+	e := f.scan(t, cccd)
+	if e.Granted || e.Reason != ReasonCCCDNotAllowed || e.Method != MethodCCCD {
+		t.Fatalf("Handle(cccd) = %+v, want a cccd_not_allowed denial", e)
+	}
+	ctx := context.Background()
+	kept, err := f.store.LatestEntries(ctx, 1)
+	if err != nil || len(kept) != 1 {
+		t.Fatalf("LatestEntries = %v, %v", kept, err)
+	}
+	if k := kept[0]; k.Subject != "" || k.Name != "" || k.ScanSHA256 != "" || k.PassID != "" {
+		t.Errorf("kept entry = %+v, want no subject, name, pass id or scan hash", k)
+	}
+	pending, err := f.store.Pending(ctx, 0, 10, 1<<20)
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("Pending = %d events, %v; want the denial's", len(pending), err)
+	}
+	sum := sha256.Sum256([]byte(cccd))
+	card := strings.Split(cccd, "|") // number, old number, name, birth date, sex, address, issue date
+	for _, field := range []string{card[0], card[1], card[2], card[3], card[5], hex.EncodeToString(sum[:])} {
+		if strings.Contains(string(pending[0].Payload), field) || strings.Contains(fmt.Sprintf("%+v", kept[0]), field) {
+			t.Errorf("the kept denial holds the card's %q:\n%s", field, pending[0].Payload)
+		}
+	}
+}
+
+// Use counts the city counted at the site's other boxes count here too,
+// and never lower what this box counted (issue 12, item 5).
+func TestSiteUseCounts(t *testing.T) {
+	f := newFixture(t, Policy{}, true)
+	ctx := context.Background()
+	merge := func(counts map[string]int, wantRaised int) {
+		t.Helper()
+		if n, err := f.store.MergePassUses(ctx, counts); err != nil || n != wantRaised {
+			t.Fatalf("MergePassUses(%v) = %d, %v, want %d raised", counts, n, err, wantRaised)
+		}
+	}
+	// A one-time pass used at another gate of the site is used up here.
+	merge(map[string]int{"pass-1": 1}, 1)
+	merge(map[string]int{"pass-1": 1}, 0)
+	if e := f.scan(t, f.sign(t, validClaims())); e.Granted || e.Reason != ReasonUsedUp {
+		t.Errorf("one-time pass used elsewhere = granted %v %q, want used_up", e.Granted, e.Reason)
+	}
+	// A two-use pass used once elsewhere lets in once more, and a late,
+	// lower count does not give back the use.
+	c := validClaims()
+	c.ID, c.Uses = "pass-2", 2
+	tok := f.sign(t, c)
+	merge(map[string]int{"pass-2": 1}, 1)
+	if e := f.scan(t, tok); !e.Granted {
+		t.Fatalf("two-use pass used once elsewhere = %q (%s), want granted", e.Reason, e.Detail)
+	}
+	merge(map[string]int{"pass-2": 1}, 0)
+	if e := f.scan(t, tok); e.Granted || e.Reason != ReasonUsedUp {
+		t.Errorf("two-use pass used twice = granted %v %q, want used_up", e.Granted, e.Reason)
+	}
+}

@@ -47,23 +47,57 @@ func TestInWindowMessage(t *testing.T) {
 
 func TestFor(t *testing.T) {
 	tests := []struct {
-		aud  []string
-		ids  []string
-		want bool
+		aud        []string
+		site, gate string
+		want       bool
 	}{
-		{[]string{"hq-gate-1"}, []string{"hq-gate-1", "hq"}, true},
-		{[]string{"hq"}, []string{"hq-gate-1", "hq"}, true},
-		{[]string{"annex", "hq"}, []string{"hq-gate-1", "hq"}, true},
-		{[]string{"annex"}, []string{"hq-gate-1", "hq"}, false},
-		{[]string{"HQ"}, []string{"hq"}, false},
-		{[]string{"hq-gate"}, []string{"hq-gate-1"}, false},
-		{[]string{"hq"}, nil, false},
-		{nil, []string{"hq"}, false},
-		{[]string{""}, []string{""}, false},
+		{[]string{"hq/gate-1"}, "hq", "gate-1", true},
+		{[]string{"hq"}, "hq", "gate-1", true},
+		{[]string{"annex", "hq"}, "hq", "gate-1", true},
+		{[]string{"annex/gate-1", "hq/gate-1"}, "hq", "gate-1", true},
+		{[]string{"annex"}, "hq", "gate-1", false},
+		// A bare gate id is not a gate: every site may have a gate-1.
+		{[]string{"gate-1"}, "hq", "gate-1", false},
+		{[]string{"annex/gate-1"}, "hq", "gate-1", false},
+		{[]string{"hq/gate-2"}, "hq", "gate-1", false},
+		{[]string{"HQ"}, "hq", "gate-1", false},
+		{[]string{"hq/"}, "hq", "", false},
+		{[]string{"/gate-1"}, "", "gate-1", false},
+		{[]string{"hq"}, "", "", false},
+		{nil, "hq", "gate-1", false},
+		{[]string{""}, "", "", false},
 	}
 	for _, tt := range tests {
-		if got := (Claims{Audience: tt.aud}).For(tt.ids...); got != tt.want {
-			t.Errorf("Claims{Audience: %q}.For(%q) = %v, want %v", tt.aud, tt.ids, got, tt.want)
+		if got := (Claims{Audience: tt.aud}).For(tt.site, tt.gate); got != tt.want {
+			t.Errorf("Claims{Audience: %q}.For(%q, %q) = %v, want %v", tt.aud, tt.site, tt.gate, got, tt.want)
+		}
+	}
+}
+
+func TestCheckLifetime(t *testing.T) {
+	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	year := DefaultMaxLifetime
+	tests := []struct {
+		name string
+		c    Claims
+		want error
+	}{
+		{"exp 1e10, nothing else", Claims{Expires: time.Unix(1e10, 0)}, ErrLifetime},
+		{"a year from now", Claims{Expires: now.Add(year)}, nil},
+		{"a year and a second from now", Claims{Expires: now.Add(year + time.Second)}, ErrLifetime},
+		{"a year from nbf", Claims{NotBefore: now.Add(time.Hour), Expires: now.Add(time.Hour + year)}, nil},
+		{"over a year from nbf", Claims{NotBefore: now.Add(-time.Hour), Expires: now.Add(year)}, ErrLifetime},
+		{"over a year from iat", Claims{IssuedAt: now.Add(-48 * time.Hour), Expires: now.Add(year - 24*time.Hour)}, ErrLifetime},
+		{"nbf wins over iat", Claims{IssuedAt: now.Add(-48 * time.Hour), NotBefore: now, Expires: now.Add(year - 24*time.Hour)}, nil},
+		{"expired long ago", Claims{Expires: now.Add(-time.Hour)}, nil},
+	}
+	for _, tt := range tests {
+		err := tt.c.CheckLifetime(now, year)
+		if !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
+			t.Errorf("%s: CheckLifetime() = %v, want %v", tt.name, err, tt.want)
+		}
+		if err != nil && Reason(err) != "lifetime_too_long" {
+			t.Errorf("%s: Reason(%v) = %q, want lifetime_too_long", tt.name, err, Reason(err))
 		}
 	}
 }
@@ -76,8 +110,19 @@ func TestAudienceForms(t *testing.T) {
 		`{"jti":"a","iss":"city","exp":2000000000,"aud":["annex","hq"]}`,
 	} {
 		c, _, err := Verify(signRaw(cityHeader, p, cityKey), testKeys)
-		if err != nil || !c.For("hq-gate-1", "hq") || c.For("hq-gate-2", "elsewhere") {
+		if err != nil || !c.For("hq", "gate-1") || c.For("elsewhere", "gate-2") {
 			t.Errorf("Verify(%s) = %+v, %v; want For(hq) only", p, c, err)
 		}
+	}
+}
+
+// Without a clock to trust only nbf and iat can date a pass.
+func TestCheckLifetimeWithoutClock(t *testing.T) {
+	exp := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	if err := (Claims{Expires: exp}).CheckLifetime(time.Time{}, time.Hour); err != nil {
+		t.Errorf("CheckLifetime(no nbf or iat, no clock) = %v, want nil", err)
+	}
+	if err := (Claims{IssuedAt: exp.Add(-2 * time.Hour), Expires: exp}).CheckLifetime(time.Time{}, time.Hour); !errors.Is(err, ErrLifetime) {
+		t.Errorf("CheckLifetime(iat two hours before exp, no clock) = %v, want ErrLifetime", err)
 	}
 }

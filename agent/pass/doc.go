@@ -4,9 +4,9 @@
 // Verify runs on the gate's hot path with untrusted input from a scanner, so
 // it bounds the input before parsing anything, checks the signature before it
 // reads a single claim, and returns sentinel errors whose Reason is what the
-// gate records. Policy that depends on the box (the time window, the gate
-// scope, revocation and use counts) stays with the caller; Claims has
-// helpers for the first two.
+// gate records. Policy that depends on the box (the time window, the
+// longest lifetime it accepts, the gate scope, revocation and use counts)
+// stays with the caller; Claims has helpers for the first three.
 //
 // VerifyJWS and SignJWS are the same JWS code for other payloads: the
 // city's signed messages to its boxes (agent/citysign) use them.

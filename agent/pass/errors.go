@@ -16,6 +16,7 @@ var (
 	ErrClaims        = errors.New("pass: bad claims")
 	ErrExpired       = errors.New("pass: expired")
 	ErrNotYetValid   = errors.New("pass: not yet valid")
+	ErrLifetime      = errors.New("pass: lifetime too long")
 )
 
 // ReasonOther is the reason of an error that wraps none of the sentinels.
@@ -33,6 +34,7 @@ var reasons = []struct {
 	{ErrClaims, "bad_claims"},
 	{ErrExpired, "expired"},
 	{ErrNotYetValid, "not_yet_valid"},
+	{ErrLifetime, "lifetime_too_long"},
 }
 
 // Reason returns the stable short reason for err ("bad_signature",

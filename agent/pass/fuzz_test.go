@@ -32,12 +32,13 @@ func FuzzVerify(f *testing.F) {
 			return
 		}
 		checkVerified(t, tok, c, kid)
+		checkLifetime(t, c)
 		resigned, err := Sign(c, kid, cityKey)
 		if err != nil {
 			return // truncating fractional seconds can empty the window
 		}
 		want := c
-		want.NotBefore, want.Expires = truncSecond(c.NotBefore), truncSecond(c.Expires)
+		want.NotBefore, want.Expires, want.IssuedAt = truncSecond(c.NotBefore), truncSecond(c.Expires), truncSecond(c.IssuedAt)
 		if got, _, err := Verify(resigned, testKeys); err != nil || !reflect.DeepEqual(got, want) {
 			t.Fatalf("Verify(Sign(%+v)) = %+v, %v, want the same claims", c, got, err)
 		}
@@ -60,6 +61,30 @@ func checkVerified(t *testing.T, tok string, c Claims, kid string) {
 	if c.ID == "" || len(c.ID) > MaxIDSize || c.Uses < 1 || len(c.Audience) == 0 || c.Expires.IsZero() ||
 		(key.Issuer != "" && c.Issuer != key.Issuer) || c.Expires.After(time.Unix(maxNumericDate+1, 0)) {
 		t.Fatalf("Verify(%q) = %+v, breaking an invariant", tok, c)
+	}
+}
+
+// checkLifetime holds CheckLifetime to its rule, worked out here in whole
+// seconds: the pass is refused when exp lies more than the limit after nbf,
+// else iat, else now.
+func checkLifetime(t *testing.T, c Claims) {
+	t.Helper()
+	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	from := now.Unix()
+	if !c.IssuedAt.IsZero() {
+		from = c.IssuedAt.Unix()
+	}
+	if !c.NotBefore.IsZero() {
+		from = c.NotBefore.Unix()
+	}
+	limit := int64(DefaultMaxLifetime / time.Second)
+	// Fractions of a second can only matter right at the limit.
+	if d := c.Expires.Unix() - from; d == limit || d == limit+1 {
+		return
+	}
+	tooLong := c.Expires.Unix()-from > limit
+	if err := c.CheckLifetime(now, DefaultMaxLifetime); (err != nil) != tooLong || (err != nil && Reason(err) != "lifetime_too_long") {
+		t.Fatalf("CheckLifetime(%+v) = %v, want too long %v", c, err, tooLong)
 	}
 }
 

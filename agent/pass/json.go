@@ -219,6 +219,9 @@ func decodeClaims(payload []byte) (Claims, error) {
 	if c.Expires, err = dateMember(m, "exp"); err != nil {
 		return Claims{}, err
 	}
+	if c.IssuedAt, err = dateMember(m, "iat"); err != nil {
+		return Claims{}, err
+	}
 	if c.Uses, err = usesMember(m); err != nil {
 		return Claims{}, err
 	}

@@ -17,6 +17,7 @@ type wireClaims struct {
 	Audience  any    `json:"aud"`
 	NotBefore *int64 `json:"nbf,omitempty"` // a pointer, so nbf 0 (the epoch) is still written
 	Expires   int64  `json:"exp"`
+	IssuedAt  *int64 `json:"iat,omitempty"`
 	Uses      int    `json:"uses"`
 }
 
@@ -33,7 +34,7 @@ func Sign(c Claims, kid string, priv ed25519.PrivateKey) (string, error) {
 	if c.Uses == 0 {
 		c.Uses = 1
 	}
-	c.NotBefore, c.Expires = truncSecond(c.NotBefore), truncSecond(c.Expires)
+	c.NotBefore, c.Expires, c.IssuedAt = truncSecond(c.NotBefore), truncSecond(c.Expires), truncSecond(c.IssuedAt)
 	if err := c.check(); err != nil {
 		return "", errorf(ErrClaims, "sign: claims: %v", err)
 	}
@@ -41,6 +42,10 @@ func Sign(c Claims, kid string, priv ed25519.PrivateKey) (string, error) {
 	// A single audience is written as a string, the form most JWT libraries emit.
 	if len(c.Audience) == 1 {
 		w.Audience = c.Audience[0]
+	}
+	if !c.IssuedAt.IsZero() {
+		iat := c.IssuedAt.Unix()
+		w.IssuedAt = &iat
 	}
 	if !c.NotBefore.IsZero() {
 		nbf := c.NotBefore.Unix()

@@ -18,6 +18,8 @@ func TestSignRoundTrip(t *testing.T) {
 	}{
 		{"one-time", testClaims(), testClaims()},
 		{"uses 0 means 1", func() Claims { c := testClaims(); c.Uses = 0; return c }(), testClaims()},
+		{"iat, at the epoch too", func() Claims { c := testClaims(); c.IssuedAt = time.Unix(0, 0).UTC(); return c }(),
+			func() Claims { c := testClaims(); c.IssuedAt = time.Unix(0, 0).UTC(); return c }()},
 		{
 			"sub-second times are truncated, no nbf",
 			Claims{ID: "x", Issuer: "city", Audience: []string{"a", "b"}, Expires: time.Unix(2000000000, 999).In(time.FixedZone("ICT", 7*3600)), Uses: 5},

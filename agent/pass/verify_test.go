@@ -143,7 +143,7 @@ func TestVerifyAccepts(t *testing.T) {
 		{
 			"aud array, whitespace, unknown claims",
 			payload("{ \"jti\" : \"a\",\n\t\"iss\":\"city\", \"iat\": 1, \"extra\": {\"x\":[1,2]}, \"exp\" : 2000000000 , \"aud\" : [ \"g\" , \"site\" ] , \"uses\" : 3 }"), testKeys,
-			Claims{ID: "a", Issuer: "city", Audience: []string{"g", "site"}, Expires: exp, Uses: 3},
+			Claims{ID: "a", Issuer: "city", Audience: []string{"g", "site"}, Expires: exp, IssuedAt: time.Unix(1, 0).UTC(), Uses: 3},
 		},
 		{
 			"fractional dates",

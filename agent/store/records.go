@@ -50,6 +50,36 @@ type Use struct {
 	LastGate string
 }
 
+// PassUseKey is the key of a pass's use count; a registered visit's is
+// "visit:" and its id.
+func PassUseKey(passID string) string { return "pass:" + passID }
+
+// MergePassUses raises the use counts of passes (by pass id) to what the
+// city counted at all the boxes of the site. A count is never lowered, so a
+// late, repeated or reordered message does no harm. It returns how many
+// counts rose.
+func (s *Store) MergePassUses(ctx context.Context, counts map[string]int) (int, error) {
+	raised := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		raised = 0
+		for id, n := range counts {
+			res, err := tx.ExecContext(ctx, `INSERT INTO uses(key, count, last_ns, last_gate) VALUES (?, ?, 0, '')
+				ON CONFLICT(key) DO UPDATE SET count = excluded.count WHERE excluded.count > uses.count`, PassUseKey(id), n)
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k > 0 {
+				raised++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: merge pass uses: %w", err)
+	}
+	return raised, nil
+}
+
 // Decision is what a policy decides inside the entry transaction.
 type Decision struct {
 	Granted bool

@@ -15,6 +15,7 @@
 //	config             256 KiB  the box's YAML config
 //	trust               16 MiB  up to 100 issuers and 100,000 revoked pass ids of up to 128 bytes
 //	cmd                 64 KiB
+//	uses               256 KiB  up to 1,000 passes' use counts (1,000 ids of 128 bytes take 150 KB)
 //	cmd/result          64 KiB
 //	state               64 KiB  up to 256 devices
 //	events               1 MiB  a batch of 1..10,000 CloudEvents

@@ -36,6 +36,16 @@ type Event struct {
 // Source is the CloudEvent source of a box: roomgate://<site>/<device>.
 func Source(site, device string) string { return sourceScheme + site + "/" + device }
 
+// SourceSite returns the site of a source, "" when it is not a box's.
+func SourceSite(source string) string {
+	rest, ok := strings.CutPrefix(source, sourceScheme)
+	site, _, cut := strings.Cut(rest, "/")
+	if !ok || !cut || !ValidName(site) {
+		return ""
+	}
+	return site
+}
+
 var eventFree = map[string]bool{"data": true}
 
 // DecodeEvents splits an events batch into its events, unparsed: a JSON

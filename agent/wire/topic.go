@@ -19,6 +19,7 @@ const (
 	LeafCmd       = "cmd"        // down: commands
 	LeafCmdResult = "cmd/result" // up: command results
 	LeafMeetings  = "meetings"   // down, retained: the room's schedule
+	LeafUses      = "uses"       // down: passes' use counts across the site
 
 	LeafGallery         = "gallery"          // the root of a gallery's topics
 	LeafGalleryManifest = "gallery/manifest" // down, retained: what a gallery holds
@@ -27,7 +28,7 @@ const (
 
 var leaves = map[string]bool{
 	LeafEvents: true, LeafAck: true, LeafState: true, LeafConfig: true,
-	LeafTrust: true, LeafCmd: true, LeafCmdResult: true, LeafMeetings: true,
+	LeafTrust: true, LeafCmd: true, LeafCmdResult: true, LeafMeetings: true, LeafUses: true,
 	LeafGalleryManifest: true,
 }
 

@@ -35,6 +35,7 @@ func TestParseTopic(t *testing.T) {
 		{"/roomgate/v1/dev/gate-7/events", "", "", false},
 		{"roomgate/v1/dev/gate-7/Events", "", "", false},
 		{"roomgate/v1/dev/gate-7/meetings", "gate-7", LeafMeetings, true},
+		{"roomgate/v1/dev/gate-7/uses", "gate-7", LeafUses, true},
 		{"roomgate/v1/dev/gate-7/gallery/manifest", "gate-7", LeafGalleryManifest, true},
 		{"roomgate/v1/dev/gate-7/gallery/chunk/0", "gate-7", "gallery/chunk/0", true},
 		{"roomgate/v1/dev/gate-7/gallery/chunk/9999", "gate-7", "gallery/chunk/9999", true},

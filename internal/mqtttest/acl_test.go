@@ -35,6 +35,7 @@ func TestACL(t *testing.T) {
 		{"city-ops", "roomgate/v1/dev/dev-a/meetings", "dev-a", "roomgate/v1/dev/dev-a/meetings", true},
 		{"city-ops", "roomgate/v1/dev/dev-a/gallery/v3/chunk/1", "dev-a", "roomgate/v1/dev/dev-a/gallery/#", true},
 		{"city-ingest", "roomgate/v1/dev/dev-a/ack", "dev-a", "roomgate/v1/dev/dev-a/ack", true},
+		{"city-ingest", "roomgate/v1/dev/dev-a/uses", "dev-a", "roomgate/v1/dev/dev-a/uses", true},
 		{"dev-a", "roomgate/v1/dev/dev-a/events", "city-ingest", "$share/ingest/roomgate/v1/dev/+/events", true},
 		{"dev-a", "roomgate/v1/dev/dev-a/state", "city-ingest", "roomgate/v1/dev/+/state", true},
 		{"dev-a", "roomgate/v1/dev/dev-a/state", "city-ops", "roomgate/v1/dev/+/state", true},
@@ -55,6 +56,10 @@ func TestACL(t *testing.T) {
 		{"dev-a", "roomgate/v1/dev/dev-a/config", "dev-a", "roomgate/v1/dev/dev-a/config", false},
 		{"dev-a", "roomgate/v1/dev/dev-a/trust", "dev-a", "roomgate/v1/dev/dev-a/trust", false},
 		{"dev-a", "roomgate/v1/dev/dev-a/ack", "dev-a", "roomgate/v1/dev/dev-a/ack", false},
+		{"dev-a", "roomgate/v1/dev/dev-a/uses", "dev-a", "roomgate/v1/dev/dev-a/uses", false},
+		{"dev-b", "roomgate/v1/dev/dev-a/uses", "dev-a", "roomgate/v1/dev/dev-a/uses", false},
+		{"city-ingest", "roomgate/v1/dev/dev-a/uses", "dev-b", "roomgate/v1/dev/dev-a/uses", false},
+		{"city-ops", "roomgate/v1/dev/dev-a/uses", "dev-a", "roomgate/v1/dev/dev-a/uses", false},
 		// Each city client only has its own part.
 		{"city-ingest", "roomgate/v1/dev/dev-a/config", "dev-a", "roomgate/v1/dev/dev-a/config", false},
 		{"city-ingest", "roomgate/v1/dev/dev-a/cmd", "dev-a", "roomgate/v1/dev/dev-a/cmd", false},

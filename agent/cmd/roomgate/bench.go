@@ -112,7 +112,7 @@ func newGateBench(dir string, n int) (*gateBench, error) {
 	now := time.Now()
 	for i := range n {
 		tok, err := pass.Sign(pass.Claims{ID: fmt.Sprintf("bench-%d-%d", now.UnixNano(), i), Issuer: "city", Subject: fmt.Sprintf("V-%06d", i),
-			Name: "Nguyễn Văn An", Host: "Phòng Hành chính", Audience: []string{"bench-gate"},
+			Name: "Nguyễn Văn An", Host: "Phòng Hành chính", Audience: []string{"bench-site/bench-gate"},
 			NotBefore: now.Add(-time.Hour), Expires: now.Add(24 * time.Hour), Uses: 1}, "bench", priv)
 		if err != nil {
 			return nil, err

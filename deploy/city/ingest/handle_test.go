@@ -87,6 +87,10 @@ func (m *memStore) Save(_ context.Context, b Batch) (Saved, error) {
 	return Saved{Stored: len(b.Events), Rejected: len(b.Rejected)}, nil
 }
 
+func (m *memStore) PassUses(context.Context, string, string) (int, []string, error) {
+	return 0, nil, nil
+}
+
 type failingPublisher struct{ topics []string }
 
 func (p *failingPublisher) Publish(_ context.Context, topic string, _ []byte, _ bool) error {

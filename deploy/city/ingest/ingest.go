@@ -57,6 +57,7 @@ type Stats struct {
 	Acks        uint64 // acks published and confirmed by the broker
 	StoreErrors uint64 // failed attempts to store a message, retried
 	AckErrors   uint64 // acks that failed; the message comes again
+	Uses        uint64 // use-count messages published to the boxes of a site
 }
 
 // Ingester moves events from the broker into a Store. Run it once.
@@ -70,7 +71,7 @@ type Ingester struct {
 	stopping chan struct{} // closed when Run starts to stop: no more retries
 	running  sync.WaitGroup
 
-	messages, malformed, stored, duplicates, rejected, acks, storeErrors, ackErrors atomic.Uint64
+	messages, malformed, stored, duplicates, rejected, acks, storeErrors, ackErrors, uses atomic.Uint64
 }
 
 // publisher is what handling a message needs of the MQTT client.
@@ -100,7 +101,7 @@ func (in *Ingester) Stats() Stats {
 	return Stats{
 		Messages: in.messages.Load(), Malformed: in.malformed.Load(),
 		Stored: in.stored.Load(), Duplicates: in.duplicates.Load(), Rejected: in.rejected.Load(),
-		Acks: in.acks.Load(), StoreErrors: in.storeErrors.Load(), AckErrors: in.ackErrors.Load(),
+		Acks: in.acks.Load(), StoreErrors: in.storeErrors.Load(), AckErrors: in.ackErrors.Load(), Uses: in.uses.Load(),
 	}
 }
 
@@ -207,6 +208,12 @@ func (in *Ingester) handle(ctx context.Context, topic string, payload []byte) bo
 	}
 	actx, cancel := context.WithTimeout(ctx, in.cfg.AckTimeout)
 	defer cancel()
+	// Before the ack: if sharing fails, the box resends and the counts
+	// are worked out again.
+	if err := in.shareUses(actx, b); err != nil {
+		in.problem(fmt.Errorf("%w (stored; the message will come again)", err))
+		return false
+	}
 	for _, p := range AckPayloads(ids) {
 		if err := in.pub.Publish(actx, wire.Topic(device, wire.LeafAck), p, false); err != nil {
 			in.ackErrors.Add(1)

@@ -3,14 +3,22 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
+
+	"github.com/roomgate/roomgate/agent/wire"
 )
 
 // Store keeps what boxes send, durably. Save writes a whole batch in one
 // transaction: when it returns nil, every event in it is stored (now or
 // before) and every rejection is recorded, so the box may forget them.
+//
+// PassUses counts the entries stored from the boxes of site (their events'
+// source names it) that granted pass passID, and names every box of that
+// site that has sent events, whatever they were.
 type Store interface {
 	Save(ctx context.Context, b Batch) (Saved, error)
+	PassUses(ctx context.Context, site, passID string) (count int, devices []string, err error)
 }
 
 // Batch is what one events message from one device turned into.
@@ -18,6 +26,17 @@ type Batch struct {
 	Device   string      // from the topic the message came on
 	Events   []Event     // valid events, stored once each by (Source, ID)
 	Rejected []Rejection // elements that failed validation
+}
+
+// Sites returns the sites that the events of b name in their source.
+func (b Batch) Sites() []string {
+	var out []string
+	for _, e := range b.Events {
+		if s := wire.SourceSite(e.Source); s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Event is a valid CloudEvent as the city keeps it.

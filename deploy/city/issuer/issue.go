@@ -23,7 +23,8 @@ func NewPassID() (string, error) {
 const QRSize = 512
 
 // WriteQRPNG writes token as a QR code PNG of QRSize pixels, with medium
-// error correction so a creased printout still scans.
+// error correction so a creased printout still scans. The file is made
+// private (0600), an existing one too: whoever reads it can walk in.
 func WriteQRPNG(path, token string) error {
 	q, err := qrcode.New(token, qrcode.Medium)
 	if err != nil {
@@ -33,7 +34,19 @@ func WriteQRPNG(path, token string) error {
 	if err != nil {
 		return fmt.Errorf("issuer: qr: %w", err)
 	}
-	if err := os.WriteFile(path, png, 0o644); err != nil {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("issuer: qr: %w", err)
+	}
+	// OpenFile keeps the mode of a file that exists already.
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.Write(png)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("issuer: qr: %w", err)
 	}
 	return nil

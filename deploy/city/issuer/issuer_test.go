@@ -113,3 +113,22 @@ func TestNewPassID(t *testing.T) {
 		t.Errorf("NewPassID() = %q, %q (%v, %v); want two distinct UUIDv7", a, b, err1, err2)
 	}
 }
+
+// A pass's QR code lets its holder in: it is written readable by its owner
+// only, also over an older file that was readable by everyone.
+func TestWriteQRPNGIsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	fresh, old := filepath.Join(dir, "fresh.png"), filepath.Join(dir, "old.png")
+	if err := os.WriteFile(old, []byte("older pass"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fresh, old} {
+		if err := WriteQRPNG(path, "header.payload.signature"); err != nil {
+			t.Fatalf("WriteQRPNG(%s) = %v", path, err)
+		}
+		st, err := os.Stat(path)
+		if err != nil || st.Mode().Perm() != 0o600 || st.Size() < 100 {
+			t.Errorf("WriteQRPNG(%s): mode %v size %d (%v), want 0600 and a PNG", filepath.Base(path), st.Mode().Perm(), st.Size(), err)
+		}
+	}
+}

@@ -136,6 +136,6 @@ func progress(ctx context.Context, log *slog.Logger, in *ingest.Ingester, every 
 
 func logStats(log *slog.Logger, msg string, st ingest.Stats, rate float64) {
 	log.Info(msg, "messages", st.Messages, "stored", st.Stored, "duplicates", st.Duplicates,
-		"rejected", st.Rejected, "malformed", st.Malformed, "acks", st.Acks,
+		"rejected", st.Rejected, "malformed", st.Malformed, "acks", st.Acks, "use_counts", st.Uses,
 		"store_errors", st.StoreErrors, "ack_errors", st.AckErrors, "stored_per_s", int(rate))
 }

@@ -76,7 +76,7 @@ func TestKeygenIssueVerify(t *testing.T) {
 
 	qrFile := filepath.Join(t.TempDir(), "visitor.png")
 	out, stderr, err := runAt(testNow, "", "pass", "issue", "-key", keyFile, "-sub", "V-1001", "-name", "Nguyễn Văn An",
-		"-host", "Trần Thị Bình", "-aud", "hq-gate-1, hq", "-valid", "4h", "-uses", "2", "-qr", qrFile, "-terminal")
+		"-host", "Trần Thị Bình", "-aud", "hq/gate-1, hq", "-valid", "4h", "-uses", "2", "-qr", qrFile, "-terminal")
 	if err != nil {
 		t.Fatalf("pass issue = %v\n%s", err, stderr)
 	}
@@ -89,7 +89,7 @@ func TestKeygenIssueVerify(t *testing.T) {
 		t.Fatalf("Verify(issued pass) = %v, %q", err, kid)
 	}
 	want := pass.Claims{ID: c.ID, Issuer: "city", Subject: "V-1001", Name: "Nguyễn Văn An", Host: "Trần Thị Bình",
-		Audience: []string{"hq-gate-1", "hq"}, Expires: testNow.Add(4 * time.Hour).UTC(), Uses: 2}
+		Audience: []string{"hq/gate-1", "hq"}, Expires: testNow.Add(4 * time.Hour).UTC(), IssuedAt: testNow.UTC(), Uses: 2}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("issued claims = %+v, want %+v", c, want)
 	}
@@ -209,6 +209,12 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"pass", "issue", "-key", key, "-sub", "V", "-name", "N", "-aud", "g"}, "-host is required"},
 		{[]string{"pass", "issue", "-key", key, "-sub", "V", "-name", "N", "-host", "H"}, "-aud is required"},
 		{issue("-aud", "a,,b"), "empty gate id"},
+		{issue("-aud", "main gate"), `-aud "main gate": want a site id`},
+		{issue("-aud", "hq/"), `-aud "hq/": want a site id`},
+		{issue("-aud", "hq/a/b"), `-aud "hq/a/b": want a site id`},
+		{issue("-aud", "HQ"), `-aud "HQ": want a site id`},
+		{issue("-valid", "8761h"), "lifetime too long"},
+		{issue("-valid", "48h", "-max-lifetime", "24h"), "lifetime too long"},
 		{issue("-uses", "0"), "-uses 0"},
 		{issue("-uses", "x"), "invalid value"},
 		{issue("-valid", "0s"), "must be positive"},

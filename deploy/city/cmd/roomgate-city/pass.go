@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/roomgate/roomgate/agent/pass"
+	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/deploy/city/issuer"
 )
 
@@ -22,27 +23,34 @@ QR code PNG to print or send; with -terminal the QR code is drawn on
 standard error to be scanned from the screen.
 
 The pass is valid from now (or -nbf) for -valid (8 hours unless told), or
-until -exp. Times are RFC 3339, e.g. 2026-03-02T08:00:00+07:00.
+until -exp. Times are RFC 3339, e.g. 2026-03-02T08:00:00+07:00. Boxes
+refuse a pass valid for longer than their policy.max_pass_lifetime (a year
+unless configured), and so does this command past -max-lifetime.
+
+-aud names a whole site by its id (hq) or one gate as site/gate
+(hq/gate-1). A bare gate id is not enough: gate names repeat from site to
+site, and a box reads a bare id as a site id.
 
 Example:
   roomgate-city pass issue -key keys/city-2026.key -sub V-1001 \
-    -name "Nguyen Van An" -host "Tran Thi Binh" -aud hq-gate-1,hq-gate-2 \
+    -name "Nguyen Van An" -host "Tran Thi Binh" -aud hq/gate-1,hq/gate-2 \
     -valid 4h -qr visitor.png
 `
 
 func (a *app) passIssue(path string, args []string) error {
-	f := newFlags(path, "-key FILE -sub ID -name NAME -host HOST -aud GATE[,GATE] [flags]", issueHelp)
+	f := newFlags(path, "-key FILE -sub ID -name NAME -host HOST -aud SITE[/GATE][,...] [flags]", issueHelp)
 	keyFile := f.String("key", "", "secret key `FILE` (KID.key from keygen), required")
 	kid := f.String("kid", "", "key id `KID` (default: the key file's name without .key)")
 	iss := f.String("iss", "city", "`ISSUER` name, as given to keygen -iss")
 	sub := f.String("sub", "", "visitor `ID`, required (e.g. the visit registration number)")
 	name := f.String("name", "", "visitor's `NAME` shown at the gate, required")
 	host := f.String("host", "", "`HOST`: person or office visited, required")
-	aud := f.String("aud", "", "`GATE[,GATE]`: comma-separated site or gate ids the pass opens, required")
+	aud := f.String("aud", "", "`SITE[/GATE][,...]`: comma-separated sites (site id) and gates (site/gate) the pass opens, required")
 	valid := f.Duration("valid", 8*time.Hour, "how long the pass is valid, from now or -nbf")
 	nbf := f.String("nbf", "", "valid from `TIME` (RFC 3339); default now")
 	exp := f.String("exp", "", "valid until `TIME` (RFC 3339); instead of -valid")
 	uses := f.Int("uses", 1, "`N` entries allowed; 1 makes a one-time pass")
+	maxLife := f.Duration("max-lifetime", pass.DefaultMaxLifetime, "refuse a pass valid longer than this (the boxes' policy.max_pass_lifetime)")
 	jti := f.String("jti", "", "pass `ID` (default: a new random UUIDv7)")
 	qrFile := f.String("qr", "", "also write the pass as a QR code PNG to `FILE.png`")
 	terminal := f.Bool("terminal", false, "also draw the QR code on standard error")
@@ -78,6 +86,10 @@ func (a *app) passIssue(path string, args []string) error {
 		if g = strings.TrimSpace(g); g == "" {
 			return usageError(f, "-aud %q has an empty gate id", *aud)
 		}
+		site, gate, qualified := strings.Cut(g, "/")
+		if !wire.ValidName(site) || qualified && !wire.ValidName(gate) {
+			return usageError(f, "-aud %q: want a site id (hq) or a gate qualified by its site (hq/gate-1)", g)
+		}
 		audience = append(audience, g)
 	}
 	if *uses < 1 || *uses > pass.MaxUses {
@@ -111,6 +123,9 @@ func (a *app) passIssue(path string, args []string) error {
 	if !c.Expires.After(now) {
 		return usageError(f, "the pass would already be expired (%s)", c.Expires.Format(time.RFC3339))
 	}
+	if err := c.CheckLifetime(now, *maxLife); err != nil {
+		return usageError(f, "%v; boxes would refuse it", err)
+	}
 
 	if *jti == "" {
 		if *jti, err = issuer.NewPassID(); err != nil {
@@ -121,7 +136,8 @@ func (a *app) passIssue(path string, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	c.ID, c.Issuer, c.Subject, c.Name, c.Host, c.Audience, c.Uses = *jti, *iss, *sub, *name, *host, audience, *uses
+	// iat dates the pass for a box whose clock cannot be trusted.
+	c.ID, c.Issuer, c.Subject, c.Name, c.Host, c.Audience, c.Uses, c.IssuedAt = *jti, *iss, *sub, *name, *host, audience, *uses, now
 	token, err := pass.Sign(c, *kid, priv)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)

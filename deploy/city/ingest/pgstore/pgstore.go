@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/roomgate/roomgate/agent/event"
+	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/deploy/city/ingest"
 	"github.com/roomgate/roomgate/internal/migrations"
 )
@@ -180,7 +181,20 @@ func saveBatch(ctx context.Context, tx pgx.Tx, b ingest.Batch, saved *ingest.Sav
 		saved.Stored = int(tag.RowsAffected())
 		saved.Duplicates = n - saved.Stored
 	}
+	if err := saveSites(ctx, tx, b); err != nil {
+		return err
+	}
 	return saveRejected(ctx, tx, b.Device, b.Rejected, saved)
+}
+
+// saveSites records the sites the batch's device belongs to.
+func saveSites(ctx context.Context, tx pgx.Tx, b ingest.Batch) error {
+	for _, site := range b.Sites() {
+		if _, err := tx.Exec(ctx, `INSERT INTO site_devices (site, device) VALUES ($1, $2) ON CONFLICT DO NOTHING`, site, b.Device); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func saveEach(ctx context.Context, tx pgx.Tx, b ingest.Batch, saved *ingest.Saved) error {
@@ -203,6 +217,9 @@ func saveEach(ctx context.Context, tx pgx.Tx, b ingest.Batch, saved *ingest.Save
 		default:
 			saved.Duplicates++
 		}
+	}
+	if err := saveSites(ctx, tx, b); err != nil {
+		return err
 	}
 	return saveRejected(ctx, tx, b.Device, rejected, saved)
 }
@@ -236,6 +253,32 @@ func text(s string) string {
 func isDataError(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22")
+}
+
+// PassUses counts the granted pass entries for passID from site's boxes
+// and names the boxes of site.
+func (s *Store) PassUses(ctx context.Context, site, passID string) (int, []string, error) {
+	var n int
+	var devices []string
+	err := s.with(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		// starts_with, not a range: text comparison follows the collation.
+		err := c.QueryRow(ctx, `SELECT count(*) FROM events
+			WHERE type = '`+event.TypeEntry+`' AND data->>'pass_id' = $1 AND starts_with(source, $2)
+			AND data->>'method' = 'pass' AND data->>'decision' = 'granted'`, passID, wire.Source(site, "")).Scan(&n)
+		if err != nil {
+			return err
+		}
+		rows, err := c.Query(ctx, `SELECT device FROM site_devices WHERE site = $1 ORDER BY device`, site)
+		if err != nil {
+			return err
+		}
+		devices, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("pgstore: pass uses: %w", err)
+	}
+	return n, devices, nil
 }
 
 // Count returns how many events are stored.

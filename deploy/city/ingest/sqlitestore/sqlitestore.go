@@ -12,6 +12,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/roomgate/roomgate/agent/event"
+	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/deploy/city/ingest"
 	"github.com/roomgate/roomgate/internal/migrations"
 )
@@ -125,6 +126,11 @@ func (s *Store) Save(ctx context.Context, b ingest.Batch) (ingest.Saved, error) 
 				}
 			}
 		}
+		for _, site := range b.Sites() {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO site_devices (site, device) VALUES (?, ?) ON CONFLICT DO NOTHING`, site, b.Device); err != nil {
+				return err
+			}
+		}
 		for _, r := range b.Rejected {
 			raw := r.Raw
 			if raw == nil {
@@ -142,6 +148,38 @@ func (s *Store) Save(ctx context.Context, b ingest.Batch) (ingest.Saved, error) 
 		return ingest.Saved{}, fmt.Errorf("sqlitestore: save: %w", err)
 	}
 	return saved, nil
+}
+
+// PassUses counts the granted pass entries for passID from site's boxes
+// and names the boxes of site.
+func (s *Store) PassUses(ctx context.Context, site, passID string) (int, []string, error) {
+	var n int
+	// Sources of site sort between "roomgate://site/" and "roomgate://site0" ('0' follows '/').
+	prefix := wire.Source(site, "")
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM events
+		WHERE type = '`+event.TypeEntry+`' AND json_extract(data, '$.pass_id') = ? AND source >= ? AND source < ?
+		AND json_extract(data, '$.method') = 'pass' AND json_extract(data, '$.decision') = 'granted'`,
+		passID, prefix, prefix[:len(prefix)-1]+"0").Scan(&n)
+	if err != nil {
+		return 0, nil, fmt.Errorf("sqlitestore: pass uses: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT device FROM site_devices WHERE site = ? ORDER BY device`, site)
+	if err != nil {
+		return 0, nil, fmt.Errorf("sqlitestore: pass uses: %w", err)
+	}
+	defer rows.Close()
+	var devices []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return 0, nil, fmt.Errorf("sqlitestore: pass uses: %w", err)
+		}
+		devices = append(devices, d)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, fmt.Errorf("sqlitestore: pass uses: %w", err)
+	}
+	return n, devices, nil
 }
 
 // Count returns how many events are stored.

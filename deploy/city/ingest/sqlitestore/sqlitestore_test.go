@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,5 +90,46 @@ func TestMigrateTimes(t *testing.T) {
 	want := []string{"e2 " + old[2], "e1 " + old[1], "e3 " + old[3], "e0 " + old[0]}
 	if !slices.Equal(got, want) {
 		t.Errorf("Latest after migrating = %v, want %v", got, want)
+	}
+}
+
+// A database from before use counts were shared learns its sites' boxes
+// from the events it holds.
+func TestMigrateSiteDevices(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "city.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := os.ReadFile("migrations/0001_events.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := []string{string(schema),
+		`CREATE TABLE ingest_migrations (version INTEGER PRIMARY KEY, applied_ns INTEGER NOT NULL)`,
+		`INSERT INTO ingest_migrations VALUES (1, 0)`}
+	for i, src := range []string{"roomgate://hq/dev-a", "roomgate://hq/dev-b", "roomgate://hq/dev-a", "roomgate://annex/dev-x"} {
+		_, dev, _ := strings.Cut(strings.TrimPrefix(src, "roomgate://"), "/")
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO events VALUES ('%s', 'e%d', 'vn.roomgate.entry.v1', '2026-03-02T08:00:00.000000000Z', '%s',
+			'{"method":"pass","decision":"granted","pass_id":"P-1"}', 0)`, src, i, dev))
+	}
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s := open(t, path)
+	for _, c := range []struct {
+		site    string
+		uses    int
+		devices []string
+	}{{"hq", 3, []string{"dev-a", "dev-b"}}, {"annex", 1, []string{"dev-x"}}} {
+		n, devices, err := s.PassUses(ctx, c.site, "P-1")
+		if err != nil || n != c.uses || !slices.Equal(devices, c.devices) {
+			t.Errorf("PassUses(%s, P-1) after migrating = %d, %q, %v, want %d, %q", c.site, n, devices, err, c.uses, c.devices)
+		}
 	}
 }

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("Latest", func(t *testing.T) { testLatest(t, open(t)) })
 	t.Run("CountRejected", func(t *testing.T) { testCountRejected(t, open(t)) })
 	t.Run("Attendance", func(t *testing.T) { testAttendance(t, open(t)) })
+	t.Run("PassUses", func(t *testing.T) { testPassUses(t, open(t)) })
 }
 
 // Batch returns a batch of device with events number from to to-1.
@@ -368,6 +369,55 @@ func testAttendance(t *testing.T, s Store) {
 			if !sameJSON(got[i].Data, c.want[i].Data) {
 				t.Errorf("Attendance(%q)[%d].Data = %s, want %s", c.meeting, i, got[i].Data, c.want[i].Data)
 			}
+		}
+	}
+}
+
+// Entry returns an entry event number n of device at site, as the gate
+// writes it for a pass.
+func Entry(site, device string, n int, passID, method, decision string) ingest.Event {
+	e := Event(device, n)
+	e.Source = "roomgate://" + site + "/" + device
+	e.Data = json.RawMessage(fmt.Sprintf(`{"site":%q,"gate":"main-gate","scanner":"front","method":%q,"decision":%q,"pass_id":%q,"clock_trusted":true,"scan_sha256":""}`,
+		site, method, decision, passID))
+	return e
+}
+
+func testPassUses(t *testing.T, s Store) {
+	ctx := context.Background()
+	for _, b := range []ingest.Batch{
+		{Device: "dev-a", Events: []ingest.Event{
+			Entry("hq", "dev-a", 1, "P-1", "pass", "granted"),
+			Entry("hq", "dev-a", 2, "P-1", "pass", "denied"),
+			Entry("hq", "dev-a", 3, "P-2", "pass", "granted"),
+		}},
+		{Device: "dev-b", Events: []ingest.Event{Entry("hq", "dev-b", 1, "P-1", "pass", "granted")}},
+		// Sent again: stored once, counted once.
+		{Device: "dev-b", Events: []ingest.Event{Entry("hq", "dev-b", 1, "P-1", "pass", "granted")}},
+		// A registered visit's id is no pass id, and another site's box is
+		// another site's.
+		{Device: "dev-c", Events: []ingest.Event{Event("dev-c", 9), Entry("hq", "dev-c", 1, "P-1", "cccd", "granted")}},
+		{Device: "dev-x", Events: []ingest.Event{Entry("annex", "dev-x", 1, "P-1", "pass", "granted")}},
+	} {
+		if _, err := s.Save(ctx, b); err != nil {
+			t.Fatalf("Save(%s) = %v", b.Device, err)
+		}
+	}
+	for _, c := range []struct {
+		site, pass string
+		want       int
+		devices    []string
+	}{
+		{"hq", "P-1", 2, []string{"dev-a", "dev-b", "dev-c"}},
+		{"hq", "P-2", 1, []string{"dev-a", "dev-b", "dev-c"}},
+		{"hq", "P-3", 0, []string{"dev-a", "dev-b", "dev-c"}},
+		{"annex", "P-1", 1, []string{"dev-x"}},
+		{"h", "P-1", 0, nil},
+		{"nowhere", "P-1", 0, nil},
+	} {
+		n, devices, err := s.PassUses(ctx, c.site, c.pass)
+		if err != nil || n != c.want || !slices.Equal(devices, c.devices) {
+			t.Errorf("PassUses(%s, %s) = %d, %q, %v, want %d, %q", c.site, c.pass, n, devices, err, c.want, c.devices)
 		}
 	}
 }
