@@ -115,9 +115,9 @@ const (
 	writeTimeout   = time.Minute      // a 1 MiB batch over a slow cellular link
 	keepAlive      = 30 * time.Second
 	stableAfter    = time.Minute // a connection this old resets the backoff
-	// Command ids are kept this long, far beyond wire.MaxCommandLifetime: a
-	// redelivery after that is refused as expired anyway.
-	commandKeep = 24 * time.Hour
+	// Command ids are kept longer than any command lives: a redelivery
+	// after that is refused as expired anyway.
+	commandKeep = wire.MaxDeletionLifetime + 24*time.Hour
 )
 
 // Status is the link as the agent and its status page see it.

@@ -28,8 +28,20 @@ const (
 const (
 	DefaultCommandLifetime = 30 * time.Second // what the city gives a command unless told otherwise
 	MaxCommandLifetime     = 10 * time.Minute // a command meant to live longer is refused
+	// A deletion must reach a box that was offline for as long as the broker
+	// keeps its session (persistent_client_expiration 30d); run late, it
+	// only removes what should be gone already.
+	MaxDeletionLifetime = 30 * 24 * time.Hour
 	CommandSkew            = 10 * time.Second // how far ahead of the box's clock the city's may be
 )
+
+// MaxLifetime is the longest a command of this name may live.
+func MaxLifetime(name string) time.Duration {
+	if name == CmdDeletePerson {
+		return MaxDeletionLifetime
+	}
+	return MaxCommandLifetime
+}
 
 // Commands lists the command names a box knows.
 var Commands = []string{CmdOpenDoor, CmdResync, CmdPing, CmdDeletePerson}
@@ -75,8 +87,8 @@ func (c Command) CheckTime(now time.Time) error {
 		return errorf(ErrInvalid, "cmd %s: iat and exp are required", c.ID)
 	case c.ExpiresAt <= c.IssuedAt:
 		return errorf(ErrInvalid, "cmd %s: exp is not after iat", c.ID)
-	case exp.Sub(iat) > MaxCommandLifetime:
-		return errorf(ErrInvalid, "cmd %s: lives %v, limit %v", c.ID, exp.Sub(iat), MaxCommandLifetime)
+	case exp.Sub(iat) > MaxLifetime(c.Name):
+		return errorf(ErrInvalid, "cmd %s: lives %v, limit %v", c.ID, exp.Sub(iat), MaxLifetime(c.Name))
 	case now.Add(CommandSkew).Before(iat):
 		return errorf(ErrStale, "cmd %s: issued at %s, ahead of the box's clock %s", c.ID, iat.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	case !now.Before(exp):

@@ -29,4 +29,13 @@ func TestCommandCheckTime(t *testing.T) {
 			t.Errorf("%s: CheckTime() = %v, want %v", c.name, err, c.want)
 		}
 	}
+	// A deletion may wait for a box that was offline for weeks; a door command may not.
+	week := Command{ID: "c2", Name: CmdDeletePerson, IssuedAt: sec(-7 * 24 * time.Hour), ExpiresAt: sec(23 * 24 * time.Hour)}
+	if err := week.CheckTime(now); err != nil {
+		t.Errorf("delete_person sent a week ago, valid 30 days: CheckTime() = %v, want nil", err)
+	}
+	week.Name = CmdOpenDoor
+	if err := week.CheckTime(now); !errors.Is(err, ErrInvalid) {
+		t.Errorf("open_door valid 30 days: CheckTime() = %v, want ErrInvalid", err)
+	}
 }

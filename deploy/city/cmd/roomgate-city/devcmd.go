@@ -40,7 +40,7 @@ func (a *app) cmd(path string, args []string) error {
 	name := f.String("name", "", "`COMMAND`, required: open_door, resync, ping or delete_person")
 	argsJSON := f.String("args", "", "the command's arguments, a JSON `OBJECT`")
 	timeout := f.Duration("timeout", 10*time.Second, "wait for the answer at most `DURATION`")
-	ttl := f.Duration("ttl", wire.DefaultCommandLifetime, "the box runs the command only this `DURATION` after it is sent (at most "+wire.MaxCommandLifetime.String()+")")
+	ttl := f.Duration("ttl", wire.DefaultCommandLifetime, "the box runs the command only this `DURATION` after it is sent (at most "+wire.MaxCommandLifetime.String()+", a deletion "+wire.MaxDeletionLifetime.String()+")")
 	signKey := addSignFlag(f)
 	pos, err := a.parse(f, args)
 	switch {
@@ -52,8 +52,8 @@ func (a *app) cmd(path string, args []string) error {
 		return usageError(f, "-device %q: want a device id", *device)
 	case *timeout <= 0:
 		return usageError(f, "-timeout must be positive")
-	case *ttl < time.Second || *ttl > wire.MaxCommandLifetime:
-		return usageError(f, "-ttl %v: want 1s to %v", *ttl, wire.MaxCommandLifetime)
+	case *ttl < time.Second || *ttl > wire.MaxLifetime(*name):
+		return usageError(f, "-ttl %v: want 1s to %v for %s", *ttl, wire.MaxLifetime(*name), *name)
 	}
 	c := wire.Command{ID: uuid.Must(uuid.NewV7()).String(), Name: *name}
 	if *argsJSON != "" {
