@@ -106,8 +106,8 @@ func (s *System) meetingView(ctx context.Context, snap *kiosk.Snapshot) error {
 		return err
 	}
 	present := byPerson(list)
-	b := &kiosk.Board{ID: m.ID, Title: m.Title, Room: m.Room, Start: m.Start, End: m.End, CheckInOpens: m.CheckInOpens, CheckInCloses: m.CheckInCloses,
-		Expected: len(m.Invitees), Present: invitedPresent(m, present)}
+	b := &kiosk.Board{BoardMeeting: kiosk.BoardMeeting{ID: m.ID, Title: m.Title, Room: m.Room, Start: m.Start, End: m.End,
+		CheckInOpens: m.CheckInOpens, CheckInCloses: m.CheckInCloses, Expected: len(m.Invitees), Present: invitedPresent(m, present)}}
 	for _, in := range m.Invitees {
 		bi := kiosk.BoardInvitee{Person: in.Person, Name: in.Name, Unit: in.Unit, Role: in.Role, Seat: in.Seat}
 		if a, ok := present[in.Person]; ok {

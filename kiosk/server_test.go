@@ -174,7 +174,7 @@ var staffSnapshot = Snapshot{Site: "hq", Gate: "main-gate", Device: "hq-box-7", 
 	Devices:      []Device{{Name: "front", Kind: "serial", OK: true, Detail: "/dev/ttyUSB0"}},
 	Entries:      []Entry{{Granted: false, Reason: "expired", Detail: "exp 2025-03-01", Name: "Lê Thị Hoa", Host: "Phòng Hành chính", PassID: "pass-4711"}},
 	Recognitions: []Recognition{{Person: "P-kit", Name: "Kit Harington", Score: 0.61}},
-	Meeting: &Board{ID: "m-1", Title: "Giao ban tuần", Expected: 2, Present: 1, Invitees: []BoardInvitee{
+	Meeting: &Board{BoardMeeting: BoardMeeting{ID: "m-1", Title: "Giao ban tuần", Expected: 2, Present: 1}, Invitees: []BoardInvitee{
 		{Person: "P-an", Name: "Nguyễn Văn An", Unit: "Sở Tài chính", Role: "Giám đốc", Seat: "A1", Present: true, At: time.Date(2025, 3, 4, 8, 55, 0, 0, time.UTC), Method: "face", Late: true},
 		{Person: "P-binh", Name: "Trần Thị Bình", Unit: "Sở Nội vụ", Role: "Phó giám đốc", Seat: "A2"},
 	}},

@@ -29,18 +29,24 @@ type Snapshot struct {
 	Purge    Purge            `json:"purge"` // the last purge of old records
 }
 
+// BoardMeeting is what the staff's board and the public one both say of
+// the meeting itself.
+type BoardMeeting struct {
+	ID            string    `json:"id"` // the secretary's view picks the meeting by it
+	Title         string    `json:"title"`
+	Room          string    `json:"room"`
+	Start         time.Time `json:"start"`
+	End           time.Time `json:"end"`
+	CheckInOpens  time.Time `json:"checkin_opens"`
+	CheckInCloses time.Time `json:"checkin_closes"`
+	Expected      int       `json:"expected"`
+	Present       int       `json:"present"`
+}
+
 // Board is a meeting as the board in the room shows it.
 type Board struct {
-	ID            string         `json:"id"`
-	Title         string         `json:"title"`
-	Room          string         `json:"room"`
-	Start         time.Time      `json:"start"`
-	End           time.Time      `json:"end"`
-	CheckInOpens  time.Time      `json:"checkin_opens"`
-	CheckInCloses time.Time      `json:"checkin_closes"`
-	Expected      int            `json:"expected"`
-	Present       int            `json:"present"`
-	Invitees      []BoardInvitee `json:"invitees"`
+	BoardMeeting
+	Invitees []BoardInvitee `json:"invitees"`
 }
 
 // BoardInvitee is one invited person and whether they are here. People
@@ -164,16 +170,8 @@ type PublicStatus struct {
 // PublicBoard is the meeting now, with the names of those present only:
 // who else was invited, and their units, roles and seats, is staff data.
 type PublicBoard struct {
-	ID            string     `json:"id"` // the secretary's view picks the meeting by it
-	Title         string     `json:"title"`
-	Room          string     `json:"room"`
-	Start         time.Time  `json:"start"`
-	End           time.Time  `json:"end"`
-	CheckInOpens  time.Time  `json:"checkin_opens"`
-	CheckInCloses time.Time  `json:"checkin_closes"`
-	Expected      int        `json:"expected"`
-	Present       int        `json:"present"`
-	Attendees     []Attendee `json:"attendees"`
+	BoardMeeting
+	Attendees []Attendee `json:"attendees"`
 }
 
 // Attendee is someone present, as the board lists them.
@@ -186,8 +184,7 @@ type Attendee struct {
 func (s Snapshot) Public() PublicStatus {
 	p := PublicStatus{Site: s.Site, Gate: s.Gate, Meetings: s.Meetings}
 	if m := s.Meeting; m != nil {
-		b := &PublicBoard{ID: m.ID, Title: m.Title, Room: m.Room, Start: m.Start, End: m.End,
-			CheckInOpens: m.CheckInOpens, CheckInCloses: m.CheckInCloses, Expected: m.Expected, Present: m.Present, Attendees: []Attendee{}}
+		b := &PublicBoard{BoardMeeting: m.BoardMeeting, Attendees: []Attendee{}}
 		for _, in := range m.Invitees {
 			if in.Present {
 				b.Attendees = append(b.Attendees, Attendee{Name: in.Name, At: in.At})
