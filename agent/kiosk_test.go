@@ -68,7 +68,7 @@ func TestKioskPublicViewHidesTheGate(t *testing.T) {
 	is := newIssuer(t)
 	ra := startAgent(t, writeConfig(t, dir, link.Device, "fail-secure", is))
 	events := kioskEvents(t, ra)
-	entries := scanUntilSeen(t, ra, link, is.pass(t, "p-visitor", "test-gate"), 0)
+	entries := scanUntilSeen(t, ra, link, is.pass(t, "p-visitor", "test-site/test-gate"), 0)
 	if e := entries[0]; !e.Granted || e.Name != "Trần Thị Bích" || e.PassID != "p-visitor" {
 		t.Fatalf("staff status entry = %+v, want the granted visitor with name and pass id", e)
 	}

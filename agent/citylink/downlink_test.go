@@ -73,7 +73,8 @@ func TestConfigOutcomeInState(t *testing.T) {
 	cfg := func(v int, yaml string) []byte {
 		return signed(t, testDevice, wire.Config{Version: int64(v), YAML: yaml})
 	}
-	l.handle(s, l.topics.config, cfg(4, "sync:\n  window: bogus\n"))
+	refused := cfg(4, "sync:\n  window: bogus\n")
+	l.handle(s, l.topics.config, refused)
 	st := l.state()
 	if st.Config.Version != 4 || st.Config.Applied || !strings.Contains(st.Config.Error, "sync.window") || !strings.Contains(st.LastError, "config version 4 refused") {
 		t.Errorf("state() after a refused config: config %+v, last_error %q", st.Config, st.LastError)
@@ -82,7 +83,7 @@ func TestConfigOutcomeInState(t *testing.T) {
 		t.Errorf("Refused = %d, want 1", l.Status().Refused)
 	}
 	// The retained message again (a reconnect) is not applied twice.
-	l.handle(s, l.topics.config, cfg(4, "sync:\n  window: bogus\n"))
+	l.handle(s, l.topics.config, refused)
 	if c, _, _ := dl.counts(); c != 1 {
 		t.Errorf("the same config reached the agent %d times, want 1", c)
 	}

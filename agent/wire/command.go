@@ -32,7 +32,7 @@ const (
 	// keeps its session (persistent_client_expiration 30d); run late, it
 	// only removes what should be gone already.
 	MaxDeletionLifetime = 30 * 24 * time.Hour
-	CommandSkew            = 10 * time.Second // how far ahead of the box's clock the city's may be
+	CommandSkew         = 10 * time.Second // how far ahead of the box's clock the city's may be
 )
 
 // MaxLifetime is the longest a command of this name may live.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -17,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomgate/roomgate/agent/citysign"
+	"github.com/roomgate/roomgate/agent/pass"
 	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/deploy/city/mqttclient"
 	"github.com/roomgate/roomgate/internal/mqtttest"
@@ -198,8 +199,18 @@ func TestCityConfigUnderSandbox(t *testing.T) {
 	b := mqtttest.Start(t)
 	certFile, keyFile := b.ClientCert(t, "test-box")
 	link := socat.Pair(t, devDir)
-	syncYAML := fmt.Sprintf("sync: {broker: %q, ca_file: %q, cert_file: %q, key_file: %q, backoff_min: 100ms, backoff_max: 1s, state_every: 1s}\n",
-		b.URL, b.CAFile, certFile, keyFile)
+	// The box takes a config only when the city's key signed it for this box.
+	cityOps := citysign.Signer{Key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize)), Kid: "city-ops"}
+	cityPub, err := pass.MarshalPublicKeyPEM(cityOps.Key.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cityKey := filepath.Join(etc, "city-ops.pub")
+	if err := os.WriteFile(cityKey, cityPub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	syncYAML := fmt.Sprintf("sync: {broker: %q, ca_file: %q, cert_file: %q, key_file: %q, city_key: %q, backoff_min: 100ms, backoff_max: 1s, state_every: 1s}\n",
+		b.URL, b.CAFile, certFile, keyFile, cityKey)
 	local := boxYAML(t, link.Device, state, "200ms", syncYAML)
 	if err := os.WriteFile(filepath.Join(etc, "roomgate.yaml"), []byte(local), 0o600); err != nil {
 		t.Fatal(err)
@@ -242,7 +253,7 @@ func TestCityConfigUnderSandbox(t *testing.T) {
 	waitState("the box online", func(st wire.State) bool { return st.Online && st.Versions.Config == 0 })
 
 	next := strings.Replace(local, "pulse: 200ms", "pulse: 300ms", 1)
-	payload, err := json.Marshal(wire.Config{Version: 1, YAML: next})
+	payload, err := cityOps.Config("test-box", wire.Config{Version: 1, YAML: next}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

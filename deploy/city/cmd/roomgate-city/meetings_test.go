@@ -48,7 +48,11 @@ func retained(t *testing.T, b *mqtttest.Broker, device, filter string) map[strin
 		t.Fatal(err)
 	}
 	defer c.Close()
+	// The broker makes the CN the client id: a second city-ingest client
+	// left open would take this one's connection, and the two would take
+	// it from each other for the rest of the test.
 	ingest := fakeBoxClient(t, b, "city-ingest")
+	defer ingest.Close()
 	if err := ingest.Publish(ctx, marker, []byte(`{"ids":[]}`), false); err != nil {
 		t.Fatal(err)
 	}
