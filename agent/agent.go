@@ -158,11 +158,6 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		go func() { defer wg.Done(); s.retryDoor(runCtx, err) }()
 	}
 
-	if s.link != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); s.link.Run(runCtx) }()
-	}
-
 	s.purger = retention.New(s.store, storeRetention(cfg.Store.Retention), s.log)
 	s.purger.OnPurged = func(retention.Result) {
 		s.forgetGallerySync() // the staging may be gone
@@ -177,6 +172,13 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		if s.faces, s.facesErr = s.newFaces(runCtx); s.facesErr != nil {
 			s.log.Warn("face check-in off; the gate still takes QR passes", "component", "vision", "err", s.facesErr)
 		}
+	}
+
+	// The link reports the face engine's health in its state: it starts once
+	// s.faces is set (a race the detector found).
+	if s.link != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.link.Run(runCtx) }()
 	}
 
 	var httpAddr net.Addr
