@@ -18,6 +18,8 @@ const (
 	// TypeLoginFailed is a wrong PIN at the kiosk: role, time and count,
 	// never the PIN typed.
 	TypeLoginFailed = "vn.roomgate.login_failed.v1"
+	// TypeCall is a change of the room's bridge call (wire.Call).
+	TypeCall = "vn.roomgate.call.v1"
 )
 
 // Envelope is a CloudEvent in structured JSON mode.

@@ -15,6 +15,15 @@ type Meeting struct {
 	// Check-in is open in [CheckInOpens, CheckInCloses).
 	CheckInOpens, CheckInCloses time.Time
 	Invitees                    []Invitee
+	Bridge                      *Bridge // nil: the meeting has no video bridge
+}
+
+// Bridge is the video-conference bridge a meeting is held on.
+type Bridge struct {
+	Dial     string
+	Protocol string // sip, h323 or auto
+	Speed    int    // kbit/s; 0: the terminal's default
+	AutoJoin bool   // the box dials by itself
 }
 
 // Invitee is a person invited to a meeting.

@@ -33,6 +33,15 @@ type Meeting struct {
 	CheckInOpens  time.Time `json:"checkin_opens"`
 	CheckInCloses time.Time `json:"checkin_closes"`
 	Invitees      []Invitee `json:"invitees"`
+	Bridge        *Bridge   `json:"bridge,omitempty"` // the video bridge the room joins; a box without a terminal ignores it
+}
+
+// Bridge is the video-conference bridge a meeting is held on.
+type Bridge struct {
+	Dial     string `json:"dial"`                // the dial string: a SIP URI, an H.323 alias or E.164 number, an address
+	Protocol string `json:"protocol,omitempty"`  // sip, h323 or auto; "" is auto
+	Speed    int    `json:"speed,omitempty"`     // call rate in kbit/s; 0: the terminal's default
+	AutoJoin *bool  `json:"auto_join,omitempty"` // whether the box dials by itself; nil is yes
 }
 
 // Invitee is a person invited to a meeting; Person is the id the gallery
@@ -150,4 +159,39 @@ type Attendance struct {
 	Operator string    `json:"operator,omitempty"` // manual: who checked them in
 	Reason   string    `json:"reason,omitempty"`   // manual: why
 	Entry    string    `json:"entry,omitempty"`    // qr: the gate entry of the scan
+}
+
+// Call states, as a vn.roomgate.call.v1 event and the box's state give them.
+const (
+	CallDialling  = "dialling"
+	CallConnected = "connected"
+	CallFailed    = "failed"  // the dial did not connect; Reason has the terminal's words
+	CallDropped   = "dropped" // a connected call ended that the box did not end
+	CallEnded     = "ended"   // hung up by the box (or by hand, when the box made it)
+)
+
+// Who made a call change happen.
+const (
+	CallBySchedule  = "schedule"
+	CallBySecretary = "secretary"
+	CallByCity      = "city"
+	CallByTerminal  = "terminal" // the far end or the network
+)
+
+// Call is the data of a vn.roomgate.call.v1 event: one change of the room's
+// bridge call.
+type Call struct {
+	Site     string    `json:"site"`
+	Room     string    `json:"room"`
+	Device   string    `json:"device"`
+	Meeting  string    `json:"meeting,omitempty"` // "" for a call dialled outside any meeting
+	Bridge   string    `json:"bridge"`            // the dial string
+	Protocol string    `json:"protocol,omitempty"`
+	Terminal string    `json:"terminal"` // the terminal's name in the config
+	State    string    `json:"state"`
+	Reason   string    `json:"reason,omitempty"`     // failed or dropped: the terminal's own words
+	By       string    `json:"by"`                   // schedule, secretary, city or terminal
+	Attempt  int       `json:"attempt,omitempty"`    // dialling and failed: the how-manyth try for this meeting
+	Duration float64   `json:"duration_s,omitempty"` // ended or dropped: seconds connected
+	At       time.Time `json:"at"`
 }

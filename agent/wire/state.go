@@ -24,6 +24,7 @@ type State struct {
 	Outbox    OutboxState   `json:"outbox,omitzero"`
 	Link      LinkState     `json:"link,omitzero"`
 	Devices   []DeviceState `json:"devices,omitempty"`
+	Call      *CallState    `json:"call,omitempty"` // the room's bridge call; nil without a terminal
 	LastError string        `json:"last_error,omitempty"`
 }
 
@@ -69,6 +70,17 @@ type LinkState struct {
 	Acked     int64  `json:"acked"`
 	Resent    int64  `json:"resent"`
 	Refused   int64  `json:"refused"`
+}
+
+// CallState is the room's bridge call as the box last saw it.
+type CallState struct {
+	Terminal  string    `json:"terminal"`
+	Reachable bool      `json:"reachable"`
+	State     string    `json:"state"` // idle, or a Call state
+	Meeting   string    `json:"meeting,omitempty"`
+	Bridge    string    `json:"bridge,omitempty"`
+	Since     time.Time `json:"since,omitzero"`
+	Reason    string    `json:"reason,omitempty"` // the last failure, in the terminal's words
 }
 
 // DeviceState is one device's health.
