@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"go.bug.st/serial"
+	"github.com/roomgate/roomgate/devices/serialport"
 )
 
 // DefaultBaud is used when NewSerial is given no baud rate; most scanners
@@ -68,20 +68,13 @@ func (s *Serial) Run(ctx context.Context, emit func(Line)) error {
 }
 
 func (s *Serial) session(ctx context.Context, idle time.Duration, emit func(Line)) error {
-	path, err := findDevice(s.pattern)
+	// Open discards what the driver buffered before: stale halves of
+	// scans, not something a visitor is waiting on.
+	port, path, err := serialport.Open(s.pattern, s.baud)
 	if err != nil {
-		return err
-	}
-	port, err := serial.Open(path, &serial.Mode{BaudRate: s.baud})
-	if err != nil {
-		return fmt.Errorf("scanner: open %s: %w", path, err)
+		return fmt.Errorf("scanner: %w", err)
 	}
 	defer port.Close()
-	// The driver buffers what arrived before we opened: stale halves of
-	// scans, not something a visitor is waiting on.
-	if err := port.ResetInputBuffer(); err != nil {
-		return fmt.Errorf("scanner: flush %s: %w", path, err)
-	}
 	// A read that times out returns (0, nil): ReadLines' idle gap.
 	if err := port.SetReadTimeout(idle); err != nil {
 		return fmt.Errorf("scanner: set read timeout on %s: %w", path, err)

@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/roomgate/roomgate/devices/serialport"
 	"io"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 )
@@ -101,18 +100,13 @@ func (s *state) notify(onStatus func(Status), err error) {
 }
 
 // findDevice returns the first existing path matching pattern, a path or a
-// glob. Dangling links, which an unplugged adapter can leave, do not count.
+// glob.
 func findDevice(pattern string) (string, error) {
-	matches, err := filepath.Glob(pattern)
+	path, err := serialport.Find(pattern)
 	if err != nil {
-		return "", fmt.Errorf("scanner: path %q: %w", pattern, err)
+		return "", fmt.Errorf("scanner: %w", err)
 	}
-	for _, m := range matches {
-		if _, err := os.Stat(m); err == nil {
-			return m, nil
-		}
-	}
-	return "", fmt.Errorf("scanner: no device at %s", pattern)
+	return path, nil
 }
 
 // up records a connection and tells onStatus.

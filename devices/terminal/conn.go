@@ -1,0 +1,200 @@
+package terminal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Limits of what a terminal may send.
+const (
+	MaxLineSize  = 4096 // a longer line is cut off and ignored
+	maxReplySize = 512  // lines one command's reply may have
+)
+
+// Conn is one open control connection: lines in, commands out. A Protocol
+// uses it to log in, register for notifications and run commands; the
+// Driver reads every line and passes it to the Protocol's Parse.
+type Conn struct {
+	w       io.Writer
+	timeout time.Duration
+
+	reqMu sync.Mutex // one command at a time: replies are not tagged
+
+	mu       sync.Mutex
+	waiter   chan string // the lines of the reply being awaited
+	lastSent string      // its command, to drop the terminal's echo
+	closed   chan struct{}
+	err      error
+}
+
+func newConn(w io.Writer, timeout time.Duration) *Conn {
+	return &Conn{w: w, timeout: timeout, closed: make(chan struct{})}
+}
+
+// Send writes one command line and does not wait for a reply.
+func (c *Conn) Send(cmd string) error {
+	if strings.ContainsAny(cmd, "\r\n") {
+		return fmt.Errorf("terminal: command %q spans lines", cmd)
+	}
+	c.mu.Lock()
+	c.lastSent = cmd
+	c.mu.Unlock()
+	if _, err := io.WriteString(c.w, cmd+"\r\n"); err != nil {
+		return fmt.Errorf("terminal: write: %w", err)
+	}
+	return nil
+}
+
+// Request sends cmd ("" sends nothing and only waits) and passes every line
+// that comes back to until, which says when the reply is complete or wrong.
+// It returns the reply's lines, ErrTimeout when the terminal stays silent,
+// or the connection's error when it closes.
+func (c *Conn) Request(ctx context.Context, cmd string, until func(line string) (done bool, err error)) ([]string, error) {
+	c.reqMu.Lock()
+	defer c.reqMu.Unlock()
+	lines := make(chan string, maxReplySize)
+	c.mu.Lock()
+	c.waiter = lines
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.waiter = nil
+		c.mu.Unlock()
+	}()
+	if cmd != "" {
+		if err := c.Send(cmd); err != nil {
+			return nil, err
+		}
+	}
+	t := time.NewTimer(c.timeout)
+	defer t.Stop()
+	var reply []string
+	for {
+		select {
+		case l := <-lines:
+			reply = append(reply, l)
+			done, err := until(l)
+			if err != nil || done {
+				return reply, err
+			}
+			if len(reply) >= maxReplySize {
+				return reply, fmt.Errorf("terminal: %q: reply longer than %d lines", cmd, maxReplySize)
+			}
+		case <-t.C:
+			return reply, fmt.Errorf("%w (%q)", ErrTimeout, cmd)
+		case <-c.closed:
+			return reply, c.err
+		case <-ctx.Done():
+			return reply, ctx.Err()
+		}
+	}
+}
+
+// echo reports whether line is the terminal repeating the last command, as
+// a telnet-style port does; it is not a reply.
+func (c *Conn) echo(line string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if line == "" || line != c.lastSent {
+		return false
+	}
+	c.lastSent = ""
+	return true
+}
+
+// deliver hands a line to the awaited reply, if any; it reports whether
+// one was waiting.
+func (c *Conn) deliver(line string) (awaited bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.waiter == nil {
+		return false
+	}
+	select {
+	case c.waiter <- line:
+	default: // the reply is over its limit; Request says so
+	}
+	return true
+}
+
+func (c *Conn) close(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.closed:
+	default:
+		c.err = err
+		close(c.closed)
+	}
+}
+
+// readLines splits r into lines at CR or LF and calls line for each. Text
+// left without a terminator for idle is passed on too: a password prompt
+// ends with no newline. A line over MaxLineSize is dropped whole. It returns
+// when r fails.
+func readLines(r io.Reader, idle time.Duration, line func(string)) error {
+	type chunk struct {
+		b   []byte
+		err error
+	}
+	chunks := make(chan chunk)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			buf := make([]byte, 1024)
+			n, err := r.Read(buf)
+			select {
+			case chunks <- chunk{buf[:n], err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var cur []byte
+	overlong := false
+	flush := func() {
+		if !overlong && len(cur) > 0 {
+			line(string(cur))
+		}
+		cur, overlong = cur[:0], false
+	}
+	timer := time.NewTimer(idle)
+	timer.Stop()
+	for {
+		select {
+		case <-timer.C:
+			flush()
+		case c := <-chunks:
+			for _, b := range c.b {
+				switch {
+				case b == '\r' || b == '\n':
+					flush()
+				case len(cur) >= MaxLineSize:
+					overlong = true
+				default:
+					cur = append(cur, b)
+				}
+			}
+			timer.Stop()
+			if len(cur) > 0 {
+				timer.Reset(idle)
+			}
+			if c.err != nil {
+				flush()
+				if errors.Is(c.err, io.EOF) {
+					return io.ErrUnexpectedEOF
+				}
+				return c.err
+			}
+		}
+	}
+}
