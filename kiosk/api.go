@@ -21,6 +21,9 @@ type Actions interface {
 	// AttendanceCSV writes the meeting's attendance list as CSV.
 	AttendanceCSV(ctx context.Context, meetingID string, w io.Writer) error
 	RecordAction(ctx context.Context, a Action) error
+	// ControlCall dials, hangs up or redials the room's bridge at the
+	// secretary's request; the error says why not in words for the page.
+	ControlCall(ctx context.Context, action CallAction) error
 
 	// Lockout is the role's wrong-PIN state as kept; zero when it has none.
 	Lockout(ctx context.Context, role string) (Lockout, error)
@@ -64,6 +67,16 @@ type CheckInResult struct {
 	At       time.Time `json:"at,omitzero"`
 	Late     bool      `json:"late"`
 }
+
+// CallAction is a secretary's command to the room's terminal.
+type CallAction string
+
+// What the secretary may do with the bridge call.
+const (
+	CallNow    CallAction = "dial"    // dial the meeting's bridge now
+	CallHangUp CallAction = "hang_up" // end the call the box placed
+	CallRedial CallAction = "redial"  // hang up and dial again
+)
 
 // Action is something a secretary or technician did at the kiosk.
 type Action struct {

@@ -94,3 +94,29 @@ func fileSafe(id string) string {
 		return '_'
 	}, id)
 }
+
+type callRequest struct {
+	Action CallAction `json:"action"`
+}
+
+// controlCall is the secretary's Call now / Hang up / Redial.
+func (s *Server) controlCall(w http.ResponseWriter, r *http.Request, _ string) {
+	var req callRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1024)).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "kiosk: call: "+err.Error())
+		return
+	}
+	switch req.Action {
+	case CallNow, CallHangUp, CallRedial:
+	default:
+		writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("kiosk: call: action %.20q, want dial, hang_up or redial", req.Action))
+		return
+	}
+	if err := s.act.ControlCall(r.Context(), req.Action); err != nil {
+		s.record(r, RoleSecretary, "call_failed", string(req.Action)+": "+err.Error())
+		writeError(w, http.StatusUnprocessableEntity, "refused", err.Error())
+		return
+	}
+	s.record(r, RoleSecretary, "call", string(req.Action))
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}

@@ -109,6 +109,7 @@ func NewServer(src Source, act Actions, prev Preview, cfg Config) *Server {
 	s.mux.Handle("POST /api/logout", s.authorized("", true, s.logout))
 	s.mux.Handle("GET /api/candidates", s.authorized(RoleSecretary, false, s.candidates))
 	s.mux.Handle("POST /api/checkin", s.authorized(RoleSecretary, true, s.checkIn))
+	s.mux.Handle("POST /api/call", s.authorized(RoleSecretary, true, s.controlCall))
 	// The export is put on record, so it takes the CSRF token like a change.
 	s.mux.Handle("GET /api/attendance.csv", s.authorized(RoleSecretary, true, s.attendanceCSV))
 	return s

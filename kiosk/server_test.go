@@ -36,6 +36,15 @@ type fakeActions struct {
 	queries  []string
 	lockouts map[string]Lockout
 	failures []LoginFailure
+	calls    []CallAction
+	callErr  error // what ControlCall answers
+}
+
+func (f *fakeActions) ControlCall(_ context.Context, a CallAction) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, a)
+	return f.callErr
 }
 
 func (f *fakeActions) Candidates(_ context.Context, meeting, query string) ([]Candidate, error) {
@@ -181,6 +190,7 @@ var staffSnapshot = Snapshot{Site: "hq", Gate: "main-gate", Device: "hq-box-7", 
 	Meetings: []MeetingSummary{{ID: "m-1", Title: "Giao ban tuần", Expected: 2, Present: 1}},
 	Gallery:  GalleryState{People: 3, Model: "mobilefacenet"},
 	Link:     &Link{Connected: true, LastError: "broker.city.gov.vn: refused"},
+	Call:     &Call{Terminal: "room-poly", Reachable: true, State: CallConnected, Meeting: "m-1", Bridge: "sip:7001*1234@bridge.city.gov.vn", ByBox: true},
 }
 
 // TestPublicStatusHoldsNoStaffData: without a session the status is the
@@ -199,7 +209,7 @@ func TestPublicStatusHoldsNoStaffData(t *testing.T) {
 		t.Fatalf("GET /api/status = %d %v", resp.StatusCode, err)
 	}
 	for _, secret := range []string{"Lê Thị Hoa", "Phòng Hành chính", "pass-4711", "exp 2025", "expired", "P-kit", "Kit Harington", "0.61",
-		"P-an", "P-binh", "Sở Tài chính", "Giám đốc", "A1", "Trần Thị Bình", "face", "late", "hq-box-7", "ttyUSB0", "mobilefacenet", "broker", "v1.2"} {
+		"P-an", "P-binh", "Sở Tài chính", "Giám đốc", "A1", "Trần Thị Bình", "face", "late", "hq-box-7", "ttyUSB0", "mobilefacenet", "broker", "v1.2", "7001*1234"} {
 		if strings.Contains(string(body), secret) {
 			t.Errorf("GET /api/status without a session shows %q: %s", secret, body)
 		}
@@ -212,6 +222,9 @@ func TestPublicStatusHoldsNoStaffData(t *testing.T) {
 	if got.Site != "hq" || got.Meeting == nil || got.Meeting.Title != "Giao ban tuần" || got.Meeting.Present != 1 || got.Meeting.Expected != 2 ||
 		!slices.Equal(got.Meeting.Attendees, want) || len(got.Meetings) != 1 {
 		t.Errorf("GET /api/status = %+v, want the board with %+v present", got, want)
+	}
+	if got.Call == nil || got.Call.State != CallConnected || !got.Call.Reachable {
+		t.Errorf("GET /api/status call = %+v, want the bridge connected (without its dial string)", got.Call)
 	}
 	if wantF := (features{Language: "vi", GreetingMs: defaultGreetingHold.Milliseconds(), Secretary: true, Technician: true}); got.Kiosk != wantF {
 		t.Errorf("GET /api/status kiosk = %+v, want %+v (no Preview; the default hold)", got.Kiosk, wantF)
@@ -899,5 +912,47 @@ func TestPageWeight(t *testing.T) {
 	}
 	if testing.Verbose() {
 		t.Logf("kiosk/web: %d bytes", total)
+	}
+}
+
+// TestControlCall: only a signed-in secretary with the CSRF token drives
+// the terminal, the action is checked, and a refusal comes back in words.
+func TestControlCall(t *testing.T) {
+	_, act, srv := newTestServer(t)
+	cookie, csrf := login(t, srv, RoleSecretary, "246810")
+	techCookie, techCSRF := login(t, srv, RoleTechnician, "135790")
+	tests := []struct {
+		name   string
+		cookie *http.Cookie
+		csrf   string
+		body   string
+		want   int
+	}{
+		{"no session", nil, "", `{"action":"dial"}`, http.StatusForbidden},
+		{"no CSRF token", cookie, "", `{"action":"dial"}`, http.StatusForbidden},
+		{"technician", techCookie, techCSRF, `{"action":"dial"}`, http.StatusForbidden},
+		{"unknown action", cookie, csrf, `{"action":"reboot"}`, http.StatusBadRequest},
+		{"not JSON", cookie, csrf, `dial`, http.StatusBadRequest},
+		{"dial", cookie, csrf, `{"action":"dial"}`, http.StatusOK},
+		{"hang up", cookie, csrf, `{"action":"hang_up"}`, http.StatusOK},
+		{"redial", cookie, csrf, `{"action":"redial"}`, http.StatusOK},
+	}
+	for _, tc := range tests {
+		if got := do(t, srv, "POST", "/api/call", tc.body, tc.cookie, tc.csrf).StatusCode; got != tc.want {
+			t.Errorf("%s: POST /api/call %s = %d, want %d", tc.name, tc.body, got, tc.want)
+		}
+	}
+	if want := []CallAction{CallNow, CallHangUp, CallRedial}; !slices.Equal(act.calls, want) {
+		t.Errorf("ControlCall calls = %q, want %q", act.calls, want)
+	}
+	act.callErr = errors.New("the call on the terminal was not placed by the box")
+	resp := do(t, srv, "POST", "/api/call", `{"action":"hang_up"}`, cookie, csrf)
+	var reply struct{ Error, Message string }
+	json.NewDecoder(resp.Body).Decode(&reply)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(reply.Message, "not placed by the box") {
+		t.Errorf("refused hang-up = %d %+v, want 422 with the reason", resp.StatusCode, reply)
+	}
+	if got := act.recorded(); !slices.Contains(got, "secretary call") || !slices.Contains(got, "secretary call_failed") {
+		t.Errorf("actions recorded = %q, want the calls and the refusal kept", got)
 	}
 }

@@ -27,6 +27,31 @@ type Snapshot struct {
 	Versions Versions         `json:"versions"`
 	Gallery  GalleryState     `json:"gallery"`
 	Purge    Purge            `json:"purge"` // the last purge of old records
+	// Call is the room's bridge call; nil on a box without a terminal.
+	Call *Call `json:"call,omitempty"`
+}
+
+// Call states the page shows: the wire's call states, and idle.
+const (
+	CallIdle      = "idle"
+	CallDialling  = "dialling"
+	CallConnected = "connected"
+	CallFailed    = "failed"
+	CallDropped   = "dropped"
+	CallEnded     = "ended"
+)
+
+// Call is the room's video-bridge call.
+type Call struct {
+	Terminal  string    `json:"terminal"`
+	Reachable bool      `json:"reachable"` // the terminal answers its control port
+	State     string    `json:"state"`
+	Since     time.Time `json:"since,omitzero"`
+	Reason    string    `json:"reason,omitempty"` // the last failure, in the terminal's words
+	Retrying  bool      `json:"retrying,omitempty"`
+	Meeting   string    `json:"meeting,omitempty"`
+	Bridge    string    `json:"bridge,omitempty"` // the dial string: staff only
+	ByBox     bool      `json:"by_box"`           // false for a call dialled by hand on the terminal
 }
 
 // BoardMeeting is what the staff's board and the public one both say of
@@ -165,6 +190,7 @@ type PublicStatus struct {
 	Meeting  *PublicBoard     `json:"meeting,omitempty"`
 	Meetings []MeetingSummary `json:"meetings"`
 	Kiosk    features         `json:"kiosk"`
+	Call     *Call            `json:"call,omitempty"` // without the dial string, which may carry a bridge PIN
 }
 
 // PublicBoard is the meeting now, with the names of those present only:
@@ -183,6 +209,11 @@ type Attendee struct {
 // Public is the part of s that needs no session.
 func (s Snapshot) Public() PublicStatus {
 	p := PublicStatus{Site: s.Site, Gate: s.Gate, Meetings: s.Meetings}
+	if s.Call != nil {
+		c := *s.Call
+		c.Bridge = ""
+		p.Call = &c
+	}
 	if m := s.Meeting; m != nil {
 		b := &PublicBoard{BoardMeeting: m.BoardMeeting, Attendees: []Attendee{}}
 		for _, in := range m.Invitees {

@@ -1,7 +1,7 @@
 // The kiosk: the meeting board with the camera and what happens at the
 // door, live from the agent's server-sent events; the secretary's and the
 // technician's views sit behind PINs (staff.js).
-import { $, boxLanguage, clock, el, has, kids, loadLanguages, otherLanguage, setLanguage, t, today } from './ui.js';
+import { $, boxLanguage, callText, clock, el, has, kids, loadLanguages, otherLanguage, setLanguage, t, today } from './ui.js';
 import { loadStaff, openStaff, renderStaff, setupStaff } from './staff.js';
 
 const noticeMs = 6000;
@@ -112,6 +112,13 @@ function renderBoard(s) {
   $('#today-list').replaceChildren(...meetings.map((x) => el('li', {},
     el('span', { class: 'at' }, `${clock(x.start)} – ${clock(x.end)}`), el('span', { class: 'name' }, x.title))));
   $('#preview-box').hidden = !s.kiosk?.preview;
+  const call = callText(s.call);
+  const bridge = $('#bridge');
+  bridge.hidden = !call;
+  if (call) {
+    bridge.className = `bridge ${call.cls}`;
+    bridge.textContent = call.text;
+  }
 }
 
 // --- camera preview -------------------------------------------------------

@@ -1,7 +1,7 @@
 // The views behind a PIN: the secretary's manual check-in and export, and
 // the technician's view of the box. The session cookie is HttpOnly; the
 // CSRF token the login returns goes with every change.
-import { $, clock, dateTime, el, fold, has, kids, t, table } from './ui.js';
+import { $, callText, clock, dateTime, el, fold, has, kids, t, table } from './ui.js';
 import { refresh, show, state } from './app.js';
 
 // After this long without a touch a staff view closes: the kiosk stands
@@ -135,6 +135,33 @@ function renderSecretary(s) {
   $('#export-csv').disabled = none;
   if (none) setMessage($('#chosen'), t('sec.no_meeting'), 'muted');
   else renderChosen();
+  renderCall(s.call);
+}
+
+// renderCall shows the bridge call with what the secretary may do to it.
+function renderCall(c) {
+  $('#sec-call').hidden = !c;
+  if (!c) return;
+  const st = callText(c);
+  const node = $('#call-state');
+  node.className = `bridge ${st?.cls ?? ''}`;
+  node.textContent = st?.text ?? t('sec.call.idle');
+  const live = c.state === 'dialling' || c.state === 'connected';
+  for (const b of document.querySelectorAll('[data-call]')) {
+    b.disabled = !c.reachable || (b.dataset.call === 'hang_up' && !(live && c.by_box));
+  }
+}
+
+async function controlCall(action) {
+  const out = $('#call-result');
+  const r = await call('/api/call', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ action }),
+  }).catch(() => null);
+  if (!r) return setMessage(out, t('pin.error'));
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) return setMessage(out, t('sec.call.failed', { error: body.message || String(r.status) }));
+  setMessage(out, t('sec.call.sent'), 'ok');
+  refresh();
 }
 
 function renderChosen() {
@@ -303,6 +330,7 @@ export function setupStaff() {
   $('#checkin-form').addEventListener('submit', checkIn);
   $('#search-input').addEventListener('input', search);
   $('#export-csv').addEventListener('click', exportCSV);
+  for (const b of document.querySelectorAll('[data-call]')) b.addEventListener('click', () => controlCall(b.dataset.call));
   for (const b of document.querySelectorAll('[data-preset]')) {
     b.addEventListener('click', () => { $('#reason-input').value = t(b.dataset.preset); });
   }

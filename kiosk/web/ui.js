@@ -82,3 +82,20 @@ export function table(head, rows) {
     el('thead', {}, el('tr', {}, head.map((k) => el('th', {}, t(k))))),
     el('tbody', {}, rows.map((r) => el('tr', { class: r.class }, r.cells.map((c) => (c instanceof Node ? el('td', {}, c) : el('td', {}, String(c))))))));
 }
+
+// callText says where the room's bridge call stands, in plain words; null
+// when there is nothing to say (no terminal, or idle).
+export function callText(c) {
+  if (!c) return null;
+  if (!c.reachable) return { cls: 'unreachable', text: t('call.unreachable') };
+  const reason = c.reason || t('call.no_reason');
+  if (!c.by_box && (c.state === 'dialling' || c.state === 'connected')) return { cls: 'by_hand', text: t('call.by_hand') };
+  switch (c.state) {
+    case 'dialling': return { cls: 'dialling', text: t('call.dialling') };
+    case 'connected': return { cls: 'connected', text: t('call.connected', { time: clock(c.since) }) };
+    case 'failed': return { cls: 'failed', text: t(c.retrying ? 'call.failed' : 'call.failed_final', { reason }) };
+    case 'dropped': return { cls: 'dropped', text: t('call.dropped', { reason }) };
+    case 'ended': return { cls: 'ended', text: t('call.ended') };
+    default: return null;
+  }
+}
