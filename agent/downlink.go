@@ -37,7 +37,7 @@ func (d downlink) version(ctx context.Context, key string) (int64, error) {
 
 // Meetings makes the city's schedule the room's.
 func (d downlink) Meetings(ctx context.Context, m wire.Schedule) error {
-	return d.s.applySchedule(ctx, m)
+	return d.s.sched.Apply(ctx, m)
 }
 
 // Trust makes the city's issuers and revocations the box's, at once; the

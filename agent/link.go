@@ -44,7 +44,7 @@ func (s *System) linkState() wire.State {
 			*v, _ = strconv.ParseInt(text, 10, 64)
 		}
 	}
-	if sched := s.sched.Load(); sched != nil {
+	if sched := s.sched.Current(); sched != nil {
 		st.Versions.Schedule = sched.Version
 	}
 	g := s.gallerySync()

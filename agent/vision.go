@@ -15,6 +15,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/roomgate/roomgate/agent/attendance"
 	"github.com/roomgate/roomgate/agent/meeting"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/devices/scanner"
@@ -291,7 +292,7 @@ func (s *System) recognised(d track.Decision) {
 		s.log.Info("face not recognised", "component", "vision", "reason", d.Reason, "frames", d.Frames)
 		s.recent.add(r)
 		if d.Reason == "not_recognised" {
-			s.announce(CheckInResult{Notice: meeting.NoticeUnknownFace}, "", checkInTimes{})
+			s.attend.Announce(attendance.Result{Notice: meeting.NoticeUnknownFace}, "", attendance.Times{})
 		}
 		s.kioskChanged()
 		return
@@ -304,13 +305,13 @@ func (s *System) recognised(d track.Decision) {
 	// By id only: names and scores are personal data, and logs leave the box.
 	s.log.Info("face recognised", "component", "vision", "person", d.Person, "frames", d.Frames)
 	s.recent.add(r)
-	res, err := s.keepCheckIn(ctx, checkIn{person: d.Person, method: MethodFace, at: d.At.In(s.loc), score: d.Score})
+	res, err := s.attend.Keep(ctx, attendance.CheckIn{Person: d.Person, Method: attendance.MethodFace, At: d.At.In(s.loc), Score: d.Score})
 	if err != nil {
 		s.log.Error("face check-in not kept", "component", "meetings", "person", d.Person, "err", err)
 		s.kioskChanged()
 		return
 	}
-	s.announce(res, p.Name, checkInTimes{FirstFrame: d.First, Decided: decided, Ruled: res.ruled})
+	s.attend.Announce(res, p.Name, attendance.Times{FirstFrame: d.First, Decided: decided, Ruled: res.Ruled})
 	s.kioskChanged()
 }
 
