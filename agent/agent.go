@@ -17,6 +17,7 @@ import (
 	"github.com/roomgate/roomgate/agent/event"
 	"github.com/roomgate/roomgate/agent/gate"
 	"github.com/roomgate/roomgate/agent/meeting"
+	"github.com/roomgate/roomgate/agent/recognition"
 	"github.com/roomgate/roomgate/agent/retention"
 	"github.com/roomgate/roomgate/agent/schedule"
 	"github.com/roomgate/roomgate/agent/store"
@@ -69,10 +70,10 @@ type System struct {
 	clk      clock.Source   // whether the wall clock has synced since boot
 	faces    faces          // nil without a camera, or when the face engine could not start
 	facesErr error          // why a configured camera is not used
-	recent   recentRecognitions
+	recent   recognition.Recent
 	gsync    gallerySync // the city's gallery on its way
 	purger   *retention.Purger
-	preview  preview
+	preview  recognition.Preview
 	sched    *schedule.Room
 	attend   *attendance.Register
 	loc      *time.Location // the room's time zone

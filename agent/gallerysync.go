@@ -125,7 +125,7 @@ func (s *System) forgetPerson(ctx context.Context, args json.RawMessage) (map[st
 	if err != nil {
 		return nil, err
 	}
-	recognitions := s.recent.forget(a.PersonID)
+	recognitions := s.recent.Forget(a.PersonID)
 	reloaded := false
 	if s.faces != nil && f.Person {
 		if err := s.faces.reloadGallery(ctx); err != nil {
