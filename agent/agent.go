@@ -15,6 +15,7 @@ import (
 	"github.com/roomgate/roomgate/agent/citylink"
 	"github.com/roomgate/roomgate/agent/clock"
 	"github.com/roomgate/roomgate/agent/event"
+	"github.com/roomgate/roomgate/agent/gallerysync"
 	"github.com/roomgate/roomgate/agent/gate"
 	"github.com/roomgate/roomgate/agent/meeting"
 	"github.com/roomgate/roomgate/agent/recognition"
@@ -71,7 +72,7 @@ type System struct {
 	faces    faces          // nil without a camera, or when the face engine could not start
 	facesErr error          // why a configured camera is not used
 	recent   recognition.Recent
-	gsync    gallerySync // the city's gallery on its way
+	gallery  *gallerysync.Receiver // the city's gallery on its way
 	purger   *retention.Purger
 	preview  recognition.Preview
 	sched    *schedule.Room
@@ -116,6 +117,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	if err := s.loadTrust(ctx); err != nil {
 		return err
 	}
+	s.gallery = gallerysync.New(s.store, cfg.Vision.RecognizerName, s.log, s.kioskChanged)
 	s.sched = schedule.New(s.store, s.log, s.recordKept)
 	if err := s.sched.Load(ctx, s.path(cfg.Meetings.File)); err != nil {
 		return err
@@ -170,7 +172,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 
 	s.purger = retention.New(s.store, storeRetention(cfg.Store.Retention), s.log)
 	s.purger.OnPurged = func(retention.Result) {
-		s.forgetGallerySync() // the staging may be gone
+		s.gallery.Reread() // the staging may be gone
 		s.kioskChanged()
 	}
 	wg.Add(1)

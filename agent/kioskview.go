@@ -106,7 +106,7 @@ func (s *System) galleryView() kiosk.GalleryState {
 	if s.faces != nil {
 		g.People, g.Templates = s.faces.GallerySize()
 	}
-	st := s.gallerySync()
+	st := s.gallery.State()
 	g.Version = st.Applied
 	g.Sync = kiosk.GallerySync{Version: st.Version, Received: st.Received, Total: st.Total, Error: st.Error}
 	return g
