@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomgate/roomgate/agent/facekit"
 	"github.com/roomgate/roomgate/agent/gallerysync/gallerysynctest"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/agent/wire"
@@ -39,7 +40,7 @@ func matches(t *testing.T, dir string, probe []float32) map[string]float32 {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	g, err := loadGallery(context.Background(), st, boxModel, len(probe), gallery.Float32)
+	g, err := facekit.LoadGallery(context.Background(), st, boxModel, len(probe), gallery.Float32)
 	if err != nil {
 		t.Fatal(err)
 	}

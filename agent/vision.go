@@ -16,6 +16,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/roomgate/roomgate/agent/attendance"
+	"github.com/roomgate/roomgate/agent/facekit"
 	"github.com/roomgate/roomgate/agent/meeting"
 	"github.com/roomgate/roomgate/agent/recognition"
 	"github.com/roomgate/roomgate/agent/store"
@@ -47,7 +48,7 @@ const galleryPoll = 5 * time.Second
 // faceEngine runs the camera through the engine and hands on what it
 // finds: to the agent, or to a technician's terminal (roomgate vision run).
 type faceEngine struct {
-	kit   *FaceKit
+	kit   *facekit.Kit
 	cam   *camera.Camera
 	eng   *engine.Engine
 	set   gallery.Set
@@ -91,7 +92,7 @@ func (s *System) newFaces(ctx context.Context) (faces, error) {
 // newFaceEngine loads the models and the gallery of the store and opens
 // nothing yet: Run reads the camera. Relative paths are taken from dir.
 func newFaceEngine(ctx context.Context, v config.Vision, dir string, st *store.Store, log *slog.Logger) (*faceEngine, error) {
-	kit, err := OpenFaceKit(v, dir)
+	kit, err := facekit.Open(v, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +132,7 @@ func (f *faceEngine) reloadGallery(ctx context.Context) error {
 	if same {
 		return nil
 	}
-	g, err := loadGallery(ctx, f.store, f.kit.Model, f.kit.Recognizer.Dim(), f.kit.Precision)
+	g, err := facekit.LoadGallery(ctx, f.store, f.kit.Model, f.kit.Recognizer.Dim(), f.kit.Precision)
 	if err != nil {
 		return err
 	}
