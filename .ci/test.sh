@@ -21,7 +21,7 @@ step "tests (race detector)"
 go test -race -count=1 ./...
 
 step "face engine tests (vision tag: OpenCV 4.6, the shipped models, ../shared datasets)"
-go test -race -count=1 -tags vision ./vision/... ./agent/cmd/roomgate
+go test -race -count=1 -tags vision ./vision/... ./agent/cmd/roomgate ./agent/enrol ./agent/facekit
 # The agent's other tests ran above; these are the ones the tag adds or changes.
 go test -race -count=1 -tags vision -run 'Enrol|Camera|Vision|Gallery|CheckIn' ./agent
 go test -race -count=1 -tags vision ./deploy/city/cmd/roomgate-city

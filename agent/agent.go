@@ -11,12 +11,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/roomgate/roomgate/agent/attendance"
 	"github.com/roomgate/roomgate/agent/citylink"
 	"github.com/roomgate/roomgate/agent/clock"
 	"github.com/roomgate/roomgate/agent/event"
+	"github.com/roomgate/roomgate/agent/gallerysync"
 	"github.com/roomgate/roomgate/agent/gate"
 	"github.com/roomgate/roomgate/agent/meeting"
+	"github.com/roomgate/roomgate/agent/recognition"
 	"github.com/roomgate/roomgate/agent/retention"
+	"github.com/roomgate/roomgate/agent/schedule"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/devices/door"
 	"github.com/roomgate/roomgate/devices/door/doortest"
@@ -67,12 +71,13 @@ type System struct {
 	clk      clock.Source   // whether the wall clock has synced since boot
 	faces    faces          // nil without a camera, or when the face engine could not start
 	facesErr error          // why a configured camera is not used
-	recent   recentRecognitions
-	gsync    gallerySync // the city's gallery on its way
+	recent   recognition.Recent
+	gallery  *gallerysync.Receiver // the city's gallery on its way
 	purger   *retention.Purger
-	preview  preview
-	sched    atomic.Pointer[meeting.Schedule] // never nil once Run has loaded it
-	loc      *time.Location                   // the room's time zone
+	preview  recognition.Preview
+	sched    *schedule.Room
+	attend   *attendance.Register
+	loc      *time.Location // the room's time zone
 	started  time.Time
 	scans    chan scan
 	stop     context.CancelCauseFunc // ends Run; ErrReload as the cause reloads
@@ -112,9 +117,16 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	if err := s.loadTrust(ctx); err != nil {
 		return err
 	}
-	if err := s.loadSchedule(ctx); err != nil {
+	s.gallery = gallerysync.New(s.store, cfg.Vision.RecognizerName, s.log, s.kioskChanged)
+	s.sched = schedule.New(s.store, s.log, s.recordKept)
+	if err := s.sched.Load(ctx, s.path(cfg.Meetings.File)); err != nil {
 		return err
 	}
+	s.attend = attendance.New(s.store, s.sched, attendance.Settings{
+		Site: cfg.Identity.Site, Gate: cfg.Identity.Gate, Device: cfg.Identity.Device,
+		Rules:    meeting.Rules{LateAfter: cfg.Meetings.LateAfter.D(), RecordNonInvitees: cfg.Meetings.NonInvitees == "record"},
+		Location: s.loc, Log: s.log, OnKept: s.recordKept, Push: s.push,
+	})
 	s.gate = gate.New(s.store, &s.door, clk, gate.Policy{
 		Site: cfg.Identity.Site, Gate: cfg.Identity.Gate, Device: cfg.Identity.Device,
 		ClockSkew: cfg.Policy.ClockSkew.D(), AntiPassback: cfg.Policy.AntiPassback.D(),
@@ -160,7 +172,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 
 	s.purger = retention.New(s.store, storeRetention(cfg.Store.Retention), s.log)
 	s.purger.OnPurged = func(retention.Result) {
-		s.forgetGallerySync() // the staging may be gone
+		s.gallery.Reread() // the staging may be gone
 		s.kioskChanged()
 	}
 	wg.Add(1)
@@ -259,10 +271,8 @@ func (s *System) runGate(ctx context.Context, watchdogEvery time.Duration) {
 			}
 			s.log.Info("entry kept", "component", "gate", "id", entry.ID, "granted", entry.Granted, "reason", entry.Reason, "method", entry.Method, "pass", entry.PassID, "scanner", sc.scanner)
 			s.recordKept()
-			if s.kiosk != nil {
-				s.kiosk.Push("gate", gateResult{Granted: entry.Granted, Reason: entry.Reason, At: entry.At, Method: entry.Method})
-			}
-			s.checkInByPass(ctx, entry)
+			s.push("gate", gateResult{Granted: entry.Granted, Reason: entry.Reason, At: entry.At, Method: entry.Method})
+			s.attend.ByPass(ctx, entry)
 		}
 	}
 }
@@ -281,6 +291,17 @@ func (s *System) kioskChanged() {
 		s.kiosk.Notify()
 	}
 }
+
+// push sends an event to the kiosk's live pages, when there is a kiosk.
+func (s *System) push(kind string, v any) {
+	if s.kiosk != nil {
+		s.kiosk.Push(kind, v)
+	}
+}
+
+// now is the time in the room's time zone, whose days the schedule's
+// "today" follows.
+func (s *System) now() time.Time { return time.Now().In(s.loc) }
 
 // gateResult is what the kiosk shows of a scan at the gate: the verdict
 // and its reason code, for whoever stands there. Who it was, and the

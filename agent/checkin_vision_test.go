@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomgate/roomgate/agent/enrol"
 	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/internal/socat"
 )
@@ -48,11 +49,11 @@ func TestFaceCheckInOnTheSampleVideo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	photos, err := ReadEnrolCSV(filepath.Join(demo, "media", "people.csv"))
+	photos, err := enrol.ReadCSV(filepath.Join(demo, "media", "people.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Enroll(context.Background(), cfg, dir, photos, EnrolOptions{}); err != nil {
+	if _, err := Enroll(context.Background(), cfg, dir, photos, enrol.Options{}); err != nil {
 		t.Fatal(err)
 	}
 

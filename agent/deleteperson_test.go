@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomgate/roomgate/agent/facekit"
+	"github.com/roomgate/roomgate/agent/gallerysync/gallerysynctest"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/internal/mqtttest"
@@ -38,7 +40,7 @@ func matches(t *testing.T, dir string, probe []float32) map[string]float32 {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	g, err := loadGallery(context.Background(), st, boxModel, len(probe), gallery.Float32)
+	g, err := facekit.LoadGallery(context.Background(), st, boxModel, len(probe), gallery.Float32)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,11 +79,11 @@ func TestDeletePersonFromGalleryThroughBroker(t *testing.T) {
 
 	startAgent(t, cfg)
 	o.waitState(t, "the box online", func(st wire.State) bool { return st.Online && st.Link.Connected })
-	v1 := newCityGallery(t, 1, boxModel, 3, 3)
-	o.publishChunk(t, 0, v1.chunks[0])
-	o.publish(t, wire.LeafGalleryManifest, true, v1.manifest)
+	v1 := gallerysynctest.New(t, 1, boxModel, 3, 3)
+	o.publishChunk(t, 0, v1.Chunks[0])
+	o.publish(t, wire.LeafGalleryManifest, true, v1.Manifest)
 	o.waitState(t, "gallery v1 applied", func(st wire.State) bool { return st.Versions.Gallery == 1 && st.Gallery.Applied })
-	// city-001's templates are the unit vectors e1 and e2 (newCityGallery).
+	// city-001's templates are the unit vectors e1 and e2 (gallerysynctest.New).
 	e2 := []float32{0, 0, 1, 0, 0, 0, 0, 0}
 	if m := matches(t, dir, e2); m["city-001"] < 0.99 || m["P-local"] > 0.01 {
 		t.Fatalf("before: e2 matches %v, want city-001", m)
@@ -91,9 +93,9 @@ func TestDeletePersonFromGalleryThroughBroker(t *testing.T) {
 	}
 
 	// v2, one person a chunk, is on its way: city-001's chunk has come.
-	v2 := newCityGallery(t, 2, boxModel, 3, 1)
-	o.publish(t, wire.LeafGalleryManifest, true, v2.manifest)
-	o.publishChunk(t, 1, v2.chunks[1])
+	v2 := gallerysynctest.New(t, 2, boxModel, 3, 1)
+	o.publish(t, wire.LeafGalleryManifest, true, v2.Manifest)
+	o.publishChunk(t, 1, v2.Chunks[1])
 	o.waitState(t, "v2 half received", func(st wire.State) bool { return st.Gallery.Version == 2 && st.Gallery.Received == 1 })
 
 	r, res := o.deletePerson(t, "del-1", "city-001")
@@ -124,14 +126,14 @@ func TestDeletePersonFromGalleryThroughBroker(t *testing.T) {
 
 	// The rest of v2 comes (the retained chunk 1 with it): v2 named
 	// city-001, so it is not swapped in; v3, made after the deletion, is.
-	for i, p := range v2.chunks {
+	for i, p := range v2.Chunks {
 		o.publishChunk(t, i, p)
 	}
-	o.publish(t, wire.LeafGalleryManifest, true, v2.manifest)
+	o.publish(t, wire.LeafGalleryManifest, true, v2.Manifest)
 	o.waitState(t, "v2 refused", func(st wire.State) bool { return strings.Contains(st.Gallery.Error, "deleted since") })
-	v3 := newCityGallery(t, 3, boxModel, 1, 1)
-	o.publishChunk(t, 0, v3.chunks[0])
-	o.publish(t, wire.LeafGalleryManifest, true, v3.manifest)
+	v3 := gallerysynctest.New(t, 3, boxModel, 1, 1)
+	o.publishChunk(t, 0, v3.Chunks[0])
+	o.publish(t, wire.LeafGalleryManifest, true, v3.Manifest)
 	o.waitState(t, "gallery v3 applied", func(st wire.State) bool { return st.Versions.Gallery == 3 && st.Gallery.Applied })
 	if people := cityPeople(t, dir); len(people) != 1 || people["city-000"] != 2 {
 		t.Errorf("the city's people after v3 = %v, want v3's city-000", people)

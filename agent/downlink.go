@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -37,7 +38,17 @@ func (d downlink) version(ctx context.Context, key string) (int64, error) {
 
 // Meetings makes the city's schedule the room's.
 func (d downlink) Meetings(ctx context.Context, m wire.Schedule) error {
-	return d.s.applySchedule(ctx, m)
+	return d.s.sched.Apply(ctx, m)
+}
+
+// GalleryManifest stages the city's gallery manifest (package gallerysync).
+func (d downlink) GalleryManifest(ctx context.Context, m wire.GalleryManifest) error {
+	return d.s.gallery.Manifest(ctx, m)
+}
+
+// GalleryChunk stages a chunk of the city's gallery (package gallerysync).
+func (d downlink) GalleryChunk(ctx context.Context, c wire.GalleryChunk, payload []byte) error {
+	return d.s.gallery.Chunk(ctx, c, payload)
 }
 
 // Trust makes the city's issuers and revocations the box's, at once; the
@@ -175,4 +186,32 @@ func (d downlink) Command(ctx context.Context, c wire.Command) wire.CommandResul
 		res.Error = err.Error()
 	}
 	return res
+}
+
+// forgetPerson removes a person from everywhere on the box, as the city's
+// delete_person asks: the store and the gallery being received
+// (gallerysync), the recent recognitions, and the face engine's gallery,
+// which is reloaded at once.
+func (s *System) forgetPerson(ctx context.Context, args json.RawMessage) (map[string]any, error) {
+	a, err := wire.DecodeDeletePersonArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.gallery.ForgetPerson(ctx, a.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	recognitions := s.recent.Forget(a.PersonID)
+	reloaded := false
+	if s.faces != nil && f.Person {
+		if err := s.faces.reloadGallery(ctx); err != nil {
+			return nil, fmt.Errorf("person removed from the store, but the face engine's gallery was not reloaded: %w", err)
+		}
+		reloaded = true
+	}
+	s.log.Info("person deleted by the city", "component", "gallery", "person", a.PersonID, "found", f.Person, "source", f.Source,
+		"templates", f.Templates, "withdrawn_gallery", f.Withdrawn, "staged_chunks", f.StagedChunks)
+	s.kioskChanged()
+	return map[string]any{"person_id": a.PersonID, "found": f.Person, "source": f.Source, "templates": f.Templates,
+		"withdrawn_gallery": f.Withdrawn, "staged_chunks": f.StagedChunks, "recognitions": recognitions, "gallery_reloaded": reloaded}, nil
 }

@@ -2,62 +2,21 @@ package agent
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/roomgate/roomgate/agent/gallerysync/gallerysynctest"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/internal/mqtttest"
 	"github.com/roomgate/roomgate/internal/socat"
-	"github.com/roomgate/roomgate/vision/gallery"
 )
 
 // boxModel is the recognizer the test box runs: the config's default.
 const boxModel = "mobilefacenet-insightface-y1"
-
-// cityGallery is a gallery as the city publishes it.
-type cityGallery struct {
-	manifest wire.GalleryManifest
-	chunks   [][]byte
-}
-
-// newCityGallery makes a gallery of n people, per to a chunk, each with
-// two templates of dim components.
-func newCityGallery(t *testing.T, version int64, model string, n, per int) cityGallery {
-	t.Helper()
-	const dim = 8
-	g := cityGallery{manifest: wire.GalleryManifest{Version: version, Model: model, Dim: dim, Count: n, ChunkSHA256: []string{}}}
-	whole := sha256.New()
-	for i := 0; i < n; i += per {
-		c := wire.GalleryChunk{Version: version, Index: len(g.chunks)}
-		for j := i; j < min(i+per, n); j++ {
-			p := wire.GalleryPerson{ID: fmt.Sprintf("city-%03d", j), Name: fmt.Sprintf("Đại biểu %d", j), Unit: "Sở Nội vụ"}
-			for k := range 2 {
-				vec := make([]float32, dim)
-				vec[(j+k)%dim] = 1
-				p.Templates = append(p.Templates, gallery.Encode(vec))
-			}
-			c.People = append(c.People, p)
-			g.manifest.Templates += len(p.Templates)
-		}
-		b, err := json.Marshal(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha256.Sum256(b)
-		g.manifest.ChunkSHA256 = append(g.manifest.ChunkSHA256, hex.EncodeToString(sum[:]))
-		whole.Write(b)
-		g.chunks = append(g.chunks, b)
-	}
-	g.manifest.Chunks, g.manifest.SHA256 = len(g.chunks), hex.EncodeToString(whole.Sum(nil))
-	return g
-}
 
 func (o *ops) publishChunk(t *testing.T, index int, payload []byte) {
 	t.Helper()
@@ -95,11 +54,11 @@ func TestGalleryThroughBroker(t *testing.T) {
 	startAgent(t, c.boxConfig(t, dir, socat.Pair(t, dir).Device, newIssuer(t)))
 	o.waitState(t, "the box online", func(st wire.State) bool { return st.Online && st.Link.Connected })
 
-	g := newCityGallery(t, 1, boxModel, 25, 10)
-	for i, p := range g.chunks {
+	g := gallerysynctest.New(t, 1, boxModel, 25, 10)
+	for i, p := range g.Chunks {
 		o.publishChunk(t, i, p)
 	}
-	o.publish(t, wire.LeafGalleryManifest, true, g.manifest)
+	o.publish(t, wire.LeafGalleryManifest, true, g.Manifest)
 	o.waitState(t, "gallery v1 applied", func(st wire.State) bool {
 		return st.Versions.Gallery == 1 && st.Gallery == wire.GallerySync{Version: 1, Model: boxModel, Received: 3, Total: 3, Applied: true}
 	})
@@ -109,22 +68,22 @@ func TestGalleryThroughBroker(t *testing.T) {
 	}
 
 	// A gallery for another model is refused with the reason.
-	other := newCityGallery(t, 2, "arcface-r100", 5, 5)
-	o.publish(t, wire.LeafGalleryManifest, true, other.manifest)
+	other := gallerysynctest.New(t, 2, "arcface-r100", 5, 5)
+	o.publish(t, wire.LeafGalleryManifest, true, other.Manifest)
 	o.waitState(t, "the wrong model refused", func(st wire.State) bool {
 		return st.Gallery.Version == 2 && !st.Gallery.Applied &&
 			st.Gallery.Error == "gallery v2 is for model arcface-r100; this box runs "+boxModel
 	})
 
 	// A corrupted chunk is refused; the right one completes the gallery.
-	v3 := newCityGallery(t, 3, boxModel, 12, 4)
-	o.publish(t, wire.LeafGalleryManifest, true, v3.manifest)
-	o.publishChunk(t, 0, v3.chunks[0])
-	o.publishChunk(t, 1, []byte(strings.Replace(string(v3.chunks[1]), "Đại biểu", "Dai bieu", 1)))
+	v3 := gallerysynctest.New(t, 3, boxModel, 12, 4)
+	o.publish(t, wire.LeafGalleryManifest, true, v3.Manifest)
+	o.publishChunk(t, 0, v3.Chunks[0])
+	o.publishChunk(t, 1, []byte(strings.Replace(string(v3.Chunks[1]), "Đại biểu", "Dai bieu", 1)))
 	o.waitState(t, "the corrupted chunk refused", func(st wire.State) bool {
 		return st.Gallery.Version == 3 && st.Gallery.Received == 1 && strings.Contains(st.Gallery.Error, "gallery chunk 1 of v3: sha256")
 	})
-	for i, p := range v3.chunks[1:] {
+	for i, p := range v3.Chunks[1:] {
 		o.publishChunk(t, 1+i, p)
 	}
 	o.waitState(t, "gallery v3 applied", func(st wire.State) bool {
@@ -145,16 +104,16 @@ func TestGalleryResumesAfterRestart(t *testing.T) {
 	ra := startAgent(t, cfg)
 	o.waitState(t, "the box online", func(st wire.State) bool { return st.Online && st.Link.Connected })
 
-	g := newCityGallery(t, 4, boxModel, 50, 10)
-	o.publish(t, wire.LeafGalleryManifest, true, g.manifest)
-	for i, p := range g.chunks[:3] {
+	g := gallerysynctest.New(t, 4, boxModel, 50, 10)
+	o.publish(t, wire.LeafGalleryManifest, true, g.Manifest)
+	for i, p := range g.Chunks[:3] {
 		o.publishChunk(t, i, p)
 	}
 	o.waitState(t, "3 of 5 chunks", func(st wire.State) bool { return st.Gallery.Received == 3 && st.Gallery.Total == 5 })
 	ra.shutdown(t)
 	first := ra.logBuf.String()
 
-	for i, p := range g.chunks[3:] {
+	for i, p := range g.Chunks[3:] {
 		o.publishChunk(t, 3+i, p)
 	}
 	ra = startAgent(t, cfg)
@@ -163,7 +122,7 @@ func TestGalleryResumesAfterRestart(t *testing.T) {
 		t.Errorf("the city's people = %d, want 50", len(people))
 	}
 	logs := first + ra.logBuf.String()
-	for i := range g.chunks {
+	for i := range g.Chunks {
 		// Staged before or after the manifest: handlers run concurrently.
 		staged := regexp.MustCompile(fmt.Sprintf(`msg="city gallery chunk staged[^"]*" component=gallery version=4 index=%d\b`, i))
 		if n := len(staged.FindAllString(logs, -1)); n != 1 {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/roomgate/roomgate/agent/event"
-	"github.com/roomgate/roomgate/agent/meeting"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/kiosk"
 )
@@ -16,11 +15,11 @@ import (
 type kioskActions struct{ s *System }
 
 func (k kioskActions) Candidates(ctx context.Context, meetingID, query string) ([]kiosk.Candidate, error) {
-	return k.s.candidates(ctx, meetingID, query)
+	return k.s.attend.Candidates(ctx, meetingID, query)
 }
 
 func (k kioskActions) CheckIn(ctx context.Context, c kiosk.ManualCheckIn) (kiosk.CheckInResult, error) {
-	res, err := k.s.manualCheckIn(ctx, c.Meeting, c.Person, c.Reason, c.Operator)
+	res, err := k.s.attend.Manual(ctx, c.Meeting, c.Person, c.Reason, c.Operator)
 	if err != nil {
 		return kiosk.CheckInResult{}, err
 	}
@@ -28,11 +27,18 @@ func (k kioskActions) CheckIn(ctx context.Context, c kiosk.ManualCheckIn) (kiosk
 }
 
 func (k kioskActions) AttendanceCSV(ctx context.Context, meetingID string, w io.Writer) error {
-	return k.s.writeAttendanceCSV(ctx, meetingID, w)
+	return k.s.attend.WriteCSV(ctx, meetingID, w)
 }
 
 func (k kioskActions) RecordAction(ctx context.Context, a kiosk.Action) error {
 	return k.s.recordAction(ctx, a.Role, a.Action, a.Detail)
+}
+
+// recordAction keeps what a secretary or technician did, and logs it without
+// its detail, which may name a person (it stays in the store).
+func (s *System) recordAction(ctx context.Context, role, action, detail string) error {
+	s.log.Info("kiosk action", "component", "kiosk", "role", role, "action", action)
+	return s.store.AddAction(ctx, store.Action{At: time.Now(), Role: role, Action: action, Detail: detail})
 }
 
 func (k kioskActions) Lockout(ctx context.Context, role string) (kiosk.Lockout, error) {
@@ -78,8 +84,7 @@ func (k kioskActions) LoggedIn(ctx context.Context, a kiosk.Action) error {
 // meetingView adds the room's meetings, versions and gallery to the
 // kiosk's snapshot.
 func (s *System) meetingView(ctx context.Context, snap *kiosk.Snapshot) error {
-	sched := s.sched.Load()
-	now := s.now()
+	sched := s.sched.Current()
 	snap.Versions = kiosk.Versions{Software: s.opts.Version, Schedule: sched.Version}
 	if v, err := s.store.Setting(ctx, settingConfigVersion); err != nil {
 		return err
@@ -90,50 +95,9 @@ func (s *System) meetingView(ctx context.Context, snap *kiosk.Snapshot) error {
 	}
 	snap.Gallery = s.galleryView()
 	snap.Versions.Gallery = snap.Gallery.Version
-	for _, m := range sched.Today(now) {
-		present, err := s.presentAt(ctx, m.ID)
-		if err != nil {
-			return err
-		}
-		snap.Meetings = append(snap.Meetings, kiosk.MeetingSummary{ID: m.ID, Title: m.Title, Start: m.Start, End: m.End, Expected: len(m.Invitees), Present: invitedPresent(m, present)})
-	}
-	m := sched.Current(now)
-	if m == nil {
-		return nil
-	}
-	list, err := s.store.Attendance(ctx, m.ID)
-	if err != nil {
-		return err
-	}
-	present := byPerson(list)
-	b := &kiosk.Board{BoardMeeting: kiosk.BoardMeeting{ID: m.ID, Title: m.Title, Room: m.Room, Start: m.Start, End: m.End,
-		CheckInOpens: m.CheckInOpens, CheckInCloses: m.CheckInCloses, Expected: len(m.Invitees), Present: invitedPresent(m, present)}}
-	for _, in := range m.Invitees {
-		bi := kiosk.BoardInvitee{Person: in.Person, Name: in.Name, Unit: in.Unit, Role: in.Role, Seat: in.Seat}
-		if a, ok := present[in.Person]; ok {
-			bi.Present, bi.At, bi.Method, bi.Late = true, a.At, a.Method, a.Late
-		}
-		b.Invitees = append(b.Invitees, bi)
-	}
-	for _, a := range list {
-		if !a.Invited {
-			b.Invitees = append(b.Invitees, kiosk.BoardInvitee{Person: a.Person, Name: a.Name, Unit: a.Unit, Seat: a.Seat, Present: true, At: a.At, Method: a.Method, Late: a.Late, Guest: true})
-		}
-	}
-	snap.Meeting = b
-	return nil
-}
-
-// invitedPresent counts the invitees who are here: the board's
-// "present of expected".
-func invitedPresent(m *meeting.Meeting, present map[string]store.Attendance) int {
-	n := 0
-	for _, in := range m.Invitees {
-		if _, ok := present[in.Person]; ok {
-			n++
-		}
-	}
-	return n
+	var err error
+	snap.Meetings, snap.Meeting, err = s.attend.Today(ctx, s.now())
+	return err
 }
 
 // galleryView is the faces the box knows and the city's gallery on its way.
@@ -142,7 +106,7 @@ func (s *System) galleryView() kiosk.GalleryState {
 	if s.faces != nil {
 		g.People, g.Templates = s.faces.GallerySize()
 	}
-	st := s.gallerySync()
+	st := s.gallery.State()
 	g.Version = st.Applied
 	g.Sync = kiosk.GallerySync{Version: st.Version, Received: st.Received, Total: st.Total, Error: st.Error}
 	return g

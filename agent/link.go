@@ -44,10 +44,10 @@ func (s *System) linkState() wire.State {
 			*v, _ = strconv.ParseInt(text, 10, 64)
 		}
 	}
-	if sched := s.sched.Load(); sched != nil {
+	if sched := s.sched.Current(); sched != nil {
 		st.Versions.Schedule = sched.Version
 	}
-	g := s.gallerySync()
+	g := s.gallery.State()
 	st.Versions.Gallery = g.Applied
 	st.Gallery = wire.GallerySync{Version: g.Version, Model: g.Model, Received: g.Received, Total: g.Total, Applied: g.Version == g.Applied && g.Applied > 0, Error: g.Error}
 	for _, d := range s.devices() {

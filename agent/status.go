@@ -17,7 +17,7 @@ func (src snapshotSource) Snapshot(ctx context.Context) (kiosk.Snapshot, error) 
 	snap := kiosk.Snapshot{Site: s.cfg.Identity.Site, Gate: s.cfg.Identity.Gate, Device: s.cfg.Identity.Device, Version: s.opts.Version, Started: s.started}
 	snap.Devices = s.devices()
 	if s.cfg.Vision.HasCamera() {
-		snap.Recognitions = s.recent.latest()
+		snap.Recognitions = s.recent.Latest()
 	}
 	if s.link != nil {
 		st := s.link.Status()

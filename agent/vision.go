@@ -15,7 +15,10 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/roomgate/roomgate/agent/attendance"
+	"github.com/roomgate/roomgate/agent/facekit"
 	"github.com/roomgate/roomgate/agent/meeting"
+	"github.com/roomgate/roomgate/agent/recognition"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/devices/scanner"
 	config "github.com/roomgate/roomgate/firmware-config"
@@ -45,7 +48,7 @@ const galleryPoll = 5 * time.Second
 // faceEngine runs the camera through the engine and hands on what it
 // finds: to the agent, or to a technician's terminal (roomgate vision run).
 type faceEngine struct {
-	kit   *FaceKit
+	kit   *facekit.Kit
 	cam   *camera.Camera
 	eng   *engine.Engine
 	set   gallery.Set
@@ -89,7 +92,7 @@ func (s *System) newFaces(ctx context.Context) (faces, error) {
 // newFaceEngine loads the models and the gallery of the store and opens
 // nothing yet: Run reads the camera. Relative paths are taken from dir.
 func newFaceEngine(ctx context.Context, v config.Vision, dir string, st *store.Store, log *slog.Logger) (*faceEngine, error) {
-	kit, err := OpenFaceKit(v, dir)
+	kit, err := facekit.Open(v, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +132,7 @@ func (f *faceEngine) reloadGallery(ctx context.Context) error {
 	if same {
 		return nil
 	}
-	g, err := loadGallery(ctx, f.store, f.kit.Model, f.kit.Recognizer.Dim(), f.kit.Precision)
+	g, err := facekit.LoadGallery(ctx, f.store, f.kit.Model, f.kit.Recognizer.Dim(), f.kit.Precision)
 	if err != nil {
 		return err
 	}
@@ -256,24 +259,36 @@ func WatchCamera(ctx context.Context, cfg *config.Config, dir string, log *slog.
 	return nil
 }
 
+// personName is a person's name for the preview's boxes; their id when the
+// store does not know it.
+func (s *System) personName(id string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	p, err := s.store.Person(ctx, id)
+	if err != nil {
+		return id
+	}
+	return p.Name
+}
+
 // previewFrame keeps a JPEG of the frame for the kiosk and pushes its face
 // boxes, named where the frame's best match is good enough.
 func (s *System) previewFrame(m gocv.Mat, res engine.Result) {
-	if s.kiosk == nil || !s.preview.due(res.At) {
+	if s.kiosk == nil || !s.preview.Due(res.At) {
 		return
 	}
 	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, 70})
 	if err != nil {
 		return
 	}
-	s.preview.set(bytes.Clone(buf.GetBytes()), res.At)
+	s.preview.Set(bytes.Clone(buf.GetBytes()), res.At)
 	buf.Close()
-	fb := frameBoxes{At: res.At, Width: m.Cols(), Height: m.Rows(), Faces: make([]faceBox, 0, len(res.Faces))}
+	fb := recognition.FrameBoxes{At: res.At, Width: m.Cols(), Height: m.Rows(), Faces: make([]recognition.FaceBox, 0, len(res.Faces))}
 	for _, seen := range res.Faces {
 		b := seen.Face.Box
-		box := faceBox{X: b.X, Y: b.Y, W: b.W, H: b.H, Unknown: true}
+		box := recognition.FaceBox{X: b.X, Y: b.Y, W: b.W, H: b.H, Unknown: true}
 		if len(seen.Matches) > 0 && seen.Quality.OK() && seen.Matches[0].Score >= s.cfg.Vision.Threshold {
-			box.Name, box.Unknown = s.preview.name(seen.Matches[0].Person, res.At, s.personName), false
+			box.Name, box.Unknown = s.preview.Name(seen.Matches[0].Person, res.At, s.personName), false
 		}
 		fb.Faces = append(fb.Faces, box)
 	}
@@ -284,14 +299,14 @@ func (s *System) previewFrame(m gocv.Mat, res engine.Result) {
 // and tells the page.
 func (s *System) recognised(d track.Decision) {
 	decided := time.Now()
-	r := Recognition{At: d.At, Person: d.Person, Score: d.Score, Margin: d.Margin, Unknown: d.Unknown, Reason: d.Reason}
+	r := recognition.Record{At: d.At, Person: d.Person, Score: d.Score, Margin: d.Margin, Unknown: d.Unknown, Reason: d.Reason}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if d.Unknown {
 		s.log.Info("face not recognised", "component", "vision", "reason", d.Reason, "frames", d.Frames)
-		s.recent.add(r)
+		s.recent.Add(r)
 		if d.Reason == "not_recognised" {
-			s.announce(CheckInResult{Notice: meeting.NoticeUnknownFace}, "", checkInTimes{})
+			s.attend.Announce(attendance.Result{Notice: meeting.NoticeUnknownFace}, "", attendance.Times{})
 		}
 		s.kioskChanged()
 		return
@@ -303,24 +318,13 @@ func (s *System) recognised(d track.Decision) {
 	r.Name = p.Name
 	// By id only: names and scores are personal data, and logs leave the box.
 	s.log.Info("face recognised", "component", "vision", "person", d.Person, "frames", d.Frames)
-	s.recent.add(r)
-	res, err := s.keepCheckIn(ctx, checkIn{person: d.Person, method: MethodFace, at: d.At.In(s.loc), score: d.Score})
+	s.recent.Add(r)
+	res, err := s.attend.Keep(ctx, attendance.CheckIn{Person: d.Person, Method: attendance.MethodFace, At: d.At.In(s.loc), Score: d.Score})
 	if err != nil {
 		s.log.Error("face check-in not kept", "component", "meetings", "person", d.Person, "err", err)
 		s.kioskChanged()
 		return
 	}
-	s.announce(res, p.Name, checkInTimes{FirstFrame: d.First, Decided: decided, Ruled: res.ruled})
+	s.attend.Announce(res, p.Name, attendance.Times{FirstFrame: d.First, Decided: decided, Ruled: res.Ruled})
 	s.kioskChanged()
-}
-
-const keptRecognitions = 20
-
-func (r *recentRecognitions) add(rec Recognition) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.list = append(r.list, rec)
-	if len(r.list) > keptRecognitions {
-		r.list = r.list[len(r.list)-keptRecognitions:]
-	}
 }

@@ -14,6 +14,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 	"gocv.io/x/gocv"
 
+	"github.com/roomgate/roomgate/agent/facekit"
 	"github.com/roomgate/roomgate/agent/store"
 	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/internal/shared"
@@ -59,7 +60,7 @@ func enrolObama(t *testing.T, path, faces string) *config.Config {
 		t.Fatal(err)
 	}
 	dir := filepath.Dir(path)
-	kit, err := OpenFaceKit(cfg.Vision, dir)
+	kit, err := facekit.Open(cfg.Vision, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

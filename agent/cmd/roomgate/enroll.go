@@ -18,6 +18,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/roomgate/roomgate/agent"
+	"github.com/roomgate/roomgate/agent/enrol"
 	"github.com/roomgate/roomgate/agent/store"
 	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/internal/progressbar"
@@ -78,7 +79,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	bar := progressbar.New(stderr, "enrolling")
-	reports, err := agent.Enroll(ctx, cfg, filepath.Dir(*configPath), photos, agent.EnrolOptions{Largest: *largest, Progress: bar.Update})
+	reports, err := agent.Enroll(ctx, cfg, filepath.Dir(*configPath), photos, enrol.Options{Largest: *largest, Progress: bar.Update})
 	bar.Done()
 	if err != nil {
 		return err
@@ -93,7 +94,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(struct {
-			Photos   []agent.PhotoReport `json:"photos"`
+			Photos   []enrol.PhotoReport `json:"photos"`
 			Accepted int                 `json:"accepted"`
 			Refused  int                 `json:"refused"`
 		}{reports, len(reports) - refused, refused})
@@ -111,7 +112,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 
 // enrolPhotos turns exactly one of the three ways of naming photos into
 // the list to enrol.
-func enrolPhotos(id, name, unit, csvPath, dir string, args []string) ([]agent.EnrolPhoto, error) {
+func enrolPhotos(id, name, unit, csvPath, dir string, args []string) ([]enrol.Photo, error) {
 	forms := 0
 	for _, set := range []bool{id != "" || name != "" || unit != "" || len(args) > 0, csvPath != "", dir != ""} {
 		if set {
@@ -128,27 +129,27 @@ func enrolPhotos(id, name, unit, csvPath, dir string, args []string) ([]agent.En
 	}
 	switch {
 	case csvPath != "":
-		return agent.ReadEnrolCSV(csvPath)
+		return enrol.ReadCSV(csvPath)
 	case dir != "":
 		return readEnrolDir(dir)
 	}
 	if id == "" || name == "" || len(args) == 0 {
 		return nil, errors.New("enroll: --id, --name and at least one PHOTO are needed")
 	}
-	var out []agent.EnrolPhoto
+	var out []enrol.Photo
 	for _, p := range args {
-		out = append(out, agent.EnrolPhoto{Person: store.Person{ID: id, Name: name, Unit: unit}, Path: p})
+		out = append(out, enrol.Photo{Person: store.Person{ID: id, Name: name, Unit: unit}, Path: p})
 	}
 	return out, nil
 }
 
 // readEnrolDir reads a folder of one subfolder per person.
-func readEnrolDir(dir string) ([]agent.EnrolPhoto, error) {
+func readEnrolDir(dir string) ([]enrol.Photo, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("enroll: %w", err)
 	}
-	var out []agent.EnrolPhoto
+	var out []enrol.Photo
 	for _, e := range entries {
 		// "_unsorted" or ".git" are no one's id.
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || strings.HasPrefix(e.Name(), "_") {
@@ -175,7 +176,7 @@ func readEnrolDir(dir string) ([]agent.EnrolPhoto, error) {
 		for _, f := range files {
 			ext := strings.ToLower(filepath.Ext(f.Name()))
 			if f.Type().IsRegular() && slices.Contains([]string{".jpg", ".jpeg", ".png"}, ext) {
-				out = append(out, agent.EnrolPhoto{Person: p, Path: filepath.Join(sub, f.Name())})
+				out = append(out, enrol.Photo{Person: p, Path: filepath.Join(sub, f.Name())})
 				n++
 			}
 		}
@@ -190,7 +191,7 @@ func readEnrolDir(dir string) ([]agent.EnrolPhoto, error) {
 }
 
 // printReport writes one line per photo and a summary.
-func printReport(w io.Writer, reports []agent.PhotoReport, refused int) error {
+func printReport(w io.Writer, reports []enrol.PhotoReport, refused int) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PHOTO\tPERSON\tRESULT\tDETAIL")
 	for _, r := range reports {

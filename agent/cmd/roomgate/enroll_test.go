@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/roomgate/roomgate/agent"
+	"github.com/roomgate/roomgate/agent/enrol"
 	"github.com/roomgate/roomgate/internal/shared"
 )
 
@@ -41,7 +41,7 @@ func copyFile(t *testing.T, src, dst string) {
 }
 
 type enrolResult struct {
-	Photos   []agent.PhotoReport `json:"photos"`
+	Photos   []enrol.PhotoReport `json:"photos"`
 	Accepted int                 `json:"accepted"`
 	Refused  int                 `json:"refused"`
 }
@@ -114,7 +114,7 @@ func TestEnrollCSV(t *testing.T) {
 		t.Errorf("enroll --csv = %v, %d accepted, %d refused; want an error, 3 and 1", err, res.Accepted, res.Refused)
 	}
 	if len(res.Photos) == 4 {
-		if r := res.Photos[3]; r.Reason != agent.ReasonSeveralFaces || r.Faces != 2 {
+		if r := res.Photos[3]; r.Reason != enrol.ReasonSeveralFaces || r.Faces != 2 {
 			t.Errorf("enroll --csv group.jpg = %+v, want several_faces, 2 faces", r)
 		}
 		if r := res.Photos[0]; r.Person != "P-obama" || r.Quality == nil || r.Quality.Measures.Size == 0 {
@@ -174,7 +174,7 @@ func TestEnrollDir(t *testing.T) {
 	}
 	// The same folder again: every photo is enrolled already.
 	res, err, _ = enrolJSON(t, "--config", cfg, "--dir", people)
-	if err == nil || res.Refused != 3 || res.Photos[0].Reason != agent.ReasonAlreadyEnrolled {
+	if err == nil || res.Refused != 3 || res.Photos[0].Reason != enrol.ReasonAlreadyEnrolled {
 		t.Errorf("enroll --dir again = %v, %+v, want all already_enrolled", err, res.Photos)
 	}
 }
@@ -205,7 +205,7 @@ func TestEnrollUsage(t *testing.T) {
 	// A photo that is not there is a refused photo, not a failed run.
 	var stdout, stderr bytes.Buffer
 	err := run([]string{"enroll", "--config", cfg, "--id", "P-1", "--name", "An", filepath.Join(t.TempDir(), "missing.jpg")}, &stdout, &stderr)
-	if err == nil || !strings.Contains(stdout.String(), agent.ReasonUnreadable) {
-		t.Errorf("enroll missing.jpg = %v, %q; want refused %s", err, stdout.String(), agent.ReasonUnreadable)
+	if err == nil || !strings.Contains(stdout.String(), enrol.ReasonUnreadable) {
+		t.Errorf("enroll missing.jpg = %v, %q; want refused %s", err, stdout.String(), enrol.ReasonUnreadable)
 	}
 }

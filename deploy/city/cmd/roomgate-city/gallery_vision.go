@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/roomgate/roomgate/agent"
+	"github.com/roomgate/roomgate/agent/enrol"
 	boxstore "github.com/roomgate/roomgate/agent/store" // store is the city database here
 	config "github.com/roomgate/roomgate/firmware-config"
 )
@@ -21,7 +22,7 @@ const cityConfig = "identity: {site: city, gate: city, device: city}\nboard: sim
 // enrolGallery enrols the photos csvPath lists exactly as roomgate enroll
 // does on a box, into a scratch store, and reads back what was accepted.
 func enrolGallery(ctx context.Context, csvPath, configPath string, largest bool, progress func(done, total int)) (enrolment, error) {
-	photos, err := agent.ReadEnrolCSV(csvPath)
+	photos, err := enrol.ReadCSV(csvPath)
 	if err != nil {
 		return enrolment{}, err
 	}
@@ -43,7 +44,7 @@ func enrolGallery(ctx context.Context, csvPath, configPath string, largest bool,
 	}
 	cfg.Store.Path = filepath.Join(dir, "gallery.db") // never the box's own store
 	cfg.Store.KeyFile = ""                            // nor its key: one beside gallery.db
-	reports, err := agent.Enroll(ctx, cfg, cfgDir, photos, agent.EnrolOptions{Largest: largest, Progress: progress})
+	reports, err := agent.Enroll(ctx, cfg, cfgDir, photos, enrol.Options{Largest: largest, Progress: progress})
 	if err != nil {
 		return enrolment{}, err
 	}

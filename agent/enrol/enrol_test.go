@@ -1,6 +1,6 @@
 //go:build vision
 
-package agent
+package enrol
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roomgate/roomgate/agent/facekit"
 	"github.com/roomgate/roomgate/agent/store"
 	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/internal/shared"
@@ -38,6 +39,23 @@ func enrolConfig(t *testing.T, dir string) *config.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// enroll runs enrolment on the store and models of the config in dir, as
+// agent.Enroll opens them.
+func enroll(t *testing.T, cfg *config.Config, dir string, photos []Photo, opt Options) ([]PhotoReport, error) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(dir, cfg.Store.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	kit, err := facekit.Open(cfg.Vision, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kit.Close()
+	return Run(context.Background(), st, kit, cfg.Vision, photos, opt)
 }
 
 // badPhotos writes the inputs enrolment must refuse without crashing and
@@ -112,7 +130,6 @@ func TestEnroll(t *testing.T) {
 	faces := shared.Need(t, "datasets/known_faces_small")
 	dir := t.TempDir()
 	cfg := enrolConfig(t, dir)
-	ctx := context.Background()
 	obama := store.Person{ID: "P-obama", Name: "Barack Obama", Unit: "Ban Đối ngoại"}
 	biden := store.Person{ID: "P-biden", Name: "Joe Biden"}
 	impostor := store.Person{ID: "P-an", Name: "Nguyễn Văn An"}
@@ -122,12 +139,12 @@ func TestEnroll(t *testing.T) {
 	// The first run: two people, and a photo of one of them under a third
 	// name, which this run's own templates must catch.
 	var progress []int
-	reports, err := Enroll(ctx, cfg, dir, []EnrolPhoto{
+	reports, err := enroll(t, cfg, dir, []Photo{
 		{obama, photo("obama/obama.jpg")},
 		{biden, photo("biden/biden.jpg")},
 		{impostor, photo("obama/obama2.jpg")},
 		{obama, photo("obama/obama.jpg")},
-	}, EnrolOptions{Progress: func(done, total int) { progress = append(progress, done, total) }})
+	}, Options{Progress: func(done, total int) { progress = append(progress, done, total) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,16 +165,16 @@ func TestEnroll(t *testing.T) {
 
 	// The second run, against the store: the gallery now holds Obama.
 	bad := badPhotos(t, dir, photo("obama/obama.jpg"))
-	photos := []EnrolPhoto{
+	photos := []Photo{
 		{obama, photo("obama/obama.jpg")},
 		{impostor, photo("obama/obama2.jpg")},
 		{group, photo("_groups/two_people.jpg")},
 		{obama, photo("obama/obama1.jpg")},
 	}
 	for p := range bad {
-		photos = append(photos, EnrolPhoto{group, p})
+		photos = append(photos, Photo{group, p})
 	}
-	reports, err = Enroll(ctx, cfg, dir, photos, EnrolOptions{})
+	reports, err = enroll(t, cfg, dir, photos, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +192,7 @@ func TestEnroll(t *testing.T) {
 	}
 
 	// A byte limit refuses a photo before it is decoded.
-	reports, err = Enroll(ctx, cfg, dir, []EnrolPhoto{{biden, photo("biden/biden2.jpg")}}, EnrolOptions{Limits: face.Limits{MaxBytes: 1000}})
+	reports, err = enroll(t, cfg, dir, []Photo{{biden, photo("biden/biden2.jpg")}}, Options{Limits: face.Limits{MaxBytes: 1000}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +200,7 @@ func TestEnroll(t *testing.T) {
 
 	// --largest takes the biggest face of a group photo: Biden, beside
 	// Obama in two_people.jpg. Under another id it is a duplicate of Biden.
-	reports, err = Enroll(ctx, cfg, dir, []EnrolPhoto{{group, photo("_groups/two_people.jpg")}, {biden, photo("_groups/two_people.jpg")}}, EnrolOptions{Largest: true})
+	reports, err = enroll(t, cfg, dir, []Photo{{group, photo("_groups/two_people.jpg")}, {biden, photo("_groups/two_people.jpg")}}, Options{Largest: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +215,7 @@ func TestEnroll(t *testing.T) {
 	// Another person's photo filed under an enrolled id, someone the gallery
 	// does not know yet: refused as not the same person, while a new photo
 	// of the person goes in.
-	reports, err = Enroll(ctx, cfg, dir, []EnrolPhoto{{biden, photo("kit_harington/john1.jpeg")}, {obama, photo("obama/obama3.jpg")}}, EnrolOptions{})
+	reports, err = enroll(t, cfg, dir, []Photo{{biden, photo("kit_harington/john1.jpeg")}, {obama, photo("obama/obama3.jpg")}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,14 +240,14 @@ func TestEnrollWholePerson(t *testing.T) {
 	kit := store.Person{ID: "P-kit", Name: "Kit Harington"}
 	nobody := store.Person{ID: "P-nobody", Name: "Nobody"}
 	bad := badPhotos(t, dir, filepath.Join(faces, "obama/obama.jpg"))
-	photos := []EnrolPhoto{
+	photos := []Photo{
 		{kit, filepath.Join(faces, "kit_harington/john1.jpeg")},
 		{kit, filepath.Join(faces, "kit_harington/john2.jpeg")},
 	}
 	for p := range bad {
-		photos = append(photos, EnrolPhoto{nobody, p})
+		photos = append(photos, Photo{nobody, p})
 	}
-	reports, err := Enroll(context.Background(), cfg, dir, photos, EnrolOptions{})
+	reports, err := enroll(t, cfg, dir, photos, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

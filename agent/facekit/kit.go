@@ -1,9 +1,10 @@
 //go:build vision
 
-package agent
+package facekit
 
 import (
 	"fmt"
+	"path/filepath"
 
 	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/vision/face"
@@ -11,25 +12,30 @@ import (
 	"github.com/roomgate/roomgate/vision/models"
 )
 
-// FaceKit is the detector and recogniser a config names, loaded and
-// checked: what the camera engine and enrolment share.
-type FaceKit struct {
+// Kit is the detector and recogniser a config names, loaded and checked.
+type Kit struct {
 	Detector   *face.Detector
 	Recognizer *face.Recognizer
 	Model      string // the recogniser's name: templates are stored and searched under it
 	Precision  gallery.Precision
 }
 
-// OpenFaceKit loads the models of cfg.Vision; relative model paths are
-// taken from dir (the config file's directory), empty ones are the
-// shipped models.
-func OpenFaceKit(v config.Vision, dir string) (*FaceKit, error) {
+// Open loads the models of cfg.Vision; relative model paths are taken
+// from dir (the config file's directory), empty ones are the shipped
+// models.
+func Open(v config.Vision, dir string) (*Kit, error) {
+	inDir := func(p string) string {
+		if filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
 	shipped, err := models.Dir()
 	det := models.YuNet2022Mar
 	if v.DetectorModel != "" {
 		// Only YuNet 2022mar runs on OpenCV 4.6: the file may live
 		// elsewhere, but its sha256 is the shipped one's.
-		det.File = resolve(dir, v.DetectorModel)
+		det.File = inDir(v.DetectorModel)
 	} else if err != nil {
 		return nil, err
 	}
@@ -37,11 +43,11 @@ func OpenFaceKit(v config.Vision, dir string) (*FaceKit, error) {
 	rec.Name, rec.Threshold = v.RecognizerName, v.Threshold
 	rec.InputWidth, rec.InputHeight = v.RecognizerInput, v.RecognizerInput
 	if v.RecognizerModel != "" {
-		rec.File, rec.SHA256, rec.Dim = resolve(dir, v.RecognizerModel), v.SHA256, 0
+		rec.File, rec.SHA256, rec.Dim = inDir(v.RecognizerModel), v.SHA256, 0
 	} else if err != nil {
 		return nil, err
 	}
-	k := &FaceKit{Model: rec.Name, Precision: gallery.Float32}
+	k := &Kit{Model: rec.Name, Precision: gallery.Float32}
 	if v.Precision == "int8" {
 		k.Precision = gallery.Int8
 	}
@@ -56,12 +62,12 @@ func OpenFaceKit(v config.Vision, dir string) (*FaceKit, error) {
 }
 
 // Close frees the models.
-func (k *FaceKit) Close() {
+func (k *Kit) Close() {
 	k.Detector.Close()
 	k.Recognizer.Close()
 }
 
 // String names the kit for logs.
-func (k *FaceKit) String() string {
+func (k *Kit) String() string {
 	return fmt.Sprintf("%s + %s", k.Detector, k.Recognizer)
 }

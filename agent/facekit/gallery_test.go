@@ -1,4 +1,4 @@
-package agent
+package facekit
 
 import (
 	"context"
@@ -30,7 +30,7 @@ func TestLoadGallery(t *testing.T) {
 	add("P-an", []float32{1, 0, 0}, []float32{0.9, 0.1, 0})
 	add("P-binh", []float32{0, 1, 0})
 	for _, prec := range []gallery.Precision{gallery.Float32, gallery.Int8} {
-		g, err := loadGallery(ctx, st, "m1", 3, prec)
+		g, err := LoadGallery(ctx, st, "m1", 3, prec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +47,7 @@ func TestLoadGallery(t *testing.T) {
 	if err := st.AddTemplates(ctx, store.Person{ID: "P-cuong", Name: "c", Source: "city"}, []store.Template{{Model: "m1", Vec: gallery.Encode([]float32{1, 2}), EnrolledAt: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := loadGallery(ctx, st, "m1", 3, gallery.Float32); err == nil || !strings.Contains(err.Error(), "P-cuong") {
-		t.Errorf("loadGallery with a 2-d template = %v, want an error naming P-cuong", err)
+	if _, err := LoadGallery(ctx, st, "m1", 3, gallery.Float32); err == nil || !strings.Contains(err.Error(), "P-cuong") {
+		t.Errorf("LoadGallery with a 2-d template = %v, want an error naming P-cuong", err)
 	}
 }

@@ -1,16 +1,23 @@
-package agent
+package facekit
 
 import (
 	"context"
 	"fmt"
+	"iter"
 
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/vision/gallery"
 )
 
-// loadGallery builds the gallery of one model from the templates in the
+// Templates are the store's templates of a model.
+type Templates interface {
+	TemplateCount(ctx context.Context, model string) (int, error)
+	Templates(ctx context.Context, model string) iter.Seq2[store.Template, error]
+}
+
+// LoadGallery builds the gallery of one model from the templates in the
 // store, decoding into one reused buffer.
-func loadGallery(ctx context.Context, st *store.Store, model string, dim int, prec gallery.Precision) (*gallery.Gallery, error) {
+func LoadGallery(ctx context.Context, st Templates, model string, dim int, prec gallery.Precision) (*gallery.Gallery, error) {
 	n, err := st.TemplateCount(ctx, model)
 	if err != nil {
 		return nil, fmt.Errorf("gallery %s: %w", model, err)

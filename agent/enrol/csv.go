@@ -1,6 +1,6 @@
 //go:build vision
 
-package agent
+package enrol
 
 import (
 	"encoding/csv"
@@ -13,11 +13,11 @@ import (
 	"github.com/roomgate/roomgate/agent/store"
 )
 
-// ReadEnrolCSV reads the photos a CSV of id,name,unit,photo rows lists
+// ReadCSV reads the photos a CSV of id,name,unit,photo rows lists
 // (roomgate enroll --csv, roomgate-city publish gallery): a header row names
 // the columns, unit may be left out, photo paths are relative to the CSV
 // and a person may have several rows.
-func ReadEnrolCSV(path string) ([]EnrolPhoto, error) {
+func ReadCSV(path string) ([]Photo, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("enroll: %w", err)
@@ -47,7 +47,7 @@ func ReadEnrolCSV(path string) ([]EnrolPhoto, error) {
 	}
 	base := filepath.Dir(path)
 	people := map[string]store.Person{}
-	var out []EnrolPhoto
+	var out []Photo
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -69,7 +69,7 @@ func ReadEnrolCSV(path string) ([]EnrolPhoto, error) {
 		if !filepath.IsAbs(photo) {
 			photo = filepath.Join(base, photo)
 		}
-		out = append(out, EnrolPhoto{Person: p, Path: photo})
+		out = append(out, Photo{Person: p, Path: photo})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("enroll: %s lists no photos", path)

@@ -1,4 +1,4 @@
-package agent
+package attendance
 
 import (
 	"bytes"
@@ -7,44 +7,47 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/roomgate/roomgate/agent/meeting"
+	"github.com/roomgate/roomgate/agent/schedule"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/agent/wire"
-	config "github.com/roomgate/roomgate/firmware-config"
-	"github.com/roomgate/roomgate/kiosk"
 )
 
-// meetingBox is a System with a store and a schedule, without devices: the
-// attendance rules as the agent applies them.
-func meetingBox(t *testing.T, sched wire.Schedule) *System {
+// room is a register with a real store and schedule, without devices:
+// the attendance rules as the agent applies them.
+type room struct {
+	*Register
+	sched *schedule.Room
+	st    *store.Store
+}
+
+func meetingBox(t *testing.T, sched wire.Schedule) *room {
 	t.Helper()
-	cfg, err := config.Parse("test.yaml", []byte(`identity: {site: hq, gate: room-1, device: box-1}
-board: sim
-store: {path: roomgate.db}
-meetings: {late_after: 10m}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
 	st, err := store.Open(filepath.Join(t.TempDir(), "roomgate.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s := &System{cfg: cfg, store: st, log: slog.New(slog.DiscardHandler), loc: cfg.Meetings.Location()}
-	if err := s.loadSchedule(context.Background()); err != nil {
+	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh") // the config's default
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.applySchedule(context.Background(), sched); err != nil {
+	log := slog.New(slog.DiscardHandler)
+	b := &room{sched: schedule.New(st, log, nil), st: st}
+	b.Register = New(st, b.sched, Settings{Site: "hq", Gate: "room-1", Device: "box-1", Rules: meeting.Rules{LateAfter: 10 * time.Minute},
+		Location: loc, Log: log})
+	if err := b.sched.Load(context.Background(), ""); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	if err := b.sched.Apply(context.Background(), sched); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // morning is a meeting that started 5 minutes before now, check-in open
@@ -61,9 +64,9 @@ var (
 	binh = wire.Invitee{Person: "P-binh", Name: "Trần Thị Bình", Unit: "Sở Tài chính", Seat: "A2"}
 )
 
-func outboxEvents(t *testing.T, s *System) []map[string]any {
+func outboxEvents(t *testing.T, s *room) []map[string]any {
 	t.Helper()
-	pending, err := s.store.Pending(context.Background(), 0, 1000, 1<<20)
+	pending, err := s.st.Pending(context.Background(), 0, 1000, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,15 +91,15 @@ func TestFaceCheckInFirstWinsAndLate(t *testing.T) {
 	now := time.Now()
 	s := meetingBox(t, morning(now, 1, an, binh))
 	ctx := context.Background()
-	res, err := s.keepCheckIn(ctx, checkIn{person: "P-an", method: MethodFace, at: now, score: 0.63})
+	res, err := s.Keep(ctx, CheckIn{Person: "P-an", Method: MethodFace, At: now, Score: 0.63})
 	if err != nil || !res.Recorded || res.Attendance.Late || res.Attendance.Seat != "A1" {
 		t.Fatalf("first sighting: %+v %v", res, err)
 	}
-	again, err := s.keepCheckIn(ctx, checkIn{person: "P-an", method: MethodFace, at: now.Add(time.Minute), score: 0.7})
+	again, err := s.Keep(ctx, CheckIn{Person: "P-an", Method: MethodFace, At: now.Add(time.Minute), Score: 0.7})
 	if err != nil || again.Recorded || again.Notice != meeting.NoticeAlreadyCheckedIn || again.Attendance.ID != res.Attendance.ID {
 		t.Fatalf("later sighting: %+v %v; want no record and the first check-in", again, err)
 	}
-	late, err := s.keepCheckIn(ctx, checkIn{person: "P-binh", method: MethodFace, at: now.Add(6 * time.Minute), score: 0.5})
+	late, err := s.Keep(ctx, CheckIn{Person: "P-binh", Method: MethodFace, At: now.Add(6 * time.Minute), Score: 0.5})
 	if err != nil || !late.Recorded || !late.Attendance.Late {
 		t.Fatalf("after start + grace: %+v %v; want a late record", late, err)
 	}
@@ -113,14 +116,14 @@ func TestNonInviteeAndOutsideWindowGetNotices(t *testing.T) {
 	now := time.Now()
 	s := meetingBox(t, morning(now, 1, an))
 	ctx := context.Background()
-	if err := s.store.AddTemplates(ctx, store.Person{ID: "P-chi", Name: "Lê Chi", Source: "local"}, nil); err != nil {
+	if err := s.st.AddTemplates(ctx, store.Person{ID: "P-chi", Name: "Lê Chi", Source: "local"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.keepCheckIn(ctx, checkIn{person: "P-chi", method: MethodFace, at: now, score: 0.6})
+	res, err := s.Keep(ctx, CheckIn{Person: "P-chi", Method: MethodFace, At: now, Score: 0.6})
 	if err != nil || res.Recorded || res.Notice != meeting.NoticeNotInvited {
 		t.Fatalf("non-invitee: %+v %v", res, err)
 	}
-	res, err = s.keepCheckIn(ctx, checkIn{person: "P-an", method: MethodFace, at: now.Add(51 * time.Minute), score: 0.6})
+	res, err = s.Keep(ctx, CheckIn{Person: "P-an", Method: MethodFace, At: now.Add(51 * time.Minute), Score: 0.6})
 	if err != nil || res.Recorded || res.Notice != meeting.NoticeClosed {
 		t.Fatalf("after check-in closed: %+v %v", res, err)
 	}
@@ -128,17 +131,16 @@ func TestNonInviteeAndOutsideWindowGetNotices(t *testing.T) {
 		t.Fatalf("notices made records: %v", evs)
 	}
 	// The config may record non-invitees instead.
-	s.cfg.Meetings.NonInvitees = "record"
-	res, err = s.keepCheckIn(ctx, checkIn{person: "P-chi", method: MethodFace, at: now, score: 0.6})
+	s.set.Rules.RecordNonInvitees = true
+	res, err = s.Keep(ctx, CheckIn{Person: "P-chi", Method: MethodFace, At: now, Score: 0.6})
 	if err != nil || !res.Recorded || res.Attendance.Invited || res.Attendance.Name != "Lê Chi" {
 		t.Fatalf("non-invitee with non_invitees: record: %+v %v", res, err)
 	}
 	// The board lists the guest but counts only invitees as present.
-	var snap kiosk.Snapshot
-	if err := s.meetingView(ctx, &snap); err != nil {
+	_, b, err := s.Today(ctx, s.now())
+	if err != nil {
 		t.Fatal(err)
 	}
-	b := snap.Meeting
 	if b == nil || b.Present != 0 || b.Expected != 1 || len(b.Invitees) != 2 {
 		t.Fatalf("board %+v, want 0 of 1 present and two rows", b)
 	}
@@ -152,12 +154,12 @@ func TestQRCheckIn(t *testing.T) {
 	s := meetingBox(t, morning(now, 1, an))
 	ctx := context.Background()
 	// A visitor's pass is the gate's business only; a denied delegate gets nothing.
-	s.checkInByPass(ctx, store.Entry{ID: "e-visitor", At: now, Granted: true, Subject: "V-1"})
-	s.checkInByPass(ctx, store.Entry{ID: "e-denied", At: now, Granted: false, Subject: "P-an"})
+	s.ByPass(ctx, store.Entry{ID: "e-visitor", At: now, Granted: true, Subject: "V-1"})
+	s.ByPass(ctx, store.Entry{ID: "e-denied", At: now, Granted: false, Subject: "P-an"})
 	if evs := outboxEvents(t, s); len(evs) != 0 {
 		t.Fatalf("records from a visitor's or a denied pass: %v", evs)
 	}
-	s.checkInByPass(ctx, store.Entry{ID: "e-an", At: now, Granted: true, Subject: "P-an", Name: "Nguyễn Văn An"})
+	s.ByPass(ctx, store.Entry{ID: "e-an", At: now, Granted: true, Subject: "P-an", Name: "Nguyễn Văn An"})
 	evs := outboxEvents(t, s)
 	if len(evs) != 1 || evs[0]["method"] != "qr" || evs[0]["entry"] != "e-an" || evs[0]["person"] != "P-an" {
 		t.Fatalf("QR check-in events %v", evs)
@@ -168,32 +170,32 @@ func TestManualCheckIn(t *testing.T) {
 	now := time.Now()
 	s := meetingBox(t, morning(now, 1, an, binh))
 	ctx := context.Background()
-	if _, err := s.manualCheckIn(ctx, "m-1", "P-an", "  ", "secretary"); !errors.Is(err, errReasonRequired) {
+	if _, err := s.Manual(ctx, "m-1", "P-an", "  ", "secretary"); !errors.Is(err, errReasonRequired) {
 		t.Fatalf("no reason: %v", err)
 	}
-	if _, err := s.manualCheckIn(ctx, "m-1", "P-nobody", "came late", "secretary"); err == nil {
+	if _, err := s.Manual(ctx, "m-1", "P-nobody", "came late", "secretary"); err == nil {
 		t.Fatal("a person neither invited nor known was checked in")
 	}
-	if _, err := s.manualCheckIn(ctx, "m-2", "P-an", "came", "secretary"); err == nil {
+	if _, err := s.Manual(ctx, "m-2", "P-an", "came", "secretary"); err == nil {
 		t.Fatal("a check-in to a meeting not in the schedule was kept")
 	}
-	res, err := s.manualCheckIn(ctx, "m-1", "P-an", "camera could not see him", "secretary")
+	res, err := s.Manual(ctx, "m-1", "P-an", "camera could not see him", "secretary")
 	if err != nil || !res.Recorded || res.Attendance.Method != MethodManual || res.Attendance.Reason != "camera could not see him" {
 		t.Fatalf("manual check-in: %+v %v", res, err)
 	}
 	// Accent-insensitive search finds the invitees; one is present already.
-	cands, err := s.candidates(ctx, "m-1", "nguyen")
+	cands, err := s.Candidates(ctx, "m-1", "nguyen")
 	if err != nil || len(cands) != 1 || cands[0].Person != "P-an" || !cands[0].CheckedIn {
 		t.Fatalf("candidates(nguyen) = %+v %v", cands, err)
 	}
-	if cands, _ := s.candidates(ctx, "m-1", "THI binh"); len(cands) != 1 || cands[0].Person != "P-binh" {
+	if cands, _ := s.Candidates(ctx, "m-1", "THI binh"); len(cands) != 1 || cands[0].Person != "P-binh" {
 		t.Fatalf("candidates(THI binh) = %+v", cands)
 	}
-	if cands, _ := s.candidates(ctx, "m-1", ""); len(cands) != 1 || cands[0].Person != "P-binh" {
+	if cands, _ := s.Candidates(ctx, "m-1", ""); len(cands) != 1 || cands[0].Person != "P-binh" {
 		t.Fatalf("candidates() = %+v, want the invitee not yet present", cands)
 	}
 	var buf bytes.Buffer
-	if err := s.writeAttendanceCSV(ctx, "m-1", &buf); err != nil {
+	if err := s.WriteCSV(ctx, "m-1", &buf); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), "\ufeff"))).ReadAll()
@@ -209,52 +211,27 @@ func TestScheduleReplacedMidMeeting(t *testing.T) {
 	now := time.Now()
 	s := meetingBox(t, morning(now, 1, an))
 	ctx := context.Background()
-	if res, _ := s.keepCheckIn(ctx, checkIn{person: "P-an", method: MethodFace, at: now}); !res.Recorded {
+	if res, _ := s.Keep(ctx, CheckIn{Person: "P-an", Method: MethodFace, At: now}); !res.Recorded {
 		t.Fatalf("An's check-in: %+v", res)
 	}
-	if res, _ := s.keepCheckIn(ctx, checkIn{person: "P-binh", method: MethodFace, at: now}); res.Recorded || res.Notice != meeting.NoticeNotInvited {
+	if res, _ := s.Keep(ctx, CheckIn{Person: "P-binh", Method: MethodFace, At: now}); res.Recorded || res.Notice != meeting.NoticeNotInvited {
 		t.Fatalf("Bình before she is invited: %+v", res)
 	}
 	// The city adds Bình and drops An mid-meeting.
-	if err := s.applySchedule(ctx, morning(now, 2, binh)); err != nil {
+	if err := s.sched.Apply(ctx, morning(now, 2, binh)); err != nil {
 		t.Fatal(err)
 	}
-	if res, _ := s.keepCheckIn(ctx, checkIn{person: "P-binh", method: MethodFace, at: now.Add(time.Second)}); !res.Recorded {
+	if res, _ := s.Keep(ctx, CheckIn{Person: "P-binh", Method: MethodFace, At: now.Add(time.Second)}); !res.Recorded {
 		t.Fatalf("Bình after the new schedule: %+v", res)
 	}
-	if list, _ := s.store.Attendance(ctx, "m-1"); len(list) != 2 {
+	if list, _ := s.st.Attendance(ctx, "m-1"); len(list) != 2 {
 		t.Fatalf("attendance %+v: An's check-in must stay", list)
 	}
-	if err := s.applySchedule(ctx, morning(now, 1, an)); err == nil {
+	if err := s.sched.Apply(ctx, morning(now, 1, an)); err == nil {
 		t.Fatal("an older schedule replaced a newer one")
 	}
-	got, source, _ := s.store.Schedule(ctx)
+	got, source, _ := s.st.Schedule(ctx)
 	if got.Version != 2 || source != "city" {
 		t.Fatalf("schedule in store v%d from %s", got.Version, source)
-	}
-}
-
-func TestBrokenScheduleFileKeepsTheStoredOne(t *testing.T) {
-	now := time.Now()
-	s := meetingBox(t, morning(now, 1, an))
-	dir := t.TempDir()
-	for name, content := range map[string]string{"garbage.json": `{"version": 2, "meetings": [{"id": ""}]}`, "missing.json": ""} {
-		if content != "" {
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
-		// The city's schedule is never replaced by a file; a box that only
-		// had a file keeps what it stored.
-		if err := s.store.ReplaceSchedule(context.Background(), s.sched.Load(), "file"); err != nil {
-			t.Fatal(err)
-		}
-		s.cfg.Meetings.File = filepath.Join(dir, name)
-		if err := s.loadSchedule(context.Background()); err != nil {
-			t.Fatalf("%s: %v; want the box to start", name, err)
-		}
-		if got := s.sched.Load(); got.Version != 1 || got.Find("m-1") == nil {
-			t.Fatalf("%s: schedule %+v, want the stored v1", name, got)
-		}
 	}
 }

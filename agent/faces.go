@@ -1,0 +1,19 @@
+package agent
+
+import (
+	"context"
+
+	"github.com/roomgate/roomgate/kiosk"
+)
+
+// faces is the face engine as the rest of the agent sees it; the vision
+// build provides it (vision.go), other builds say why there is none.
+type faces interface {
+	// Run reads the camera until ctx ends and frees the models then.
+	Run(ctx context.Context)
+	Status() kiosk.Device
+	// GallerySize is the people and templates the engine searches.
+	GallerySize() (people, templates int)
+	// reloadGallery reads the store's templates again if they changed.
+	reloadGallery(ctx context.Context) error
+}
