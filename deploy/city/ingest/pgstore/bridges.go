@@ -64,7 +64,7 @@ func (s *Store) RecordSchedule(ctx context.Context, device string, sched wire.Sc
 // events_call_failed), so the query costs per box, not per event stored.
 const bridgesQuery = `
 SELECT d.device, m.id, m.title, m.room, m.start, m."end", m.bridge::text, c.data::text, f.data::text
-FROM (SELECT device FROM scheduled_meetings WHERE bridge IS NOT NULL
+FROM (SELECT device FROM schedules sc WHERE EXISTS (SELECT FROM scheduled_meetings m WHERE m.device = sc.device AND m.bridge IS NOT NULL)
       UNION
       SELECT device FROM site_devices sd WHERE EXISTS (SELECT FROM events e WHERE e.device = sd.device AND e.type = '` + event.TypeCall + `')) AS d
 LEFT JOIN LATERAL (SELECT * FROM scheduled_meetings

@@ -68,7 +68,7 @@ SELECT x.device, m.id, m.title, m.room, m.start, m."end", m.bridge, x.call, x.fa
 		(SELECT data FROM events WHERE device = d.device AND type = '` + event.TypeCall + `' AND time <= ?1 ORDER BY time DESC LIMIT 1) AS call,
 		(SELECT data FROM events WHERE device = d.device AND type = '` + event.TypeCall + `'
 			AND json_extract(data, '$.state') IN ('` + wire.CallFailed + `', '` + wire.CallDropped + `') AND time <= ?1 ORDER BY time DESC LIMIT 1) AS failure
-	FROM (SELECT device FROM scheduled_meetings WHERE bridge IS NOT NULL
+	FROM (SELECT device FROM schedules sc WHERE EXISTS (SELECT 1 FROM scheduled_meetings m WHERE m.device = sc.device AND m.bridge IS NOT NULL)
 	      UNION
 	      SELECT device FROM site_devices sd WHERE EXISTS (SELECT 1 FROM events e WHERE e.device = sd.device AND e.type = '` + event.TypeCall + `')) AS d
 ) AS x
