@@ -50,13 +50,17 @@ box dials by itself before the start; no: only when told to). A box
 without a conference terminal ignores the bridge. The schedule is checked
 as the boxes check it before anything is sent.
 
+With -db (the database ingest writes to: postgres://user@host/db or
+sqlite:PATH) the schedule is also recorded there, for roomgate-city
+bridges to know each room's meetings; the city keeps no other copy.
+
 Example:
   roomgate-city publish meetings -cert city-ops.pem -key city-ops.key \
-    -device hq-room-1 -file meetings.csv
+    -device hq-room-1 -file meetings.csv -db postgres://roomgate@db.city/roomgate
 `
 
 func (a *app) publishMeetings(path string, args []string) error {
-	f := newFlags(path, "-device D[,D] -file meetings.json|meetings.csv [-version N] [flags]", publishMeetingsHelp)
+	f := newFlags(path, "-device D[,D] -file meetings.json|meetings.csv [-version N] [-db DATABASE] [flags]", publishMeetingsHelp)
 	broker := addBrokerFlags(f, "city-ops")
 	var devices deviceList
 	f.Var(&devices, "device", "`D[,D...]`: device ids to publish to, required; may be repeated")
@@ -64,6 +68,7 @@ func (a *app) publishMeetings(path string, args []string) error {
 	version := f.Int64("version", 0, "schedule `N`, at least 1; default the current Unix time")
 	tz := f.String("tz", "Asia/Ho_Chi_Minh", "`ZONE` of CSV times without an offset")
 	timeout := f.Duration("timeout", 10*time.Second, "give up after `DURATION`")
+	db := f.String("db", "", "also record the schedule in `DATABASE` (postgres://... or sqlite:PATH), for bridges")
 	pos, err := a.parse(f, args)
 	switch {
 	case err != nil:
@@ -97,8 +102,24 @@ func (a *app) publishMeetings(path string, args []string) error {
 		return fmt.Errorf("%s: %s: %w", path, *file, err)
 	}
 
+	if *db != "" {
+		if err := checkSQLiteExists(f, *db); err != nil {
+			return err
+		}
+	}
+
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
+	// The database is opened first: one that cannot be opened stops the
+	// publish before any box has the schedule the city would not know of.
+	var s store
+	if *db != "" {
+		var closeStore func()
+		if s, closeStore, err = openStore(ctx, *db); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		defer closeStore()
+	}
 	c, err := broker.connect(ctx, nil, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -113,6 +134,16 @@ func (a *app) publishMeetings(path string, args []string) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		fmt.Fprintf(a.stdout, "%s: meetings version %d, %d meetings, %d invitees\n", d, sched.Version, len(sched.Meetings), invitees)
+		if s == nil {
+			continue
+		}
+		recorded, err := s.RecordSchedule(ctx, d, sched, a.now())
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s: %s has the schedule, but the city database does not: %w", path, d, err)
+		case !recorded:
+			fmt.Fprintf(a.stderr, "warning: %s: %s records a newer schedule for %s; the box, too, keeps the newer one\n", path, s, d)
+		}
 	}
 	return nil
 }
