@@ -29,7 +29,7 @@ const (
 
 // BenchmarkBridges measures roomgate-city bridges' query over a database
 // holding a week of call and attendance records for every room (about
-// 77,000 call records and 579,000 check-ins) and the schedules published
+// 63,000 call records and 579,000 check-ins) and the schedules published
 // to them. The target is 1 s. Seeding takes a while; run it with
 //
 //	go test -run '^$' -bench Bridges ./deploy/city/ingest/pgstore/
