@@ -21,6 +21,12 @@ const (
 	// CmdDeletePerson removes a person's face templates from the box: the
 	// city's gallery, people enrolled on the box, a gallery being received.
 	CmdDeletePerson = "delete_person"
+	// CmdDial dials the room's bridge now (args DialArgs); CmdHangUp hangs
+	// up the call the box made; CmdCallStatus answers with the call as the
+	// box sees it (its state's CallState).
+	CmdDial       = "dial"
+	CmdHangUp     = "hang_up"
+	CmdCallStatus = "call_status"
 )
 
 // A command runs only between its iat and exp: one delivered late (to a box
@@ -44,7 +50,7 @@ func MaxLifetime(name string) time.Duration {
 }
 
 // Commands lists the command names a box knows.
-var Commands = []string{CmdOpenDoor, CmdResync, CmdPing, CmdDeletePerson}
+var Commands = []string{CmdOpenDoor, CmdResync, CmdPing, CmdDeletePerson, CmdDial, CmdHangUp, CmdCallStatus}
 
 // DeletePersonArgs are the args of delete_person.
 type DeletePersonArgs struct {
@@ -59,6 +65,50 @@ func DecodeDeletePersonArgs(args json.RawMessage) (DeletePersonArgs, error) {
 	}
 	if a.PersonID == "" || len(a.PersonID) > MaxPersonIDSize {
 		return DeletePersonArgs{}, errorf(ErrInvalid, "delete_person args: person_id must be 1..%d bytes", MaxPersonIDSize)
+	}
+	return a, nil
+}
+
+// DialArgs are the args of dial, all optional. Meeting names the meeting
+// of the box's schedule the call is for; without Dial the box dials that
+// meeting's bridge, or without Meeting either, the bridge of the meeting in
+// progress or about to start. Dial, with Protocol and Speed, overrides the
+// bridge (a meeting moved to another bridge at short notice), checked as a
+// meeting's bridge is.
+type DialArgs struct {
+	Meeting  string `json:"meeting,omitempty"`
+	Dial     string `json:"dial,omitempty"`
+	Protocol string `json:"protocol,omitempty"`
+	Speed    int    `json:"speed,omitempty"`
+}
+
+// Bridge returns the bridge the args name, nil when they name none.
+func (a DialArgs) Bridge() *Bridge {
+	if a.Dial == "" {
+		return nil
+	}
+	return &Bridge{Dial: a.Dial, Protocol: a.Protocol, Speed: a.Speed}
+}
+
+// DecodeDialArgs decodes and checks the args of dial; no args (nil or
+// null) are the zero DialArgs.
+func DecodeDialArgs(args json.RawMessage) (DialArgs, error) {
+	var a DialArgs
+	if len(args) == 0 || string(args) == "null" {
+		return a, nil
+	}
+	if err := decode("dial args", args, MaxCommandSize, '{', nil, &a); err != nil {
+		return DialArgs{}, err
+	}
+	switch {
+	case len(a.Meeting) > MaxMeetingIDSize:
+		return DialArgs{}, errorf(ErrInvalid, "dial args: meeting longer than %d bytes", MaxMeetingIDSize)
+	case a.Dial == "" && (a.Protocol != "" || a.Speed != 0):
+		return DialArgs{}, errorf(ErrInvalid, "dial args: protocol and speed without dial")
+	case a.Dial != "":
+		if err := checkBridge(*a.Bridge()); err != nil {
+			return DialArgs{}, errorf(ErrInvalid, "dial args: %v", err)
+		}
 	}
 	return a, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -173,6 +174,9 @@ func FuzzDecodeSchedule(f *testing.F) {
 		schedJSON(meetingJSON("m1", nil)), schedJSON(meetingJSON("m1", nil), meetingJSON("m2", map[string]string{"invitees": "-"})),
 		`{"version":1,"meetings":[]}`, `{"version":1}`, schedJSON(meetingJSON("m1", nil), meetingJSON("m1", nil)),
 		schedJSON(meetingJSON("m1", map[string]string{"end": `"2026-03-02T08:00:00Z"`})),
+		schedJSON(meetingJSON("m1", map[string]string{"bridge": `{"dial":"sip:a@b;transport=tls","protocol":"sip","speed":1920,"auto_join":false}`})),
+		schedJSON(meetingJSON("m1", map[string]string{"bridge": `{"dial":"8001\" x","protocol":"h323"}`})),
+		schedJSON(meetingJSON("m1", map[string]string{"bridge": `{"dial":"8001","speed":63}`})),
 	} {
 		f.Add([]byte(s))
 	}
@@ -188,6 +192,9 @@ func FuzzDecodeSchedule(f *testing.F) {
 		for _, m := range s.Meetings {
 			if m.ID == "" || !m.Start.Before(m.End) || m.CheckInCloses.Before(m.CheckInOpens) || !m.CheckInOpens.Before(m.End) || m.Invitees == nil {
 				t.Fatalf("DecodeSchedule(%q) accepted meeting %+v", in, m)
+			}
+			if m.Bridge != nil && checkBridge(*m.Bridge) != nil {
+				t.Fatalf("DecodeSchedule(%q) accepted bridge %+v", in, *m.Bridge)
 			}
 		}
 		roundTrip(t, "DecodeSchedule", s, DecodeSchedule)
@@ -242,5 +249,51 @@ func FuzzDecodeGalleryChunk(f *testing.F) {
 			}
 		}
 		roundTrip(t, "DecodeGalleryChunk", c, DecodeGalleryChunk)
+	})
+}
+
+func FuzzDecodeCall(f *testing.F) {
+	for _, s := range []string{
+		callJSON(nil), callJSON(map[string]string{"state": `"ended"`, "duration_s": `61.5`}), callJSON(map[string]string{"state": `"idle"`}),
+		callJSON(map[string]string{"bridge": `"a\u0000b"`}), callJSON(map[string]string{"attempt": `-1`}),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c, err := DecodeCall(in)
+		if err != nil {
+			checkKind(t, "DecodeCall", in, err)
+			return
+		}
+		if !slices.Contains(CallStates, c.State) || !slices.Contains(CallBys, c.By) || c.Terminal == "" || len(c.Reason) > MaxReasonSize || hasControl(c.Bridge) {
+			t.Fatalf("DecodeCall(%q) = %+v", in, c)
+		}
+		// Times keep their offset through encoding, so compare instants.
+		b, _ := json.Marshal(c)
+		again, err := DecodeCall(b)
+		if err != nil || !again.At.Equal(c.At) {
+			t.Fatalf("DecodeCall(%s) = %+v, %v, want %+v", b, again, err, c)
+		}
+		again.At = c.At
+		if !reflect.DeepEqual(again, c) {
+			t.Fatalf("DecodeCall(%s) = %+v, want %+v", b, again, c)
+		}
+	})
+}
+
+func FuzzDecodeDialArgs(f *testing.F) {
+	for _, s := range []string{``, `null`, `{}`, `{"meeting":"M-1"}`, `{"dial":"sip:a@b","protocol":"sip","speed":768}`, `{"dial":"a b"}`, `{"speed":64}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		a, err := DecodeDialArgs(in)
+		if err != nil {
+			checkKind(t, "DecodeDialArgs", in, err)
+			return
+		}
+		if b := a.Bridge(); b != nil && checkBridge(*b) != nil || b == nil && (a.Protocol != "" || a.Speed != 0) {
+			t.Fatalf("DecodeDialArgs(%q) = %+v", in, a)
+		}
+		roundTrip(t, "DecodeDialArgs", a, func(p []byte) (DialArgs, error) { return DecodeDialArgs(p) })
 	})
 }

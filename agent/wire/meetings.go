@@ -56,7 +56,9 @@ type Invitee struct {
 
 // DecodeSchedule decodes a schedule: a positive version and meetings with
 // unique ids, each with unique invitees and times in order (check-in may
-// close after the meeting ends, for latecomers, but must open before).
+// close after the meeting ends, for latecomers, but must open before), and
+// a bridge, when given, that a terminal can dial (see checkDial; protocol
+// sip, h323, auto or empty; speed 0 or MinSpeed..MaxSpeed kbit/s).
 // No meetings is a valid schedule: the room is free.
 func DecodeSchedule(payload []byte) (Schedule, error) {
 	var s Schedule
@@ -117,6 +119,11 @@ func checkMeeting(i int, m *Meeting) error {
 		return errorf(ErrInvalid, "meetings[%d] %.40q: spans more than %v", i, m.ID, MaxMeetingDuration)
 	case len(m.Invitees) > MaxInvitees:
 		return errorf(ErrInvalid, "meetings[%d] %.40q: %d invitees, limit %d", i, m.ID, len(m.Invitees), MaxInvitees)
+	}
+	if m.Bridge != nil {
+		if err := checkBridge(*m.Bridge); err != nil {
+			return errorf(ErrInvalid, "meetings[%d] %.40q: bridge: %v", i, m.ID, err)
+		}
 	}
 	people := make(map[string]bool, len(m.Invitees))
 	for j, in := range m.Invitees {

@@ -17,6 +17,7 @@ func meetingJSON(id string, with map[string]string) string {
 		{"start", `"2026-03-02T09:00:00+07:00"`}, {"end", `"2026-03-02T11:00:00+07:00"`},
 		{"checkin_opens", `"2026-03-02T08:30:00+07:00"`}, {"checkin_closes", `"2026-03-02T09:30:00+07:00"`},
 		{"invitees", `[{"person":"p1","name":"Nguyễn Văn A","unit":"Sở Nội vụ","role":"chair","seat":"A1"},{"person":"p2","name":"Trần Thị B"}]`},
+		{"bridge", "-"},
 	}
 	var parts []string
 	for _, f := range fields {
@@ -97,6 +98,46 @@ func TestDecodeSchedule(t *testing.T) {
 		{"meetings object", `{"version":1,"meetings":{}}`, ErrMalformed},
 		{"huge", `{"version":1,"meetings":[],"x":"` + strings.Repeat("a", MaxScheduleSize) + `"}`, ErrTooLarge},
 	}
+	bridge := func(b string) string { return m(map[string]string{"bridge": b}) }
+	for _, c := range []struct {
+		name, bridge string
+		kind         error
+	}{
+		{"SIP URI", `{"dial":"sip:giaoban@bridge.hanoi.gov.vn;transport=tls","protocol":"sip","speed":1920}`, nil},
+		{"H.323 alias", `{"dial":"h323:8001@10.0.0.5","protocol":"h323"}`, nil},
+		{"E.164", `{"dial":"+842438251234"}`, nil},
+		{"address and auto", `{"dial":"10.1.2.3##8001","protocol":"auto","speed":64,"auto_join":false}`, nil},
+		{"max speed", `{"dial":"x","speed":8192,"auto_join":true}`, nil},
+		{"max dial", `{"dial":"` + strings.Repeat("9", MaxDialSize) + `"}`, nil},
+		{"null", `null`, nil},
+		{"no dial", `{"protocol":"sip"}`, ErrInvalid},
+		{"empty dial", `{"dial":""}`, ErrInvalid},
+		{"long dial", `{"dial":"` + strings.Repeat("9", MaxDialSize+1) + `"}`, ErrInvalid},
+		{"double quote", `{"dial":"8001\" hangup all"}`, ErrInvalid},
+		{"single quote", `{"dial":"800'1"}`, ErrInvalid},
+		{"backquote", `{"dial":"800` + "`" + `1"}`, ErrInvalid},
+		{"backslash", `{"dial":"800\\1"}`, ErrInvalid},
+		{"space", `{"dial":"8001 8002"}`, ErrInvalid},
+		{"newline", `{"dial":"8001\nhangup all"}`, ErrInvalid},
+		{"carriage return", `{"dial":"8001\r"}`, ErrInvalid},
+		{"NUL", `{"dial":"8001\u0000"}`, ErrInvalid},
+		{"DEL", `{"dial":"8001\u007f"}`, ErrInvalid},
+		{"not ASCII", `{"dial":"sip:họp@cầu"}`, ErrInvalid},
+		{"unknown protocol", `{"dial":"x","protocol":"isdn"}`, ErrInvalid},
+		{"protocol in capitals", `{"dial":"x","protocol":"SIP"}`, ErrInvalid},
+		{"slow", `{"dial":"x","speed":63}`, ErrInvalid},
+		{"fast", `{"dial":"x","speed":8193}`, ErrInvalid},
+		{"negative speed", `{"dial":"x","speed":-1}`, ErrInvalid},
+		{"speed a string", `{"dial":"x","speed":"1920"}`, ErrMalformed},
+		{"auto_join a string", `{"dial":"x","auto_join":"yes"}`, ErrMalformed},
+		{"unknown field", `{"dial":"x","pin":"1234"}`, ErrMalformed},
+		{"array", `["x"]`, ErrMalformed},
+	} {
+		tests = append(tests, struct {
+			name, in string
+			kind     error
+		}{"bridge " + c.name, bridge(c.bridge), c.kind})
+	}
 	for _, mc := range malformedCases {
 		tests = append(tests, struct {
 			name, in string
@@ -124,5 +165,12 @@ func TestDecodeSchedule(t *testing.T) {
 	b, _ := json.Marshal(got)
 	if again, err := DecodeSchedule(b); err != nil || !reflect.DeepEqual(again, got) {
 		t.Errorf("DecodeSchedule(%s) = %+v, %v after a round trip, want %+v", b, again, err, got)
+	}
+	no := false
+	withBridge := good
+	withBridge.Bridge = &Bridge{Dial: "sip:giaoban@bridge.hanoi.gov.vn", Protocol: "sip", Speed: 1920, AutoJoin: &no}
+	got, err = DecodeSchedule([]byte(m(map[string]string{"bridge": `{"dial":"sip:giaoban@bridge.hanoi.gov.vn","protocol":"sip","speed":1920,"auto_join":false}`})))
+	if want := (Schedule{Version: 3, Meetings: []Meeting{withBridge}}); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("DecodeSchedule(with a bridge) = %+v, %v, want %+v", got, err, want)
 	}
 }

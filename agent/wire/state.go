@@ -107,5 +107,10 @@ func DecodeState(payload []byte) (State, error) {
 	if len(s.Devices) > MaxDevices {
 		return State{}, errorf(ErrInvalid, "state: %d devices, limit %d", len(s.Devices), MaxDevices)
 	}
+	if s.Call != nil {
+		if err := checkCallState(s.Call); err != nil {
+			return State{}, errorf(ErrInvalid, "state: call: %v", err)
+		}
+	}
 	return s, nil
 }

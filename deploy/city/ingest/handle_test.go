@@ -16,6 +16,12 @@ func event(id, source string) string {
 	return fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":%q,"type":"vn.roomgate.entry.v1","time":"2026-03-02T08:00:00Z","datacontenttype":"application/json","data":{"ok":true}}`, id, source)
 }
 
+// call is a vn.roomgate.call.v1 event of dev-a at hq in state (JSON).
+func call(id, source, state string) string {
+	return fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":%q,"type":"vn.roomgate.call.v1","time":"2026-03-02T08:00:00Z","datacontenttype":"application/json",`+
+		`"data":{"site":"hq","room":"P.301","device":"dev-a","meeting":"M-1","bridge":"sip:a@b","terminal":"poly","state":%s,"by":"schedule","at":"2026-03-02T08:00:00Z"}}`, id, source, state)
+}
+
 func TestDecode(t *testing.T) {
 	good := event("e-1", "roomgate://hq/dev-a")
 	for _, c := range []struct {
@@ -31,6 +37,11 @@ func TestDecode(t *testing.T) {
 		{"no id", `[` + good + `,{"source":"roomgate://hq/dev-a"}]`, 1, 1, []string{"e-1"}, false},
 		{"id the box cannot be told", "[" + event("has space", "roomgate://hq/dev-a") + "]", 0, 1, []string{}, false},
 		{"unknown key", `[` + strings.Replace(good, `"data"`, `"extra":1,"data"`, 1) + `]`, 0, 1, []string{"e-1"}, false},
+		{"call", "[" + call("e-1", "roomgate://hq/dev-a", `"connected"`) + "]", 1, 0, []string{"e-1"}, false},
+		{"call in an unknown state", "[" + call("e-1", "roomgate://hq/dev-a", `"ringing"`) + "," + call("e-2", "roomgate://hq/dev-a", `"failed"`) + "]", 1, 1, []string{"e-1", "e-2"}, false},
+		{"call without a state", "[" + call("e-1", "roomgate://hq/dev-a", `null`) + "]", 0, 1, []string{"e-1"}, false},
+		{"call of another box", "[" + strings.Replace(call("e-1", "roomgate://hq/dev-a", `"connected"`), `"device":"dev-a"`, `"device":"dev-b"`, 1) + "]", 0, 1, []string{"e-1"}, false},
+		{"call with an unknown field", "[" + strings.Replace(call("e-1", "roomgate://hq/dev-a", `"connected"`), `"by"`, `"volume":3,"by"`, 1) + "]", 0, 1, []string{"e-1"}, false},
 		{"not json", "nope", 0, 0, nil, true},
 		{"empty", "[]", 0, 0, nil, true},
 		{"not objects", "[1]", 0, 0, nil, true},

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	roomevent "github.com/roomgate/roomgate/agent/event"
 	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/deploy/city/mqttclient"
 )
@@ -262,6 +263,9 @@ func Decode(device string, payload []byte) (Batch, []string, error) {
 	ids := make([]string, 0, len(raws))
 	for _, raw := range raws {
 		e, err := wire.DecodeEvent(raw, device)
+		if err == nil {
+			err = checkData(e)
+		}
 		if err != nil {
 			id := looseID(raw)
 			b.Rejected = append(b.Rejected, Rejection{ID: id, Reason: err.Error(), Raw: raw})
@@ -274,6 +278,25 @@ func Decode(device string, payload []byte) (Batch, []string, error) {
 		ids = append(ids, e.ID)
 	}
 	return b, ids, nil
+}
+
+// checkData checks the data of the event types the city reads field by
+// field (roomgate-city bridges reads call records); the data of other
+// types is kept as sent. A record the box cannot make valid by resending
+// it is rejected, and kept with the reason, rather than stored to be
+// misread later.
+func checkData(e wire.Event) error {
+	if e.Type != roomevent.TypeCall {
+		return nil
+	}
+	c, err := wire.DecodeCall(e.Data)
+	if err != nil {
+		return fmt.Errorf("event %s: %w", e.ID, err)
+	}
+	if src := wire.Source(c.Site, c.Device); src != e.Source {
+		return fmt.Errorf("event %s: call of %s in an event from %s", e.ID, src, e.Source)
+	}
+	return nil
 }
 
 // looseID returns the id an invalid event claims, if it has a string one.

@@ -176,6 +176,10 @@ func TestCmd(t *testing.T) {
 			r = wire.CommandResult{ID: cmd.ID, OK: true, Result: map[string]any{"pong": true}}
 		case wire.CmdOpenDoor:
 			r = wire.CommandResult{ID: cmd.ID, OK: false, Error: "door contact stuck"}
+		case wire.CmdDial, wire.CmdHangUp:
+			r = wire.CommandResult{ID: cmd.ID, OK: true}
+		case wire.CmdCallStatus:
+			r = wire.CommandResult{ID: cmd.ID, OK: true, Result: wire.CallState{Terminal: "poly", Reachable: true, State: wire.CallConnected, Meeting: "M-1", Bridge: "sip:a@b"}}
 		default:
 			return
 		}
@@ -209,7 +213,19 @@ func TestCmd(t *testing.T) {
 		t.Errorf("cmd -timeout 1s took %v", d)
 	}
 
-	for _, want := range []wire.Command{{Name: wire.CmdPing}, {Name: wire.CmdOpenDoor, Args: json.RawMessage(`{"seconds":3}`)}, {Name: wire.CmdResync}} {
+	dialArgs := `{"meeting":"M-1","dial":"sip:giaoban@bridge.hanoi.gov.vn","protocol":"sip"}`
+	for _, c := range [][]string{{"-name", "dial", "-args", dialArgs}, {"-name", "hang_up"}} {
+		if out, _, err := runAt(testNow, "", append(append([]string{"cmd", "-device", "dev-a"}, c...), ops...)...); err != nil || !strings.Contains(out, `"ok":true`) {
+			t.Errorf("cmd %q = %q, %v, want ok", c, out, err)
+		}
+	}
+	out, _, err = runAt(testNow, "", append([]string{"cmd", "-device", "dev-a", "-name", "call_status"}, ops...)...)
+	if err != nil || !strings.Contains(out, `"state":"connected"`) || !strings.Contains(out, `"bridge":"sip:a@b"`) {
+		t.Errorf("cmd call_status = %q, %v, want the box's call, connected", out, err)
+	}
+
+	for _, want := range []wire.Command{{Name: wire.CmdPing}, {Name: wire.CmdOpenDoor, Args: json.RawMessage(`{"seconds":3}`)}, {Name: wire.CmdResync},
+		{Name: wire.CmdDial, Args: json.RawMessage(dialArgs)}, {Name: wire.CmdHangUp}, {Name: wire.CmdCallStatus}} {
 		select {
 		case c := <-seen:
 			if c.Name != want.Name || string(c.Args) != string(want.Args) {
@@ -240,6 +256,11 @@ func TestCmdErrors(t *testing.T) {
 		{[]string{"-device", "dev-a", "-name", "ping", "-timeout", "0s"}, "-timeout"},
 		{[]string{"-device", "dev-a", "-name", "ping", "-ttl", "1h"}, "-ttl"},
 		{[]string{"-device", "dev-a", "-name", "ping"}, "-sign-key is required"},
+		{[]string{"-device", "dev-a", "-name", "dial", "-args", `{"dial":"8001\" ; hangup all"}`}, "dial args: dial"},
+		{[]string{"-device", "dev-a", "-name", "dial", "-args", `{"dial":"8001","protocol":"isdn"}`}, "dial args: protocol"},
+		{[]string{"-device", "dev-a", "-name", "dial", "-args", `{"speed":768}`}, "protocol and speed without dial"},
+		{[]string{"-device", "dev-a", "-name", "dial", "-args", `{"number":"8001"}`}, "unknown field"},
+		{[]string{"-device", "dev-a", "-name", "hang_up", "-ttl", "11m"}, "-ttl"},
 	} {
 		_, _, err := runAt(testNow, "", append([]string{"cmd", "-broker", "ssl://127.0.0.1:1"}, c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

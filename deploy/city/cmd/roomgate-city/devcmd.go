@@ -24,20 +24,26 @@ Commands: open_door (pulse the door relay), resync (resend everything not
 yet acknowledged), ping, delete_person (remove a person's face templates
 from the box: the city's gallery, people enrolled on the box and a gallery
 being received; -args '{"person_id":"P-..."}'; the answer says what was
-removed, and sending it again removes nothing more).
+removed, and sending it again removes nothing more), and for a room with a
+conference terminal: dial (join the bridge now: without -args, the bridge
+of the meeting in progress or about to start; -args '{"meeting":"M-..."}'
+that meeting's; -args '{"dial":"sip:...","protocol":"sip","speed":1920}'
+another bridge, checked as a meeting's bridge is), hang_up (end the call
+the box made) and call_status (the call as the box sees it).
 
 Examples:
   roomgate-city cmd -cert city-ops.pem -key city-ops.key -sign-key keys/city-sign.key -device hq-gate-1 -name ping
   roomgate-city cmd -cert city-ops.pem -key city-ops.key -sign-key keys/city-sign.key -device hq-gate-1 -name delete_person -args '{"person_id":"P-an"}'
+  roomgate-city cmd -cert city-ops.pem -key city-ops.key -sign-key keys/city-sign.key -device hq-room-1 -name dial -args '{"meeting":"M-2026-03-02-giao-ban"}'
 `
 
 var errNotOK = errors.New("the box answered not ok")
 
 func (a *app) cmd(path string, args []string) error {
-	f := newFlags(path, "-device D -name open_door|resync|ping|delete_person [-args JSON] [flags]", cmdHelp)
+	f := newFlags(path, "-device D -name open_door|resync|ping|delete_person|dial|hang_up|call_status [-args JSON] [flags]", cmdHelp)
 	broker := addBrokerFlags(f, "city-ops")
 	device := f.String("device", "", "`D`: the device id, required")
-	name := f.String("name", "", "`COMMAND`, required: open_door, resync, ping or delete_person")
+	name := f.String("name", "", "`COMMAND`, required: open_door, resync, ping, delete_person, dial, hang_up or call_status")
 	argsJSON := f.String("args", "", "the command's arguments, a JSON `OBJECT`")
 	timeout := f.Duration("timeout", 10*time.Second, "wait for the answer at most `DURATION`")
 	ttl := f.Duration("ttl", wire.DefaultCommandLifetime, "the box runs the command only this `DURATION` after it is sent (at most "+wire.MaxCommandLifetime.String()+", a deletion "+wire.MaxDeletionLifetime.String()+")")
@@ -66,8 +72,12 @@ func (a *app) cmd(path string, args []string) error {
 	if err == nil {
 		_, err = wire.DecodeCommand(plain)
 	}
-	if err == nil && c.Name == wire.CmdDeletePerson {
+	switch {
+	case err != nil:
+	case c.Name == wire.CmdDeletePerson:
 		_, err = wire.DecodeDeletePersonArgs(c.Args)
+	case c.Name == wire.CmdDial:
+		_, err = wire.DecodeDialArgs(c.Args)
 	}
 	if err != nil {
 		return usageError(f, "%v", err)

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/deploy/city/ingest"
 	"github.com/roomgate/roomgate/deploy/city/ingest/pgstore"
 	"github.com/roomgate/roomgate/deploy/city/ingest/sqlitestore"
@@ -90,14 +91,16 @@ func (a *app) ingest(path string, args []string) error {
 	return nil
 }
 
-// store is what ingest, events and attendance need of a store; both kinds
-// close their own way.
+// store is what ingest, events, attendance, publish meetings and bridges
+// need of a store; both kinds close their own way.
 type store interface {
 	ingest.Store
 	fmt.Stringer
 	Latest(ctx context.Context, f ingest.Filter) ([]ingest.StoredEvent, error)
 	CountRejected(ctx context.Context, device string) (map[string]int64, error)
 	Attendance(ctx context.Context, meeting string) ([]ingest.StoredEvent, error)
+	RecordSchedule(ctx context.Context, device string, s wire.Schedule, at time.Time) (bool, error)
+	Bridges(ctx context.Context, at time.Time, within time.Duration) ([]ingest.RoomBridge, error)
 }
 
 func openStore(ctx context.Context, dsn string) (store, func(), error) {

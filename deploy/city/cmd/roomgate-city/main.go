@@ -53,6 +53,7 @@ var topCommands = []command{
 	{"cmd", "send a command to a box and print its answer", (*app).cmd},
 	{"publish", "send meetings, face galleries and configs to boxes (retained)", group(publishCommands)},
 	{"attendance", "list who checked in to each meeting, from the city database", (*app).attendance},
+	{"bridges", "show each room's bridge call against its meeting now or next, from the city database", (*app).bridges},
 }
 
 var passCommands = []command{

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // the operator's machine may lack the zone -tz names
@@ -27,23 +28,39 @@ later publish always wins.
 
 -file is either JSON, the message itself ({"meetings":[{"id","title",
 "room","start","end","checkin_opens","checkin_closes","invitees":[{"person",
-"name","unit","role","seat"}]}]}, times RFC 3339; its version is replaced),
-or CSV with a header row and one row per invitee:
+"name","unit","role","seat"}],"bridge":{"dial","protocol","speed",
+"auto_join"}}]}, times RFC 3339, bridge optional; its version is
+replaced), or CSV with a header row and one row per invitee:
 
   meeting_id,title,room,start,end,checkin_opens,checkin_closes,person,name,unit,role,seat
 
+and, for meetings held on a video bridge, the optional columns
+
+  bridge_dial,bridge_protocol,bridge_speed,bridge_auto_join
+
 A meeting's rows after its first may leave the meeting's columns empty; a
 row with an empty person lists a meeting without that invitee. CSV times
-are RFC 3339 or "2006-01-02 15:04" in the -tz time zone. The schedule is
-checked as the boxes check it before anything is sent.
+are RFC 3339 or "2006-01-02 15:04" in the -tz time zone.
+
+A bridge's dial string is a SIP URI, H.323 alias, E.164 number or address
+(printable ASCII without spaces, quotes or backslashes, at most 256
+bytes); protocol sip, h323 or auto (empty: auto); speed in kbit/s, 64 to
+8192 (empty: the terminal's default); auto_join yes or no (empty: yes, the
+box dials by itself before the start; no: only when told to). A box
+without a conference terminal ignores the bridge. The schedule is checked
+as the boxes check it before anything is sent.
+
+With -db (the database ingest writes to: postgres://user@host/db or
+sqlite:PATH) the schedule is also recorded there, for roomgate-city
+bridges to know each room's meetings; the city keeps no other copy.
 
 Example:
   roomgate-city publish meetings -cert city-ops.pem -key city-ops.key \
-    -device hq-room-1 -file meetings.csv
+    -device hq-room-1 -file meetings.csv -db postgres://roomgate@db.city/roomgate
 `
 
 func (a *app) publishMeetings(path string, args []string) error {
-	f := newFlags(path, "-device D[,D] -file meetings.json|meetings.csv [-version N] [flags]", publishMeetingsHelp)
+	f := newFlags(path, "-device D[,D] -file meetings.json|meetings.csv [-version N] [-db DATABASE] [flags]", publishMeetingsHelp)
 	broker := addBrokerFlags(f, "city-ops")
 	var devices deviceList
 	f.Var(&devices, "device", "`D[,D...]`: device ids to publish to, required; may be repeated")
@@ -51,6 +68,7 @@ func (a *app) publishMeetings(path string, args []string) error {
 	version := f.Int64("version", 0, "schedule `N`, at least 1; default the current Unix time")
 	tz := f.String("tz", "Asia/Ho_Chi_Minh", "`ZONE` of CSV times without an offset")
 	timeout := f.Duration("timeout", 10*time.Second, "give up after `DURATION`")
+	db := f.String("db", "", "also record the schedule in `DATABASE` (postgres://... or sqlite:PATH), for bridges")
 	pos, err := a.parse(f, args)
 	switch {
 	case err != nil:
@@ -84,8 +102,24 @@ func (a *app) publishMeetings(path string, args []string) error {
 		return fmt.Errorf("%s: %s: %w", path, *file, err)
 	}
 
+	if *db != "" {
+		if err := checkSQLiteExists(f, *db); err != nil {
+			return err
+		}
+	}
+
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
+	// The database is opened first: one that cannot be opened stops the
+	// publish before any box has the schedule the city would not know of.
+	var s store
+	if *db != "" {
+		var closeStore func()
+		if s, closeStore, err = openStore(ctx, *db); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		defer closeStore()
+	}
 	c, err := broker.connect(ctx, nil, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -100,6 +134,16 @@ func (a *app) publishMeetings(path string, args []string) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		fmt.Fprintf(a.stdout, "%s: meetings version %d, %d meetings, %d invitees\n", d, sched.Version, len(sched.Meetings), invitees)
+		if s == nil {
+			continue
+		}
+		recorded, err := s.RecordSchedule(ctx, d, sched, a.now())
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s: %s has the schedule, but the city database does not: %w", path, d, err)
+		case !recorded:
+			fmt.Fprintf(a.stderr, "warning: %s: %s records a newer schedule for %s; the box, too, keeps the newer one\n", path, s, d)
+		}
 	}
 	return nil
 }
@@ -288,12 +332,18 @@ func scheduleCSV(file string, data []byte, loc *time.Location) (wire.Schedule, [
 	return s, lines, nil
 }
 
-// csvMeeting reads a row's meeting columns; the times left empty are zero.
+// csvMeeting reads a row's meeting columns; the times left empty are zero,
+// the bridge nil when bridge_dial is empty.
 func csvMeeting(field func(string) string, loc *time.Location) (wire.Meeting, error) {
 	m := wire.Meeting{ID: field("meeting_id"), Title: field("title"), Room: field("room")}
 	if m.ID == "" {
 		return m, errors.New("empty meeting_id")
 	}
+	b, err := csvBridge(field)
+	if err != nil {
+		return m, err
+	}
+	m.Bridge = b
 	for _, t := range []struct {
 		col string
 		v   *time.Time
@@ -311,6 +361,43 @@ func csvMeeting(field func(string) string, loc *time.Location) (wire.Meeting, er
 		*t.v = v
 	}
 	return m, nil
+}
+
+// csvBridge reads a row's bridge columns.
+func csvBridge(field func(string) string) (*wire.Bridge, error) {
+	b := wire.Bridge{Dial: field("bridge_dial"), Protocol: strings.ToLower(field("bridge_protocol"))}
+	speed, autoJoin := field("bridge_speed"), field("bridge_auto_join")
+	if b.Dial == "" {
+		if b.Protocol != "" || speed != "" || autoJoin != "" {
+			return nil, errors.New("bridge_protocol, bridge_speed or bridge_auto_join without bridge_dial")
+		}
+		return nil, nil
+	}
+	if speed != "" {
+		n, err := strconv.Atoi(speed)
+		if err != nil {
+			return nil, fmt.Errorf("bridge_speed %q: want kbit/s, a whole number", speed)
+		}
+		b.Speed = n
+	}
+	switch strings.ToLower(autoJoin) {
+	case "":
+	case "yes", "true", "1":
+		b.AutoJoin = ptr(true)
+	case "no", "false", "0":
+		b.AutoJoin = ptr(false)
+	default:
+		return nil, fmt.Errorf("bridge_auto_join %q: want yes or no", autoJoin)
+	}
+	return &b, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// sameBridge reports whether two bridges say the same; nil auto_join is yes.
+func sameBridge(a, b wire.Bridge) bool {
+	join := func(p *bool) bool { return p == nil || *p }
+	return a.Dial == b.Dial && a.Protocol == b.Protocol && a.Speed == b.Speed && join(a.AutoJoin) == join(b.AutoJoin)
 }
 
 // sameMeeting checks that a later row of a meeting, where it fills the
@@ -332,5 +419,26 @@ func sameMeeting(first, m wire.Meeting, firstLine int) error {
 			return fmt.Errorf("%s %s here, %s on line %d", c.col, c.this.Format(time.RFC3339), c.was.Format(time.RFC3339), firstLine)
 		}
 	}
+	if m.Bridge != nil && (first.Bridge == nil || !sameBridge(*first.Bridge, *m.Bridge)) {
+		return fmt.Errorf("bridge %s here, %s on line %d", bridgeText(m.Bridge), bridgeText(first.Bridge), firstLine)
+	}
 	return nil
+}
+
+// bridgeText is a bridge as messages name it.
+func bridgeText(b *wire.Bridge) string {
+	if b == nil {
+		return "none"
+	}
+	s := strconv.Quote(b.Dial)
+	if b.Protocol != "" {
+		s += " " + b.Protocol
+	}
+	if b.Speed != 0 {
+		s += fmt.Sprintf(" %d kbit/s", b.Speed)
+	}
+	if b.AutoJoin != nil && !*b.AutoJoin {
+		s += " (not joined by itself)"
+	}
+	return s
 }

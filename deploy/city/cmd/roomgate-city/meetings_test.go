@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -196,6 +197,67 @@ func TestPublishMeetingsRefused(t *testing.T) {
 		_, _, err := runAt(testNow, "", append([]string{"publish", "meetings"}, c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("publish meetings %q = %v, want an error with %q", c.args, err, c.want)
+		}
+	}
+}
+
+func TestScheduleBridges(t *testing.T) {
+	dir := t.TempDir()
+	ict := time.FixedZone("ICT", 7*3600)
+	csvFile := writeFile(t, dir, "bridges.csv", `meeting_id,title,room,start,end,checkin_opens,checkin_closes,person,name,unit,role,seat,bridge_dial,bridge_protocol,bridge_speed,bridge_auto_join
+M-1,Giao ban trực tuyến,P.301,2026-03-02 08:00,2026-03-02 09:30,2026-03-02 07:30,2026-03-02 08:30,P-1,An,,,,sip:giaoban@bridge.hanoi.gov.vn,SIP,1920,
+M-1,,,,,,,P-2,Bình,,,,,,,
+M-2,Họp chiều,P.301,2026-03-02 14:00,2026-03-02 15:00,2026-03-02 13:30,2026-03-02 14:15,P-1,An,,,,8001@10.0.0.5,h323,,no
+M-2,,,,,,,P-2,Bình,,,,8001@10.0.0.5,h323,,no
+M-3,Không có cầu,P.301,2026-03-02 16:00,2026-03-02 17:00,2026-03-02 15:30,2026-03-02 16:15,,,,,,,,,
+`)
+	jsonFile := writeFile(t, dir, "bridges.json", `{"meetings": [{"id": "M-1", "title": "Giao ban trực tuyến", "room": "P.301",
+  "start": "2026-03-02T08:00:00+07:00", "end": "2026-03-02T09:30:00+07:00",
+  "checkin_opens": "2026-03-02T07:30:00+07:00", "checkin_closes": "2026-03-02T08:30:00+07:00", "invitees": [],
+  "bridge": {"dial": "sip:giaoban@bridge.hanoi.gov.vn", "protocol": "sip", "speed": 1920}}]}`)
+	no := false
+	want := []*wire.Bridge{
+		{Dial: "sip:giaoban@bridge.hanoi.gov.vn", Protocol: "sip", Speed: 1920},
+		{Dial: "8001@10.0.0.5", Protocol: "h323", AutoJoin: &no},
+		nil,
+	}
+	s, err := readSchedule(csvFile, ict, 7)
+	if err != nil || len(s.Meetings) != 3 {
+		t.Fatalf("readSchedule(%s) = %+v, %v, want 3 meetings", csvFile, s, err)
+	}
+	for i, m := range s.Meetings {
+		if !reflect.DeepEqual(m.Bridge, want[i]) {
+			t.Errorf("%s: meeting %s bridge = %s, want %s", csvFile, m.ID, bridgeText(m.Bridge), bridgeText(want[i]))
+		}
+	}
+	s, err = readSchedule(jsonFile, ict, 7)
+	if err != nil || len(s.Meetings) != 1 || s.Meetings[0].Bridge == nil || *s.Meetings[0].Bridge != *want[0] {
+		t.Errorf("readSchedule(%s) = %+v, %v, want M-1 on %s", jsonFile, s, err, bridgeText(want[0]))
+	}
+
+	header := "meeting_id,title,room,start,end,checkin_opens,checkin_closes,person,name,bridge_dial,bridge_protocol,bridge_speed,bridge_auto_join\n"
+	row := "M-1,Họp,P.1,2026-03-02 08:00,2026-03-02 09:00,2026-03-02 07:30,2026-03-02 08:30,P-1,An,"
+	for _, c := range []struct {
+		name, file, want string
+	}{
+		{"speed not a number", header + row + "8001,sip,fast,\n", `x.csv:2: bridge_speed "fast"`},
+		{"auto_join not yes or no", header + row + "8001,sip,,maybe\n", `x.csv:2: bridge_auto_join "maybe"`},
+		{"protocol without dial", header + row + ",sip,,\n", "x.csv:2: bridge_protocol, bridge_speed or bridge_auto_join without bridge_dial"},
+		{"rows disagree", header + row + "8001,sip,,\nM-1,,,,,,,P-2,Bình,8002,sip,,\n", `x.csv:3: meeting "M-1": bridge "8002" sip here, "8001" sip on line 2`},
+		{"a quote in the dial string", header + row + "\"8001\"\" x\",sip,,\n", `x.csv:2: meeting "M-1": wire: meetings[0] "M-1": bridge: dial`},
+		{"a space in the dial string", header + row + "8001 x,sip,,\n", `x.csv:2: meeting "M-1": wire: meetings[0] "M-1": bridge: dial`},
+		{"unknown protocol", header + row + "8001,isdn,,\n", `bridge: protocol "isdn"`},
+		{"too slow", header + row + "8001,sip,32,\n", "bridge: speed 32 kbit/s"},
+		{"json control character", `{"meetings": [{"id": "M-1", "title": "a", "room": "r", "start": "2026-03-02T08:00:00+07:00", "end": "2026-03-02T09:00:00+07:00",
+   "checkin_opens": "2026-03-02T07:30:00+07:00", "checkin_closes": "2026-03-02T08:30:00+07:00", "invitees": [], "bridge": {"dial": "8001\rhangup all"}}]}`, `x.json:1: meeting "M-1": wire: meetings[0] "M-1": bridge: dial`},
+	} {
+		ext := ".csv"
+		if strings.HasPrefix(c.name, "json") {
+			ext = ".json"
+		}
+		file := writeFile(t, dir, "x"+ext, c.file)
+		if _, err := readSchedule(file, ict, 7); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: readSchedule = %v, want an error with %q", c.name, err, c.want)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/deploy/city/ingest"
 )
 
@@ -25,6 +26,8 @@ type Store interface {
 	Latest(ctx context.Context, f ingest.Filter) ([]ingest.StoredEvent, error)
 	CountRejected(ctx context.Context, device string) (map[string]int64, error)
 	Attendance(ctx context.Context, meeting string) ([]ingest.StoredEvent, error)
+	RecordSchedule(ctx context.Context, device string, s wire.Schedule, at time.Time) (bool, error)
+	Bridges(ctx context.Context, at time.Time, within time.Duration) ([]ingest.RoomBridge, error)
 }
 
 // Event returns a valid event number n of device at site "hq".
@@ -49,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("CountRejected", func(t *testing.T) { testCountRejected(t, open(t)) })
 	t.Run("Attendance", func(t *testing.T) { testAttendance(t, open(t)) })
 	t.Run("PassUses", func(t *testing.T) { testPassUses(t, open(t)) })
+	t.Run("Bridges", func(t *testing.T) { testBridges(t, open(t)) })
 }
 
 // Batch returns a batch of device with events number from to to-1.
