@@ -16,9 +16,9 @@
 // incoming one, is the room's business (terminals hang up every call at
 // once, so while one is up the box sends neither). And the terminal, not
 // the box's memory, says what is up: the room reads the terminal's calls
-// before every dial and hang-up, and after every reconnect. After an agent
-// restart, a call found up to the bridge of a meeting that joins by itself,
-// between its join and hang-up times, is taken as the box's (Rules.Adopt):
-// the box would have placed that very call, and the terminal is the only
-// one that knows what happened while the agent was down.
+// before every dial and hang-up, and after every reconnect. The box
+// remembers the call it placed in the store (Placed: meeting, bridge, the
+// terminal's id for the call), so that after an agent restart it takes
+// back that call and no other: a call found up to the same bridge that the
+// box does not remember, or with another id, was dialled by hand.
 package calls

@@ -162,9 +162,9 @@ func (f *fakeTerminal) change(pick func(fakeCall) bool, s terminal.State, reason
 	return true
 }
 
-func boxDialling(c fakeCall) bool   { return c.byBox && c.State == terminal.Dialling }
-func boxConnected(c fakeCall) bool  { return c.byBox && c.State == terminal.Connected }
-func notByBox(c fakeCall) bool      { return !c.byBox }
+func boxDialling(c fakeCall) bool    { return c.byBox && c.State == terminal.Dialling }
+func boxConnected(c fakeCall) bool   { return c.byBox && c.State == terminal.Connected }
+func notByBox(c fakeCall) bool       { return !c.byBox }
 func (f *fakeTerminal) answer() bool { return f.change(boxDialling, terminal.Connected, "") }
 func (f *fakeTerminal) reject(why string) bool {
 	return f.change(boxDialling, terminal.Failed, why)
@@ -234,6 +234,25 @@ func (k *keeper) all() []wire.Call {
 	return slices.Clone(k.records)
 }
 
+// settings is the store's settings table, which outlives the agent.
+type settings struct {
+	mu     sync.Mutex
+	values map[string]string
+}
+
+func (s *settings) Setting(_ context.Context, key string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.values[key], nil
+}
+
+func (s *settings) SetSetting(_ context.Context, key, value string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.values[key] = value
+	return nil
+}
+
 // clock is the room's time, moved by the test.
 type clock struct {
 	mu sync.Mutex
@@ -261,12 +280,15 @@ type harness struct {
 	clock  *clock
 	term   *fakeTerminal
 	keep   *keeper
+	store  *settings
 	room   *Room
 	states []wire.CallState
+	trace  []string // what a property test did, for its failure message
 }
 
 func newHarness(t testing.TB, s *meeting.Schedule, rules Rules) *harness {
-	h := &harness{t: t, clock: &clock{t: at("08:00:00")}, term: &fakeTerminal{connected: true}, keep: &keeper{t: t}}
+	h := &harness{t: t, clock: &clock{t: at("08:00:00")}, term: &fakeTerminal{connected: true}, keep: &keeper{t: t},
+		store: &settings{values: map[string]string{}}}
 	h.start(s, rules)
 	return h
 }
@@ -275,7 +297,7 @@ func newHarness(t testing.TB, s *meeting.Schedule, rules Rules) *harness {
 func (h *harness) start(s *meeting.Schedule, rules Rules) {
 	h.room = New(Config{
 		Site: "site-1", Room: "room-1", Device: "box-1", Terminal: "poly-1", Rules: rules,
-		Keep: h.keep.Keep, Now: h.clock.Now, Jitter: func() float64 { return 0 }, Log: quiet,
+		Keep: h.keep.Keep, Settings: h.store, Now: h.clock.Now, Jitter: func() float64 { return 0 }, Log: quiet,
 		OnChange: func(st wire.CallState) { h.states = append(h.states, st) },
 	}, h.term)
 	h.room.SetSchedule(s)
@@ -329,6 +351,6 @@ func (h *harness) noViolations() {
 	h.term.mu.Lock()
 	defer h.term.mu.Unlock()
 	if len(h.term.violations) > 0 {
-		h.t.Fatalf("the box dialled over or hung up a call it did not place: %q", h.term.violations)
+		h.t.Fatalf("the box dialled over or hung up a call it did not place: %q\nafter %q\nrecords %q", h.term.violations, h.trace, h.summary())
 	}
 }

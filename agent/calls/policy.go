@@ -268,34 +268,28 @@ func (r Rules) Current(now time.Time, s *meeting.Schedule) *meeting.Meeting {
 	return near
 }
 
-// Adopt returns the meeting a call found up after a restart serves, when
-// it is one the box would have placed itself: outgoing, to the bridge of a
-// meeting that joins by itself, between that meeting's join and hang-up
-// times. nil: the call is not the box's. Matching the bridge, rather than
-// remembering the call in the store, trusts the terminal, which is the
-// only one that knows what is up now: a remembered call may have dropped
-// while the agent was down and someone dialled by hand since.
-func (r Rules) Adopt(now time.Time, s *meeting.Schedule, c terminal.Call) *meeting.Meeting {
-	if c.Incoming || c.State.Final() || s == nil {
-		return nil
+// Placed is the box's call as it remembers it across agent restarts (in
+// the store), so that after a restart it takes back its own call and only
+// that one.
+type Placed struct {
+	Meeting string `json:"meeting"`
+	Bridge  string `json:"bridge"`         // the dial string
+	Call    string `json:"call,omitempty"` // the terminal's id for the call
+	By      string `json:"by"`             // who asked for it
+}
+
+// Matches reports whether c, found up on the terminal, is the call
+// remembered: the same id when the terminal gives ids, to the same bridge,
+// outgoing. A call someone dialled by hand to the same bridge after the
+// box's dropped has another id, and stays theirs.
+func (p Placed) Matches(c terminal.Call) bool {
+	switch {
+	case p.Meeting == "" || c.Incoming || c.State.Final() || !SameDial(c.Remote, p.Bridge):
+		return false
+	case p.Call != "" || c.ID != "":
+		return p.Call == c.ID
 	}
-	var run, held *meeting.Meeting
-	for i := range s.Meetings {
-		mt := &s.Meetings[i]
-		if !hasBridge(mt) || !mt.Bridge.AutoJoin || !SameDial(mt.Bridge.Dial, c.Remote) {
-			continue
-		}
-		switch {
-		case r.dialWindow(mt, now) && first(mt, run):
-			run = mt
-		case !now.Before(r.joinAt(mt)) && now.Before(r.hangUpAt(mt)) && first(mt, held):
-			held = mt
-		}
-	}
-	if run != nil {
-		return run
-	}
-	return held
+	return true
 }
 
 // Backoff is the wait after the nth failure in a row (n ≥ 1), with jitter

@@ -279,39 +279,34 @@ func TestDecideClockJumps(t *testing.T) {
 	})
 }
 
-// Restart mid-meeting: a call found up is taken as the box's only when it
-// is the one the schedule would have placed.
-func TestAdopt(t *testing.T) {
-	r := DefaultRules()
-	call := func(remote string) terminal.Call {
-		return terminal.Call{ID: "7", Remote: remote, State: terminal.Connected}
+// After a restart the box takes back the call it remembers placing, and
+// no other.
+func TestPlacedMatches(t *testing.T) {
+	p := Placed{Meeting: "am", Bridge: bridgeA, Call: "7", By: wire.CallBySchedule}
+	noID := Placed{Meeting: "am", Bridge: bridgeA, By: wire.CallBySchedule}
+	call := func(id, remote string) terminal.Call {
+		return terminal.Call{ID: id, Remote: remote, State: terminal.Connected}
 	}
 	cases := []struct {
-		name, now string
-		c         terminal.Call
-		want      string
+		name string
+		p    Placed
+		c    terminal.Call
+		want bool
 	}{
-		{"the meeting's bridge, as dialled", "09:30:00", call(bridgeA), "am"},
-		{"the meeting's bridge, as the terminal shows it", "09:30:00", call("SIP:7001@Bridge.HCM.gov.vn"), "am"},
-		{"the bridge without the domain the terminal dropped", "09:30:00", call("7001"), "am"},
-		{"another bridge", "09:30:00", call(bridgeB), ""},
-		{"before the join time", "08:57:59", call(bridgeA), ""},
-		{"at the join time", "08:58:00", call(bridgeA), "am"},
-		{"between back-to-back meetings: the running one", "10:03:00", call(bridgeA), "am2"},
-		{"before the hang-up time", "11:04:59", call(bridgeA), "am2"},
-		{"at the hang-up time", "11:05:00", call(bridgeA), ""},
-		{"a meeting that does not join by itself", "17:30:00", call(bridgeD), ""},
-		{"incoming", "09:30:00", terminal.Call{Remote: bridgeA, State: terminal.Connected, Incoming: true}, ""},
-		{"over", "09:30:00", terminal.Call{Remote: bridgeA, State: terminal.Ended}, ""},
+		{"the call remembered", p, call("7", bridgeA), true},
+		{"as the terminal shows the bridge", p, call("7", "SIP:7001@Bridge.HCM.gov.vn"), true},
+		{"ringing still", p, terminal.Call{ID: "7", Remote: bridgeA, State: terminal.Dialling}, true},
+		{"the same bridge dialled by hand since (another id)", p, call("8", bridgeA), false},
+		{"the same id to another bridge (a terminal that rebooted)", p, call("7", bridgeB), false},
+		{"incoming from the bridge", p, terminal.Call{ID: "7", Remote: bridgeA, State: terminal.Connected, Incoming: true}, false},
+		{"over", p, terminal.Call{ID: "7", Remote: bridgeA, State: terminal.Ended}, false},
+		{"nothing remembered", Placed{}, call("7", bridgeA), false},
+		{"a terminal without ids: the bridge", noID, call("", bridgeA), true},
+		{"remembered without an id, shown with one", noID, call("7", bridgeA), false},
 	}
 	for _, c := range cases {
-		m := r.Adopt(at(c.now), day(), c.c)
-		got := ""
-		if m != nil {
-			got = m.ID
-		}
-		if got != c.want {
-			t.Errorf("%s: Adopt(%s, %q) = %q, want %q", c.name, c.now, c.c.Remote, got, c.want)
+		if got := c.p.Matches(c.c); got != c.want {
+			t.Errorf("%s: %+v.Matches(%+v) = %v, want %v", c.name, c.p, c.c, got, c.want)
 		}
 	}
 }

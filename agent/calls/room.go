@@ -2,6 +2,7 @@ package calls
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +30,12 @@ type Terminal interface {
 	Health() terminal.Health
 }
 
+// Settings keeps values across agent restarts; *store.Store implements it.
+type Settings interface {
+	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+}
+
 // Config configures a Room.
 type Config struct {
 	Site, Room, Device string // who the records are from; Room is used when a meeting names none
@@ -37,6 +44,10 @@ type Config struct {
 	// Keep writes a call record and its outbox row in one transaction, as
 	// store.AddDoorEvent does for the door.
 	Keep func(ctx context.Context, c wire.Call, ev store.Event) error
+	// Settings remembers the box's call across restarts (Placed). Without
+	// it a call found up when the agent starts is never taken as the box's:
+	// not redialled, and not hung up either.
+	Settings Settings
 	// OnChange, if set, is called with the call state after every change,
 	// in order, never two at once.
 	OnChange func(wire.CallState)
@@ -74,14 +85,19 @@ type Room struct {
 	mu        sync.Mutex
 	sched     *meeting.Schedule
 	reachable bool
-	listed    bool // the calls were read since the terminal (re)connected
-	fresh     bool // no call list yet since the agent started: adopt
-	mem       Memory
-	mine      *terminal.Call // the box's call as the terminal last showed it
-	since     time.Time      // when mine connected
-	hangBy    string         // who asked for the hang-up under way; "" when the box gave up
-	foreign   map[string]foreignCall
-	state     wire.CallState
+	listed    bool   // the calls were read since the terminal (re)connected
+	fresh     bool   // no call list yet since the agent started: take back the box's call
+	placed    string // the Placed last remembered, as kept in Settings
+	listing   bool   // reconcile is applying a list of the terminal's calls
+	// justDialled: the list being read was asked right after the box's
+	// dial, so a new call to its bridge in it is the box's.
+	justDialled bool
+	mem         Memory
+	mine        *terminal.Call // the box's call as the terminal last showed it
+	since       time.Time      // when mine connected
+	hangBy      string         // who asked for the hang-up under way; "" when the box gave up
+	foreign     map[string]foreignCall
+	state       wire.CallState
 
 	notifyMu sync.Mutex
 	notified wire.CallState
@@ -279,6 +295,7 @@ func (r *Room) do(ctx context.Context, a Action) {
 	case Carry:
 		r.mu.Lock()
 		r.mem.Meeting, r.mem.Bridge, r.mem.By = a.Meeting.ID, *a.Meeting.Bridge, wire.CallBySchedule
+		r.remember()
 		if r.mine != nil && r.mine.State == terminal.Connected {
 			r.record(wire.Call{Meeting: a.Meeting.ID, State: wire.CallConnected, By: wire.CallBySchedule})
 		}
@@ -312,6 +329,18 @@ func (r *Room) dial(ctx context.Context, m *meeting.Meeting, attempt int, by str
 	}
 	err := r.term.Dial(cctx, terminal.Target{Number: m.Bridge.Dial, Protocol: m.Bridge.Protocol, Speed: m.Bridge.Speed})
 	if err == nil {
+		// The call that has just appeared is the box's: learn its id now,
+		// in case its events are lost and a call to the same bridge is
+		// dialled by hand before the next look.
+		r.mu.Lock()
+		r.justDialled = true
+		r.mu.Unlock()
+		if err := r.list(ctx); err != nil {
+			r.log.Warn("cannot read the terminal's calls after dialling", "err", err)
+		}
+		r.mu.Lock()
+		r.justDialled = false
+		r.mu.Unlock()
 		return nil
 	}
 	r.mu.Lock()
@@ -367,24 +396,81 @@ func (r *Room) list(ctx context.Context) error {
 		return err
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fresh {
+		r.takeBack(ctx, calls)
+	}
 	r.reconcile(calls, r.cfg.Now())
-	r.mu.Unlock()
 	return nil
+}
+
+// placedKey is the setting that remembers the box's call.
+func (r *Room) placedKey() string { return "calls.placed." + r.cfg.Terminal }
+
+// takeBack makes the call the box remembers placing its own again, if the
+// terminal still has it. Called with mu held.
+func (r *Room) takeBack(ctx context.Context, calls []terminal.Call) {
+	if r.cfg.Settings == nil || r.mem.Meeting != "" {
+		return
+	}
+	v, err := r.cfg.Settings.Setting(ctx, r.placedKey())
+	if err != nil || v == "" {
+		if err != nil {
+			r.log.Error("cannot read the call the box placed", "err", err)
+		}
+		return
+	}
+	r.placed = v
+	var p Placed
+	if err := json.Unmarshal([]byte(v), &p); err != nil {
+		r.log.Error("the call the box placed is unreadable; forgetting it", "err", err)
+		return
+	}
+	for _, c := range calls {
+		if p.Matches(c) {
+			r.log.Info("found the box's call up; taking it back", "meeting", p.Meeting, "remote", c.Remote)
+			r.mem.Meeting, r.mem.By = p.Meeting, p.By
+			r.mem.Bridge = meeting.Bridge{Dial: p.Bridge}
+			if m := r.findMeeting(p.Meeting); m != nil && hasBridge(m) && SameDial(m.Bridge.Dial, p.Bridge) {
+				r.mem.Bridge = *m.Bridge
+			}
+			r.applyMine(c, r.cfg.Now())
+			return
+		}
+	}
+	// Gone while the agent was down: the city's last record of it says it
+	// is up.
+	r.record(wire.Call{Meeting: p.Meeting, Bridge: p.Bridge, State: wire.CallDropped, By: wire.CallByTerminal, Reason: "ended while the agent was down"})
+	r.remember()
+}
+
+// remember keeps the box's call in Settings when it changed. Called with mu
+// held.
+func (r *Room) remember() {
+	if r.cfg.Settings == nil {
+		return
+	}
+	var v string
+	if r.mine != nil && r.mem.Meeting != "" {
+		b, _ := json.Marshal(Placed{Meeting: r.mem.Meeting, Bridge: r.mem.Bridge.Dial, Call: r.mine.ID, By: r.mem.By})
+		v = string(b)
+	}
+	if v == r.placed {
+		return
+	}
+	if err := r.cfg.Settings.SetSetting(context.Background(), r.placedKey(), v); err != nil {
+		r.log.Error("cannot remember the box's call", "err", err)
+		return
+	}
+	r.placed = v
 }
 
 // reconcile brings what the room believes in line with the terminal's
 // calls now. Called with mu held.
 func (r *Room) reconcile(calls []terminal.Call, now time.Time) {
-	if r.fresh && r.mem.Meeting == "" {
-		for _, c := range calls {
-			if m := r.cfg.Rules.Adopt(now, r.sched, c); m != nil {
-				r.log.Info("found the meeting's call up; taking it as the box's", "meeting", m.ID, "remote", c.Remote)
-				r.mem.Meeting, r.mem.Bridge, r.mem.By = m.ID, *m.Bridge, wire.CallBySchedule
-				break
-			}
-		}
-	}
 	r.fresh, r.listed = false, true
+	r.listing = true
+	defer func() { r.listing = false }()
 	seen := map[string]bool{}
 	for _, c := range calls {
 		if c.State.Final() {
@@ -415,8 +501,10 @@ func (r *Room) apply(c terminal.Call, now time.Time) {
 		r.applyForeign(c, now)
 	case r.mine != nil && sameCall(*r.mine, c):
 		r.applyMine(c, now)
-	case r.mine == nil && r.mem.Meeting != "" && !c.Incoming && (c.Remote == "" || SameDial(c.Remote, r.mem.Bridge.Dial)):
-		// The box's dial (or the adopted call) shows up.
+	case r.mine == nil && r.mem.Meeting != "" && (!r.listing || r.justDialled) && !c.Incoming && (c.Remote == "" || SameDial(c.Remote, r.mem.Bridge.Dial)):
+		// The box's dial shows up: in the events that follow the dial, or
+		// in the list read right after it; a later list may show a call to
+		// the same bridge dialled by hand since.
 		r.applyMine(c, now)
 	default:
 		r.applyForeign(c, now)
@@ -432,6 +520,7 @@ func (r *Room) applyMine(c terminal.Call, now time.Time) {
 		c.Remote = r.mine.Remote
 	}
 	r.mine = &c
+	r.remember()
 	switch c.State {
 	case terminal.Connected:
 		if was != terminal.Connected {
@@ -526,6 +615,7 @@ func (r *Room) clearMine() {
 	r.mine = nil
 	r.mem.Meeting, r.mem.Bridge, r.mem.By = "", meeting.Bridge{}, ""
 	r.mem.Dialled, r.mem.HangingUp, r.hangBy = time.Time{}, time.Time{}, ""
+	r.remember()
 }
 
 // prune forgets the tries of meetings that are over or gone, and a failure

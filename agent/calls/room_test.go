@@ -145,12 +145,27 @@ func TestRoomReadsCallsBeforeDialling(t *testing.T) {
 }
 
 func TestRoomRestartMidMeeting(t *testing.T) {
-	t.Run("the meeting's call is adopted, not redialled, and hung up after", func(t *testing.T) {
+	// connected is a room in meeting am with the box's call up.
+	connected := func(t *testing.T) *harness {
 		h := newHarness(t, morning(), DefaultRules())
 		h.at("08:58:00")
 		h.term.answer()
 		h.want("dialling/schedule/am", "connected/schedule/am")
 		h.clock.set(at("09:30:00"))
+		return h
+	}
+	noTouch := func(t *testing.T, h *harness, dialsBefore int) {
+		t.Helper()
+		h.at("09:45:00")
+		h.at("10:05:00")
+		h.at("12:00:00")
+		if _, dials, hangups := h.term.counts(); dials != dialsBefore || hangups != 0 {
+			t.Fatalf("%d dials, %d hang-ups; want %d, none", dials, hangups, dialsBefore)
+		}
+		h.noViolations()
+	}
+	t.Run("the box's call is taken back, not redialled, and hung up after", func(t *testing.T) {
+		h := connected(t)
 		h.start(morning(), DefaultRules()) // the agent restarts; the terminal keeps its call
 		h.step()
 		if _, dials, _ := h.term.counts(); dials != 1 {
@@ -162,24 +177,72 @@ func TestRoomRestartMidMeeting(t *testing.T) {
 		}
 		h.at("10:05:00")
 		if _, _, hangups := h.term.counts(); hangups != 1 {
-			t.Fatalf("hang-ups = %d, want the adopted call hung up", hangups)
+			t.Fatalf("hang-ups = %d, want the box's call hung up", hangups)
 		}
 		h.want("ended/schedule/am")
 		h.noViolations()
+	})
+	t.Run("a person's call is taken back as theirs", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.clock.set(at("17:00:00"))
+		if err := h.room.DialNow(context.Background(), wire.CallByCity); err != nil {
+			t.Fatal(err)
+		}
+		h.term.answer()
+		h.want("dialling/city/byhand", "connected/city/byhand")
+		h.start(day(), DefaultRules())
+		h.at("17:30:00")
+		h.want("connected/city/byhand")
+		h.at("18:05:00")
+		h.want("ended/schedule/byhand")
+	})
+	t.Run("a hand-dialled call to the meeting's bridge found at the start is not the box's", func(t *testing.T) {
+		h := newHarness(t, morning(), DefaultRules())
+		h.term.quiet = true // the agent was down
+		h.term.handDial("sip:" + bridgeA)
+		h.term.quiet = false
+		h.clock.set(at("09:30:00"))
+		h.start(morning(), DefaultRules())
+		h.step()
+		h.want("connected/terminal/am")
+		noTouch(t, h, 0)
+	})
+	t.Run("the box's call dropped while the agent was down and someone dialled the bridge by hand", func(t *testing.T) {
+		h := connected(t)
+		h.term.quiet = true
+		h.term.drop("far end")
+		h.term.handDial("sip:" + bridgeA)
+		h.term.quiet = false
+		h.start(morning(), DefaultRules())
+		h.step()
+		h.want("dropped/terminal/am", "connected/terminal/am")
+		noTouch(t, h, 1)
 	})
 	t.Run("a call to another bridge is not the box's", func(t *testing.T) {
 		h := newHarness(t, morning(), DefaultRules())
 		h.term.handDial(bridgeB)
 		h.clock.set(at("09:30:00"))
 		h.start(morning(), DefaultRules())
-		h.at("09:30:00")
-		h.at("10:05:00")
-		if _, dials, hangups := h.term.counts(); dials != 0 || hangups != 0 {
-			t.Fatalf("%d dials, %d hang-ups; want none", dials, hangups)
-		}
+		h.step()
 		// Seen up by the first agent, then found up by the second.
 		h.want("connected/terminal/", "connected/terminal/")
-		h.noViolations()
+		noTouch(t, h, 0)
+	})
+	t.Run("the box's call ended while the agent was down", func(t *testing.T) {
+		h := connected(t)
+		h.term.quiet = true
+		h.term.drop("far end")
+		h.term.quiet = false
+		h.clock.set(at("10:02:00")) // after the end: nothing to dial
+		h.start(morning(), DefaultRules())
+		h.step()
+		if c := h.last(); c.Reason != "ended while the agent was down" || c.Bridge != bridgeA {
+			t.Fatalf("record = %+v", c)
+		}
+		h.want("dropped/terminal/am")
+		if v, _ := h.store.Setting(context.Background(), "calls.placed.poly-1"); v != "" {
+			t.Fatalf("remembered %s after the call ended, want nothing", v)
+		}
 	})
 }
 
