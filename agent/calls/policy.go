@@ -81,7 +81,6 @@ type Tries struct {
 	Failures int       // failed dials and drops since it last connected
 	Last     time.Time // when the last failure or drop happened
 	Jitter   float64   // in [0, 1), drawn at the last failure
-	Reason   string    // the last failure, in the terminal's words
 	Dropped  bool      // its call dropped; with RedialOnDrop off it stays down
 	Stopped  bool      // a person hung it up: the schedule does not dial it again
 }

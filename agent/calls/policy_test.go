@@ -200,13 +200,13 @@ func TestDecideRetries(t *testing.T) {
 		{name: "no retry after the end", s: &meeting.Schedule{Meetings: []meeting.Meeting{mtg("am", "09:00:00", "10:00:00", auto(bridgeA))}},
 			now: "10:00:00", o: idle, m: failed(30, "09:59:50", 0), kind: Wait, next: "10:05:00"},
 		{name: "the count is per meeting", now: "10:00:00", o: idle, m: failed(30, "09:59:50", 0), kind: Dial, meeting: "am2", attempt: 1},
-		{name: "the clock set back past the failure: retry now", now: "08:50:00", o: idle, m: failed(1, "09:10:00", 0), kind: Wait},
+		{name: "the clock set back before the join time: nothing to retry", now: "08:50:00", o: idle, m: failed(1, "09:10:00", 0), kind: Wait},
 		{name: "the clock set back inside the window: retry now", now: "09:05:00", o: idle, m: failed(1, "09:10:00", 0), kind: Dial, meeting: "am", attempt: 2},
 	})
 }
 
 func TestDecideDrops(t *testing.T) {
-	dropped := tries("am", Tries{Attempts: 1, Failures: 1, Last: at("09:30:00"), Dropped: true, Reason: "far end"})
+	dropped := tries("am", Tries{Attempts: 1, Failures: 1, Last: at("09:30:00"), Dropped: true})
 	on, off := DefaultRules(), DefaultRules()
 	off.RedialOnDrop = false
 	runDecide(t, on, []decideCase{
@@ -274,9 +274,17 @@ func TestDecideClockJumps(t *testing.T) {
 		{name: "forward past the hang-up time", now: "13:00:00", o: up(terminal.Connected), m: in("am", bridgeA), kind: HangUp},
 		{name: "forward into a meeting", now: "14:30:00", o: idle, kind: Dial, meeting: "pm", attempt: 1},
 		{name: "back before the join time", now: "07:00:00", o: up(terminal.Connected), m: in("am", bridgeA), kind: HangUp},
-		{name: "back to the previous day", now: "09:30:00", s: &meeting.Schedule{Meetings: []meeting.Meeting{{ID: "tmrw",
-			Start: at("09:00:00").AddDate(0, 0, 1), End: at("10:00:00").AddDate(0, 0, 1), Bridge: auto(bridgeA)}}}, o: idle, kind: Wait},
+		{name: "back to the previous day", now: "09:30:00", s: tomorrow(), o: idle, kind: Wait},
 	})
+	if a := DefaultRules().Decide(at("09:30:00"), tomorrow(), idle, Memory{}); !a.Next.Equal(at("08:58:00").AddDate(0, 0, 1)) {
+		t.Fatalf("a day early: Next = %s, want tomorrow's join time", a.Next)
+	}
+}
+
+// tomorrow is meeting am a day later, as a clock a day behind sees it.
+func tomorrow() *meeting.Schedule {
+	return &meeting.Schedule{Meetings: []meeting.Meeting{{ID: "am",
+		Start: at("09:00:00").AddDate(0, 0, 1), End: at("10:00:00").AddDate(0, 0, 1), Bridge: auto(bridgeA)}}}
 }
 
 // After a restart the box takes back the call it remembers placing, and

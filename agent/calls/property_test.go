@@ -108,6 +108,6 @@ func FuzzRoom(f *testing.F) {
 	f.Add([]byte{14, 90, 16, 1, 1, 0, 0, 3, 1, 0, 12, 0})        // refused, retried, redialled
 	f.Add([]byte{14, 90, 1, 0, 7, 1, 8, 0, 7, 0, 1, 0, 4, 0})    // unplugged, rebooted
 	f.Add([]byte{14, 198, 9, 48, 5, 55, 15, 48, 15, 48, 12, 48}) // a hand call to the bridge before the agent's first look
-	f.Add([]byte("00000000000\xca10+0a0X087a00")) // the box's failure lost, then the same bridge dialled by hand
+	f.Add([]byte("00000000000\xca10+0a0X087a00"))                // the box's failure lost, then the same bridge dialled by hand
 	f.Fuzz(func(t *testing.T, ops []byte) { play(t, ops) })
 }

@@ -49,7 +49,8 @@ type Config struct {
 	// not redialled, and not hung up either.
 	Settings Settings
 	// OnChange, if set, is called with the call state after every change,
-	// in order, never two at once.
+	// in order, never two at once. It must not call the Room's commands
+	// (DialNow, HangUp, Redial), which tell it of their own changes.
 	OnChange func(wire.CallState)
 	Now      func() time.Time // time.Now if nil
 	Jitter   func() float64   // in [0, 1); rand.Float64 if nil
@@ -80,7 +81,8 @@ type Room struct {
 
 	// act is held while deciding and carrying out a decision, so that one
 	// command at a time reaches the terminal.
-	act sync.Mutex
+	act     sync.Mutex
+	listErr string // the last failure to read the calls, logged once; under act
 
 	mu        sync.Mutex
 	sched     *meeting.Schedule
@@ -228,8 +230,12 @@ func (r *Room) step(ctx context.Context) time.Time {
 	defer r.act.Unlock()
 	defer r.notify()
 	if r.needList() {
-		if err := r.list(ctx); err != nil {
+		// Once per error: Run tries again every Poll.
+		if err := r.list(ctx); err != nil && err.Error() != r.listErr {
+			r.listErr = err.Error()
 			r.log.Warn("cannot read the terminal's calls", "err", err)
+		} else if err == nil {
+			r.listErr = ""
 		}
 	}
 	a := r.decide()
@@ -526,7 +532,7 @@ func (r *Room) applyMine(c terminal.Call, now time.Time) {
 		if was != terminal.Connected {
 			r.since = now
 			t := r.mem.Tries[r.mem.Meeting]
-			t.Failures, t.Dropped, t.Reason = 0, false, ""
+			t.Failures, t.Dropped = 0, false
 			r.mem.Tries[r.mem.Meeting] = t
 			r.record(wire.Call{Meeting: r.mem.Meeting, State: wire.CallConnected, By: r.mem.By})
 		}
@@ -543,7 +549,7 @@ func (r *Room) applyMine(c terminal.Call, now time.Time) {
 			r.state.State = stateIdle
 		case was == terminal.Connected:
 			r.record(wire.Call{Meeting: r.mem.Meeting, State: wire.CallDropped, By: wire.CallByTerminal, Reason: c.Reason, Duration: dur})
-			r.failure(now, c.Reason, true)
+			r.failure(now, true)
 		default:
 			r.failed(now, r.mem.By, c.Reason)
 		}
@@ -600,13 +606,13 @@ func (r *Room) onBridge(now time.Time, remote string) *meeting.Meeting {
 func (r *Room) failed(now time.Time, by, why string) {
 	t := r.mem.Tries[r.mem.Meeting]
 	r.record(wire.Call{Meeting: r.mem.Meeting, State: wire.CallFailed, By: by, Reason: why, Attempt: t.Attempts})
-	r.failure(now, why, false)
+	r.failure(now, false)
 }
 
-func (r *Room) failure(now time.Time, why string, dropped bool) {
+func (r *Room) failure(now time.Time, dropped bool) {
 	t := r.mem.Tries[r.mem.Meeting]
 	t.Failures++
-	t.Last, t.Jitter, t.Reason = now, r.cfg.Jitter(), why
+	t.Last, t.Jitter = now, r.cfg.Jitter()
 	t.Dropped = t.Dropped || dropped
 	r.mem.Tries[r.mem.Meeting] = t
 }
