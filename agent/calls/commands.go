@@ -1,0 +1,138 @@
+package calls
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/roomgate/roomgate/agent/wire"
+)
+
+// DialNow is a person's "Call now": dial the current meeting's bridge
+// (Rules.Current), whether or not it joins by itself. by is
+// wire.CallBySecretary or wire.CallByCity. A refusal carries the terminal's
+// words (terminal.RefusedError).
+func (r *Room) DialNow(ctx context.Context, by string) error {
+	if err := checkBy(by); err != nil {
+		return err
+	}
+	r.act.Lock()
+	defer r.act.Unlock()
+	defer r.notify()
+	if err := r.ready(ctx); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	inCall := r.mem.Meeting != ""
+	r.mu.Unlock()
+	if inCall {
+		return ErrInCall
+	}
+	return r.dialCurrent(ctx, by)
+}
+
+// HangUp is a person's "Hang up": end the box's call, or stop the box
+// retrying the meeting's bridge, and do not dial that meeting again by
+// schedule (DialNow or Redial still may).
+func (r *Room) HangUp(ctx context.Context, by string) error {
+	if err := checkBy(by); err != nil {
+		return err
+	}
+	r.act.Lock()
+	defer r.act.Unlock()
+	defer r.notify()
+	if err := r.ready(ctx); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.mem.Redial, r.mem.RedialBy = "", ""
+	id := r.mem.Meeting
+	if id == "" {
+		want := r.cfg.Rules.wanted(r.cfg.Now(), r.sched)
+		if want == nil || r.mem.Tries[want.ID].Stopped {
+			r.mu.Unlock()
+			return ErrNoCall
+		}
+		id = want.ID
+	}
+	t := r.mem.Tries[id]
+	t.Stopped = true
+	r.mem.Tries[id] = t
+	inCall := r.mem.Meeting != ""
+	r.mu.Unlock()
+	r.log.Info("hang up asked", "by", by, "meeting", id)
+	if !inCall {
+		return nil
+	}
+	return r.hangUp(ctx, by)
+}
+
+// Redial is a person's "Redial": hang up the box's call and dial its
+// meeting again once the terminal has ended it; with no call up, the same
+// as DialNow.
+func (r *Room) Redial(ctx context.Context, by string) error {
+	if err := checkBy(by); err != nil {
+		return err
+	}
+	r.act.Lock()
+	defer r.act.Unlock()
+	defer r.notify()
+	if err := r.ready(ctx); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	id := r.mem.Meeting
+	if id != "" {
+		r.mem.Redial, r.mem.RedialBy = id, by
+	}
+	r.mu.Unlock()
+	if id == "" {
+		return r.dialCurrent(ctx, by)
+	}
+	r.log.Info("redial asked", "by", by, "meeting", id)
+	defer r.poke()
+	return r.hangUp(ctx, by)
+}
+
+// ready reads the terminal's calls for a person's command: it must answer,
+// and no call the box did not place may be up. Called with act held.
+func (r *Room) ready(ctx context.Context) error {
+	r.health()
+	r.mu.Lock()
+	up := r.reachable
+	r.mu.Unlock()
+	if !up {
+		return ErrNotReached
+	}
+	if err := r.list(ctx); err != nil {
+		return fmt.Errorf("calls: read the terminal's calls: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.foreign) > 0 {
+		return ErrNotPlaced
+	}
+	return nil
+}
+
+// dialCurrent dials the current meeting for a person. Called with act held.
+func (r *Room) dialCurrent(ctx context.Context, by string) error {
+	r.mu.Lock()
+	m := r.cfg.Rules.Current(r.cfg.Now(), r.sched)
+	var attempt int
+	if m != nil {
+		attempt = r.mem.Tries[m.ID].Attempts + 1
+	}
+	r.mu.Unlock()
+	if m == nil {
+		return ErrNoMeeting
+	}
+	r.log.Info("dial asked", "by", by, "meeting", m.ID)
+	return r.dial(ctx, m, attempt, by)
+}
+
+func checkBy(by string) error {
+	if by != wire.CallBySecretary && by != wire.CallByCity {
+		return fmt.Errorf("%w, not %q", ErrBy, by)
+	}
+	return nil
+}

@@ -1,0 +1,518 @@
+package calls
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/roomgate/roomgate/agent/meeting"
+	"github.com/roomgate/roomgate/agent/wire"
+	"github.com/roomgate/roomgate/devices/terminal"
+)
+
+// morning is one meeting, 09:00–10:00 on bridge A, in room "Phòng 2".
+func morning() *meeting.Schedule {
+	m := mtg("am", "09:00:00", "10:00:00", auto(bridgeA))
+	m.Room = "Phòng 2"
+	return &meeting.Schedule{Version: 1, Meetings: []meeting.Meeting{m}}
+}
+
+func TestRoomJoinsOnTimeAndHangsUpAfter(t *testing.T) {
+	h := newHarness(t, morning(), DefaultRules())
+	h.at("08:57:59")
+	if _, dials, _ := h.term.counts(); dials != 0 {
+		t.Fatalf("dialled %d times before join_before", dials)
+	}
+	h.at("08:58:00")
+	wakes, dials, _ := h.term.counts()
+	if wakes != 1 || dials != 1 || h.term.dials[0] != (terminal.Target{Number: bridgeA, Protocol: "sip"}) {
+		t.Fatalf("at join time: %d wakes, dials %+v; want one wake and one dial of %s", wakes, h.term.dials, bridgeA)
+	}
+	c := h.last()
+	want := wire.Call{Site: "site-1", Room: "Phòng 2", Device: "box-1", Meeting: "am", Bridge: bridgeA, Protocol: "sip", Terminal: "poly-1",
+		State: wire.CallDialling, By: wire.CallBySchedule, Attempt: 1, At: at("08:58:00").UTC()}
+	if c != want {
+		t.Fatalf("dialling record = %+v, want %+v", c, want)
+	}
+	h.want("dialling/schedule/am")
+	if st := h.room.State(); st.State != wire.CallDialling || !st.Reachable || st.Meeting != "am" || st.Bridge != bridgeA {
+		t.Fatalf("state while dialling = %+v", st)
+	}
+
+	h.clock.set(at("08:58:05"))
+	h.term.answer()
+	h.want("connected/schedule/am")
+	if st := h.room.State(); st.State != wire.CallConnected || !st.Since.Equal(at("08:58:05")) {
+		t.Fatalf("state once connected = %+v, want connected since 08:58:05", st)
+	}
+	h.at("09:30:00")
+	h.at("10:04:59")
+	if _, dials, hangups := h.term.counts(); dials != 1 || hangups != 0 {
+		t.Fatalf("during the meeting: %d dials, %d hang-ups; want 1, 0", dials, hangups)
+	}
+	h.at("10:05:00")
+	if _, _, hangups := h.term.counts(); hangups != 1 {
+		t.Fatalf("at end+hang_up_after: %d hang-ups, want 1", hangups)
+	}
+	if c := h.last(); c.State != wire.CallEnded || c.Duration != at("10:05:00").Sub(at("08:58:05")).Seconds() {
+		t.Fatalf("ended record = %+v, want the seconds connected", c)
+	}
+	h.want("ended/schedule/am")
+	if st := h.room.State(); st.State != "idle" {
+		t.Fatalf("state after the hang-up = %+v, want idle", st)
+	}
+	if got := h.states[len(h.states)-1]; got != h.room.State() {
+		t.Fatalf("OnChange last told %+v, state is %+v", got, h.room.State())
+	}
+	h.noViolations()
+}
+
+func TestRoomRefusedDialKeepsTheTerminalsWordsAndRetries(t *testing.T) {
+	h := newHarness(t, morning(), DefaultRules())
+	h.term.refuse = "error: call failed: busy"
+	h.at("08:58:00")
+	if c := h.last(); c.State != wire.CallFailed || c.Reason != "error: call failed: busy" || c.Attempt != 1 {
+		t.Fatalf("failed record = %+v, want the terminal's words and attempt 1", c)
+	}
+	if st := h.room.State(); st.State != wire.CallFailed || st.Reason != "error: call failed: busy" {
+		t.Fatalf("state = %+v, want failed with the terminal's words", st)
+	}
+	h.want("dialling/schedule/am", "failed/schedule/am")
+	h.at("08:58:14")
+	h.want()
+	h.term.refuse = ""
+	h.at("08:58:15")
+	if c := h.last(); c.Attempt != 2 {
+		t.Fatalf("retry record = %+v, want attempt 2", c)
+	}
+	h.want("dialling/schedule/am")
+	h.term.reject("SIP 486 Busy Here")
+	if c := h.last(); c.Reason != "SIP 486 Busy Here" {
+		t.Fatalf("failed record = %+v, want the terminal's reason", c)
+	}
+	h.want("failed/schedule/am")
+	h.at("08:58:44") // 30 s after the second failure
+	h.want()
+	h.at("08:58:45")
+	h.want("dialling/schedule/am")
+}
+
+func TestRoomNeverTouchesAHandDialledCall(t *testing.T) {
+	h := newHarness(t, morning(), DefaultRules())
+	h.at("08:50:00")
+	h.term.handDial("sip:" + bridgeA)
+	if c := h.last(); c.By != wire.CallByTerminal || c.State != wire.CallConnected || c.Bridge != "sip:"+bridgeA {
+		t.Fatalf("hand call record = %+v, want connected by terminal", c)
+	}
+	h.want("connected/terminal/")
+	for _, hhmm := range []string{"08:58:00", "09:30:00", "10:00:00", "10:05:00", "23:00:00"} {
+		h.at(hhmm)
+	}
+	if _, dials, hangups := h.term.counts(); dials != 0 || hangups != 0 {
+		t.Fatalf("with a hand-dialled call up: %d dials, %d hang-ups; want none", dials, hangups)
+	}
+	h.clock.set(at("09:30:00"))
+	for name, cmd := range map[string]func(context.Context, string) error{"DialNow": h.room.DialNow, "HangUp": h.room.HangUp, "Redial": h.room.Redial} {
+		if err := cmd(context.Background(), wire.CallBySecretary); !errors.Is(err, ErrNotPlaced) {
+			t.Errorf("%s with a hand-dialled call up = %v, want %v", name, err, ErrNotPlaced)
+		}
+	}
+	h.term.handHangUp()
+	if c := h.last(); c.State != wire.CallEnded || c.Meeting != "am" || c.Duration != 40*60 {
+		t.Fatalf("hand call's end = %+v, want ended for am after 40 min", c)
+	}
+	h.want("ended/terminal/am")
+	h.at("09:30:01")
+	h.want("dialling/schedule/am")
+	h.noViolations()
+}
+
+// A call someone dialled whose notification was lost is still seen: the
+// room reads the terminal's calls before it dials.
+func TestRoomReadsCallsBeforeDialling(t *testing.T) {
+	h := newHarness(t, morning(), DefaultRules())
+	h.step()
+	h.term.quiet = true
+	h.term.handDial("sip:" + bridgeB)
+	h.term.quiet = false
+	h.at("08:58:00")
+	if _, dials, _ := h.term.counts(); dials != 0 {
+		t.Fatal("dialled over a call whose event was lost")
+	}
+	h.want("connected/terminal/")
+	h.noViolations()
+}
+
+func TestRoomRestartMidMeeting(t *testing.T) {
+	// connected is a room in meeting am with the box's call up.
+	connected := func(t *testing.T) *harness {
+		h := newHarness(t, morning(), DefaultRules())
+		h.at("08:58:00")
+		h.term.answer()
+		h.want("dialling/schedule/am", "connected/schedule/am")
+		h.clock.set(at("09:30:00"))
+		return h
+	}
+	noTouch := func(t *testing.T, h *harness, dialsBefore int) {
+		t.Helper()
+		h.at("09:45:00")
+		h.at("10:05:00")
+		h.at("12:00:00")
+		if _, dials, hangups := h.term.counts(); dials != dialsBefore || hangups != 0 {
+			t.Fatalf("%d dials, %d hang-ups; want %d, none", dials, hangups, dialsBefore)
+		}
+		h.noViolations()
+	}
+	t.Run("the box's call is taken back, not redialled, and hung up after", func(t *testing.T) {
+		h := connected(t)
+		h.start(morning(), DefaultRules()) // the agent restarts; the terminal keeps its call
+		h.step()
+		if _, dials, _ := h.term.counts(); dials != 1 {
+			t.Fatalf("after a restart: %d dials, want the first only", dials)
+		}
+		h.want("connected/schedule/am")
+		if st := h.room.State(); st.State != wire.CallConnected || st.Meeting != "am" {
+			t.Fatalf("state after the restart = %+v", st)
+		}
+		h.at("10:05:00")
+		if _, _, hangups := h.term.counts(); hangups != 1 {
+			t.Fatalf("hang-ups = %d, want the box's call hung up", hangups)
+		}
+		h.want("ended/schedule/am")
+		h.noViolations()
+	})
+	t.Run("a person's call is taken back as theirs", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.clock.set(at("17:00:00"))
+		if err := h.room.DialNow(context.Background(), wire.CallByCity); err != nil {
+			t.Fatal(err)
+		}
+		h.term.answer()
+		h.want("dialling/city/byhand", "connected/city/byhand")
+		h.start(day(), DefaultRules())
+		h.at("17:30:00")
+		h.want("connected/city/byhand")
+		h.at("18:05:00")
+		h.want("ended/schedule/byhand")
+	})
+	t.Run("a hand-dialled call to the meeting's bridge found at the start is not the box's", func(t *testing.T) {
+		h := newHarness(t, morning(), DefaultRules())
+		h.term.quiet = true // the agent was down
+		h.term.handDial("sip:" + bridgeA)
+		h.term.quiet = false
+		h.clock.set(at("09:30:00"))
+		h.start(morning(), DefaultRules())
+		h.step()
+		h.want("connected/terminal/am")
+		noTouch(t, h, 0)
+	})
+	t.Run("the box's call dropped while the agent was down and someone dialled the bridge by hand", func(t *testing.T) {
+		h := connected(t)
+		h.term.quiet = true
+		h.term.drop("far end")
+		h.term.handDial("sip:" + bridgeA)
+		h.term.quiet = false
+		h.start(morning(), DefaultRules())
+		h.step()
+		h.want("dropped/terminal/am", "connected/terminal/am")
+		noTouch(t, h, 1)
+	})
+	t.Run("a call to another bridge is not the box's", func(t *testing.T) {
+		h := newHarness(t, morning(), DefaultRules())
+		h.term.handDial(bridgeB)
+		h.clock.set(at("09:30:00"))
+		h.start(morning(), DefaultRules())
+		h.step()
+		// Seen up by the first agent, then found up by the second.
+		h.want("connected/terminal/", "connected/terminal/")
+		noTouch(t, h, 0)
+	})
+	t.Run("the box's call ended while the agent was down", func(t *testing.T) {
+		h := connected(t)
+		h.term.quiet = true
+		h.term.drop("far end")
+		h.term.quiet = false
+		h.clock.set(at("10:02:00")) // after the end: nothing to dial
+		h.start(morning(), DefaultRules())
+		h.step()
+		if c := h.last(); c.Reason != "ended while the agent was down" || c.Bridge != bridgeA {
+			t.Fatalf("record = %+v", c)
+		}
+		h.want("dropped/terminal/am")
+		if v, _ := h.store.Setting(context.Background(), "calls.placed.poly-1"); v != "" {
+			t.Fatalf("remembered %s after the call ended, want nothing", v)
+		}
+	})
+}
+
+func TestRoomTerminalUnpluggedAtTheStart(t *testing.T) {
+	h := newHarness(t, morning(), DefaultRules())
+	h.term.plug(false)
+	h.at("08:58:00")
+	h.at("09:00:00")
+	if _, dials, _ := h.term.counts(); dials != 0 {
+		t.Fatalf("dialled %d times while unplugged", dials)
+	}
+	if st := h.room.State(); st.Reachable {
+		t.Fatalf("state while unplugged = %+v, want unreachable", st)
+	}
+	h.term.plug(true)
+	h.at("09:20:00")
+	h.want("dialling/schedule/am")
+}
+
+func TestRoomDrop(t *testing.T) {
+	connected := func(t *testing.T, r Rules) *harness {
+		h := newHarness(t, morning(), r)
+		h.at("08:58:00")
+		h.term.answer()
+		h.want("dialling/schedule/am", "connected/schedule/am")
+		h.clock.set(at("09:30:00"))
+		h.term.drop("network lost")
+		c := h.last()
+		if c.State != wire.CallDropped || c.By != wire.CallByTerminal || c.Reason != "network lost" || c.Duration != at("09:30:00").Sub(at("08:58:00")).Seconds() {
+			t.Fatalf("drop record = %+v", c)
+		}
+		h.want("dropped/terminal/am")
+		return h
+	}
+	t.Run("redialled after the backoff", func(t *testing.T) {
+		h := connected(t, DefaultRules())
+		h.at("09:30:14")
+		h.want()
+		h.at("09:30:15")
+		if c := h.last(); c.Attempt != 2 {
+			t.Fatalf("redial = %+v, want attempt 2", c)
+		}
+		h.want("dialling/schedule/am")
+	})
+	t.Run("redial off", func(t *testing.T) {
+		r := DefaultRules()
+		r.RedialOnDrop = false
+		h := connected(t, r)
+		h.at("09:59:59")
+		h.want()
+		if st := h.room.State(); st.State != wire.CallDropped || st.Reason != "network lost" {
+			t.Fatalf("state = %+v, want dropped", st)
+		}
+		h.at("10:05:00")
+		if st := h.room.State(); st.State != "idle" {
+			t.Fatalf("state after the meeting = %+v, want idle", st)
+		}
+	})
+	t.Run("the terminal rebooted while unreachable", func(t *testing.T) {
+		h := newHarness(t, morning(), DefaultRules())
+		h.at("08:58:00")
+		h.term.answer()
+		h.want("dialling/schedule/am", "connected/schedule/am")
+		h.term.plug(false)
+		h.at("09:00:00")
+		h.term.reboot()
+		h.term.plug(true)
+		h.at("09:01:00")
+		if c := h.last(); c.State != wire.CallDropped || c.Reason != "gone from the terminal's calls" {
+			t.Fatalf("after the reboot: %+v, want dropped", c)
+		}
+		h.want("dropped/terminal/am")
+		h.at("09:01:15")
+		h.want("dialling/schedule/am")
+	})
+}
+
+func TestRoomGivesUpADialThatDoesNotConnect(t *testing.T) {
+	h := newHarness(t, morning(), DefaultRules())
+	h.at("08:58:00")
+	h.at("08:59:29")
+	h.want("dialling/schedule/am")
+	h.at("08:59:30")
+	if _, _, hangups := h.term.counts(); hangups != 1 {
+		t.Fatalf("hang-ups = %d, want the ringing call hung up", hangups)
+	}
+	if c := h.last(); c.State != wire.CallFailed || c.Reason != "no connection within 1m30s" {
+		t.Fatalf("record = %+v", c)
+	}
+	h.want("failed/schedule/am") // and no "ended" for the call given up
+	h.at("08:59:45")
+	h.want("dialling/schedule/am")
+	h.noViolations()
+}
+
+func TestRoomBackToBackMeetings(t *testing.T) {
+	t.Run("same bridge: carried, not hung up or redialled", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.at("08:58:00")
+		h.term.answer()
+		h.want("dialling/schedule/am", "connected/schedule/am")
+		h.at("10:00:00")
+		h.at("10:05:00")
+		h.at("11:04:59")
+		h.want("connected/schedule/am2")
+		if _, dials, hangups := h.term.counts(); dials != 1 || hangups != 0 {
+			t.Fatalf("%d dials, %d hang-ups; want 1, 0", dials, hangups)
+		}
+		h.at("11:05:00")
+		h.want("ended/schedule/am2")
+	})
+	t.Run("another bridge: hang up, then dial the next", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.at("13:58:00")
+		h.term.answer()
+		h.want("dialling/schedule/pm", "connected/schedule/pm")
+		h.at("15:00:00")
+		h.want("ended/schedule/pm")
+		h.at("15:00:00")
+		h.want("dialling/schedule/pm2")
+		if got := h.term.dials[len(h.term.dials)-1].Number; got != bridgeC {
+			t.Fatalf("dialled %s, want pm2's %s", got, bridgeC)
+		}
+	})
+}
+
+func TestRoomScheduleReplacedMidCall(t *testing.T) {
+	h := newHarness(t, morning(), DefaultRules())
+	h.at("08:58:00")
+	h.term.answer()
+	h.want("dialling/schedule/am", "connected/schedule/am")
+	moved := morning()
+	moved.Meetings[0].Bridge = auto(bridgeB)
+	h.room.SetSchedule(moved)
+	h.at("09:10:00")
+	h.want("ended/schedule/am")
+	h.at("09:10:00")
+	h.want("dialling/schedule/am")
+	h.term.answer()
+	h.want("connected/schedule/am")
+	h.room.SetSchedule(nil)
+	h.at("09:11:00")
+	h.want("ended/schedule/am")
+}
+
+func TestRoomPeoplesCommands(t *testing.T) {
+	ctx := context.Background()
+	t.Run("call, hang up, redial", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.clock.set(at("17:00:00")) // byhand: auto_join false
+		h.step()
+		h.want()
+		if err := h.room.DialNow(ctx, wire.CallBySecretary); err != nil {
+			t.Fatalf("DialNow: %v", err)
+		}
+		h.want("dialling/secretary/byhand")
+		if err := h.room.DialNow(ctx, wire.CallByCity); !errors.Is(err, ErrInCall) {
+			t.Fatalf("DialNow in a call = %v, want %v", err, ErrInCall)
+		}
+		h.term.answer()
+		h.want("connected/secretary/byhand")
+		if err := h.room.Redial(ctx, wire.CallByCity); err != nil {
+			t.Fatalf("Redial: %v", err)
+		}
+		h.want("ended/city/byhand")
+		h.step()
+		if c := h.last(); c.Attempt != 2 {
+			t.Fatalf("redial = %+v, want attempt 2", c)
+		}
+		h.want("dialling/city/byhand")
+		h.term.answer()
+		h.want("connected/city/byhand")
+		if err := h.room.HangUp(ctx, wire.CallBySecretary); err != nil {
+			t.Fatalf("HangUp: %v", err)
+		}
+		h.want("ended/secretary/byhand")
+		if err := h.room.HangUp(ctx, wire.CallBySecretary); !errors.Is(err, ErrNoCall) {
+			t.Fatalf("HangUp with no call = %v, want %v", err, ErrNoCall)
+		}
+		h.noViolations()
+	})
+	t.Run("a person's hang-up is not undone by the schedule", func(t *testing.T) {
+		h := newHarness(t, morning(), DefaultRules())
+		h.at("08:58:00")
+		h.term.answer()
+		h.want("dialling/schedule/am", "connected/schedule/am")
+		h.clock.set(at("09:10:00"))
+		if err := h.room.HangUp(ctx, wire.CallByCity); err != nil {
+			t.Fatalf("HangUp: %v", err)
+		}
+		h.want("ended/city/am")
+		h.at("09:30:00")
+		h.want()
+		if err := h.room.Redial(ctx, wire.CallBySecretary); err != nil {
+			t.Fatalf("Redial with no call: %v", err)
+		}
+		h.want("dialling/secretary/am")
+	})
+	t.Run("hang up stops the retries", func(t *testing.T) {
+		h := newHarness(t, morning(), DefaultRules())
+		h.term.refuse = "busy"
+		h.at("08:58:00")
+		h.want("dialling/schedule/am", "failed/schedule/am")
+		if err := h.room.HangUp(ctx, wire.CallBySecretary); err != nil {
+			t.Fatalf("HangUp while retrying: %v", err)
+		}
+		h.at("09:30:00")
+		h.want()
+	})
+	t.Run("refusals", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.clock.set(at("12:30:00"))
+		if err := h.room.DialNow(ctx, wire.CallBySecretary); !errors.Is(err, ErrNoMeeting) {
+			t.Errorf("DialNow with no bridge now = %v, want %v", err, ErrNoMeeting)
+		}
+		if err := h.room.DialNow(ctx, wire.CallBySchedule); !errors.Is(err, ErrBy) {
+			t.Errorf("DialNow by schedule = %v, want %v", err, ErrBy)
+		}
+		h.clock.set(at("09:30:00"))
+		h.term.refuse = "error: not registered"
+		err := h.room.DialNow(ctx, wire.CallByCity)
+		if re, ok := errors.AsType[*terminal.RefusedError](err); !ok || re.Reply != "error: not registered" {
+			t.Errorf("DialNow refused = %v, want the terminal's refusal", err)
+		}
+		h.term.plug(false)
+		if err := h.room.DialNow(ctx, wire.CallByCity); !errors.Is(err, ErrNotReached) {
+			t.Errorf("DialNow unplugged = %v, want %v", err, ErrNotReached)
+		}
+	})
+}
+
+// Run drives the room by itself: the driver's events, the schedule's
+// edges and the terminal's health reach it without a test stepping it.
+func TestRoomRun(t *testing.T) {
+	dialled := make(chan struct{}, 1)
+	term := &fakeTerminal{connected: true, onDial: func() { dialled <- struct{}{} }}
+	k := &keeper{t: t}
+	states := make(chan wire.CallState, 100)
+	r := New(Config{Site: "site-1", Device: "box-1", Terminal: "poly-1", Rules: DefaultRules(), Keep: k.Keep, Log: quiet,
+		OnChange: func(st wire.CallState) { states <- st }}, term)
+	start := time.Now().Add(DefaultRules().JoinBefore + 50*time.Millisecond)
+	r.SetSchedule(&meeting.Schedule{Meetings: []meeting.Meeting{{ID: "now", Start: start, End: start.Add(time.Hour), Bridge: auto(bridgeA)}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+	waitFor := func(what string, ok func(wire.CallState) bool) {
+		t.Helper()
+		deadline := time.After(10 * time.Second) // a failsafe, not a measure
+		for {
+			select {
+			case st := <-states:
+				if ok(st) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("never %s; state %+v", what, r.State())
+			}
+		}
+	}
+	select {
+	case <-dialled:
+	case <-time.After(10 * time.Second): // a failsafe, not a measure
+		t.Fatalf("never dialled; state %+v", r.State())
+	}
+	term.answer()
+	waitFor("connected", func(st wire.CallState) bool { return st.State == wire.CallConnected })
+	term.plug(false)
+	waitFor("unreachable", func(st wire.CallState) bool { return !st.Reachable })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
