@@ -61,7 +61,6 @@ func (p *Protocol) Parse(s string) (terminal.Parsed, bool) {
 			return terminal.Parsed{Calls: []terminal.Call{c}}, true
 		}
 	case banner:
-		p.calls.reset()
 		return terminal.Parsed{Restarted: true}, true
 	case passwordPrompt:
 		p.prompted.Store(true)
@@ -79,6 +78,9 @@ func (p *Protocol) Start(ctx context.Context, c *terminal.Conn) error {
 	if strings.ContainsAny(p.Password, "\r\n") {
 		return errors.New("poly: the password spans lines")
 	}
+	// A new session may follow a reboot, which numbers calls afresh; the
+	// first poll tells the live ones again.
+	p.calls.reset()
 	if err := p.greet(ctx, c); err != nil {
 		return err
 	}

@@ -101,8 +101,8 @@ func (t *tracker) sync(reports []report) []terminal.Call {
 	return calls
 }
 
-// reset forgets every call: the terminal rebooted and numbers its calls
-// afresh.
+// reset forgets every call, for a new session: the terminal may have
+// rebooted and number its calls afresh.
 func (t *tracker) reset() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
