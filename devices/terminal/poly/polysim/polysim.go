@@ -126,7 +126,7 @@ func (t *Terminal) Serve(ctx context.Context, rw io.ReadWriter) error {
 			}
 		}
 	}()
-	s.write(t.greeting())
+	s.write(s.greeting())
 	sc := bufio.NewScanner(rw)
 	for sc.Scan() {
 		s.handle(strings.TrimSuffix(sc.Text(), "\r"))
@@ -160,19 +160,22 @@ func (t *Terminal) ServeListener(ctx context.Context, ln net.Listener) error {
 
 // greeting is what a session starts with, and what a serial line shows
 // after a boot: the password prompt, or the shell's banner and prompt.
-func (t *Terminal) greeting() string {
-	if t.Password != "" {
+func (s *session) greeting() string {
+	if s.t.Password != "" {
 		return "Password: "
 	}
-	return t.banner()
+	return s.banner()
 }
 
-func (t *Terminal) banner() string {
-	model := t.Model
+func (s *session) banner() string {
+	model, kind := s.t.Model, "serial"
 	if model == "" {
 		model = "Polycom Group Series 500"
 	}
-	return model + " Command Shell\r\nXCOM host:    localhost port: 4121\r\nTTY name:     /dev/pts/0\r\nSession type: telnet\r\n-> "
+	if s.closer != nil {
+		kind = "telnet"
+	}
+	return model + " Command Shell\r\nXCOM host:    localhost port: 4121\r\nTTY name:     /dev/pts/0\r\nSession type: " + kind + "\r\n-> "
 }
 
 // outQueue bounds what a session holds for a reader that stopped reading;
@@ -207,7 +210,7 @@ func (s *session) handle(cmd string) {
 			t.mu.Lock()
 			s.loggedIn = true
 			t.mu.Unlock()
-			s.write(t.banner())
+			s.write(s.banner())
 		case strings.TrimSpace(cmd) == "":
 			s.write("Password: ")
 		default:
@@ -455,7 +458,7 @@ func (t *Terminal) Reboot() {
 	}
 	t.mu.Unlock()
 	for _, s := range serial {
-		s.write(t.greeting())
+		s.write(s.greeting())
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/roomgate/roomgate/devices/terminal/poly/polysim"
 	"github.com/roomgate/roomgate/internal/pty"
 )
@@ -48,15 +50,14 @@ func run() error {
 		return err
 	}
 	defer master.Close()
-	fmt.Println("serial", slave)
-	// A read of the master fails while no one holds the slave open: serve
-	// again until the driver opens it.
-	for ctx.Err() == nil {
-		term.Serve(ctx, master)
-		select {
-		case <-ctx.Done():
-		case <-time.After(200 * time.Millisecond):
-		}
+	// Holding the slave open keeps the line up while the driver has it
+	// closed, as a system's serial port stays up with no cable; this end
+	// never reads it.
+	hold, err := os.OpenFile(slave, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		return err
 	}
-	return nil
+	defer hold.Close()
+	fmt.Println("serial", slave)
+	return term.Serve(ctx, master)
 }
