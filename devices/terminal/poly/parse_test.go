@@ -183,8 +183,11 @@ func TestTrackerSyncForgetsWhatThePollMisses(t *testing.T) {
 	var tr tracker
 	tr.apply(report{id: "1", phase: connected, remote: "a"})
 	tr.apply(report{id: "2", phase: dialling, remote: "b"})
-	calls := tr.sync([]report{{id: "2", phase: connected, direction: "outgoing"}})
-	want := []terminal.Call{{ID: "2", Remote: "b", State: terminal.Connected}}
+	since := tr.mark()
+	// Dialled while the poll waited: newer than its answer.
+	tr.apply(report{id: "3", phase: dialling, remote: "d"})
+	calls := tr.sync([]report{{id: "2", phase: connected, direction: "outgoing"}}, since)
+	want := []terminal.Call{{ID: "2", Remote: "b", State: terminal.Connected}, {ID: "3", Remote: "d", State: terminal.Dialling}}
 	if fmt.Sprint(calls) != fmt.Sprint(want) {
 		t.Errorf("sync = %+v, want %+v", calls, want)
 	}
@@ -195,7 +198,7 @@ func TestTrackerSyncForgetsWhatThePollMisses(t *testing.T) {
 	// A call the box restarted into is learnt from the poll, and a
 	// connected one that clears has ended, not failed.
 	var fresh tracker
-	fresh.sync([]report{{id: "3", phase: connected, remote: "c"}})
+	fresh.sync([]report{{id: "3", phase: connected, remote: "c"}}, fresh.mark())
 	if c, _ := fresh.apply(report{id: "3", phase: over}); c.State != terminal.Ended {
 		t.Errorf("a polled connected call that clears: %+v, want ended", c)
 	}

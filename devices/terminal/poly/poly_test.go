@@ -141,7 +141,10 @@ func start(t *testing.T, tr transport, term *polysim.Terminal, p *poly.Protocol,
 	}
 	rec := r.rec
 	r.d = &terminal.Driver{Name: "room 7", Transport: tp, Protocol: p,
-		Timeout: time.Second, PollInterval: 200 * time.Millisecond, IdleGap: 50 * time.Millisecond,
+		// A generous timeout: a loaded CI box with the race detector and
+		// socat is slow, and slow is not dead. A port without echo pays
+		// it once per Wake.
+		Timeout: 3 * time.Second, PollInterval: 200 * time.Millisecond, IdleGap: 50 * time.Millisecond,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		OnHealth:  func(h terminal.Health) { rec.note(func() { rec.health = append(rec.health, h) }) },
 		OnUnknown: func(kind, line string) { rec.note(func() { rec.unknown = append(rec.unknown, kind) }) },
@@ -212,7 +215,7 @@ func TestDialConnectsAndHangUpEnds(t *testing.T) {
 		r := start(t, tr, term, p, true)
 		const bridge = "r7@bridge.city.vn"
 		if err := r.d.Wake(context.Background()); err != nil {
-			t.Fatalf("Wake = %v", err)
+			t.Fatalf("Wake = %v; health %+v", err, r.rec.health)
 		}
 		if err := r.dial(t, bridge, "sip"); err != nil {
 			t.Fatalf("Dial = %v", err)
@@ -222,7 +225,7 @@ func TestDialConnectsAndHangUpEnds(t *testing.T) {
 			t.Errorf("states = %v, want dialling first", got)
 		}
 		if err := r.d.HangUp(context.Background()); err != nil {
-			t.Fatalf("HangUp = %v", err)
+			t.Fatalf("HangUp = %v; health %+v", err, r.rec.health)
 		}
 		r.rec.waitFor(t, "ended", state(bridge, terminal.Ended))
 		want := []terminal.State{terminal.Dialling, terminal.Connected, terminal.Ended}
@@ -279,7 +282,7 @@ func TestDroppedMidCallEnds(t *testing.T) {
 func TestSlowRepliesWithinTheTimeout(t *testing.T) {
 	both(t, func(t *testing.T, tr transport, term *polysim.Terminal, p *poly.Protocol) {
 		r := start(t, tr, term, p, true)
-		term.SetReplyDelay(300 * time.Millisecond) // the driver waits a second
+		term.SetReplyDelay(time.Second) // the driver waits three
 		if err := r.dial(t, "r7@bridge", "h323"); err != nil {
 			t.Fatalf("Dial with slow replies = %v", err)
 		}

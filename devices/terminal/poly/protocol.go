@@ -186,64 +186,83 @@ func (p *Protocol) register(ctx context.Context, c *terminal.Conn, cmd string) e
 	return err
 }
 
-// Wake brings the system out of sleep.
+// Wake brings the system out of sleep; it answers "wake".
 func (p *Protocol) Wake(ctx context.Context, c *terminal.Conn) error {
-	return p.command(ctx, c, "wake", false)
+	return p.command(ctx, c, "wake", false, func(s string) bool { return s == "wake" })
 }
 
-// Dial places a call with dial manual. A dial string that could break out
-// of its quotes is refused before anything is sent.
+// Dial places a call with dial manual, which answers "dialing manual". A
+// dial string that could break out of its quotes is refused before
+// anything is sent. The manual's info: answers to dial all say why it did
+// not dial, so they are refusals too.
 func (p *Protocol) Dial(ctx context.Context, c *terminal.Conn, t terminal.Target) error {
 	cmd, err := DialCommand(t, or(p.Speed, DefaultSpeed))
 	if err != nil {
 		return err
 	}
-	return p.command(ctx, c, cmd, true)
+	return p.command(ctx, c, cmd, true, func(s string) bool { return strings.HasPrefix(s, "dialing ") })
 }
 
 // HangUp ends every call.
 func (p *Protocol) HangUp(ctx context.Context, c *terminal.Conn) error {
-	return p.command(ctx, c, "hangup all", false)
+	return p.command(ctx, c, "hangup all", false, func(s string) bool {
+		return strings.HasPrefix(s, "hanging up") || strings.HasPrefix(s, "hangup ") && s != "hangup all"
+	})
 }
 
-// command sends cmd and then callstate get, and waits for the answer to
-// the second. The API answers in order, and callstate get's answer is
-// unmistakable, while cmd's may not be: wake answers "wake", which a port
-// that does not echo makes look like an echo, and the wording of other
-// answers varies by model. An error: line before it is cmd's refusal, and
-// so is an info: line when infoRefuses: the manual's info: answers to dial
-// all say why it did not dial.
-func (p *Protocol) command(ctx context.Context, c *terminal.Conn, cmd string, infoRefuses bool) error {
-	if err := c.Send(cmd); err != nil {
-		return err
-	}
-	var refusal string
-	_, err := c.Request(ctx, "callstate get", func(s string) (bool, error) {
+// command runs cmd until answered says a line is its answer, or an error:
+// line (or an info: line, when infoRefuses) refuses it. When no answer
+// comes in time, callstate get tells whether the terminal is there: the
+// answer may have been taken for an echo (wake answers "wake", and not
+// every port echoes), or worded otherwise by another model.
+func (p *Protocol) command(ctx context.Context, c *terminal.Conn, cmd string, infoRefuses bool, answered func(string) bool) error {
+	_, err := c.Request(ctx, cmd, func(s string) (bool, error) {
 		l := parseLine(s)
 		switch l.kind {
-		case errorLine, infoLine:
-			if refusal == "" && (l.kind == errorLine || infoRefuses) {
-				refusal = l.words
+		case errorLine:
+			return true, &terminal.RefusedError{Command: cmd, Reply: l.words}
+		case infoLine:
+			if infoRefuses {
+				return true, &terminal.RefusedError{Command: cmd, Reply: l.words}
 			}
+			return true, nil
 		case passwordPrompt, loginRefused:
 			return true, errLoginWanted
-		case registered, unregistered:
-			return true, nil
 		}
-		return false, nil
+		return answered(trimPrompt(s)), nil
 	})
-	if err != nil {
+	if errors.Is(err, terminal.ErrTimeout) {
+		if p.registrations(ctx, c) == nil {
+			return nil
+		}
+	}
+	var refused *terminal.RefusedError
+	if err != nil && !errors.As(err, &refused) {
 		return fmt.Errorf("poly: %s: %w", cmd, err)
 	}
-	if refusal != "" {
-		return &terminal.RefusedError{Command: cmd, Reply: refusal}
+	return err
+}
+
+// registrations asks callstate get; Parse reports a restart when the
+// answer says the registrations are gone.
+func (p *Protocol) registrations(ctx context.Context, c *terminal.Conn) error {
+	_, err := c.Request(ctx, "callstate get", func(s string) (bool, error) {
+		k := parseLine(s).kind
+		return k == registered || k == unregistered, nil
+	})
+	if err != nil {
+		return fmt.Errorf("poly: callstate get: %w", err)
 	}
 	return nil
 }
 
-// Calls lists the live calls with callinfo all, and checks that the
-// registrations hold.
+// Calls checks that the registrations hold, then lists the live calls
+// with callinfo all.
 func (p *Protocol) Calls(ctx context.Context, c *terminal.Conn) ([]terminal.Call, error) {
+	if err := p.registrations(ctx, c); err != nil {
+		return nil, err
+	}
+	since := p.calls.mark()
 	var reports []report
 	_, err := c.Request(ctx, "callinfo all", func(s string) (bool, error) {
 		l := parseLine(s)
@@ -264,16 +283,7 @@ func (p *Protocol) Calls(ctx context.Context, c *terminal.Conn) ([]terminal.Call
 	if err != nil {
 		return nil, fmt.Errorf("poly: callinfo all: %w", err)
 	}
-	// The answer to callstate get says whether the registrations hold;
-	// Parse reports a restart when they do not.
-	_, err = c.Request(ctx, "callstate get", func(s string) (bool, error) {
-		k := parseLine(s).kind
-		return k == registered || k == unregistered, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("poly: callstate get: %w", err)
-	}
-	return p.calls.sync(reports), nil
+	return p.calls.sync(reports, since), nil
 }
 
 // DialCommand is the dial manual line for t at speed (kbit/s) when t names

@@ -18,12 +18,14 @@ type tracker struct {
 	mu   sync.Mutex
 	live map[string]*tracked
 	done []string // ids of calls over, oldest first: late lines about them are ignored
+	seq  uint64   // counts reports, to tell a poll's answer from fresher news
 }
 
 type tracked struct {
 	call      terminal.Call
 	connected bool   // was ever connected
 	cause     string // the clearing cause, kept for the end
+	updated   uint64 // seq of the last report
 }
 
 // apply merges a report into its call and returns the call if it changed.
@@ -44,6 +46,8 @@ func (t *tracker) apply(r report) (terminal.Call, bool) {
 		}
 		t.live[r.id] = tc
 	}
+	t.seq++
+	tc.updated = t.seq
 	prev := tc.call
 	c := &tc.call
 	if c.Remote == "" {
@@ -76,9 +80,19 @@ func (t *tracker) apply(r report) (terminal.Call, bool) {
 	return *c, *c != prev
 }
 
-// sync takes the full list of live calls a poll found; calls it does not
-// hold are over (the driver says so), and the polled ones are merged.
-func (t *tracker) sync(reports []report) []terminal.Call {
+// mark is taken before a poll asks for the calls; sync keeps what was
+// reported after it.
+func (t *tracker) mark() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.seq
+}
+
+// sync takes the full list of live calls a poll found and returns them
+// merged. A call the list misses is over (the driver says so), unless a
+// line after since reported it: a call dialled while the poll waited for
+// the line is newer than the poll's answer.
+func (t *tracker) sync(reports []report, since uint64) []terminal.Call {
 	seen := map[string]bool{}
 	var calls []terminal.Call
 	for _, r := range reports {
@@ -93,8 +107,12 @@ func (t *tracker) sync(reports []report) []terminal.Call {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for id := range t.live {
-		if !seen[id] {
+	for id, tc := range t.live {
+		switch {
+		case seen[id]:
+		case tc.updated > since:
+			calls = append(calls, tc.call)
+		default:
 			t.finish(id)
 		}
 	}
