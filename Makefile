@@ -44,4 +44,6 @@ fuzz: ## run each fuzz target for 1,000,000 executions (FUZZ_EXECS to change)
 	for f in FuzzDecodeAck FuzzDecodeConfig FuzzDecodeTrust FuzzDecodeCommand FuzzDecodeEvents FuzzDecodeSchedule FuzzDecodeGalleryManifest FuzzDecodeGalleryChunk FuzzDecodeUses FuzzDecodeCall FuzzDecodeDialArgs; do \
 		go test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZ_EXECS)x ./agent/wire || exit 1; done
 	go test -run='^$$' -fuzz='^FuzzDecodeSigned$$' -fuzztime=$(FUZZ_EXECS)x ./agent/citysign
+	for f in FuzzParseLine FuzzParseSession FuzzDialCommand; do \
+		go test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZ_EXECS)x ./devices/terminal/poly || exit 1; done
 	go test -tags vision -run='^$$' -fuzz='^FuzzDecodeImage$$' -fuzztime=$(FUZZ_EXECS)x ./vision/face

@@ -146,6 +146,13 @@ func (d *Driver) session(ctx context.Context) error {
 		if err := d.Protocol.Start(ctx, c); err != nil {
 			return fmt.Errorf("terminal: start: %w", err)
 		}
+		// A restart the terminal reported while starting is the one this
+		// start handled: many print at a new session what they print at
+		// boot.
+		select {
+		case <-restart:
+		default:
+		}
 		return d.poll(ctx, c)
 	}
 	if err := start(); err != nil {

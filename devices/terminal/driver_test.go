@@ -88,6 +88,7 @@ type toyTerminal struct {
 	received []string
 	conns    []net.Conn
 	echo     bool
+	greet    bool // say "booted" when registered, as a terminal with a session banner does
 }
 
 func startToy(t *testing.T) *toyTerminal {
@@ -131,6 +132,8 @@ func (s *toyTerminal) serve(c net.Conn) {
 				out = append(out, "call "+id+" "+v)
 			}
 			out = append(out, "end")
+		case cmd == "register" && s.greet:
+			out = append(out, "booted", "ok")
 		case strings.HasPrefix(cmd, "dial busy"):
 			out = append(out, "error: line busy")
 		case strings.HasPrefix(cmd, "dial "):
@@ -161,6 +164,19 @@ func (s *toyTerminal) dropAll() {
 		c.Close()
 	}
 	s.conns = nil
+}
+
+// count says how many times the terminal received cmd.
+func (s *toyTerminal) count(cmd string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.received {
+		if c == cmd {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *toyTerminal) set(f func(*toyTerminal)) {
@@ -330,6 +346,22 @@ func TestDriverRestartRegistersAgain(t *testing.T) {
 	case <-starts:
 	case <-time.After(10 * time.Second):
 		t.Fatal("no second registration after the terminal said it restarted")
+	}
+}
+
+func TestDriverRestartWhileStartingStartsOnce(t *testing.T) {
+	term := startToy(t)
+	term.set(func(s *toyTerminal) { s.greet = true })
+	starts := make(chan struct{}, 10)
+	runToy(t, term, toy{starts: starts})
+	// Three polls after the start: a second start would have come first.
+	for deadline := time.Now().Add(10 * time.Second); term.count("status") < 3; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for three polls")
+		}
+	}
+	if n := len(starts); n != 1 {
+		t.Errorf("starts = %d, want 1: the restart seen while starting is the one that start handled", n)
 	}
 }
 
