@@ -19,9 +19,10 @@ type Protocol struct {
 	// (SerialPort LoginRequired); over SSH the transport logs in.
 	User, Password string
 
-	mu   sync.Mutex
-	fb   feedback
-	tags int
+	mu       sync.Mutex
+	fb       feedback
+	tags     int
+	starting bool // the banner a login prints is no reboot
 }
 
 var _ terminal.Protocol = (*Protocol)(nil)
@@ -49,7 +50,13 @@ var startCommands = []string{
 func (p *Protocol) Start(ctx context.Context, c *terminal.Conn) error {
 	p.mu.Lock()
 	p.fb.restart()
+	p.starting = true
 	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.starting = false
+		p.mu.Unlock()
+	}()
 	for _, cmd := range startCommands {
 		if err := p.untagged(ctx, c, cmd); err != nil {
 			return err
@@ -178,11 +185,12 @@ func (p *Protocol) Parse(line string) (terminal.Parsed, bool) {
 	l := ParseLine(line)
 	p.mu.Lock()
 	calls := p.fb.line(l)
+	starting := p.starting
 	p.mu.Unlock()
-	// A console that prompts for a login or prints the boot banner has
-	// rebooted (or was never logged in): its feedback registrations are
-	// gone. Over SSH a reboot drops the connection instead.
-	restarted := l.Kind == LoginPrompt || l.Kind == Banner && strings.HasPrefix(l.Value, "Cisco Codec Release ")
+	// A console that prompts for a login, or prints the release banner
+	// when Start is not logging in, has rebooted: its feedback
+	// registrations are gone. Over SSH a reboot drops the connection.
+	restarted := !starting && (l.Kind == LoginPrompt || l.Kind == Banner && strings.HasPrefix(l.Value, "Cisco Codec Release "))
 	return terminal.Parsed{Calls: calls, Restarted: restarted}, l.Kind != Unknown
 }
 

@@ -85,11 +85,11 @@ func FuzzReadReply(f *testing.F) {
 	})
 }
 
-// FuzzParse feeds lines to the protocol as the driver does: whatever they
+// FuzzFeedback feeds lines to the protocol as the driver does: whatever they
 // say, every change is a known state of a real call id, a call ends Ended
 // only if it was seen connected and Failed only if it was not, and the
 // memory stays bounded.
-func FuzzParse(f *testing.F) {
+func FuzzFeedback(f *testing.F) {
 	addTestdata(f)
 	f.Fuzz(func(t *testing.T, text string) {
 		p := &Protocol{}

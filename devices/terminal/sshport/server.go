@@ -26,6 +26,7 @@ type Server struct {
 
 	mu    sync.Mutex
 	conns map[net.Conn]bool
+	keys  map[string]bool // fingerprints of the client keys let in
 	wg    sync.WaitGroup
 }
 
@@ -40,21 +41,30 @@ func Listen(addr, user, password string, handle func(ctx context.Context, rw io.
 	if err != nil {
 		return nil, fmt.Errorf("sshport: host key: %w", err)
 	}
-	conf := &ssh.ServerConfig{
+	s := &Server{signer: signer, handle: handle, conns: map[net.Conn]bool{}, keys: map[string]bool{}}
+	s.conf = &ssh.ServerConfig{
 		PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
-			if c.User() == user && string(pw) == password {
+			if c.User() == user && password != "" && string(pw) == password {
 				return nil, nil
 			}
 			return nil, errors.New("sshport: wrong user or password")
 		},
+		PublicKeyCallback: func(c ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			s.mu.Lock()
+			ok := s.keys[ssh.FingerprintSHA256(key)]
+			s.mu.Unlock()
+			if c.User() == user && ok {
+				return nil, nil
+			}
+			return nil, errors.New("sshport: key not allowed")
+		},
 	}
-	conf.AddHostKey(signer)
-	ln, err := net.Listen("tcp", addr)
+	s.conf.AddHostKey(signer)
+	s.ln, err = net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("sshport: %w", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{ln: ln, signer: signer, conf: conf, handle: handle, ctx: ctx, cancel: cancel, conns: map[net.Conn]bool{}}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(1)
 	go s.accept()
 	return s, nil
@@ -71,6 +81,18 @@ func (s *Server) HostKey() string {
 
 // Fingerprint is the SHA256 fingerprint of the host key.
 func (s *Server) Fingerprint() string { return ssh.FingerprintSHA256(s.signer.PublicKey()) }
+
+// AllowKey lets the user in with the key given in authorized_keys format.
+func (s *Server) AllowKey(authorizedKey string) error {
+	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(authorizedKey))
+	if err != nil {
+		return fmt.Errorf("sshport: %w", err)
+	}
+	s.mu.Lock()
+	s.keys[ssh.FingerprintSHA256(key)] = true
+	s.mu.Unlock()
+	return nil
+}
 
 // DropAll closes every connection, as a terminal pulled off the network
 // does; the server goes on accepting new ones.
