@@ -95,6 +95,8 @@ func (p *Protocol) untagged(ctx context.Context, c *terminal.Conn, cmd string) e
 			return ErrNeedsLogin
 		case last == LoginPrompt:
 			send = p.User
+		case last == PasswordPrompt && send == p.User && p.Password == "":
+			return ErrNeedsLogin // a blank line cannot be sent as a password
 		case last == PasswordPrompt && send == p.User && p.User != "":
 			send = p.Password
 		case last == PasswordPrompt:

@@ -52,8 +52,8 @@ type session struct {
 	askPass bool
 }
 
-// Serve runs a console on rw until rw fails or ctx is done (close rw to
-// end a read in progress). A console survives a reboot: it prints the boot
+// Serve runs a console on rw until rw fails (io.EOF at its end) or ctx is
+// done (close rw to end a read in progress). A console survives a reboot: it prints the boot
 // banner and, with a User, asks for the login again.
 func (s *Sim) Serve(ctx context.Context, rw io.ReadWriter) error {
 	return s.serve(ctx, rw, true)
@@ -94,7 +94,11 @@ func (s *Sim) serve(ctx context.Context, rw io.ReadWriter, console bool) error {
 				return
 			}
 		}
-		readErr <- fmt.Errorf("ciscosim: read: %v", sc.Err())
+		err := sc.Err()
+		if err == nil {
+			err = io.EOF
+		}
+		readErr <- fmt.Errorf("ciscosim: read: %w", err)
 	}()
 	writeErr := make(chan error, 1)
 	done := make(chan struct{})
