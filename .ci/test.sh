@@ -44,7 +44,9 @@ for target in "FuzzReadLines ./devices/scanner 10s" "FuzzVerify ./agent/pass 10s
 	"FuzzDecodeCommand ./agent/wire 5s" "FuzzDecodeEvents ./agent/wire 5s" "FuzzDecodeSchedule ./agent/wire 5s" \
 	"FuzzDecodeGalleryManifest ./agent/wire 5s" "FuzzDecodeGalleryChunk ./agent/wire 5s" "FuzzDecodeUses ./agent/wire 5s" \
 	"FuzzDecodeSigned ./agent/citysign 10s" "FuzzDecodeImage ./vision/face 10s" \
-	"FuzzParseLine ./devices/terminal/poly 5s" "FuzzParseSession ./devices/terminal/poly 5s" "FuzzDialCommand ./devices/terminal/poly 5s"; do
+	"FuzzParseLine ./devices/terminal/poly 5s" "FuzzParseSession ./devices/terminal/poly 5s" "FuzzDialCommand ./devices/terminal/poly 5s" \
+	"FuzzParseLine ./devices/terminal/cisco 5s" "FuzzReadCalls ./devices/terminal/cisco 5s" \
+	"FuzzReadReply ./devices/terminal/cisco 5s" "FuzzFeedback ./devices/terminal/cisco 5s"; do
 	set -- $target
 	# Go 1.26's fuzz coordinator can fail a run with "context deadline
 	# exceeded" as -fuzztime ends (go.dev/issue/75804, fixed in 1.27); that
