@@ -40,6 +40,7 @@ step "door driver on the real kernel (gpio-sim under qemu)"
 
 step "fuzz (short; longer runs: make fuzz)"
 for target in "FuzzReadLines ./devices/scanner 10s" "FuzzVerify ./agent/pass 10s" "FuzzParse ./firmware-config 10s" \
+	"FuzzParse ./devices/terminal/generic 10s" \
 	"FuzzDecodeAck ./agent/wire 5s" "FuzzDecodeConfig ./agent/wire 5s" "FuzzDecodeTrust ./agent/wire 5s" \
 	"FuzzDecodeCommand ./agent/wire 5s" "FuzzDecodeEvents ./agent/wire 5s" "FuzzDecodeSchedule ./agent/wire 5s" \
 	"FuzzDecodeGalleryManifest ./agent/wire 5s" "FuzzDecodeGalleryChunk ./agent/wire 5s" "FuzzDecodeUses ./agent/wire 5s" \

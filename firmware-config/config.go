@@ -3,6 +3,7 @@ package config
 import (
 	"time"
 
+	"github.com/roomgate/roomgate/devices/terminal/generic"
 	"github.com/roomgate/roomgate/vision/quality"
 )
 
@@ -20,6 +21,38 @@ type Config struct {
 	Vision   Vision        `yaml:"vision"`
 	Meetings Meetings      `yaml:"meetings"`
 	Kiosk    Kiosk         `yaml:"kiosk"`
+	Terminal Terminal      `yaml:"terminal"`
+}
+
+// Terminal is the room's video-conference terminal, which the box wakes
+// and dials onto each meeting's bridge. A box without one leaves the
+// section out. It is reached one way: port, address or sim.
+type Terminal struct {
+	Name           string             `yaml:"name"`            // used in logs, status and call records
+	Kind           string             `yaml:"kind"`            // poly (Group Series, HDX, G7500 API), cisco (xAPI) or generic (a line protocol defined here)
+	Sim            bool               `yaml:"sim"`             // a simulated terminal of this kind, made by the agent (the demo); a generic one is the VCT-100 of examples/terminals/vct-100.yaml
+	Port           string             `yaml:"port"`            // RS-232: device path or glob (e.g. /dev/serial/by-id/usb-FTDI*)
+	Baud           int                `yaml:"baud"`            // RS-232 only
+	Address        string             `yaml:"address"`         // network, host:port: a Poly's API port (24), a generic terminal's TCP port, a Cisco's SSH port (22)
+	User           string             `yaml:"user"`            // cisco over SSH: the user
+	PasswordFile   string             `yaml:"password_file"`   // poly: the API password; generic: the login password; cisco over SSH: the user's password. A file readable by the agent only, relative to the config file
+	KeyFile        string             `yaml:"key_file"`        // cisco over SSH: the user's private key instead of a password, readable by the agent only
+	HostKey        string             `yaml:"host_key"`        // cisco over SSH: the terminal's host key, pinned: its public key line (ssh-ed25519 AAAA…) or its SHA256: fingerprint
+	Timeout        Duration           `yaml:"timeout"`         // how long a command's reply may take; a terminal silent this long is down
+	Poll           Duration           `yaml:"poll"`            // how often the calls are asked for, so that a missed notification or an unplugged terminal is noticed
+	Generic        generic.Definition `yaml:"generic"`         // kind generic: the terminal's line protocol
+	DefinitionFile string             `yaml:"definition_file"` // kind generic: the protocol in a file of its own instead, relative to the config file
+	Calls          CallRules          `yaml:"calls"`           // when the box joins and leaves a meeting's bridge
+}
+
+// CallRules are when the box joins a meeting's bridge and leaves it. A
+// call the box did not place is never dialled over or hung up.
+type CallRules struct {
+	JoinBefore   Duration `yaml:"join_before"`    // wake the terminal and dial this long before the meeting starts
+	HangUpAfter  Duration `yaml:"hang_up_after"`  // hang up this long after the meeting ends, unless the next meeting is on the same bridge
+	RedialOnDrop bool     `yaml:"redial_on_drop"` // dial again when the call drops during the meeting
+	RetryMin     Duration `yaml:"retry_min"`      // the first wait before dialling again after a failed dial; it doubles up to retry_max
+	RetryMax     Duration `yaml:"retry_max"`      // the longest wait between dials
 }
 
 // Meetings are the attendance rules of a meeting room.

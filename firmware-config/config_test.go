@@ -93,6 +93,9 @@ scanners:
 		},
 		Meetings: Meetings{TimeZone: "Asia/Ho_Chi_Minh", LateAfter: Duration(10 * time.Minute), NonInvitees: "notice", GreetingHold: Duration(6 * time.Second)},
 		Kiosk:    Kiosk{Language: "vi"},
+		Terminal: Terminal{Name: "terminal", Baud: 9600, Timeout: Duration(2 * time.Second), Poll: Duration(2 * time.Second),
+			Calls: CallRules{JoinBefore: Duration(2 * time.Minute), HangUpAfter: Duration(5 * time.Minute), RedialOnDrop: true,
+				RetryMin: Duration(10 * time.Second), RetryMax: Duration(2 * time.Minute)}},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("Parse(minimal) = %+v, want %+v", *c, want)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/roomgate/roomgate/agent/pass"
+	"github.com/roomgate/roomgate/devices/terminal"
 	"github.com/roomgate/roomgate/vision/quality"
 	"github.com/roomgate/roomgate/vision/track"
 )
@@ -64,6 +65,18 @@ var defaults = withSections(map[string]any{
 	"meetings.non_invitees":    "notice",
 	"meetings.greeting_hold":   Duration(6 * time.Second),
 	"kiosk.language":           "vi",
+	"terminal.name":            "terminal",
+	"terminal.baud":            9600,
+	"terminal.timeout":         Duration(terminal.DefaultTimeout),
+	"terminal.poll":            Duration(terminal.DefaultPollInterval),
+
+	// A bridge takes a few tens of seconds to admit a room; two minutes
+	// leave time for one failed dial and its retry before the start.
+	"terminal.calls.join_before":    Duration(2 * time.Minute),
+	"terminal.calls.hang_up_after":  Duration(5 * time.Minute),
+	"terminal.calls.redial_on_drop": true,
+	"terminal.calls.retry_min":      Duration(10 * time.Second),
+	"terminal.calls.retry_max":      Duration(2 * time.Minute),
 
 	// Records the city acknowledged are kept three months, enough for an
 	// audit on the box; a use count outlives a pass of a year and its skew.
@@ -135,6 +148,7 @@ func applyDefaults(c *Config, set map[string]bool) {
 	fill(reflect.ValueOf(&c.Vision).Elem(), "vision", set)
 	fill(reflect.ValueOf(&c.Meetings).Elem(), "meetings", set)
 	fill(reflect.ValueOf(&c.Kiosk).Elem(), "kiosk", set)
+	fill(reflect.ValueOf(&c.Terminal).Elem(), "terminal", set)
 	for i := range c.Scanners {
 		s := &c.Scanners[i]
 		at := "scanners[" + itoa(i) + "]."

@@ -15,6 +15,14 @@
 // becomes a track.Config (Vision.Track), with the defaults of those pure Go
 // packages, so that the engine's thresholds are defined in one place.
 //
+// The terminal section names the room's conference terminal and the rules
+// of its calls; a box without one leaves it out (Config.HasTerminal). A
+// generic terminal's line protocol is a generic.Definition, given inline or
+// in a file of its own (examples/terminals/vct-100.yaml is the worked
+// example), checked by that package as the quality and track sections are
+// by theirs. Secrets (the terminal's password, an SSH key) stay in files
+// readable by the agent only; Terminal.Password reads one.
+//
 // schema/roomgate.schema.json is a JSON Schema for editors, generated from
 // the Go types, their comments and the rule tables in rules.go; a test fails
 // when it is out of date.

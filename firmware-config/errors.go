@@ -56,6 +56,7 @@ type report struct {
 	bad     map[string]bool // fields already reported, so that one mistake gives one message
 	errs    []FieldError
 	dropped int
+	others  []FieldError // problems in the files the config names (a terminal definition), after its own
 }
 
 func newReport(file string) *report {
@@ -100,7 +101,7 @@ func (r *report) addLine(line int, path, reason string) {
 }
 
 func (r *report) err() error {
-	if len(r.errs) == 0 {
+	if len(r.errs) == 0 && len(r.others) == 0 {
 		return nil
 	}
 	errs := append([]FieldError(nil), r.errs...)
@@ -108,7 +109,14 @@ func (r *report) err() error {
 	if r.dropped > 0 {
 		errs = append(errs, FieldError{File: r.file, Reason: fmt.Sprintf("%d more problems not shown", r.dropped)})
 	}
-	return &ValidationError{Errors: errs}
+	return &ValidationError{Errors: append(errs, r.others...)}
+}
+
+// include adds the problems of another file's report to r's.
+func (r *report) include(o *report) {
+	if err, ok := o.err().(*ValidationError); ok {
+		r.others = append(r.others, err.Errors...)
+	}
 }
 
 // parent is the path of the field or list that holds path.

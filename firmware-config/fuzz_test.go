@@ -6,10 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/roomgate/roomgate/devices/terminal/generic"
 )
 
 // FuzzParse: any input gives a config or a *ValidationError with one problem
-// per line, never a panic; an accepted config has usable GPIO lines and keys.
+// per line, never a panic; an accepted config has usable GPIO lines and
+// keys, and a generic terminal's definition that compiles.
 func FuzzParse(f *testing.F) {
 	seeds, _ := filepath.Glob("examples/*.yaml")
 	more, _ := filepath.Glob("testdata/invalid/*.yaml")
@@ -40,6 +43,11 @@ func FuzzParse(f *testing.F) {
 		}
 		if _, err := c.PublicKeys("examples"); err != nil {
 			t.Fatalf("Parse() accepted a config whose PublicKeys() = %v", err)
+		}
+		if c.Terminal.Kind == "generic" {
+			if _, err := generic.New(c.Terminal.Generic, ""); err != nil {
+				t.Fatalf("Parse() accepted a generic terminal whose definition does not compile: %v", err)
+			}
 		}
 	})
 }

@@ -59,5 +59,5 @@ func (c *Config) Warnings() []string {
 	case c.HTTP.Listen != "" && !loopbackListen(c.HTTP.Listen):
 		out = append(out, fmt.Sprintf("http.listen: %s is not loopback, but requests from other machines are refused without kiosk.allow_remote: true", c.HTTP.Listen))
 	}
-	return out
+	return append(out, c.terminalWarnings()...)
 }

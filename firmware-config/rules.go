@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/roomgate/roomgate/devices/terminal/generic"
 )
 
 // The limits below are shared by validation and the JSON Schema. They are
@@ -44,6 +46,9 @@ var enums = map[string][]string{
 	"vision.precision":      {"float32", "int8"},
 	"meetings.non_invitees": {"notice", "record"},
 	"kiosk.language":        {"vi", "en"},
+	"terminal.kind":         {"poly", "cisco", "generic"},
+
+	"terminal.generic.calls[].state": generic.States,
 }
 
 // nameWant says namePattern in words.
@@ -72,6 +77,7 @@ var patterns = map[string]struct {
 	"identity.device":        {nameRE, "a valid name", nameWant},
 	"scanners[].name":        {nameRE, "a valid name", nameWant},
 	"vision.camera.name":     {nameRE, "a valid name", nameWant},
+	"terminal.name":          {nameRE, "a valid name", nameWant},
 	"vision.recognizer_name": {nameRE, "a valid name", nameWant},
 	"vision.sha256":          {sha256RE, "a sha256", "64 hex digits, as sha256sum prints them"},
 	"kiosk.secretary_pin":    {pinRE, "a PIN", pinWant},
@@ -148,6 +154,13 @@ var durationLimits = map[string][2]Duration{
 	"vision.agreement.lost":    {Duration(100 * time.Millisecond), Duration(time.Minute)},
 	"meetings.late_after":      {0, Duration(24 * time.Hour)},
 	"meetings.greeting_hold":   {Duration(time.Second), Duration(time.Minute)},
+	"terminal.timeout":         {Duration(100 * time.Millisecond), Duration(time.Minute)},
+	"terminal.poll":            {Duration(500 * time.Millisecond), Duration(10 * time.Minute)},
+
+	"terminal.calls.join_before":   {0, Duration(time.Hour)},
+	"terminal.calls.hang_up_after": {0, Duration(24 * time.Hour)},
+	"terminal.calls.retry_min":     {Duration(time.Second), Duration(10 * time.Minute)},
+	"terminal.calls.retry_max":     {Duration(time.Second), Duration(time.Hour)},
 
 	"store.retention.entries":     {Duration(24 * time.Hour), Duration(10 * 365 * 24 * time.Hour)},
 	"store.retention.attendance":  {Duration(24 * time.Hour), Duration(10 * 365 * 24 * time.Hour)},

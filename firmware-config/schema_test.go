@@ -53,6 +53,9 @@ func generateSchema(t *testing.T) []byte {
 	for k, v := range comments(t, "../vision/quality/quality.go", "quality.") {
 		docs[k] = v
 	}
+	for k, v := range comments(t, "../devices/terminal/generic/definition.go", "generic.") {
+		docs[k] = v
+	}
 	g := &schemaGen{docs: docs, defs: map[string]any{}}
 	root := g.schema(reflect.TypeFor[Config](), "")
 	root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -122,7 +125,7 @@ func (g *schemaGen) schema(t reflect.Type, path string) map[string]any {
 		s["type"] = "array"
 		items := g.schema(t.Elem(), path+"[]")
 		if t.Elem().Kind() == reflect.Struct {
-			items["description"] = g.docs[t.Elem().Name()]
+			items["description"] = g.docs[typeName(t.Elem())]
 		}
 		s["items"] = items
 	case t.Kind() == reflect.String:
@@ -141,7 +144,7 @@ func (g *schemaGen) schema(t reflect.Type, path string) map[string]any {
 		if lim, ok := intLimits[rp]; ok {
 			s["minimum"], s["maximum"] = lim[0], lim[1]
 		}
-		if rp == "scanners[].baud" {
+		if rp == "scanners[].baud" || rp == "terminal.baud" {
 			s["enum"] = bauds
 		}
 	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:

@@ -32,6 +32,7 @@ func (c *Config) validate(r *report, set map[string]bool, dir string) {
 	c.checkSync(r, dir)
 	c.Vision.check(r, set, dir)
 	c.checkMeetingsAndKiosk(r)
+	c.Terminal.check(r, set, dir)
 	if c.Policy.AllowCCCD {
 		// A forged card QR would open the door for any visit the city registered.
 		r.add("policy.allow_cccd", "a chip ID card QR is unsigned, so it needs a second factor (the visitor's face matched against a template registered with the visit, or the card's signed chip data), and this version has none; leave allow_cccd off")
