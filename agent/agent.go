@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/roomgate/roomgate/agent/attendance"
+	"github.com/roomgate/roomgate/agent/calls"
 	"github.com/roomgate/roomgate/agent/citylink"
 	"github.com/roomgate/roomgate/agent/clock"
 	"github.com/roomgate/roomgate/agent/event"
@@ -25,6 +26,7 @@ import (
 	"github.com/roomgate/roomgate/devices/door"
 	"github.com/roomgate/roomgate/devices/door/doortest"
 	"github.com/roomgate/roomgate/devices/scanner"
+	"github.com/roomgate/roomgate/devices/terminal"
 	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/kiosk"
 )
@@ -77,7 +79,10 @@ type System struct {
 	preview  recognition.Preview
 	sched    *schedule.Room
 	attend   *attendance.Register
-	loc      *time.Location // the room's time zone
+	calls    *calls.Room      // nil without a terminal, or when it could not be set up
+	terminal *terminal.Driver // the room's conference terminal, under calls
+	callsErr error            // why a configured terminal is not driven
+	loc      *time.Location   // the room's time zone
 	started  time.Time
 	scans    chan scan
 	stop     context.CancelCauseFunc // ends Run; ErrReload as the cause reloads
@@ -118,7 +123,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		return err
 	}
 	s.gallery = gallerysync.New(s.store, cfg.Vision.RecognizerName, s.log, s.kioskChanged)
-	s.sched = schedule.New(s.store, s.log, s.recordKept)
+	s.sched = schedule.New(s.store, s.log, s.scheduleChanged)
 	if err := s.sched.Load(ctx, s.path(cfg.Meetings.File)); err != nil {
 		return err
 	}
@@ -168,6 +173,20 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	if err := s.openDoor(); err != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.retryDoor(runCtx, err) }()
+	}
+
+	if cfg.HasTerminal() {
+		if s.calls, s.callsErr = s.newCalls(); s.callsErr != nil {
+			s.log.Warn("conference terminal off; the room's bridge is not dialled", "component", "calls", "err", s.callsErr)
+		} else {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := s.calls.Run(runCtx); err != nil {
+					s.log.Error("calls stopped", "component", "calls", "err", err)
+				}
+			}()
+		}
 	}
 
 	s.purger = retention.New(s.store, storeRetention(cfg.Store.Retention), s.log)
@@ -283,6 +302,14 @@ func (s *System) recordKept() {
 		s.link.Notify()
 	}
 	s.kioskChanged()
+}
+
+// scheduleChanged gives the room's new meetings to those who follow them.
+func (s *System) scheduleChanged() {
+	if s.calls != nil {
+		s.calls.SetSchedule(s.sched.Current())
+	}
+	s.recordKept()
 }
 
 // kioskChanged tells live pages to fetch the status again.

@@ -178,6 +178,8 @@ func (d downlink) Command(ctx context.Context, c wire.Command) wire.CommandResul
 		if removed, err = d.s.forgetPerson(ctx, c.Args); err == nil {
 			res.Result = removed
 		}
+	case wire.CmdDial, wire.CmdHangUp, wire.CmdCallStatus:
+		res.Result, err = d.s.callCommand(ctx, c)
 	default:
 		err = fmt.Errorf("unknown command %q", c.Name)
 	}

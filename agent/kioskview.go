@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"github.com/roomgate/roomgate/agent/wire"
 	"io"
 	"time"
 
@@ -13,6 +14,10 @@ import (
 
 // kioskActions are the secretary's and technician's doings at the kiosk.
 type kioskActions struct{ s *System }
+
+func (k kioskActions) ControlCall(ctx context.Context, a kiosk.CallAction) error {
+	return k.s.controlCall(ctx, a, wire.CallBySecretary)
+}
 
 func (k kioskActions) Candidates(ctx context.Context, meetingID, query string) ([]kiosk.Candidate, error) {
 	return k.s.attend.Candidates(ctx, meetingID, query)

@@ -50,6 +50,10 @@ func (s *System) linkState() wire.State {
 	g := s.gallery.State()
 	st.Versions.Gallery = g.Applied
 	st.Gallery = wire.GallerySync{Version: g.Version, Model: g.Model, Received: g.Received, Total: g.Total, Applied: g.Version == g.Applied && g.Applied > 0, Error: g.Error}
+	if s.calls != nil {
+		c := s.calls.State()
+		st.Call = &c
+	}
 	for _, d := range s.devices() {
 		st.Devices = append(st.Devices, wire.DeviceState{Name: d.Name, Kind: d.Kind, OK: d.OK, Detail: d.Detail})
 	}

@@ -16,6 +16,7 @@ func (src snapshotSource) Snapshot(ctx context.Context) (kiosk.Snapshot, error) 
 	s := src.s
 	snap := kiosk.Snapshot{Site: s.cfg.Identity.Site, Gate: s.cfg.Identity.Gate, Device: s.cfg.Identity.Device, Version: s.opts.Version, Started: s.started}
 	snap.Devices = s.devices()
+	snap.Call = s.callView()
 	if s.cfg.Vision.HasCamera() {
 		snap.Recognitions = s.recent.Latest()
 	}
@@ -58,6 +59,17 @@ func (s *System) devices() []kiosk.Device {
 			detail = st.LastError
 		}
 		out = append(out, kiosk.Device{Name: st.Name, Kind: st.Kind, OK: st.Connected, Detail: detail, Since: st.Since})
+	}
+	switch {
+	case s.terminal != nil:
+		h := s.terminal.Health()
+		detail := h.Addr
+		if !h.Connected || h.LastError != "" {
+			detail = h.LastError
+		}
+		out = append(out, kiosk.Device{Name: h.Name, Kind: "terminal/" + h.Kind, OK: h.Connected, Detail: detail, Since: h.Since})
+	case s.callsErr != nil:
+		out = append(out, kiosk.Device{Name: s.cfg.Terminal.Name, Kind: "terminal/" + s.cfg.Terminal.Kind, Detail: s.callsErr.Error()})
 	}
 	switch {
 	case s.faces != nil:

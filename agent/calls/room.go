@@ -667,6 +667,7 @@ func (r *Room) record(c wire.Call) {
 	}
 	st := &r.state
 	st.State, st.Meeting, st.Bridge, st.Since = c.State, c.Meeting, c.Bridge, now
+	st.ByBox = c.By != wire.CallByTerminal
 	switch c.State {
 	case wire.CallFailed, wire.CallDropped:
 		st.Reason = c.Reason

@@ -91,6 +91,9 @@ func fromWire(m wire.Schedule) *meeting.Schedule {
 	for _, w := range m.Meetings {
 		mt := meeting.Meeting{ID: w.ID, Title: w.Title, Room: w.Room, Start: w.Start, End: w.End, CheckInOpens: w.CheckInOpens, CheckInCloses: w.CheckInCloses,
 			Invitees: make([]meeting.Invitee, 0, len(w.Invitees))}
+		if b := w.Bridge; b != nil {
+			mt.Bridge = &meeting.Bridge{Dial: b.Dial, Protocol: b.Protocol, Speed: b.Speed, AutoJoin: b.AutoJoin == nil || *b.AutoJoin}
+		}
 		for _, in := range w.Invitees {
 			mt.Invitees = append(mt.Invitees, meeting.Invitee{Person: in.Person, Name: in.Name, Unit: in.Unit, Role: in.Role, Seat: in.Seat})
 		}

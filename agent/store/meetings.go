@@ -25,8 +25,12 @@ func (s *Store) ReplaceSchedule(ctx context.Context, sched *meeting.Schedule, so
 			return err
 		}
 		for _, m := range sched.Meetings {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO meetings(id, title, room, start_ns, end_ns, opens_ns, closes_ns) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				m.ID, m.Title, m.Room, m.Start.UnixNano(), m.End.UnixNano(), m.CheckInOpens.UnixNano(), m.CheckInCloses.UnixNano()); err != nil {
+			var b meeting.Bridge
+			if m.Bridge != nil {
+				b = *m.Bridge
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO meetings(id, title, room, start_ns, end_ns, opens_ns, closes_ns, bridge_dial, bridge_protocol, bridge_speed, bridge_auto_join) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				m.ID, m.Title, m.Room, m.Start.UnixNano(), m.End.UnixNano(), m.CheckInOpens.UnixNano(), m.CheckInCloses.UnixNano(), b.Dial, b.Protocol, b.Speed, b.AutoJoin); err != nil {
 				return fmt.Errorf("meeting %s: %w", m.ID, err)
 			}
 			for i, in := range m.Invitees {
@@ -65,7 +69,7 @@ func (s *Store) Schedule(ctx context.Context) (*meeting.Schedule, string, error)
 		if source, err = s.Setting(ctx, settingScheduleSource); err != nil {
 			return err
 		}
-		rows, err := s.db.QueryContext(ctx, `SELECT id, title, room, start_ns, end_ns, opens_ns, closes_ns FROM meetings ORDER BY start_ns, id`)
+		rows, err := s.db.QueryContext(ctx, `SELECT id, title, room, start_ns, end_ns, opens_ns, closes_ns, bridge_dial, bridge_protocol, bridge_speed, bridge_auto_join FROM meetings ORDER BY start_ns, id`)
 		if err != nil {
 			return err
 		}
@@ -74,8 +78,12 @@ func (s *Store) Schedule(ctx context.Context) (*meeting.Schedule, string, error)
 		for rows.Next() {
 			var m meeting.Meeting
 			var start, end, opens, closes int64
-			if err := rows.Scan(&m.ID, &m.Title, &m.Room, &start, &end, &opens, &closes); err != nil {
+			var b meeting.Bridge
+			if err := rows.Scan(&m.ID, &m.Title, &m.Room, &start, &end, &opens, &closes, &b.Dial, &b.Protocol, &b.Speed, &b.AutoJoin); err != nil {
 				return err
+			}
+			if b.Dial != "" {
+				m.Bridge = &b
 			}
 			m.Start, m.End, m.CheckInOpens, m.CheckInCloses = time.Unix(0, start), time.Unix(0, end), time.Unix(0, opens), time.Unix(0, closes)
 			index[m.ID] = len(sched.Meetings)

@@ -223,3 +223,14 @@ func (s *Store) Outbox(ctx context.Context) (OutboxStats, error) {
 	}
 	return st, nil
 }
+
+// AddCallEvent keeps a change of the room's bridge call. Its outbox row is
+// the record: the box shows only the call now, which the calls feature
+// holds, and the city keeps the history.
+func (s *Store) AddCallEvent(ctx context.Context, ev Event) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.insertOutbox(ctx, tx, ev) })
+	if err != nil {
+		return fmt.Errorf("store: add call event: %w", err)
+	}
+	return nil
+}

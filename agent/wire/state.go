@@ -81,6 +81,7 @@ type CallState struct {
 	Bridge    string    `json:"bridge,omitempty"`
 	Since     time.Time `json:"since,omitzero"`
 	Reason    string    `json:"reason,omitempty"` // the last failure, in the terminal's words
+	ByBox     bool      `json:"by_box"`           // false for a call dialled by hand on the terminal
 }
 
 // DeviceState is one device's health.

@@ -24,6 +24,7 @@ mkdir -p "$run"
 run=$(cd "$run" && pwd)
 go build -tags vision -o "$run/roomgate" ./agent/cmd/roomgate
 go build -o "$run/roomgate-city" ./deploy/city/cmd/roomgate-city
+go build -o "$run/polysim" ./devices/terminal/poly/polysim/cmd/polysim
 city=$run/roomgate-city
 
 pids=()
@@ -61,7 +62,8 @@ cat >"$run/meetings.json" <<JSON
     {"person": "P-kit", "name": "Kit Harington", "unit": "Sở Văn hóa và Thể thao", "role": "Giám đốc sở", "seat": "A2"},
     {"person": "P-rose", "name": "Rose Leslie", "unit": "Văn phòng UBND", "role": "Chánh văn phòng", "seat": "A3"},
     {"person": "P-an", "name": "Nguyễn Văn An", "unit": "Phòng Hành chính", "role": "Chuyên viên", "seat": "B1"}
-  ]}]}
+  ],
+  "bridge": {"dial": "demo-bridge@cau.hanoi.gov.vn", "protocol": "sip", "speed": 1024}}]}
 JSON
 
 # The delegates the camera knows, enrolled from their photos once (only
@@ -88,6 +90,12 @@ rm -f "$run/scanner" "$run/scanner-device"
 socat pty,raw,echo=0,link="$run/scanner-device" pty,raw,echo=0,link="$run/scanner" &
 pids+=($!)
 for _ in $(seq 50); do [ -e "$run/scanner" ] && break; sleep 0.1; done
+
+# The room's conference terminal: a simulated Poly Group Series on a
+# pseudo-terminal, which the agent dials the meeting's bridge on.
+"$run/polysim" -link "$run/terminal-device" >"$run/polysim.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do [ -e "$run/terminal-device" ] && break; sleep 0.1; done
 
 cat >&2 <<TXT
 roomgate demo: kiosk http://$http (secretary PIN 246810, technician PIN 135790); scan a pass with deploy/demo/scan.sh

@@ -212,6 +212,21 @@ test('a gate scan shows its result: a valid pass is allowed, garbage is denied i
   await shoot(page, 'gate-denied');
 });
 
+test('the room joins its video bridge by itself, and the board says so in plain words', async (t) => {
+  const { page } = await open(t);
+  await page.goto(kioskURL);
+  await ready(page);
+  // The demo's meeting has a bridge and its simulated Poly answers: the
+  // box dialled it at the join time, before this page opened.
+  const bridge = page.locator(`${tid('bridge')}.connected`);
+  await bridge.waitFor({ state: 'visible', timeout: 20_000 });
+  assert.match(await bridge.textContent(), /cầu truyền hình/, 'the board says the bridge is connected, in Vietnamese by default');
+  assert.doesNotMatch(await bridge.textContent(), /demo-bridge/, 'the public board does not show the dial string');
+  const s = await status();
+  assert.equal(s.call?.state, 'connected', `the public status carries the call: ${JSON.stringify(s.call)}`);
+  await shoot(page, 'bridge-connected');
+});
+
 test('the secretary checks a delegate in by hand and exports the attendance', async (t) => {
   const { page } = await open(t);
   await page.goto(kioskURL);

@@ -30,6 +30,7 @@ func main() {
 func run() error {
 	tcp := flag.String("tcp", "", "also serve the API on this TCP address, e.g. 127.0.0.1:2424")
 	password := flag.String("password", "", "ask for this password")
+	link := flag.String("link", "", "also name the serial line by this symlink (the demo's run/terminal-device)")
 	answer := flag.Duration("answer-after", 2*time.Second, "how long an answered call rings")
 	flag.Parse()
 
@@ -58,6 +59,13 @@ func run() error {
 		return err
 	}
 	defer hold.Close()
+	if *link != "" {
+		os.Remove(*link)
+		if err := os.Symlink(slave, *link); err != nil {
+			return err
+		}
+		defer os.Remove(*link)
+	}
 	fmt.Println("serial", slave)
 	return term.Serve(ctx, master)
 }
