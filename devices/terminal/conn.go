@@ -39,7 +39,7 @@ func newConn(w io.Writer, timeout time.Duration) *Conn {
 // Send writes one command line and does not wait for a reply.
 func (c *Conn) Send(cmd string) error {
 	if strings.ContainsAny(cmd, "\r\n") {
-		return fmt.Errorf("terminal: command %q spans lines", cmd)
+		return errors.New("terminal: a command spans lines")
 	}
 	c.mu.Lock()
 	c.lastSent = cmd
@@ -50,6 +50,9 @@ func (c *Conn) Send(cmd string) error {
 	return nil
 }
 
+// Errors never quote the command: a password sent as one must not reach
+// the health shown on the status page. Protocols say which operation failed.
+//
 // Request sends cmd ("" sends nothing and only waits) and passes every line
 // that comes back to until, which says when the reply is complete or wrong.
 // It returns the reply's lines, ErrTimeout when the terminal stays silent,
@@ -83,10 +86,10 @@ func (c *Conn) Request(ctx context.Context, cmd string, until func(line string) 
 				return reply, err
 			}
 			if len(reply) >= maxReplySize {
-				return reply, fmt.Errorf("terminal: %q: reply longer than %d lines", cmd, maxReplySize)
+				return reply, fmt.Errorf("terminal: reply longer than %d lines", maxReplySize)
 			}
 		case <-t.C:
-			return reply, fmt.Errorf("%w (%q)", ErrTimeout, cmd)
+			return reply, ErrTimeout
 		case <-c.closed:
 			return reply, c.err
 		case <-ctx.Done():

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -383,4 +384,20 @@ func TestReadLinesFlushesAPromptWithoutNewline(t *testing.T) {
 		t.Errorf("after an overlong line got %q, want %q (the long line dropped)", l, "short")
 	}
 	w.Close()
+}
+
+// TestErrorsDoNotCarryTheCommand: a password typed at a login prompt is a
+// command line; a timeout on it must not put it in the health.
+func TestErrorsDoNotCarryTheCommand(t *testing.T) {
+	r, w := net.Pipe()
+	defer r.Close()
+	go io.Copy(io.Discard, r)
+	c := newConn(w, 20*time.Millisecond)
+	_, err := c.Request(context.Background(), "s3cret-Passw0rd", func(string) (bool, error) { return false, nil })
+	if !errors.Is(err, ErrTimeout) || strings.Contains(err.Error(), "Passw0rd") {
+		t.Errorf("Request timeout = %v, want ErrTimeout without the command's text", err)
+	}
+	if err := c.Send("s3cret\nPassw0rd"); err == nil || strings.Contains(err.Error(), "Passw0rd") {
+		t.Errorf("Send of two lines = %v, want an error without the command's text", err)
+	}
 }
