@@ -178,14 +178,6 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	if cfg.HasTerminal() {
 		if s.calls, s.callsErr = s.newCalls(); s.callsErr != nil {
 			s.log.Warn("conference terminal off; the room's bridge is not dialled", "component", "calls", "err", s.callsErr)
-		} else {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := s.calls.Run(runCtx); err != nil {
-					s.log.Error("calls stopped", "component", "calls", "err", err)
-				}
-			}()
 		}
 	}
 
@@ -257,6 +249,16 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	}
 
 	s.log.Info("ready", "component", "agent", "site", cfg.Identity.Site, "gate", cfg.Identity.Gate, "device", cfg.Identity.Device, "http", httpAddr)
+	// The calls tell the kiosk of every change: they start once it is made.
+	if s.calls != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.calls.Run(runCtx); err != nil {
+				s.log.Error("calls stopped", "component", "calls", "err", err)
+			}
+		}()
+	}
 	if opts.Ready != nil {
 		opts.Ready(httpAddr)
 	}
