@@ -63,12 +63,15 @@ type Config struct {
 
 // Errors a person's command may get.
 var (
-	ErrNoMeeting  = errors.New("calls: no meeting with a bridge now")
-	ErrNotPlaced  = errors.New("calls: the call on the terminal was not placed by the box")
-	ErrInCall     = errors.New("calls: the room is already in a call; hang up or redial")
-	ErrNoCall     = errors.New("calls: no call to hang up")
-	ErrNotReached = errors.New("calls: the terminal is not reachable")
-	ErrBy         = errors.New("calls: a command comes from the secretary or the city")
+	ErrNoMeeting      = errors.New("calls: no meeting with a bridge now")
+	ErrUnknownMeeting = errors.New("calls: no such meeting in the box's schedule")
+	ErrMeetingOver    = errors.New("calls: the meeting is over")
+	ErrNoBridge       = errors.New("calls: the meeting has no bridge; give one")
+	ErrNotPlaced      = errors.New("calls: the call on the terminal was not placed by the box")
+	ErrInCall         = errors.New("calls: the room is already in a call; hang up or redial")
+	ErrNoCall         = errors.New("calls: no call to hang up")
+	ErrNotReached     = errors.New("calls: the terminal is not reachable")
+	ErrBy             = errors.New("calls: a command comes from the secretary or the city")
 )
 
 // Room is the room's bridge call: it dials and hangs up by the schedule and
@@ -645,6 +648,11 @@ func (r *Room) record(c wire.Call) {
 	now := r.cfg.Now()
 	c.Site, c.Device, c.Terminal, c.At = r.cfg.Site, r.cfg.Device, r.cfg.Terminal, now.UTC()
 	c.Room = r.cfg.Room
+	// The box's call is on the bridge it dialled, which a person may have
+	// chosen over the meeting's.
+	if c.Bridge == "" && c.Meeting == r.mem.Meeting && r.mem.Bridge.Dial != "" {
+		c.Bridge, c.Protocol = r.mem.Bridge.Dial, r.mem.Bridge.Protocol
+	}
 	if m := r.findMeeting(c.Meeting); m != nil {
 		if m.Room != "" {
 			c.Room = m.Room
@@ -652,9 +660,6 @@ func (r *Room) record(c wire.Call) {
 		if c.Bridge == "" && m.Bridge != nil {
 			c.Bridge, c.Protocol = m.Bridge.Dial, m.Bridge.Protocol
 		}
-	}
-	if c.Bridge == "" && c.Meeting == r.mem.Meeting {
-		c.Bridge, c.Protocol = r.mem.Bridge.Dial, r.mem.Bridge.Protocol
 	}
 	env, payload, err := event.New(event.Source(r.cfg.Site, r.cfg.Device), event.TypeCall, now, c)
 	if err == nil {

@@ -516,3 +516,72 @@ func TestRoomRun(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 }
+
+// The city names the meeting, and may give a bridge of its own; what it
+// cannot have is refused with the reason.
+func TestRoomDialMeeting(t *testing.T) {
+	ctx := context.Background()
+	t.Run("a meeting's bridge, before its join time", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.at("13:30:00")
+		if err := h.room.DialMeeting(ctx, wire.CallByCity, "pm", nil); err != nil {
+			t.Fatal(err)
+		}
+		h.term.answer()
+		if c := h.last(); c.Bridge != bridgeB {
+			t.Fatalf("record = %+v, want pm's bridge", c)
+		}
+		h.want("dialling/city/pm", "connected/city/pm")
+		h.at("13:45:00")
+		h.at("15:04:59")
+		if _, dials, hangups := h.term.counts(); dials != 1 || hangups != 0 {
+			t.Fatalf("%d dials, %d hang-ups; want the city's call kept", dials, hangups)
+		}
+		h.noViolations()
+	})
+	t.Run("another bridge, held until the meeting's end", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.at("12:10:00")
+		if err := h.room.DialMeeting(ctx, wire.CallByCity, "nobr", &meeting.Bridge{Dial: bridgeF, Protocol: "h323", Speed: 768}); err != nil {
+			t.Fatal(err)
+		}
+		if want := (terminal.Target{Number: bridgeF, Protocol: "h323", Speed: 768}); h.term.dials[0] != want {
+			t.Fatalf("dialled %+v, want %+v", h.term.dials[0], want)
+		}
+		h.term.answer()
+		if c := h.last(); c.Bridge != bridgeF || c.Protocol != "h323" {
+			t.Fatalf("record = %+v, want the city's bridge", c)
+		}
+		h.want("dialling/city/nobr", "connected/city/nobr")
+		if st := h.room.State(); st.Bridge != bridgeF {
+			t.Fatalf("state = %+v, want the city's bridge", st)
+		}
+		h.at("13:04:59")
+		if _, _, hangups := h.term.counts(); hangups != 0 {
+			t.Fatal("the city's bridge was hung up as a changed bridge")
+		}
+		h.at("13:05:00")
+		h.want("ended/schedule/nobr")
+		h.noViolations()
+	})
+	t.Run("refusals", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.at("12:10:00")
+		for _, tc := range []struct {
+			id   string
+			want error
+		}{{"gone", ErrUnknownMeeting}, {"nobr", ErrNoBridge}, {"am", ErrMeetingOver}} {
+			if err := h.room.DialMeeting(ctx, wire.CallByCity, tc.id, nil); !errors.Is(err, tc.want) {
+				t.Errorf("DialMeeting(%q) = %v, want %v", tc.id, err, tc.want)
+			}
+		}
+		h.term.handDial(bridgeB)
+		if err := h.room.DialMeeting(ctx, wire.CallByCity, "pm", nil); !errors.Is(err, ErrNotPlaced) {
+			t.Errorf("DialMeeting over a hand-dialled call = %v, want %v", err, ErrNotPlaced)
+		}
+		if _, dials, _ := h.term.counts(); dials != 0 {
+			t.Errorf("%d dials, want none", dials)
+		}
+		h.noViolations()
+	})
+}
