@@ -67,6 +67,7 @@ func (r *Room) HangUp(ctx context.Context, by string) error {
 	t := r.mem.Tries[id]
 	t.Stopped = true
 	r.mem.Tries[id] = t
+	r.keepStopped()
 	inCall := r.mem.Meeting != ""
 	r.mu.Unlock()
 	r.log.Info("hang up asked", "by", by, "meeting", id)

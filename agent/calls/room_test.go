@@ -585,3 +585,59 @@ func TestRoomDialMeeting(t *testing.T) {
 		h.noViolations()
 	})
 }
+
+// A person's hang-up is kept in the store: the agent restarting during
+// the meeting does not dial it again, even if the schedule comes after the
+// restart; once the meeting is over it is forgotten.
+func TestRoomHangUpSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	for _, by := range []string{wire.CallBySecretary, wire.CallByCity} {
+		t.Run(by, func(t *testing.T) {
+			h := newHarness(t, morning(), DefaultRules())
+			h.at("08:58:00")
+			h.term.answer()
+			h.want("dialling/schedule/am", "connected/schedule/am")
+			h.clock.set(at("09:10:00"))
+			if err := h.room.HangUp(ctx, by); err != nil {
+				t.Fatal(err)
+			}
+			h.want("ended/" + by + "/am")
+			h.start(&meeting.Schedule{}, DefaultRules()) // the schedule not loaded yet
+			h.at("09:20:00")
+			h.room.SetSchedule(morning())
+			h.at("09:20:01")
+			h.start(morning(), DefaultRules())
+			h.at("09:40:00")
+			if _, dials, _ := h.term.counts(); dials != 1 {
+				t.Fatalf("after restarts: %d dials, want the first only", dials)
+			}
+			h.want()
+			h.at("10:05:00")
+			if v := h.store.values["calls.stopped.poly-1"]; v != "" {
+				t.Errorf("after the meeting the store still keeps %q", v)
+			}
+			if err := h.room.DialNow(ctx, by); !errors.Is(err, ErrNoMeeting) {
+				t.Errorf("DialNow after the meeting = %v, want %v", err, ErrNoMeeting)
+			}
+			h.noViolations()
+		})
+	}
+	t.Run("Call now after the hang-up dials again and is forgotten", func(t *testing.T) {
+		h := newHarness(t, morning(), DefaultRules())
+		h.at("08:58:00")
+		if err := h.room.HangUp(ctx, wire.CallBySecretary); err != nil {
+			t.Fatal(err)
+		}
+		h.at("08:59:00")
+		if err := h.room.DialNow(ctx, wire.CallBySecretary); err != nil {
+			t.Fatal(err)
+		}
+		h.term.answer()
+		h.term.drop("far end left") // redialled by schedule: nobody hangs up now
+		h.start(morning(), DefaultRules())
+		h.at("09:30:00")
+		if _, dials, _ := h.term.counts(); dials != 3 {
+			t.Fatalf("%d dials, want the schedule's, the secretary's and the redial after the drop", dials)
+		}
+	})
+}
