@@ -196,14 +196,20 @@ func (r *Room) keepStopped() {
 		b, _ := json.Marshal(until) // keys sorted: the same set is the same text
 		v = string(b)
 	}
-	if v == r.stopped {
+	r.keepSetting(r.stoppedKey(), v, &r.stopped, "the meetings a person hung up")
+}
+
+// keepSetting writes v under key unless *last, what was last written,
+// holds it already.
+func (r *Room) keepSetting(key, v string, last *string, what string) {
+	if v == *last {
 		return
 	}
-	if err := r.cfg.Settings.SetSetting(context.Background(), r.stoppedKey(), v); err != nil {
-		r.log.Error("cannot remember the meetings a person hung up", "err", err)
+	if err := r.cfg.Settings.SetSetting(context.Background(), key, v); err != nil {
+		r.log.Error("cannot remember "+what, "err", err)
 		return
 	}
-	r.stopped = v
+	*last = v
 }
 
 // stateIdle is the call state with no call and nothing failed.
@@ -535,14 +541,7 @@ func (r *Room) remember() {
 		b, _ := json.Marshal(Placed{Meeting: r.mem.Meeting, Bridge: r.mem.Bridge.Dial, Call: r.mine.ID, By: r.mem.By})
 		v = string(b)
 	}
-	if v == r.placed {
-		return
-	}
-	if err := r.cfg.Settings.SetSetting(context.Background(), r.placedKey(), v); err != nil {
-		r.log.Error("cannot remember the box's call", "err", err)
-		return
-	}
-	r.placed = v
+	r.keepSetting(r.placedKey(), v, &r.placed, "the box's call")
 }
 
 // reconcile brings what the room believes in line with the terminal's
