@@ -228,6 +228,10 @@ func (s *session) handle(cmd string) {
 	t.mu.Lock()
 	t.received = append(t.received, cmd)
 	t.mu.Unlock()
+	if s.closer != nil && cmd != "" {
+		// Port 24 shows its prompt after every reply, with no newline.
+		defer s.write("-> ")
+	}
 	switch {
 	case cmd == "":
 		s.write("-> ")
