@@ -158,17 +158,37 @@ func (s *System) callView() *kiosk.Call {
 // controlCall runs a person's command on the room's call.
 func (s *System) controlCall(ctx context.Context, action kiosk.CallAction, by string) error {
 	if s.calls == nil {
-		return errors.New("this box drives no conference terminal")
+		return &kiosk.CallRefusedError{Reason: "no_terminal", Err: errors.New("this box drives no conference terminal")}
 	}
+	var err error
 	switch action {
 	case kiosk.CallNow:
-		return s.calls.DialNow(ctx, by)
+		err = s.calls.DialNow(ctx, by)
 	case kiosk.CallHangUp:
-		return s.calls.HangUp(ctx, by)
+		err = s.calls.HangUp(ctx, by)
 	case kiosk.CallRedial:
-		return s.calls.Redial(ctx, by)
+		err = s.calls.Redial(ctx, by)
+	default:
+		return fmt.Errorf("call: unknown action %q", action)
 	}
-	return fmt.Errorf("call: unknown action %q", action)
+	return refusalForKiosk(err)
+}
+
+// refusalForKiosk names the room's refusals so the page can say them in
+// the secretary's language.
+func refusalForKiosk(err error) error {
+	for _, r := range []struct {
+		err    error
+		reason string
+	}{
+		{calls.ErrInCall, "in_call"}, {calls.ErrNoCall, "no_call"}, {calls.ErrNotPlaced, "not_placed"},
+		{calls.ErrNoMeeting, "no_meeting"}, {calls.ErrNotReached, "not_reached"},
+	} {
+		if errors.Is(err, r.err) {
+			return &kiosk.CallRefusedError{Reason: r.reason, Err: err}
+		}
+	}
+	return err
 }
 
 // callCommand runs the city's dial, hang_up and call_status; each answers

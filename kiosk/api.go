@@ -78,6 +78,16 @@ const (
 	CallRedial CallAction = "redial"  // hang up and dial again
 )
 
+// CallRefusedError is a call action the room refused. Reason is a word the
+// page has in both languages (sec.call.refused.<reason>); Err the detail.
+type CallRefusedError struct {
+	Reason string // in_call, no_call, not_placed, no_meeting, not_reached, no_terminal
+	Err    error
+}
+
+func (e *CallRefusedError) Error() string { return e.Err.Error() }
+func (e *CallRefusedError) Unwrap() error { return e.Err }
+
 // Action is something a secretary or technician did at the kiosk.
 type Action struct {
 	Role   string // RoleSecretary or RoleTechnician

@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"errors"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -114,7 +115,11 @@ func (s *Server) controlCall(w http.ResponseWriter, r *http.Request, _ string) {
 	}
 	if err := s.act.ControlCall(r.Context(), req.Action); err != nil {
 		s.record(r, RoleSecretary, "call_failed", string(req.Action)+": "+err.Error())
-		writeError(w, http.StatusUnprocessableEntity, "refused", err.Error())
+		kind := "refused"
+		if refused, ok := errors.AsType[*CallRefusedError](err); ok {
+			kind = "call_" + refused.Reason
+		}
+		writeError(w, http.StatusUnprocessableEntity, kind, err.Error())
 		return
 	}
 	s.record(r, RoleSecretary, "call", string(req.Action))

@@ -952,6 +952,20 @@ func TestControlCall(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(reply.Message, "not placed by the box") {
 		t.Errorf("refused hang-up = %d %+v, want 422 with the reason", resp.StatusCode, reply)
 	}
+	// A refusal the room names gets a word the page says in its language.
+	act.callErr = &CallRefusedError{Reason: "in_call", Err: errors.New("calls: the room is already in a call")}
+	resp = do(t, srv, "POST", "/api/call", `{"action":"dial"}`, cookie, csrf)
+	reply.Error = ""
+	json.NewDecoder(resp.Body).Decode(&reply)
+	if resp.StatusCode != http.StatusUnprocessableEntity || reply.Error != "call_in_call" {
+		t.Errorf("refused dial = %d %+v, want 422 call_in_call", resp.StatusCode, reply)
+	}
+	for _, lang := range []string{"vi", "en"} {
+		b, err := fs.ReadFile(web, "web/i18n/"+lang+".json")
+		if err != nil || !strings.Contains(string(b), `"sec.call.refused.in_call"`) {
+			t.Errorf("i18n/%s.json has no words for the in_call refusal (%v)", lang, err)
+		}
+	}
 	if got := act.recorded(); !slices.Contains(got, "secretary call") || !slices.Contains(got, "secretary call_failed") {
 		t.Errorf("actions recorded = %q, want the calls and the refusal kept", got)
 	}

@@ -93,7 +93,7 @@ for _ in $(seq 50); do [ -e "$run/scanner" ] && break; sleep 0.1; done
 
 # The room's conference terminal: a simulated Poly Group Series on a
 # pseudo-terminal, which the agent dials the meeting's bridge on.
-"$run/polysim" -link "$run/terminal-device" >"$run/polysim.log" 2>&1 &
+"$run/polysim" -log -link "$run/terminal-device" >"$run/polysim.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do [ -e "$run/terminal-device" ] && break; sleep 0.1; done
 

@@ -27,11 +27,19 @@ type Conn struct {
 	turn chan struct{} // held by the Request under way: replies are not tagged
 
 	mu       sync.Mutex
-	waiter   chan string // the lines of the reply being awaited
-	unasked  []string    // lines that came while no reply was awaited, for a Request that only waits
-	lastSent string      // its command, to drop the terminal's echo
+	waiter   chan replyLine // the lines of the reply being awaited
+	unasked  []string       // lines that came while no reply was awaited, for a Request that only waits
+	lastSent string         // its command, to drop the terminal's echo
 	closed   chan struct{}
 	err      error
+}
+
+// replyLine is a line for the awaited reply; echo marks one that repeats
+// the command sent, which is the reply only if the reply claims it (a Poly
+// answers wake with "wake", and a port that does not echo sends it once).
+type replyLine struct {
+	text string
+	echo bool
 }
 
 func newConn(w io.Writer, timeout time.Duration) *Conn {
@@ -75,12 +83,12 @@ func (c *Conn) Request(ctx context.Context, cmd string, until func(line string) 
 		return nil, ctx.Err()
 	}
 	defer func() { <-c.turn }()
-	lines := make(chan string, maxReplySize)
+	lines := make(chan replyLine, maxReplySize)
 	c.mu.Lock()
 	c.waiter = lines
 	if cmd == "" {
 		for _, l := range c.unasked {
-			lines <- l
+			lines <- replyLine{text: l}
 		}
 	}
 	c.unasked = nil
@@ -101,8 +109,11 @@ func (c *Conn) Request(ctx context.Context, cmd string, until func(line string) 
 	for {
 		select {
 		case l := <-lines:
-			reply = append(reply, l)
-			done, err := until(l)
+			done, err := until(l.text)
+			if l.echo && !done && err == nil {
+				continue // the terminal repeating the command
+			}
+			reply = append(reply, l.text)
 			if err != nil || done {
 				return reply, err
 			}
@@ -144,10 +155,23 @@ func (c *Conn) deliver(line string) (awaited bool) {
 		return false
 	}
 	select {
-	case c.waiter <- line:
+	case c.waiter <- replyLine{text: line}:
 	default: // the reply is over its limit; Request says so
 	}
 	return true
+}
+
+// deliverEcho offers the awaited reply a line that repeats its command;
+// with no reply awaited it is only an echo, and dropped.
+func (c *Conn) deliverEcho(line string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.waiter != nil {
+		select {
+		case c.waiter <- replyLine{text: line, echo: true}:
+		default:
+		}
+	}
 }
 
 func (c *Conn) close(err error) {

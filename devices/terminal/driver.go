@@ -211,6 +211,7 @@ func (d *Driver) poll(ctx context.Context, c *Conn) error {
 
 func (d *Driver) onLine(c *Conn, line string, restart chan<- struct{}) {
 	if c.echo(line) {
+		c.deliverEcho(line)
 		return
 	}
 	p, known := d.Protocol.Parse(line)

@@ -159,7 +159,10 @@ async function controlCall(action) {
   }).catch(() => null);
   if (!r) return setMessage(out, t('pin.error'));
   const body = await r.json().catch(() => ({}));
-  if (!r.ok) return setMessage(out, t('sec.call.failed', { error: body.message || String(r.status) }));
+  if (!r.ok) {
+    const refusal = `sec.call.refused.${String(body.error ?? '').replace(/^call_/, '')}`;
+    return setMessage(out, has(refusal) ? t(refusal) : t('sec.call.failed', { error: body.message || String(r.status) }));
+  }
   setMessage(out, t('sec.call.sent'), 'ok');
   refresh();
 }

@@ -120,6 +120,13 @@ func (tr transport) String() string { return [...]string{"serial", "tcp"}[tr] }
 // the driver is connected unless the test expects otherwise.
 func start(t *testing.T, tr transport, term *polysim.Terminal, p *poly.Protocol, waitUp bool) *rig {
 	t.Helper()
+	// A generous timeout: a loaded CI box with the race detector and
+	// socat is slow, and slow is not dead.
+	return startWithTimeout(t, tr, term, p, waitUp, 3*time.Second)
+}
+
+func startWithTimeout(t *testing.T, tr transport, term *polysim.Terminal, p *poly.Protocol, waitUp bool, timeout time.Duration) *rig {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &rig{term: term, ctx: ctx, rec: &recorder{changed: make(chan struct{}, 1)}}
 	var tp terminal.Transport
@@ -141,10 +148,7 @@ func start(t *testing.T, tr transport, term *polysim.Terminal, p *poly.Protocol,
 	}
 	rec := r.rec
 	r.d = &terminal.Driver{Name: "room 7", Transport: tp, Protocol: p,
-		// A generous timeout: a loaded CI box with the race detector and
-		// socat is slow, and slow is not dead. A port without echo pays
-		// it once per Wake.
-		Timeout: 3 * time.Second, PollInterval: 200 * time.Millisecond, IdleGap: 50 * time.Millisecond,
+		Timeout: timeout, PollInterval: 200 * time.Millisecond, IdleGap: 50 * time.Millisecond,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		OnHealth:  func(h terminal.Health) { rec.note(func() { rec.health = append(rec.health, h) }) },
 		OnUnknown: func(kind, line string) { rec.note(func() { rec.unknown = append(rec.unknown, kind) }) },
@@ -240,6 +244,23 @@ func TestDialConnectsAndHangUpEnds(t *testing.T) {
 		defer r.rec.mu.Unlock()
 		if len(r.rec.unknown) != 0 {
 			t.Errorf("unknown kinds %v: every line of a normal call must be known", r.rec.unknown)
+		}
+	})
+}
+
+// Wake is answered "wake", the very text of the command: on a port that
+// echoes and on one that does not, the answer is taken at once, not after
+// the terminal's timeout (here longer than the test waits).
+func TestWakeAnswerIsNotTakenForAnEcho(t *testing.T) {
+	both(t, func(t *testing.T, tr transport, term *polysim.Terminal, p *poly.Protocol) {
+		r := startWithTimeout(t, tr, term, p, true, 3*waitTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		if err := r.d.Wake(ctx); err != nil {
+			t.Fatalf("Wake = %v: its answer was not taken within %v", err, waitTimeout)
+		}
+		if err := r.dial(t, "r7@bridge.city.vn", "sip"); err != nil {
+			t.Fatalf("Dial after Wake = %v: a late wake answer or echo got in its way", err)
 		}
 	})
 }

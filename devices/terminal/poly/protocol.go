@@ -223,8 +223,7 @@ func (p *Protocol) HangUp(ctx context.Context, c *terminal.Conn) error {
 // command runs cmd until answered says a line is its answer, or an error:
 // line (or an info: line, when infoRefuses) refuses it. When no answer
 // comes in time, callstate get tells whether the terminal is there: the
-// answer may have been taken for an echo (wake answers "wake", and not
-// every port echoes), or worded otherwise by another model.
+// answer may be worded otherwise by another model.
 func (p *Protocol) command(ctx context.Context, c *terminal.Conn, cmd string, infoRefuses bool, answered func(string) bool) error {
 	_, err := c.Request(ctx, cmd, func(s string) (bool, error) {
 		l := parseLine(s)

@@ -4,8 +4,9 @@
 // technician view. Selectors are the DOM contract's data-testid names.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { kioskURL, launch, ready, saveText, scan, screens, secretaryPIN, shoot, status, technicianPIN, tid, waitForKiosk } from '../lib.mjs';
+import { kioskURL, launch, ready, runDir, saveText, scan, screens, secretaryPIN, shoot, status, technicianPIN, tid, waitForKiosk } from '../lib.mjs';
 
 // The delegates on the sample video, as the demo's meeting invites them;
 // Anthony Hopkins passes the camera too but is not enrolled.
@@ -225,6 +226,43 @@ test('the room joins its video bridge by itself, and the board says so in plain 
   const s = await status();
   assert.equal(s.call?.state, 'connected', `the public status carries the call: ${JSON.stringify(s.call)}`);
   await shoot(page, 'bridge-connected');
+});
+
+test('the secretary hangs the bridge up, the box leaves it so, and Redial brings it back', async (t) => {
+  const { page } = await open(t);
+  await page.goto(kioskURL);
+  await ready(page);
+  assert.equal(await login(page, 'nav-secretary', secretaryPIN, 'search-input'), true, "the secretary's PIN opens the view");
+  const result = page.locator(tid('call-result'));
+  await page.locator(`${tid('call-state')}.connected`).waitFor({ state: 'visible', timeout: 20_000 });
+  await shoot(page, 'secretary-call-connected');
+
+  // Call now over a live call is refused, in the secretary's language.
+  await page.locator(tid('call-dial')).click();
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes('Hãy gác máy trước'), tid('call-result'), { timeout: 5000 });
+  assert.doesNotMatch(await result.textContent(), /calls:/, 'the refusal is in words, not the agent\'s error');
+
+  await page.locator(tid('call-hang-up')).click();
+  // The call the secretary ended leaves the room idle: "no call".
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === 'Không có cuộc gọi.', tid('call-state'), { timeout: 10_000 });
+  assert.equal((await status()).call?.state, 'idle', 'the public status says the room is in no call');
+  // The simulated Poly was told: its log (-log) has its answer to the hang-up the box sent.
+  const polysim = await readFile(path.join(runDir, 'polysim.log'), 'utf8');
+  assert.match(polysim, /hanging up all/, 'the terminal received the hang-up');
+  // A person's hang-up holds: the box does not dial the meeting's bridge again by itself.
+  await new Promise((r) => setTimeout(r, 6000));
+  assert.equal((await status()).call?.state, 'idle', 'still idle 6 s later: the box did not redial on its own');
+
+  const board = await open(t);
+  await board.page.goto(kioskURL);
+  await ready(board.page);
+  assert.equal(await board.page.locator(tid('bridge')).isVisible(), false, 'the board shows no bridge banner with no call');
+  assert.doesNotMatch(await board.page.content(), /demo-bridge/, 'the public board never shows the dial string');
+
+  await page.locator(tid('call-redial')).click();
+  await page.locator(`${tid('call-state')}.connected`).waitFor({ state: 'visible', timeout: 20_000 });
+  await board.page.locator(`${tid('bridge')}.connected`).waitFor({ state: 'visible', timeout: 10_000 });
+  await shoot(page, 'secretary-call-redialled');
 });
 
 test('the secretary checks a delegate in by hand and exports the attendance', async (t) => {

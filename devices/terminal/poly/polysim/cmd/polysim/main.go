@@ -32,11 +32,15 @@ func run() error {
 	password := flag.String("password", "", "ask for this password")
 	link := flag.String("link", "", "also name the serial line by this symlink (the demo's run/terminal-device)")
 	answer := flag.Duration("answer-after", 2*time.Second, "how long an answered call rings")
+	logWrites := flag.Bool("log", false, "print what the system says to its sessions (a technician's view of the line)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	term := &polysim.Terminal{Password: *password, AnswerAfter: *answer}
+	if *logWrites {
+		term.OnWrite = func(text string) { fmt.Printf("says %q\n", text) }
+	}
 
 	if *tcp != "" {
 		ln, err := net.Listen("tcp", *tcp)
