@@ -22,7 +22,21 @@ type Config struct {
 	Meetings Meetings      `yaml:"meetings"`
 	Kiosk    Kiosk         `yaml:"kiosk"`
 	Terminal Terminal      `yaml:"terminal"`
+	// Provisioning is where the box's config from the city is written; a
+	// config without identity (the package's) runs the box from there.
+	Provisioning Provisioning `yaml:"provisioning"`
 }
+
+// Provisioning names the directory provisioning writes: roomgate.yaml (the
+// box's config from the city, its relative paths taken from this directory),
+// device.key, device.pem, ca.pem and city-key.pub.
+type Provisioning struct {
+	Dir string `yaml:"dir"` // /var/lib/roomgate/provisioning by default
+}
+
+// Unprovisioned reports whether this config names no box: the package's
+// default, which waits for provisioning to write the box's own config.
+func (c *Config) Unprovisioned() bool { return c.Identity == Identity{} }
 
 // Terminal is the room's video-conference terminal, which the box wakes
 // and dials onto each meeting's bridge. A box without one leaves the

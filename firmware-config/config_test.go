@@ -96,9 +96,30 @@ scanners:
 		Terminal: Terminal{Name: "terminal", Baud: 9600, Timeout: Duration(2 * time.Second), Poll: Duration(2 * time.Second),
 			Calls: CallRules{JoinBefore: Duration(2 * time.Minute), HangUpAfter: Duration(5 * time.Minute), RedialOnDrop: true,
 				RetryMin: Duration(10 * time.Second), RetryMax: Duration(2 * time.Minute)}},
+		Provisioning: Provisioning{Dir: "/var/lib/roomgate/provisioning"},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("Parse(minimal) = %+v, want %+v", *c, want)
+	}
+}
+
+// The package's config names no box: it validates only when it says where
+// provisioning writes the box's own config, and only with no identity at all.
+func TestUnprovisioned(t *testing.T) {
+	c, err := Parse("roomgate.yaml", []byte("board: generic\nprovisioning:\n  dir: /var/lib/roomgate/provisioning\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Unprovisioned() || c.Provisioning.Dir != "/var/lib/roomgate/provisioning" {
+		t.Errorf("Unprovisioned() = %v, dir %q", c.Unprovisioned(), c.Provisioning.Dir)
+	}
+	for name, text := range map[string]string{
+		"no provisioning section": "board: generic\n",
+		"half an identity":        "identity: {site: hq}\nboard: generic\nprovisioning: {dir: /tmp/p}\n",
+	} {
+		if _, err := Parse("roomgate.yaml", []byte(text)); err == nil || !strings.Contains(err.Error(), "identity.device: required") {
+			t.Errorf("%s: Parse = %v, want identity.device required", name, err)
+		}
 	}
 }
 

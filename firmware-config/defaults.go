@@ -27,6 +27,7 @@ const threshold float32 = 0.42
 var defaults = withSections(map[string]any{
 	"http.listen":              "127.0.0.1:8080",
 	"store.path":               "/var/lib/roomgate/roomgate.db",
+	"provisioning.dir":         "/var/lib/roomgate/provisioning",
 	"policy.pulse":             Duration(3 * time.Second),
 	"policy.safe_state":        "fail-secure",
 	"policy.clock_skew":        Duration(60 * time.Second),
@@ -123,6 +124,7 @@ func applyDefaults(c *Config, set map[string]bool) {
 	}
 	str("http.listen", &c.HTTP.Listen)
 	str("store.path", &c.Store.Path)
+	str("provisioning.dir", &c.Provisioning.Dir)
 	fill(reflect.ValueOf(&c.Store.Retention).Elem(), "store.retention", set)
 	p := &c.Policy
 	dur("policy.pulse", &p.Pulse)

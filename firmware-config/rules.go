@@ -86,9 +86,6 @@ var patterns = map[string]struct {
 
 // required fields must be present and non-empty (after defaults).
 var required = map[string]bool{
-	"identity.site":       true,
-	"identity.gate":       true,
-	"identity.device":     true,
 	"board":               true,
 	"scanners[].name":     true,
 	"scanners[].type":     true,

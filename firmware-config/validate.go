@@ -18,8 +18,14 @@ import (
 // validate checks a decoded config with defaults applied. set names the
 // fields the config gave; dir is where relative key files are.
 func (c *Config) validate(r *report, set map[string]bool, dir string) {
+	waiting := c.Unprovisioned() && set["provisioning"]
+	if !waiting {
+		c.checkIdentity(r)
+	}
 	checkFields(r, "", reflect.ValueOf(c).Elem())
-	c.lines(r)
+	if !waiting {
+		c.lines(r) // a box waiting for provisioning drives no door yet
+	}
 	c.checkScanners(r, set)
 	c.checkIssuers(r, dir)
 	if l := c.HTTP.Listen; l != "" {
@@ -44,6 +50,19 @@ func (c *Config) validate(r *report, set map[string]bool, dir string) {
 	for i, id := range c.Trust.Revoked {
 		if strings.TrimSpace(id) == "" {
 			r.add(fmt.Sprintf("trust.revoked[%d]", i), "empty pass id")
+		}
+	}
+}
+
+// checkIdentity requires the box's names. Only a config that gives none of
+// them and names the provisioning directory instead goes without: the
+// package's default, which waits for provisioning to write the box's own.
+func (c *Config) checkIdentity(r *report) {
+	for _, f := range []struct{ path, value string }{
+		{"identity.site", c.Identity.Site}, {"identity.gate", c.Identity.Gate}, {"identity.device", c.Identity.Device},
+	} {
+		if f.value == "" {
+			r.add(f.path, "required: want %s", patterns[f.path].want)
 		}
 	}
 }

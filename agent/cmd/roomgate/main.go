@@ -85,13 +85,17 @@ func runAgent(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	// The city may send a config; the agent then stops and runs again on it.
 	for {
-		cfg, local, cityPath, err := loadConfig(*configPath, log)
+		path, err := awaitProvisioned(ctx, *configPath, log)
+		if err != nil || path == "" {
+			return err
+		}
+		cfg, local, cityPath, err := loadConfig(path, log)
 		if err != nil {
 			return err
 		}
 		err = agent.Run(ctx, cfg, agent.Options{
-			ConfigPath:     *configPath,
-			ConfigDir:      filepath.Dir(*configPath),
+			ConfigPath:     path,
+			ConfigDir:      filepath.Dir(path),
 			CityConfigPath: cityPath,
 			CityConfig:     cfg != local,
 			Version:        versionString(),
@@ -100,7 +104,7 @@ func runAgent(args []string, stdout, stderr io.Writer) error {
 		if !errors.Is(err, agent.ErrReload) {
 			return err
 		}
-		log.Info("reloading the config", "component", "agent", "config", *configPath)
+		log.Info("reloading the config", "component", "agent", "config", path)
 	}
 }
 

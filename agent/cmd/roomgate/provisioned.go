@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/daemon"
+	config "github.com/roomgate/roomgate/firmware-config"
+)
+
+// provisionedName is the box's own config in the provisioning directory.
+const provisionedName = "roomgate.yaml"
+
+// provisionedPoll is how often a box waiting for provisioning looks for its
+// config; it also pings the unit's watchdog (10 s) meanwhile.
+const provisionedPoll = time.Second
+
+// awaitProvisioned returns the config the agent runs on. A config that names
+// its box is run as it is. The package's config names none: the box's own is
+// <provisioning.dir>/roomgate.yaml, which provisioning writes; until one is
+// there and validates, the box waits unprovisioned (no door, no sync),
+// telling systemd it is up so the unit is not restarted in a loop. It
+// returns "" when ctx ends first.
+//
+// This is the least that lets a packaged box start; provisioning by claim
+// (issue 14) replaces the wait with the technician's first screen.
+func awaitProvisioned(ctx context.Context, path string, log *slog.Logger) (string, error) {
+	local, err := config.Load(path)
+	if err != nil || !local.Unprovisioned() {
+		return path, err
+	}
+	dir := local.Provisioning.Dir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(filepath.Dir(path), dir)
+	}
+	own := filepath.Join(dir, provisionedName)
+	told, lastProblem := false, ""
+	for {
+		_, err := config.Load(own)
+		if err == nil {
+			log.Info("running on the provisioned config", "component", "agent", "config", own)
+			return own, nil
+		}
+		if problem := err.Error(); !errors.Is(err, fs.ErrNotExist) && problem != lastProblem {
+			// A half-written or wrong config is not run; provisioning writes it again.
+			log.Warn("the provisioned config does not validate; still unprovisioned", "component", "agent", "config", own, "err", err)
+			lastProblem = problem
+		}
+		if !told {
+			log.Info("unprovisioned: waiting for the box's config from provisioning", "component", "agent", "config", own)
+			daemon.SdNotify(false, daemon.SdNotifyReady+"\nSTATUS=unprovisioned: waiting for "+own)
+			told = true
+		}
+		daemon.SdNotify(false, daemon.SdNotifyWatchdog)
+		select {
+		case <-ctx.Done():
+			return "", nil
+		case <-time.After(provisionedPoll):
+		}
+	}
+}
