@@ -2,7 +2,7 @@
 
 # Each fuzz target runs this many executions (the issue asks for at least 1M).
 FUZZ_EXECS ?= 1000000
-.PHONY: help demo test build cross bench bench-sync bench-calls bench-vision bench-kiosk browsertest fuzz
+.PHONY: help demo test build cross deb bench bench-sync bench-calls bench-vision bench-kiosk browsertest fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -19,6 +19,9 @@ build: ## build roomgate and roomgate-city for this machine
 cross: ## build the gate-only agent for ARM without cgo
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags=-s -o bin/roomgate-arm64 ./agent/cmd/roomgate
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 go build -trimpath -ldflags=-s -o bin/roomgate-armv7 ./agent/cmd/roomgate
+
+deb: ## Debian packages into dist/: roomgate (amd64 with the face engine, arm64, armhf) and roomgate-city
+	deploy/packaging/build.sh
 
 bench: ## scan-to-relay benchmark, 10,000 scans, beside its baselines
 	go run ./agent/cmd/roomgate bench gate -n 10000

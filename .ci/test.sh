@@ -35,6 +35,9 @@ qemu-aarch64-static "$out/roomgate-arm64" version
 qemu-arm-static "$out/roomgate-armv7" version
 ls -l "$out"
 
+step "packages: build, dpkg-deb, lintian, install, provision, records with the broker down, upgrade, remove, purge"
+deploy/packaging/test.sh
+
 step "door driver on the real kernel (gpio-sim under qemu)"
 .ci/gpiosim/run.sh
 

@@ -20,6 +20,8 @@ if [ "$purpose" = test ]; then
 	# systemd-analyze rates the shipped unit's sandbox (offline, no PID 1
 	# needed); unshare runs the agent under a read-only root like the unit's.
 	packages+=(systemd util-linux)
+	# lintian checks the packages (deploy/packaging/test.sh).
+	packages+=(lintian)
 	command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 missing=()

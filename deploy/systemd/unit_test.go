@@ -88,14 +88,20 @@ func TestUnitHardening(t *testing.T) {
 }
 
 // systemd's own judgement of the sandbox: the agent's unit scored 8.5
-// ("EXPOSED") before it was hardened, 1.5 after.
+// ("EXPOSED") before it was hardened, 1.5 after; the kiosk screen's 2.5
+// (Chromium needs its JIT and its sandbox's namespaces).
 func TestUnitExposure(t *testing.T) {
 	bin, err := exec.LookPath("systemd-analyze")
 	if err != nil {
 		t.Fatal("systemd-analyze not found: apt-get install systemd")
 	}
-	out, err := exec.Command(bin, "security", "--offline=true", "--threshold=20", unit).CombinedOutput()
-	if err != nil {
-		t.Fatalf("systemd-analyze security --threshold=20 %s: %v (exposure above 2.0)\n%s", unit, err, out)
+	for _, u := range []struct {
+		name      string
+		threshold string // tenths
+	}{{unit, "20"}, {"roomgate-kiosk.service", "25"}} {
+		out, err := exec.Command(bin, "security", "--offline=true", "--threshold="+u.threshold, u.name).CombinedOutput()
+		if err != nil {
+			t.Errorf("systemd-analyze security --threshold=%s %s: %v\n%s", u.threshold, u.name, err, out)
+		}
 	}
 }
