@@ -115,8 +115,11 @@ func (r Report) ExitCode() int {
 	return ExitOK
 }
 
+// All, in Run's asked, asks for every interactive check.
+const All = "all"
+
 // Run runs the checks one after another: the non-interactive ones, and the
-// interactive ones whose names are in asked. emit, when not nil, hears of
+// interactive ones whose names are in asked (or all of them for All). emit, when not nil, hears of
 // each check as it starts and ends. A check that panics is a failure, not
 // the end of the run: its input came from a device or the network.
 func Run(ctx context.Context, checks []Check, asked []string, emit func(Event)) Report {
@@ -126,7 +129,7 @@ func Run(ctx context.Context, checks []Check, asked []string, emit func(Event)) 
 	rep := Report{Time: time.Now().UTC()}
 	start := time.Now()
 	for _, c := range checks {
-		if c.Interactive && !slices.Contains(asked, c.Name) {
+		if c.Interactive && !slices.Contains(asked, c.Name) && !slices.Contains(asked, All) {
 			continue
 		}
 		if ctx.Err() != nil {
