@@ -222,16 +222,17 @@ type scannerProbe struct {
 const scannerOpenWait = 3 * time.Second
 
 func (p scannerProbe) CheckOpen(ctx context.Context) error {
+	st := p.sc.Status()
 	if p.standalone {
 		ctx, cancel := context.WithTimeout(ctx, scannerOpenWait)
 		stop := runFor(ctx, func(ctx context.Context) { p.sc.Run(ctx, func(scanner.Line) {}) })
-		for ctx.Err() == nil && !p.sc.Status().Connected {
+		for st = p.sc.Status(); ctx.Err() == nil && !st.Connected; st = p.sc.Status() {
 			sleep(ctx, 20*time.Millisecond)
 		}
 		cancel()
 		stop()
 	}
-	if st := p.sc.Status(); !st.Connected {
+	if !st.Connected {
 		if st.LastError == "" {
 			return fmt.Errorf("%s: not connected", st.Path)
 		}
@@ -336,7 +337,7 @@ type terminalProbe struct {
 	err        error // why the agent could not set the terminal up
 }
 
-// terminalConnectWait is how long a standalone test waits for the terminal's port.
+// terminalConnectWait is how long the test waits for the terminal to connect.
 const terminalConnectWait = 5 * time.Second
 
 func (t terminalProbe) Status(ctx context.Context) error {
@@ -349,11 +350,13 @@ func (t terminalProbe) Status(ctx context.Context) error {
 		stop := runFor(rctx, func(ctx context.Context) { t.d.Run(ctx, func(terminal.Event) {}) })
 		defer stop()
 		defer cancel()
-		wctx, wcancel := context.WithTimeout(ctx, terminalConnectWait)
-		defer wcancel()
-		for wctx.Err() == nil && !t.d.Health().Connected {
-			sleep(wctx, 20*time.Millisecond)
-		}
+	}
+	// A terminal just plugged in, or the agent just started, is given a
+	// moment to connect.
+	wctx, wcancel := context.WithTimeout(ctx, terminalConnectWait)
+	defer wcancel()
+	for wctx.Err() == nil && !t.d.Health().Connected {
+		sleep(wctx, 20*time.Millisecond)
 	}
 	if _, err := t.d.Calls(ctx); err != nil {
 		if h := t.d.Health(); h.LastError != "" && !slices.Contains([]string{err.Error()}, h.LastError) {

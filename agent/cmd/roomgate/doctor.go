@@ -166,13 +166,13 @@ func (p *doctorPrinter) event(ev doctor.Event) {
 	case p.quiet:
 	case ev.Result != nil:
 		r := ev.Result
-		line := fmt.Sprintf("%-8s %-18s %s", r.Verdict, r.Check, r.Summary.In(p.lang))
+		line := fmt.Sprintf("%-8s %-22s %s", r.Verdict, r.Check, r.Summary.In(p.lang))
 		if r.Detail != "" {
 			line += " (" + r.Detail + ")"
 		}
 		fmt.Fprintln(p.w, line)
 		if r.Remedy != nil {
-			fmt.Fprintf(p.w, "%-8s %-18s → %s\n", "", "", r.Remedy.In(p.lang))
+			fmt.Fprintf(p.w, "%-8s %-22s → %s\n", "", "", r.Remedy.In(p.lang))
 		}
 	case ev.Report != nil:
 		s := ev.Report.Summary()
