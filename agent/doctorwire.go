@@ -3,9 +3,9 @@ package agent
 import (
 	"context"
 	"crypto/rand"
-	"log/slog"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"sync"

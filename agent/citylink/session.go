@@ -22,7 +22,7 @@ type session struct {
 	l      *Link
 	ctx    context.Context
 	client publisher
-	sub    subscriber // the same client, for a self-test's ping; nil in tests without a broker
+	sub    subscriber    // the same client, for a self-test's ping; nil in tests without a broker
 	done   chan struct{} // closed when the session ends
 	wake   chan struct{} // a window slot came free
 

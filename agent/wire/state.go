@@ -24,7 +24,7 @@ type State struct {
 	Outbox    OutboxState   `json:"outbox,omitzero"`
 	Link      LinkState     `json:"link,omitzero"`
 	Devices   []DeviceState `json:"devices,omitempty"`
-	Call      *CallState    `json:"call,omitempty"` // the room's bridge call; nil without a terminal
+	Call      *CallState    `json:"call,omitempty"`   // the room's bridge call; nil without a terminal
 	Doctor    *DoctorState  `json:"doctor,omitempty"` // the last self-test; nil before the first
 	LastError string        `json:"last_error,omitempty"`
 }
