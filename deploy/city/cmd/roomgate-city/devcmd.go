@@ -29,7 +29,10 @@ conference terminal: dial (join the bridge now: without -args, the bridge
 of the meeting in progress or about to start; -args '{"meeting":"M-..."}'
 that meeting's; -args '{"dial":"sip:...","protocol":"sip","speed":1920}'
 another bridge, checked as a meeting's bridge is), hang_up (end the call
-the box made) and call_status (the call as the box sees it).
+the box made) and call_status (the call as the box sees it); and
+self_test (the box's self-test, as roomgate doctor without the checks that
+need a technician: the answer counts ok, warnings and failures and names
+the checks that did not pass; -timeout 30s leaves it time).
 
 Examples:
   roomgate-city cmd -cert city-ops.pem -key city-ops.key -sign-key keys/city-sign.key -device hq-gate-1 -name ping
@@ -40,10 +43,10 @@ Examples:
 var errNotOK = errors.New("the box answered not ok")
 
 func (a *app) cmd(path string, args []string) error {
-	f := newFlags(path, "-device D -name open_door|resync|ping|delete_person|dial|hang_up|call_status [-args JSON] [flags]", cmdHelp)
+	f := newFlags(path, "-device D -name open_door|resync|ping|delete_person|dial|hang_up|call_status|self_test [-args JSON] [flags]", cmdHelp)
 	broker := addBrokerFlags(f, "city-ops")
 	device := f.String("device", "", "`D`: the device id, required")
-	name := f.String("name", "", "`COMMAND`, required: open_door, resync, ping, delete_person, dial, hang_up or call_status")
+	name := f.String("name", "", "`COMMAND`, required: open_door, resync, ping, delete_person, dial, hang_up, call_status or self_test")
 	argsJSON := f.String("args", "", "the command's arguments, a JSON `OBJECT`")
 	timeout := f.Duration("timeout", 10*time.Second, "wait for the answer at most `DURATION`")
 	ttl := f.Duration("ttl", wire.DefaultCommandLifetime, "the box runs the command only this `DURATION` after it is sent (at most "+wire.MaxCommandLifetime.String()+", a deletion "+wire.MaxDeletionLifetime.String()+")")
