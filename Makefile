@@ -2,7 +2,7 @@
 
 # Each fuzz target runs this many executions (the issue asks for at least 1M).
 FUZZ_EXECS ?= 1000000
-.PHONY: help demo test build cross bench bench-sync bench-vision bench-kiosk browsertest fuzz
+.PHONY: help demo test build cross bench bench-sync bench-calls bench-vision bench-kiosk browsertest fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ bench: ## scan-to-relay benchmark, 10,000 scans, beside its baselines
 
 bench-sync: ## drain 1,000,000 events from a box's outbox into PostgreSQL, beside raw paho (about 5 min)
 	ROOMGATE_SYNC_BENCH_EVENTS=1000000 go test -run '^$$' -bench SyncDrain -benchtime 1x -timeout 60m ./internal/syncbench/
+
+bench-calls: ## a room's terminal saying "connected" to the kiosk and to the city's database, over 200 calls (about 10 min)
+	ROOMGATE_CALLS_BENCH_N=200 go test -run '^$$' -bench CallConnected -benchtime 1x -timeout 30m ./agent/
 
 bench-vision: ## the face engine beside python3-opencv (LFW, open-set, photos, latency), search, and the vision agent's memory with 100,000 people (about 6 min)
 	go run -tags vision ./vision/cmd/visionbench

@@ -74,6 +74,9 @@ go test -tags vision -run '^$' -bench VisionAgentMemory -benchtime 1x ./agent/
 step "sync drain benchmark (20,000 events; full run: make bench-sync)"
 go test -run '^$' -bench SyncDrain -benchtime 1x ./internal/syncbench/
 
+step "call benchmark: terminal connected to kiosk and city database (15 calls; full run: make bench-calls)"
+go test -run '^$' -bench CallConnected -benchtime 1x ./agent/
+
 step "kiosk in Chromium against the running demo (playwright-core; screenshots in \$ROOMGATE_SCREENSHOTS)"
 ROOMGATE_DEMO_SKIP_DEPS=1 kiosk/browsertest/run.sh
 

@@ -36,7 +36,7 @@ type issuer struct {
 	kid  string
 }
 
-func newIssuer(t *testing.T) issuer {
+func newIssuer(t testing.TB) issuer {
 	pub, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func (is issuer) pass(t *testing.T, id string, aud string) string {
 const testTechnicianPIN = "135790"
 
 // writeConfig writes a box config for tests and returns its path.
-func writeConfig(t *testing.T, dir, scannerPath, safeState string, is issuer) string {
+func writeConfig(t testing.TB, dir, scannerPath, safeState string, is issuer) string {
 	t.Helper()
 	yaml := fmt.Sprintf(`identity: {site: test-site, gate: test-gate, device: test-box}
 board: sim
@@ -90,7 +90,7 @@ type runningAgent struct {
 	session *http.Cookie // the technician's, once status logged in
 }
 
-func startAgent(t *testing.T, configPath string) *runningAgent {
+func startAgent(t testing.TB, configPath string) *runningAgent {
 	t.Helper()
 	cfg, err := config.Load(configPath)
 	if err != nil {
@@ -124,7 +124,7 @@ func startAgent(t *testing.T, configPath string) *runningAgent {
 	return ra
 }
 
-func (ra *runningAgent) shutdown(t *testing.T) {
+func (ra *runningAgent) shutdown(t testing.TB) {
 	ra.stop()
 	select {
 	case err, ok := <-ra.done:
@@ -140,7 +140,7 @@ func (ra *runningAgent) shutdown(t *testing.T) {
 }
 
 // status is the kiosk's staff status, read in a technician's session.
-func (ra *runningAgent) status(t *testing.T) kiosk.Snapshot {
+func (ra *runningAgent) status(t testing.TB) kiosk.Snapshot {
 	t.Helper()
 	base := "http://" + ra.addr.String()
 	if ra.session == nil {

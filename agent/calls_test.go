@@ -19,21 +19,31 @@ func startRoom(t *testing.T, dial string) *runningAgent {
 	t.Helper()
 	dir := t.TempDir()
 	path := writeConfig(t, dir, socat.Pair(t, dir).Device, "fail-secure", newIssuer(t))
+	addRoom(t, path, dial, "{name: room-poly, kind: poly, sim: true}")
+	return startAgent(t, path)
+}
+
+// addRoom gives the config at path a meeting "m-1" on the bridge dial,
+// starting in a minute (so within join_before) and ending in an hour, and
+// the terminal (a YAML flow mapping).
+func addRoom(t testing.TB, path, dial, terminal string) {
+	t.Helper()
 	now := time.Now()
 	ts := func(d time.Duration) string { return now.Add(d).UTC().Format(time.RFC3339) }
 	schedule := fmt.Sprintf(`{"version": 1, "meetings": [{"id": "m-1", "title": "Giao ban", "room": "P1",
 		"start": %q, "end": %q, "checkin_opens": %q, "checkin_closes": %q, "invitees": [],
 		"bridge": {"dial": %q, "protocol": "sip"}}]}`, ts(time.Minute), ts(time.Hour), ts(-30*time.Minute), ts(30*time.Minute), dial)
-	if err := os.WriteFile(filepath.Join(dir, "meetings.json"), []byte(schedule), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(filepath.Dir(path), "meetings.json"), []byte(schedule), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprint(f, "meetings: {file: meetings.json}\nterminal: {name: room-poly, kind: poly, sim: true}\n")
-	f.Close()
-	return startAgent(t, path)
+	defer f.Close()
+	if _, err := fmt.Fprintf(f, "meetings: {file: meetings.json}\nterminal: %s\n", terminal); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // waitCall polls the staff status until the call is in state.

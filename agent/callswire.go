@@ -8,6 +8,7 @@ import (
 	"net"
 
 	"github.com/roomgate/roomgate/agent/calls"
+	"github.com/roomgate/roomgate/agent/meeting"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/devices/terminal"
@@ -183,11 +184,11 @@ func (s *System) callCommand(ctx context.Context, c wire.Command) (map[string]an
 		if a, err = wire.DecodeDialArgs(c.Args); err != nil {
 			return nil, err
 		}
-		if a.Meeting != "" || a.Bridge() != nil {
-			// The box dials the bridge its schedule gives for the meeting now.
-			return nil, errors.New("dial: choosing a meeting or a bridge is not supported by this box; send dial without args")
+		var bridge *meeting.Bridge
+		if b := a.Bridge(); b != nil {
+			bridge = &meeting.Bridge{Dial: b.Dial, Protocol: b.Protocol, Speed: b.Speed}
 		}
-		err = s.controlCall(ctx, kiosk.CallNow, wire.CallByCity)
+		err = s.calls.DialMeeting(ctx, wire.CallByCity, a.Meeting, bridge)
 	case wire.CmdHangUp:
 		err = s.controlCall(ctx, kiosk.CallHangUp, wire.CallByCity)
 	}

@@ -35,7 +35,7 @@ type city struct {
 	db     *pgstore.Store
 }
 
-func newCity(t *testing.T) *city {
+func newCity(t testing.TB) *city {
 	t.Helper()
 	b := mqtttest.Start(t)
 	db, err := pgstore.Open(context.Background(), pgtest.Start(t))
@@ -47,12 +47,18 @@ func newCity(t *testing.T) *city {
 }
 
 // startIngest runs ingest until the returned stop is called (or the test ends).
-func (c *city) startIngest(t *testing.T) (stop func()) {
+func (c *city) startIngest(t testing.TB) (stop func()) {
+	t.Helper()
+	return c.startIngestTo(t, c.db)
+}
+
+// startIngestTo runs ingest into st, the city's database or a wrapper of it.
+func (c *city) startIngestTo(t testing.TB, st ingest.Store) (stop func()) {
 	t.Helper()
 	certFile, keyFile := c.broker.ClientCert(t, "city-ingest")
 	in := ingest.New(ingest.Config{
 		MQTT:  mqttclient.Config{Broker: c.broker.URL, CAFile: c.broker.CAFile, CertFile: certFile, KeyFile: keyFile, ClientID: "city-ingest-test"},
-		Store: c.db,
+		Store: st,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -69,14 +75,14 @@ var cityOps = citysign.Signer{Key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}
 
 // boxConfig writes a config for box "test-box" that syncs to the city's
 // broker and trusts cityOps's signature.
-func (c *city) boxConfig(t *testing.T, dir, scannerPath string, is issuer) string {
+func (c *city) boxConfig(t testing.TB, dir, scannerPath string, is issuer) string {
 	t.Helper()
 	return c.boxConfigAt(t, dir, scannerPath, "test-gate", "test-box", is)
 }
 
 // boxConfigAt writes a config for box device at gate of site "test-site"
 // that syncs to the city's broker.
-func (c *city) boxConfigAt(t *testing.T, dir, scannerPath, gate, device string, is issuer) string {
+func (c *city) boxConfigAt(t testing.TB, dir, scannerPath, gate, device string, is issuer) string {
 	t.Helper()
 	path := writeConfig(t, dir, scannerPath, "fail-secure", is)
 	yaml, err := os.ReadFile(path)

@@ -3,7 +3,9 @@ package calls
 import (
 	"context"
 	"fmt"
+	"time"
 
+	"github.com/roomgate/roomgate/agent/meeting"
 	"github.com/roomgate/roomgate/agent/wire"
 )
 
@@ -12,6 +14,14 @@ import (
 // wire.CallBySecretary or wire.CallByCity. A refusal carries the terminal's
 // words (terminal.RefusedError).
 func (r *Room) DialNow(ctx context.Context, by string) error {
+	return r.DialMeeting(ctx, by, "", nil)
+}
+
+// DialMeeting is DialNow for the meeting id ("": the current one) and, if
+// bridge is not nil, on that bridge instead of the meeting's (one moved at
+// short notice; checked by the caller as a meeting's bridge is). The call
+// is held, as DialNow's, until hang_up_after past the meeting's end.
+func (r *Room) DialMeeting(ctx context.Context, by, id string, bridge *meeting.Bridge) error {
 	if err := checkBy(by); err != nil {
 		return err
 	}
@@ -27,7 +37,7 @@ func (r *Room) DialNow(ctx context.Context, by string) error {
 	if inCall {
 		return ErrInCall
 	}
-	return r.dialCurrent(ctx, by)
+	return r.dialChosen(ctx, by, id, bridge)
 }
 
 // HangUp is a person's "Hang up": end the box's call, or stop the box
@@ -57,6 +67,7 @@ func (r *Room) HangUp(ctx context.Context, by string) error {
 	t := r.mem.Tries[id]
 	t.Stopped = true
 	r.mem.Tries[id] = t
+	r.keepStopped()
 	inCall := r.mem.Meeting != ""
 	r.mu.Unlock()
 	r.log.Info("hang up asked", "by", by, "meeting", id)
@@ -86,7 +97,7 @@ func (r *Room) Redial(ctx context.Context, by string) error {
 	}
 	r.mu.Unlock()
 	if id == "" {
-		return r.dialCurrent(ctx, by)
+		return r.dialChosen(ctx, by, "", nil)
 	}
 	r.log.Info("redial asked", "by", by, "meeting", id)
 	defer r.poke()
@@ -114,20 +125,38 @@ func (r *Room) ready(ctx context.Context) error {
 	return nil
 }
 
-// dialCurrent dials the current meeting for a person. Called with act held.
-func (r *Room) dialCurrent(ctx context.Context, by string) error {
+// dialChosen dials for a person the meeting id ("": the current one) on
+// bridge (nil: the meeting's). Called with act held.
+func (r *Room) dialChosen(ctx context.Context, by, id string, bridge *meeting.Bridge) error {
 	r.mu.Lock()
-	m := r.cfg.Rules.Current(r.cfg.Now(), r.sched)
+	now := r.cfg.Now()
+	var m *meeting.Meeting
+	if id == "" {
+		m = r.cfg.Rules.Current(now, r.sched)
+	} else {
+		m = r.findMeeting(id)
+	}
+	var chosen meeting.Meeting
 	var attempt int
 	if m != nil {
-		attempt = r.mem.Tries[m.ID].Attempts + 1
+		chosen, attempt = *m, r.mem.Tries[m.ID].Attempts+1
 	}
 	r.mu.Unlock()
-	if m == nil {
+	switch {
+	case m == nil && id == "":
 		return ErrNoMeeting
+	case m == nil:
+		return fmt.Errorf("%w: %q", ErrUnknownMeeting, id)
+	case !now.Before(r.cfg.Rules.hangUpAt(m)):
+		return fmt.Errorf("%w: %q ended at %s", ErrMeetingOver, id, m.End.Format(time.RFC3339))
+	case bridge != nil:
+		b := *bridge
+		chosen.Bridge = &b
+	case !hasBridge(m):
+		return fmt.Errorf("%w: %q", ErrNoBridge, m.ID)
 	}
-	r.log.Info("dial asked", "by", by, "meeting", m.ID)
-	return r.dial(ctx, m, attempt, by)
+	r.log.Info("dial asked", "by", by, "meeting", m.ID, "bridge_given", bridge != nil)
+	return r.dial(ctx, &chosen, attempt, by)
 }
 
 func checkBy(by string) error {

@@ -212,7 +212,8 @@ func (r Rules) holder(now time.Time, s *meeting.Schedule, m Memory) (*meeting.Me
 	switch {
 	case own == nil:
 		return nil, "the meeting was taken off the schedule"
-	case !hasBridge(own) || !SameDial(own.Bridge.Dial, m.Bridge.Dial):
+	case !manual && (!hasBridge(own) || !SameDial(own.Bridge.Dial, m.Bridge.Dial)):
+		// A person may have chosen another bridge for the meeting.
 		return nil, "the meeting's bridge changed"
 	case !now.Before(r.hangUpAt(own)):
 		return nil, "hang_up_after has passed since the end"

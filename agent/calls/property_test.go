@@ -48,7 +48,14 @@ func play(t testing.TB, ops []byte) {
 			h.term.quiet = p%2 == 0
 			h.term.mu.Unlock()
 		case 10:
-			h.room.DialNow(ctx, by(p))
+			if p < 128 {
+				h.room.DialNow(ctx, by(p))
+				break
+			}
+			// The city naming a meeting, perhaps with a bridge of its own.
+			id := [...]string{"am", "nobr", "pm", "byhand", "gone"}[int(p>>1)%5]
+			bridge := [...]*meeting.Bridge{nil, {Dial: bridgeF}, {Dial: bridgeA, Protocol: "sip"}}[int(p>>4)%3]
+			h.room.DialMeeting(ctx, by(p), id, bridge)
 		case 11:
 			h.room.HangUp(ctx, by(p))
 		case 12:
@@ -109,5 +116,6 @@ func FuzzRoom(f *testing.F) {
 	f.Add([]byte{14, 90, 1, 0, 7, 1, 8, 0, 7, 0, 1, 0, 4, 0})    // unplugged, rebooted
 	f.Add([]byte{14, 198, 9, 48, 5, 55, 15, 48, 15, 48, 12, 48}) // a hand call to the bridge before the agent's first look
 	f.Add([]byte("00000000000\xca10+0a0X087a00"))                // the box's failure lost, then the same bridge dialled by hand
+	f.Add([]byte{14, 125, 10, 163, 2, 0, 13, 3, 1, 0, 12, 0})    // the city dials nobr on F; the schedule moves; redial
 	f.Fuzz(func(t *testing.T, ops []byte) { play(t, ops) })
 }

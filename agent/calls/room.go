@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -63,12 +64,15 @@ type Config struct {
 
 // Errors a person's command may get.
 var (
-	ErrNoMeeting  = errors.New("calls: no meeting with a bridge now")
-	ErrNotPlaced  = errors.New("calls: the call on the terminal was not placed by the box")
-	ErrInCall     = errors.New("calls: the room is already in a call; hang up or redial")
-	ErrNoCall     = errors.New("calls: no call to hang up")
-	ErrNotReached = errors.New("calls: the terminal is not reachable")
-	ErrBy         = errors.New("calls: a command comes from the secretary or the city")
+	ErrNoMeeting      = errors.New("calls: no meeting with a bridge now")
+	ErrUnknownMeeting = errors.New("calls: no such meeting in the box's schedule")
+	ErrMeetingOver    = errors.New("calls: the meeting is over")
+	ErrNoBridge       = errors.New("calls: the meeting has no bridge; give one")
+	ErrNotPlaced      = errors.New("calls: the call on the terminal was not placed by the box")
+	ErrInCall         = errors.New("calls: the room is already in a call; hang up or redial")
+	ErrNoCall         = errors.New("calls: no call to hang up")
+	ErrNotReached     = errors.New("calls: the terminal is not reachable")
+	ErrBy             = errors.New("calls: a command comes from the secretary or the city")
 )
 
 // Room is the room's bridge call: it dials and hangs up by the schedule and
@@ -90,7 +94,11 @@ type Room struct {
 	listed    bool   // the calls were read since the terminal (re)connected
 	fresh     bool   // no call list yet since the agent started: take back the box's call
 	placed    string // the Placed last remembered, as kept in Settings
-	listing   bool   // reconcile is applying a list of the terminal's calls
+	// stopUntil is when each meeting a person hung up may be forgotten
+	// (its hang-up time); stopped is the set last kept in Settings.
+	stopUntil map[string]time.Time
+	stopped   string
+	listing   bool // reconcile is applying a list of the terminal's calls
 	// justDialled: the list being read was asked right after the box's
 	// dial, so a new call to its bridge in it is the box's.
 	justDialled bool
@@ -124,13 +132,84 @@ func New(cfg Config, term Terminal) *Room {
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
 	}
-	return &Room{
+	r := &Room{
 		cfg: cfg, term: term, log: cfg.Log.With("component", "calls", "terminal", cfg.Terminal),
 		kick: make(chan struct{}, 1), fresh: true, sched: &meeting.Schedule{},
-		mem:     Memory{Tries: map[string]Tries{}},
-		foreign: map[string]foreignCall{},
-		state:   wire.CallState{Terminal: cfg.Terminal, State: stateIdle},
+		mem:       Memory{Tries: map[string]Tries{}},
+		stopUntil: map[string]time.Time{},
+		foreign:   map[string]foreignCall{},
+		state:     wire.CallState{Terminal: cfg.Terminal, State: stateIdle},
 	}
+	r.loadStopped()
+	return r
+}
+
+// stoppedKey is the setting that remembers the meetings a person hung up,
+// so that a restart does not dial them again by schedule.
+func (r *Room) stoppedKey() string { return "calls.stopped." + r.cfg.Terminal }
+
+// loadStopped takes back the meetings a person hung up before a restart.
+func (r *Room) loadStopped() {
+	if r.cfg.Settings == nil {
+		return
+	}
+	v, err := r.cfg.Settings.Setting(context.Background(), r.stoppedKey())
+	if err != nil || v == "" {
+		if err != nil {
+			r.log.Error("cannot read the meetings a person hung up", "err", err)
+		}
+		return
+	}
+	var until map[string]time.Time
+	if err := json.Unmarshal([]byte(v), &until); err != nil {
+		r.log.Error("the meetings a person hung up are unreadable; forgetting them", "err", err)
+		return
+	}
+	r.stopped = v
+	for id, u := range until {
+		r.stopUntil[id] = u
+		t := r.mem.Tries[id]
+		t.Stopped = true
+		r.mem.Tries[id] = t
+	}
+}
+
+// keepStopped keeps the meetings a person hung up in Settings when they
+// changed. Called with mu held.
+func (r *Room) keepStopped() {
+	if r.cfg.Settings == nil {
+		return
+	}
+	until := map[string]time.Time{}
+	for id, t := range r.mem.Tries {
+		if !t.Stopped {
+			continue
+		}
+		if m := r.findMeeting(id); m != nil {
+			r.stopUntil[id] = r.cfg.Rules.hangUpAt(m).UTC()
+		}
+		until[id] = r.stopUntil[id]
+	}
+	maps.DeleteFunc(r.stopUntil, func(id string, _ time.Time) bool { _, ok := until[id]; return !ok })
+	var v string
+	if len(until) > 0 {
+		b, _ := json.Marshal(until) // keys sorted: the same set is the same text
+		v = string(b)
+	}
+	r.keepSetting(r.stoppedKey(), v, &r.stopped, "the meetings a person hung up")
+}
+
+// keepSetting writes v under key unless *last, what was last written,
+// holds it already.
+func (r *Room) keepSetting(key, v string, last *string, what string) {
+	if v == *last {
+		return
+	}
+	if err := r.cfg.Settings.SetSetting(context.Background(), key, v); err != nil {
+		r.log.Error("cannot remember "+what, "err", err)
+		return
+	}
+	*last = v
 }
 
 // stateIdle is the call state with no call and nothing failed.
@@ -323,6 +402,7 @@ func (r *Room) dial(ctx context.Context, m *meeting.Meeting, attempt int, by str
 		t.Dropped = false
 	}
 	r.mem.Tries[m.ID] = t
+	r.keepStopped()
 	r.record(wire.Call{Meeting: m.ID, State: wire.CallDialling, By: by, Attempt: attempt})
 	r.mu.Unlock()
 	r.notify()
@@ -461,14 +541,7 @@ func (r *Room) remember() {
 		b, _ := json.Marshal(Placed{Meeting: r.mem.Meeting, Bridge: r.mem.Bridge.Dial, Call: r.mine.ID, By: r.mem.By})
 		v = string(b)
 	}
-	if v == r.placed {
-		return
-	}
-	if err := r.cfg.Settings.SetSetting(context.Background(), r.placedKey(), v); err != nil {
-		r.log.Error("cannot remember the box's call", "err", err)
-		return
-	}
-	r.placed = v
+	r.keepSetting(r.placedKey(), v, &r.placed, "the box's call")
 }
 
 // reconcile brings what the room believes in line with the terminal's
@@ -627,11 +700,16 @@ func (r *Room) clearMine() {
 // prune forgets the tries of meetings that are over or gone, and a failure
 // shown for one. Called with mu held.
 func (r *Room) prune(now time.Time) {
-	for id := range r.mem.Tries {
-		if m := r.findMeeting(id); m == nil || !now.Before(r.cfg.Rules.hangUpAt(m)) {
+	for id, t := range r.mem.Tries {
+		m := r.findMeeting(id)
+		// A meeting a person hung up is kept until its hang-up time even
+		// while the schedule lacks it, as it may just after a restart.
+		keep := m != nil && now.Before(r.cfg.Rules.hangUpAt(m)) || m == nil && t.Stopped && now.Before(r.stopUntil[id])
+		if !keep {
 			delete(r.mem.Tries, id)
 		}
 	}
+	r.keepStopped()
 	if st := r.state.State; (st == wire.CallFailed || st == wire.CallDropped) && r.mem.Meeting == "" && r.mem.Tries[r.state.Meeting].Failures == 0 {
 		r.state.State, r.state.Since = stateIdle, now
 	}
@@ -645,6 +723,11 @@ func (r *Room) record(c wire.Call) {
 	now := r.cfg.Now()
 	c.Site, c.Device, c.Terminal, c.At = r.cfg.Site, r.cfg.Device, r.cfg.Terminal, now.UTC()
 	c.Room = r.cfg.Room
+	// The box's call is on the bridge it dialled, which a person may have
+	// chosen over the meeting's.
+	if c.Bridge == "" && c.Meeting == r.mem.Meeting && r.mem.Bridge.Dial != "" {
+		c.Bridge, c.Protocol = r.mem.Bridge.Dial, r.mem.Bridge.Protocol
+	}
 	if m := r.findMeeting(c.Meeting); m != nil {
 		if m.Room != "" {
 			c.Room = m.Room
@@ -652,9 +735,6 @@ func (r *Room) record(c wire.Call) {
 		if c.Bridge == "" && m.Bridge != nil {
 			c.Bridge, c.Protocol = m.Bridge.Dial, m.Bridge.Protocol
 		}
-	}
-	if c.Bridge == "" && c.Meeting == r.mem.Meeting {
-		c.Bridge, c.Protocol = r.mem.Bridge.Dial, r.mem.Bridge.Protocol
 	}
 	env, payload, err := event.New(event.Source(r.cfg.Site, r.cfg.Device), event.TypeCall, now, c)
 	if err == nil {

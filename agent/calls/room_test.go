@@ -516,3 +516,128 @@ func TestRoomRun(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 }
+
+// The city names the meeting, and may give a bridge of its own; what it
+// cannot have is refused with the reason.
+func TestRoomDialMeeting(t *testing.T) {
+	ctx := context.Background()
+	t.Run("a meeting's bridge, before its join time", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.at("13:30:00")
+		if err := h.room.DialMeeting(ctx, wire.CallByCity, "pm", nil); err != nil {
+			t.Fatal(err)
+		}
+		h.term.answer()
+		if c := h.last(); c.Bridge != bridgeB {
+			t.Fatalf("record = %+v, want pm's bridge", c)
+		}
+		h.want("dialling/city/pm", "connected/city/pm")
+		h.at("13:45:00")
+		h.at("15:04:59")
+		if _, dials, hangups := h.term.counts(); dials != 1 || hangups != 0 {
+			t.Fatalf("%d dials, %d hang-ups; want the city's call kept", dials, hangups)
+		}
+		h.noViolations()
+	})
+	t.Run("another bridge, held until the meeting's end", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.at("12:10:00")
+		if err := h.room.DialMeeting(ctx, wire.CallByCity, "nobr", &meeting.Bridge{Dial: bridgeF, Protocol: "h323", Speed: 768}); err != nil {
+			t.Fatal(err)
+		}
+		if want := (terminal.Target{Number: bridgeF, Protocol: "h323", Speed: 768}); h.term.dials[0] != want {
+			t.Fatalf("dialled %+v, want %+v", h.term.dials[0], want)
+		}
+		h.term.answer()
+		if c := h.last(); c.Bridge != bridgeF || c.Protocol != "h323" {
+			t.Fatalf("record = %+v, want the city's bridge", c)
+		}
+		h.want("dialling/city/nobr", "connected/city/nobr")
+		if st := h.room.State(); st.Bridge != bridgeF {
+			t.Fatalf("state = %+v, want the city's bridge", st)
+		}
+		h.at("13:04:59")
+		if _, _, hangups := h.term.counts(); hangups != 0 {
+			t.Fatal("the city's bridge was hung up as a changed bridge")
+		}
+		h.at("13:05:00")
+		h.want("ended/schedule/nobr")
+		h.noViolations()
+	})
+	t.Run("refusals", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.at("12:10:00")
+		for _, tc := range []struct {
+			id   string
+			want error
+		}{{"gone", ErrUnknownMeeting}, {"nobr", ErrNoBridge}, {"am", ErrMeetingOver}} {
+			if err := h.room.DialMeeting(ctx, wire.CallByCity, tc.id, nil); !errors.Is(err, tc.want) {
+				t.Errorf("DialMeeting(%q) = %v, want %v", tc.id, err, tc.want)
+			}
+		}
+		h.term.handDial(bridgeB)
+		if err := h.room.DialMeeting(ctx, wire.CallByCity, "pm", nil); !errors.Is(err, ErrNotPlaced) {
+			t.Errorf("DialMeeting over a hand-dialled call = %v, want %v", err, ErrNotPlaced)
+		}
+		if _, dials, _ := h.term.counts(); dials != 0 {
+			t.Errorf("%d dials, want none", dials)
+		}
+		h.noViolations()
+	})
+}
+
+// A person's hang-up is kept in the store: the agent restarting during
+// the meeting does not dial it again, even if the schedule comes after the
+// restart; once the meeting is over it is forgotten.
+func TestRoomHangUpSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	for _, by := range []string{wire.CallBySecretary, wire.CallByCity} {
+		t.Run(by, func(t *testing.T) {
+			h := newHarness(t, morning(), DefaultRules())
+			h.at("08:58:00")
+			h.term.answer()
+			h.want("dialling/schedule/am", "connected/schedule/am")
+			h.clock.set(at("09:10:00"))
+			if err := h.room.HangUp(ctx, by); err != nil {
+				t.Fatal(err)
+			}
+			h.want("ended/" + by + "/am")
+			h.start(&meeting.Schedule{}, DefaultRules()) // the schedule not loaded yet
+			h.at("09:20:00")
+			h.room.SetSchedule(morning())
+			h.at("09:20:01")
+			h.start(morning(), DefaultRules())
+			h.at("09:40:00")
+			if _, dials, _ := h.term.counts(); dials != 1 {
+				t.Fatalf("after restarts: %d dials, want the first only", dials)
+			}
+			h.want()
+			h.at("10:05:00")
+			if v := h.store.values["calls.stopped.poly-1"]; v != "" {
+				t.Errorf("after the meeting the store still keeps %q", v)
+			}
+			if err := h.room.DialNow(ctx, by); !errors.Is(err, ErrNoMeeting) {
+				t.Errorf("DialNow after the meeting = %v, want %v", err, ErrNoMeeting)
+			}
+			h.noViolations()
+		})
+	}
+	t.Run("Call now after the hang-up dials again and is forgotten", func(t *testing.T) {
+		h := newHarness(t, morning(), DefaultRules())
+		h.at("08:58:00")
+		if err := h.room.HangUp(ctx, wire.CallBySecretary); err != nil {
+			t.Fatal(err)
+		}
+		h.at("08:59:00")
+		if err := h.room.DialNow(ctx, wire.CallBySecretary); err != nil {
+			t.Fatal(err)
+		}
+		h.term.answer()
+		h.term.drop("far end left") // redialled by schedule: nobody hangs up now
+		h.start(morning(), DefaultRules())
+		h.at("09:30:00")
+		if _, dials, _ := h.term.counts(); dials != 3 {
+			t.Fatalf("%d dials, want the schedule's, the secretary's and the redial after the drop", dials)
+		}
+	})
+}

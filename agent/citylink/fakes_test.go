@@ -213,9 +213,10 @@ func (m *memOutbox) unacked() map[string]bool {
 
 // fakePublisher records publishes; its tokens complete at once with err.
 type fakePublisher struct {
-	mu   sync.Mutex
-	msgs []published
-	err  error
+	mu    sync.Mutex
+	msgs  []published
+	err   error
+	flush func() // publishes what the session queued
 }
 
 type published struct {
@@ -233,6 +234,7 @@ func (p *fakePublisher) Publish(topic string, qos byte, retained bool, payload a
 
 // take returns and forgets what was published on topic.
 func (p *fakePublisher) take(topic string) []published {
+	p.flush()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out, rest []published

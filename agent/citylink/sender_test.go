@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/agent/wire"
 )
@@ -39,6 +41,10 @@ func newTestLink(t *testing.T, s Settings, ob Outbox, dl Downlink) (*Link, *sess
 	pub := &fakePublisher{}
 	sess.client = pub
 	l.cur = sess
+	go sess.publisher()
+	t.Cleanup(func() { close(sess.done) })
+	// What a test takes includes everything the current session queued.
+	pub.flush = func() { l.cur.publishQueued() }
 	return l, sess, pub
 }
 
@@ -430,4 +436,44 @@ func TestNewChecksSettings(t *testing.T) {
 	if l.s.AckMode != AckCity || l.s.BatchEvents != 500 || l.s.Window != 32 || l.topics.events != "roomgate/v1/dev/gate-7/events" {
 		t.Errorf("New(defaults) settings = %+v", l.s)
 	}
+}
+
+// stuckPublisher is paho while a lost connection is torn down: Publish
+// blocks (for the whole write timeout in paho) until released.
+type stuckPublisher struct {
+	fakePublisher
+	release chan struct{}
+}
+
+func (p *stuckPublisher) Publish(topic string, qos byte, retained bool, payload any) mqtt.Token {
+	<-p.release
+	return p.fakePublisher.Publish(topic, qos, retained, payload)
+}
+
+// The session's loop must go on (to see the loss or its end) while paho
+// is stuck in Publish; it once waited out paho's minute-long write timeout.
+func TestFillDoesNotWaitForAStuckPublish(t *testing.T) {
+	ob := &memOutbox{}
+	ob.add(t, 30, 10)
+	l, s, _ := newTestLink(t, Settings{BatchEvents: 10, Window: 5}, ob, nil)
+	stuck := &stuckPublisher{release: make(chan struct{})}
+	stuck.flush = func() {}
+	s.client = stuck
+	returned := make(chan struct{})
+	go func() {
+		s.fill()
+		s.publishState()
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("fill and publishState still waiting for a stuck Publish after 10 s")
+	}
+	close(stuck.release)
+	published := 0
+	eventually(t, 10*time.Second, "the 3 batches published once paho moves", func() bool {
+		published += len(stuck.take(l.topics.events))
+		return published == 3
+	})
 }

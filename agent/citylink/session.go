@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -32,6 +33,19 @@ type session struct {
 
 	cursor int64               // highest seq read for sending in this session
 	ahead  []store.OutboxEvent // the next batch, read while the window was full
+
+	outMu  sync.Mutex
+	out    []outgoing    // publishes waiting for the publisher, in order
+	queued chan struct{} // out has something
+	sendMu sync.Mutex    // held while handing messages to paho, keeping their order
+}
+
+// outgoing is one message for the session's publisher.
+type outgoing struct {
+	topic    string
+	retained bool
+	payload  []byte
+	then     func(error)
 }
 
 // publisher is the part of paho's client the sender uses.
@@ -51,6 +65,7 @@ func (l *Link) newSession(ctx context.Context) *session {
 	return &session{
 		l: l, ctx: ctx, done: make(chan struct{}), wake: make(chan struct{}, 1),
 		inflight: map[uint64]*batch{}, byID: map[string]uint64{},
+		queued: make(chan struct{}, 1),
 	}
 }
 
@@ -99,6 +114,7 @@ func (l *Link) session(ctx context.Context) (connected bool, err error) {
 	client := mqtt.NewClient(opts)
 	s.client, s.sub = client, client
 	defer close(s.done)
+	go s.publisher()
 
 	if err := wait(sctx, client.Connect(), connectTimeout); err != nil {
 		client.Disconnect(0)
@@ -176,9 +192,17 @@ func wait(ctx context.Context, tok mqtt.Token, timeout time.Duration) error {
 
 // goodbye says offline before a clean disconnect, which sends no will.
 func (s *session) goodbye() {
-	tok := s.client.Publish(s.l.topics.state, 1, true, wire.Offline())
-	if err := wait(context.Background(), tok, 2*time.Second); err != nil {
-		s.l.log.Warn("cannot publish offline state", "err", err)
+	done := make(chan error, 1)
+	s.publish(s.l.topics.state, true, wire.Offline(), func(err error) { done <- err })
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			s.l.log.Warn("cannot publish offline state", "err", err)
+		}
+	case <-t.C:
+		s.l.log.Warn("cannot publish offline state", "err", "timed out")
 	}
 }
 
@@ -192,23 +216,58 @@ func (s *session) publishState() {
 	s.publish(s.l.topics.state, true, payload, nil)
 }
 
-// publish publishes at QoS 1 and calls then (if set) with the outcome,
-// unless the session ended first.
+// publish queues a message for the publisher, to go out at QoS 1 in the
+// order queued; then (if set) gets the outcome, unless the session ended
+// first.
 func (s *session) publish(topic string, retained bool, payload []byte, then func(error)) {
-	tok := s.client.Publish(topic, 1, retained, payload)
-	go func() {
+	s.outMu.Lock()
+	s.out = append(s.out, outgoing{topic, retained, payload, then})
+	s.outMu.Unlock()
+	poke(s.queued)
+}
+
+// publisher hands queued messages to paho. It runs apart from the
+// session's loop because paho's Publish can block for the whole write
+// timeout while a lost connection is being torn down, and the loop must
+// still see the loss and its context's end.
+func (s *session) publisher() {
+	for {
 		select {
-		case <-tok.Done():
-			err := tok.Error()
-			if err != nil && s.ctx.Err() == nil {
-				s.l.log.Warn("publish failed", "topic", topic, "err", err)
-			}
-			if then != nil {
-				then(err)
-			}
+		case <-s.queued:
+			s.publishQueued()
 		case <-s.done:
+			return
 		}
-	}()
+	}
+}
+
+// publishQueued hands paho every message queued so far.
+func (s *session) publishQueued() {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	s.outMu.Lock()
+	queued := s.out
+	s.out = nil
+	s.outMu.Unlock()
+	for _, m := range queued {
+		tok := s.client.Publish(m.topic, 1, m.retained, m.payload)
+		go s.outcome(m, tok)
+	}
+}
+
+// outcome waits for a publish to complete and reports it.
+func (s *session) outcome(m outgoing, tok mqtt.Token) {
+	select {
+	case <-tok.Done():
+		err := tok.Error()
+		if err != nil && s.ctx.Err() == nil {
+			s.l.log.Warn("publish failed", "topic", m.topic, "err", err)
+		}
+		if m.then != nil {
+			m.then(err)
+		}
+	case <-s.done:
+	}
 }
 
 // maxPayload is what Pending may return so that the joined batch, with its

@@ -138,6 +138,8 @@ func TestDecodeDialArgs(t *testing.T) {
 		{"bridge", `{"dial":"h323:8001@10.0.0.5","protocol":"h323","speed":768}`, DialArgs{Dial: "h323:8001@10.0.0.5", Protocol: "h323", Speed: 768}, nil},
 		{"meeting on another bridge", `{"meeting":"M-1","dial":"sip:b@c"}`, DialArgs{Meeting: "M-1", Dial: "sip:b@c"}, nil},
 		{"long meeting", `{"meeting":"` + strings.Repeat("m", MaxMeetingIDSize+1) + `"}`, DialArgs{}, ErrInvalid},
+		{"control character in meeting", `{"meeting":"M\u001b[2J"}`, DialArgs{}, ErrInvalid},
+		{"a bridge object is not the wire's shape", `{"bridge":{"dial":"8001"}}`, DialArgs{}, ErrMalformed},
 		{"protocol without dial", `{"protocol":"sip"}`, DialArgs{}, ErrInvalid},
 		{"speed without dial", `{"speed":768}`, DialArgs{}, ErrInvalid},
 		{"quote in dial", `{"dial":"8001\"; hangup all"}`, DialArgs{}, ErrInvalid},

@@ -104,8 +104,8 @@ func DecodeDialArgs(args json.RawMessage) (DialArgs, error) {
 		return DialArgs{}, err
 	}
 	switch {
-	case len(a.Meeting) > MaxMeetingIDSize:
-		return DialArgs{}, errorf(ErrInvalid, "dial args: meeting longer than %d bytes", MaxMeetingIDSize)
+	case len(a.Meeting) > MaxMeetingIDSize || hasControl(a.Meeting):
+		return DialArgs{}, errorf(ErrInvalid, "dial args: meeting must be at most %d bytes, without control characters", MaxMeetingIDSize)
 	case a.Dial == "" && (a.Protocol != "" || a.Speed != 0):
 		return DialArgs{}, errorf(ErrInvalid, "dial args: protocol and speed without dial")
 	case a.Dial != "":

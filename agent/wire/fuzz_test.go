@@ -282,7 +282,9 @@ func FuzzDecodeCall(f *testing.F) {
 }
 
 func FuzzDecodeDialArgs(f *testing.F) {
-	for _, s := range []string{``, `null`, `{}`, `{"meeting":"M-1"}`, `{"dial":"sip:a@b","protocol":"sip","speed":768}`, `{"dial":"a b"}`, `{"speed":64}`} {
+	for _, s := range []string{``, `null`, `{}`, `{"meeting":"M-1"}`, `{"dial":"sip:a@b","protocol":"sip","speed":768}`, `{"dial":"a b"}`, `{"speed":64}`,
+		`{"meeting":"M-1","dial":"7001@bridge.hcm.gov.vn","protocol":"h323","speed":8192}`, `{"dial":"8001\" ; hangup all"}`,
+		`{"dial":"8001","protocol":"isdn"}`, `{"dial":"8001","speed":63}`, `{"meeting":"M\u0007"}`, `{"bridge":{"dial":"8001"}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {

@@ -12,8 +12,9 @@ import (
 
 // Limits of what a terminal may send.
 const (
-	MaxLineSize  = 4096 // a longer line is cut off and ignored
-	maxReplySize = 512  // lines one command's reply may have
+	MaxLineSize   = 4096 // a longer line is cut off and ignored
+	maxReplySize  = 512  // lines one command's reply may have
+	maxPromptSize = 64   // text without a newline that is asked whether it is a prompt
 )
 
 // Conn is one open control connection: lines in, commands out. A Protocol
@@ -23,17 +24,18 @@ type Conn struct {
 	w       io.Writer
 	timeout time.Duration
 
-	reqMu sync.Mutex // one command at a time: replies are not tagged
+	turn chan struct{} // held by the Request under way: replies are not tagged
 
 	mu       sync.Mutex
 	waiter   chan string // the lines of the reply being awaited
+	unasked  []string    // lines that came while no reply was awaited, for a Request that only waits
 	lastSent string      // its command, to drop the terminal's echo
 	closed   chan struct{}
 	err      error
 }
 
 func newConn(w io.Writer, timeout time.Duration) *Conn {
-	return &Conn{w: w, timeout: timeout, closed: make(chan struct{})}
+	return &Conn{w: w, timeout: timeout, turn: make(chan struct{}, 1), closed: make(chan struct{})}
 }
 
 // Send writes one command line and does not wait for a reply.
@@ -53,16 +55,35 @@ func (c *Conn) Send(cmd string) error {
 // Errors never quote the command: a password sent as one must not reach
 // the health shown on the status page. Protocols say which operation failed.
 //
-// Request sends cmd ("" sends nothing and only waits) and passes every line
-// that comes back to until, which says when the reply is complete or wrong.
-// It returns the reply's lines, ErrTimeout when the terminal stays silent,
-// or the connection's error when it closes.
+// Request sends cmd and passes every line that comes back to until, which
+// says when the reply is complete or wrong. cmd "" sends nothing and only
+// waits for what the terminal says by itself, such as a prompt on connect:
+// it sees first the lines that came since the last Request, so a prompt
+// that came before the wait is not lost. A command's reply comes after it,
+// so a Request that sends one sees only later lines. Lines no parser knows
+// are never part of a reply.
+//
+// It returns the reply's lines, ErrTimeout when the terminal stays silent
+// for the Conn's timeout, the connection's error when it closes, or ctx's
+// error; a Request waiting for another to finish gives up with ctx too.
 func (c *Conn) Request(ctx context.Context, cmd string, until func(line string) (done bool, err error)) ([]string, error) {
-	c.reqMu.Lock()
-	defer c.reqMu.Unlock()
+	select {
+	case c.turn <- struct{}{}:
+	case <-c.closed:
+		return nil, c.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-c.turn }()
 	lines := make(chan string, maxReplySize)
 	c.mu.Lock()
 	c.waiter = lines
+	if cmd == "" {
+		for _, l := range c.unasked {
+			lines <- l
+		}
+	}
+	c.unasked = nil
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
@@ -110,12 +131,16 @@ func (c *Conn) echo(line string) bool {
 	return true
 }
 
-// deliver hands a line to the awaited reply, if any; it reports whether
-// one was waiting.
+// deliver hands a line to the awaited reply, or keeps it for the next
+// Request that only waits; it reports whether a reply was awaited.
 func (c *Conn) deliver(line string) (awaited bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.waiter == nil {
+		if len(c.unasked) == maxReplySize {
+			c.unasked = c.unasked[1:] // the oldest is the least likely to be waited for
+		}
+		c.unasked = append(c.unasked, line)
 		return false
 	}
 	select {
@@ -140,7 +165,7 @@ func (c *Conn) close(err error) {
 // left without a terminator for idle is passed on too: a password prompt
 // ends with no newline. A line over MaxLineSize is dropped whole. It returns
 // when r fails.
-func readLines(r io.Reader, idle time.Duration, line func(string)) error {
+func readLines(r io.Reader, idle time.Duration, prompt func(string) bool, line func(string)) error {
 	type chunk struct {
 		b   []byte
 		err error
@@ -164,6 +189,7 @@ func readLines(r io.Reader, idle time.Duration, line func(string)) error {
 	}()
 	var cur []byte
 	overlong := false
+	afterPrompt := false // drop the spaces that end a prompt
 	flush := func() {
 		if !overlong && len(cur) > 0 {
 			line(string(cur))
@@ -179,12 +205,19 @@ func readLines(r io.Reader, idle time.Duration, line func(string)) error {
 		case c := <-chunks:
 			for _, b := range c.b {
 				switch {
+				case b == ' ' && afterPrompt:
+					continue
 				case b == '\r' || b == '\n':
 					flush()
 				case len(cur) >= MaxLineSize:
 					overlong = true
 				default:
 					cur = append(cur, b)
+				}
+				afterPrompt = false
+				if prompt != nil && !overlong && len(cur) <= maxPromptSize && len(cur) > 0 && prompt(string(cur)) {
+					flush()
+					afterPrompt = true
 				}
 			}
 			timer.Stop()

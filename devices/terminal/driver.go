@@ -40,6 +40,15 @@ type Protocol interface {
 	Calls(ctx context.Context, c *Conn) ([]Call, error)
 }
 
+// Prompter is a Protocol whose terminal shows prompts that end with no
+// newline, such as "Password: " or a shell's "-> ". Prompt reports whether
+// text received since the last line end is a whole prompt; the Driver then
+// takes it as a line at once, so that what the terminal sends next is not
+// glued to it. It is asked after every byte, with at most 64 bytes.
+type Prompter interface {
+	Prompt(partial string) bool
+}
+
 // Parsed is what a line says.
 type Parsed struct {
 	Calls     []Call // changes of calls
@@ -132,9 +141,13 @@ func (d *Driver) session(ctx context.Context) error {
 	c := newConn(rw, or(d.Timeout, DefaultTimeout))
 	restart := make(chan struct{}, 1)
 	readDone := make(chan struct{})
+	var prompt func(string) bool
+	if p, ok := d.Protocol.(Prompter); ok {
+		prompt = p.Prompt
+	}
 	go func() {
 		defer close(readDone)
-		err := readLines(rw, or(d.IdleGap, DefaultIdleGap), func(line string) { d.onLine(c, line, restart) })
+		err := readLines(rw, or(d.IdleGap, DefaultIdleGap), prompt, func(line string) { d.onLine(c, line, restart) })
 		c.close(fmt.Errorf("terminal: read %s: %w", d.Transport, err))
 	}()
 	defer func() {
@@ -210,9 +223,13 @@ func (d *Driver) onLine(c *Conn, line string, restart chan<- struct{}) {
 		default:
 		}
 	}
-	if !c.deliver(line) && !known {
+	if !known {
+		// Logged, and kept out of any reply: it could end one early or
+		// fill it up.
 		d.unknownLine(line)
+		return
 	}
+	c.deliver(line)
 }
 
 func (d *Driver) unknownLine(line string) {

@@ -17,11 +17,22 @@ import (
 // answered by "call <id> <state> <remote>" lines and "end"; "event <id>
 // <state> <remote>" is a notification; "dial <n>" and "hangup" answer "ok"
 // or "error: <words>"; "booted" says the terminal restarted.
-type toy struct{ starts chan struct{} }
+type toy struct {
+	starts chan struct{}
+	login  bool // wait for the terminal's "Password:" and answer it
+}
 
 func (toy) Kind() string { return "toy" }
 
 func (p toy) Start(ctx context.Context, c *Conn) error {
+	if p.login {
+		if _, err := c.Request(ctx, "", func(l string) (bool, error) { return l == "Password:", nil }); err != nil {
+			return err
+		}
+		if _, err := c.Request(ctx, "secret", okReply); err != nil {
+			return err
+		}
+	}
 	_, err := c.Request(ctx, "register", okReply)
 	if err == nil && p.starts != nil {
 		p.starts <- struct{}{}
@@ -45,9 +56,14 @@ func (toy) Parse(line string) (Parsed, bool) {
 		return Parsed{}, true
 	case line == "booted":
 		return Parsed{Restarted: true}, true
+	case line == "-> ", line == "Password:":
+		return Parsed{}, true
 	}
 	return Parsed{}, false
 }
+
+// Prompt knows the toy's shell prompt, which ends with no newline.
+func (toy) Prompt(s string) bool { return s == "-> " }
 
 func (toy) Wake(ctx context.Context, c *Conn) error {
 	_, err := c.Request(ctx, "wake", okReply)
@@ -89,7 +105,10 @@ type toyTerminal struct {
 	received []string
 	conns    []net.Conn
 	echo     bool
-	greet    bool // say "booted" when registered, as a terminal with a session banner does
+	greet    bool     // say "booted" when registered, as a terminal with a session banner does
+	prompt   bool     // end every reply with the shell prompt "-> ", no newline, as a Poly on port 24 does
+	noise    []string // lines the terminal puts in the middle of its status reply
+	password bool     // send "Password:" and a newline on connect, before anything is asked
 }
 
 func startToy(t *testing.T) *toyTerminal {
@@ -108,7 +127,11 @@ func startToy(t *testing.T) *toyTerminal {
 			}
 			s.mu.Lock()
 			s.conns = append(s.conns, c)
+			password := s.password
 			s.mu.Unlock()
+			if password {
+				fmt.Fprint(c, "Password:\r\n")
+			}
 			go s.serve(c)
 		}
 	}()
@@ -129,6 +152,7 @@ func (s *toyTerminal) serve(c net.Conn) {
 		switch {
 		case silent:
 		case cmd == "status":
+			out = append(out, s.noise...)
 			for id, v := range s.calls {
 				out = append(out, "call "+id+" "+v)
 			}
@@ -143,10 +167,16 @@ func (s *toyTerminal) serve(c net.Conn) {
 		default:
 			out = append(out, "ok")
 		}
+		prompt := s.prompt && !silent
 		s.mu.Unlock()
+		var b strings.Builder
 		for _, l := range out {
-			fmt.Fprint(c, l+"\r\n")
+			b.WriteString(l + "\r\n")
 		}
+		if prompt {
+			b.WriteString("-> ")
+		}
+		io.WriteString(c, b.String())
 	}
 }
 
@@ -369,7 +399,7 @@ func TestDriverRestartWhileStartingStartsOnce(t *testing.T) {
 func TestReadLinesFlushesAPromptWithoutNewline(t *testing.T) {
 	r, w := net.Pipe()
 	got := make(chan string, 10)
-	go readLines(r, 20*time.Millisecond, func(l string) { got <- l })
+	go readLines(r, 20*time.Millisecond, nil, func(l string) { got <- l })
 	go w.Write([]byte("Password: "))
 	select {
 	case l := <-got:
@@ -400,4 +430,96 @@ func TestErrorsDoNotCarryTheCommand(t *testing.T) {
 	if err := c.Send("s3cret\nPassw0rd"); err == nil || strings.Contains(err.Error(), "Passw0rd") {
 		t.Errorf("Send of two lines = %v, want an error without the command's text", err)
 	}
+}
+
+// TestDriverSplitsThePromptFromTheReply: a port that ends every reply with
+// a prompt and no newline, as a Poly on port 24 does, has the next line
+// arrive within the idle gap; the prompt must not be glued to it.
+func TestDriverSplitsThePromptFromTheReply(t *testing.T) {
+	term := startToy(t)
+	term.set(func(s *toyTerminal) { s.prompt, s.echo = true, true })
+	d, rec := runToy(t, term, toy{})
+	if err := d.Dial(context.Background(), Target{Number: "bridge@city"}); err != nil {
+		t.Fatalf("Dial = %v, want nil", err)
+	}
+	rec.waitFor(t, "dialling", hasState("7", Dialling))
+	term.send("event 7 connected bridge@city\r\n")
+	rec.waitFor(t, "connected", hasState("7", Connected))
+	term.send("garbage\r\n")
+	term.send("event 9 connected x\r\n")
+	rec.waitFor(t, "event 9", hasState("9", Connected))
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if got := strings.Join(rec.unknown, ","); got != "garbage" {
+		t.Errorf("unknown kinds = %q, want %q: the prompt is no kind of line", got, "garbage")
+	}
+}
+
+// TestDriverLogsUnknownLinesInsideAReply: lines no parser knows that come
+// in the middle of a reply are logged once per kind, and neither end the
+// reply early nor fill it up.
+func TestDriverLogsUnknownLinesInsideAReply(t *testing.T) {
+	term := startToy(t)
+	noise := []string{"garbage 1", "\x00\x01", "who: me"}
+	for i := range maxReplySize + 10 {
+		noise = append(noise, fmt.Sprintf("garbage %d", i+2))
+	}
+	term.set(func(s *toyTerminal) { s.calls["7"] = "connected bridge@city"; s.noise = noise })
+	d, rec := runToy(t, term, toy{})
+	calls, err := d.Calls(context.Background())
+	if err != nil || len(calls) != 1 || calls[0].ID != "7" || calls[0].State != Connected {
+		t.Fatalf("Calls() = %+v, %v; want call 7 connected", calls, err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if got, want := strings.Join(rec.unknown, ","), "garbage,(unprintable),who"; got != want {
+		t.Errorf("unknown kinds = %q, want %q", got, want)
+	}
+}
+
+// TestDriverKeepsAPromptThatCameFirst: a terminal that prompts for its
+// password on connect, before the protocol starts waiting for the prompt.
+func TestDriverKeepsAPromptThatCameFirst(t *testing.T) {
+	term := startToy(t)
+	term.set(func(s *toyTerminal) { s.password = true })
+	runToy(t, term, toy{login: true})
+	if n := term.count("secret"); n != 1 {
+		t.Errorf("password sent %d times, want 1", n)
+	}
+}
+
+// TestConnKeepsLinesForAWait is the unit case of the above: a line that
+// came while nothing was asked is seen by the next Request that only
+// waits, and not by one that sends a command (its reply comes after it).
+func TestConnKeepsLinesForAWait(t *testing.T) {
+	c := newConn(io.Discard, 50*time.Millisecond)
+	c.deliver("Password:")
+	reply, err := c.Request(context.Background(), "", func(l string) (bool, error) { return l == "Password:", nil })
+	if err != nil || len(reply) != 1 {
+		t.Fatalf("wait after the prompt came = %q, %v; want the prompt", reply, err)
+	}
+	c.deliver("ok")
+	if reply, err := c.Request(context.Background(), "register", okReply); !errors.Is(err, ErrTimeout) {
+		t.Errorf("Request(register) after a stale ok = %q, %v; want ErrTimeout", reply, err)
+	}
+}
+
+func TestReadLinesSplitsPrompts(t *testing.T) {
+	r, w := net.Pipe()
+	got := make(chan string, 10)
+	prompt := func(s string) bool { return s == "-> " || s == "Password:" }
+	// An hour's idle gap: only the prompt can end the text with no newline.
+	go readLines(r, time.Hour, prompt, func(l string) { got <- l })
+	go w.Write([]byte("Password: Hi, my name is x\r\nok\r\n-> cs: call[1]\r\n"))
+	for _, want := range []string{"Password:", "Hi, my name is x", "ok", "-> ", "cs: call[1]"} {
+		select {
+		case l := <-got:
+			if l != want {
+				t.Errorf("line = %q, want %q", l, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no line; want %q", want)
+		}
+	}
+	w.Close()
 }

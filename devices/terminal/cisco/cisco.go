@@ -25,7 +25,10 @@ type Protocol struct {
 	starting bool // the banner a login prints is no reboot
 }
 
-var _ terminal.Protocol = (*Protocol)(nil)
+var (
+	_ terminal.Protocol = (*Protocol)(nil)
+	_ terminal.Prompter = (*Protocol)(nil)
+)
 
 // Kind names the protocol in health and logs.
 func (*Protocol) Kind() string { return "cisco" }
@@ -122,7 +125,7 @@ func has(reply []string, k Kind) bool {
 func errorWords(reply []string) string {
 	var words []string
 	for _, l := range reply {
-		if k := ParseLine(l).Kind; k == Unknown || k == Field {
+		if k := ParseLine(l).Kind; k == Message || k == Field {
 			words = append(words, strings.TrimSpace(l))
 		}
 	}
@@ -194,6 +197,18 @@ func (p *Protocol) Parse(line string) (terminal.Parsed, bool) {
 	// registrations are gone. Over SSH a reboot drops the connection.
 	restarted := !starting && (l.Kind == LoginPrompt || l.Kind == Banner && strings.HasPrefix(l.Value, "Cisco Codec Release "))
 	return terminal.Parsed{Calls: calls, Restarted: restarted}, l.Kind != Unknown
+}
+
+// Prompt reports whether text with no newline yet is the console's
+// "login:" or "Password:" prompt; the driver takes it as a line of its own
+// at once. xAPI output starts with "*" or an indent, and may hold
+// "login:" in a value.
+func (*Protocol) Prompt(partial string) bool {
+	if partial[0] == '*' || partial[0] == ' ' {
+		return false
+	}
+	k := ParseLine(partial).Kind
+	return k == LoginPrompt || k == PasswordPrompt
 }
 
 // Wake brings the codec out of standby.

@@ -31,7 +31,7 @@ func FuzzParseLine(f *testing.F) {
 	addTestdata(f)
 	f.Fuzz(func(t *testing.T, line string) {
 		l := ParseLine(line)
-		if l.Kind < Unknown || l.Kind > Banner {
+		if l.Kind < Unknown || l.Kind > Message {
 			t.Fatalf("ParseLine(%q).Kind = %d, out of range", line, l.Kind)
 		}
 		if (l.Kind == CallStatus || l.Kind == Ghost) != (l.Call != "") {

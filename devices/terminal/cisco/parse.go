@@ -31,6 +31,7 @@ const (
 	PasswordPrompt      // "Password:"
 	LoginIncorrect      // "Login incorrect"
 	Banner              // the lines a login or a boot prints: "Welcome to …", "Cisco Codec Release …", "*r Login successful"
+	Message             // the console's words on a command it refuses, before ERROR: "Command not recognized."
 )
 
 // Line is one line of terminal-mode output, taken apart. Name is the
@@ -66,6 +67,8 @@ func ParseLine(line string) Line {
 		return Line{Kind: PasswordPrompt}
 	case t == "Login incorrect":
 		return Line{Kind: LoginIncorrect}
+	case t == "Command not recognized.":
+		return Line{Kind: Message, Value: t}
 	case t == "*r Login successful" || strings.HasPrefix(t, "Welcome to ") ||
 		strings.HasPrefix(t, "Cisco Codec Release ") || strings.HasPrefix(t, "SW Release Date:"):
 		return Line{Kind: Banner, Value: t}

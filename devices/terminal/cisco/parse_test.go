@@ -39,7 +39,7 @@ func TestParseLine(t *testing.T) {
 		{"Login incorrect", Line{Kind: LoginIncorrect}},
 		{"*r Login successful", Line{Kind: Banner, Value: "*r Login successful"}},
 		{"*c xConfiguration Audio DefaultVolume: 50", Line{Kind: Other}},
-		{"Command not recognized.", Line{Kind: Unknown}},
+		{"Command not recognized.", Line{Kind: Message, Value: "Command not recognized."}},
 		{"CallId: 5", Line{Kind: Unknown}}, // a field is indented
 	}
 	for _, tt := range tests {

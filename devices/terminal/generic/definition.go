@@ -39,7 +39,7 @@ type Protocols struct {
 // Login is the password prompt of a port that asks for one. The password is
 // the config's terminal.password_file; without one no login is tried.
 type Login struct {
-	Prompt string `yaml:"prompt"` // pattern of the prompt, which the terminal sends on connect, often with no newline; the reply to the password is judged by replies.ok and replies.error
+	Prompt string `yaml:"prompt"` // pattern of the prompt, which the terminal sends on connect, often with no newline: text is taken as the prompt as soon as it matches, so anchor it and end it where the prompt ends (^Password:); the reply to the password is judged by replies.ok and replies.error
 }
 
 // Replies are the patterns that end a command's reply.

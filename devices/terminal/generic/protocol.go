@@ -38,7 +38,10 @@ type rule struct {
 	id, remote, reason int // submatch indexes; 0: the pattern has no such group
 }
 
-var _ terminal.Protocol = (*Protocol)(nil)
+var (
+	_ terminal.Protocol = (*Protocol)(nil)
+	_ terminal.Prompter = (*Protocol)(nil)
+)
 
 // New compiles d. password, from the config's password file, answers the
 // login prompt; empty, no login is tried.
@@ -96,6 +99,12 @@ func (p *Protocol) Parse(line string) (terminal.Parsed, bool) {
 		}
 	}
 	return terminal.Parsed{}, false
+}
+
+// Prompt reports whether text with no newline yet matches the login
+// prompt's pattern; the driver takes it as a line of its own at once.
+func (p *Protocol) Prompt(partial string) bool {
+	return p.prompt != nil && p.prompt.MatchString(partial)
 }
 
 // call applies the first rule that matches line.

@@ -202,6 +202,7 @@ func both(t *testing.T, test func(t *testing.T, tr transport, term *polysim.Term
 		{"serial", serial, true, ""},
 		{"serial with password", serial, false, "s3cret"},
 		{"tcp with password", tcp, false, "s3cret"},
+		{"tcp with echo", tcp, true, ""}, // a telnet session: echo, then the reply, then "-> "
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			term := &polysim.Terminal{AnswerAfter: 100 * time.Millisecond, Echo: v.echo, Password: v.password}

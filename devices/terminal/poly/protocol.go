@@ -43,7 +43,10 @@ type Protocol struct {
 	prompted atomic.Bool // a password prompt came since the last login
 }
 
-var _ terminal.Protocol = (*Protocol)(nil)
+var (
+	_ terminal.Protocol = (*Protocol)(nil)
+	_ terminal.Prompter = (*Protocol)(nil)
+)
 
 // Kind names the protocol.
 func (*Protocol) Kind() string { return "poly" }
@@ -69,6 +72,13 @@ func (p *Protocol) Parse(s string) (terminal.Parsed, bool) {
 		return terminal.Parsed{Restarted: true}, true
 	}
 	return terminal.Parsed{}, true
+}
+
+// Prompt reports whether text with no newline yet is the password prompt
+// or the shell's "-> ", which the system prints after every reply on port
+// 24; the driver takes it as a line of its own at once.
+func (*Protocol) Prompt(partial string) bool {
+	return partial == "Password:" || partial == "->"
 }
 
 // Start logs in if the terminal asks for it and registers for call

@@ -214,7 +214,8 @@ func TestCmd(t *testing.T) {
 	}
 
 	dialArgs := `{"meeting":"M-1","dial":"sip:giaoban@bridge.hanoi.gov.vn","protocol":"sip"}`
-	for _, c := range [][]string{{"-name", "dial", "-args", dialArgs}, {"-name", "hang_up"}} {
+	dialFlags := []string{"-name", "dial", "-meeting", "M-1", "-bridge", "sip:giaoban@bridge.hanoi.gov.vn", "-protocol", "sip"}
+	for _, c := range [][]string{{"-name", "dial", "-args", dialArgs}, dialFlags, {"-name", "hang_up"}} {
 		if out, _, err := runAt(testNow, "", append(append([]string{"cmd", "-device", "dev-a"}, c...), ops...)...); err != nil || !strings.Contains(out, `"ok":true`) {
 			t.Errorf("cmd %q = %q, %v, want ok", c, out, err)
 		}
@@ -225,7 +226,7 @@ func TestCmd(t *testing.T) {
 	}
 
 	for _, want := range []wire.Command{{Name: wire.CmdPing}, {Name: wire.CmdOpenDoor, Args: json.RawMessage(`{"seconds":3}`)}, {Name: wire.CmdResync},
-		{Name: wire.CmdDial, Args: json.RawMessage(dialArgs)}, {Name: wire.CmdHangUp}, {Name: wire.CmdCallStatus}} {
+		{Name: wire.CmdDial, Args: json.RawMessage(dialArgs)}, {Name: wire.CmdDial, Args: json.RawMessage(dialArgs)}, {Name: wire.CmdHangUp}, {Name: wire.CmdCallStatus}} {
 		select {
 		case c := <-seen:
 			if c.Name != want.Name || string(c.Args) != string(want.Args) {
@@ -261,6 +262,10 @@ func TestCmdErrors(t *testing.T) {
 		{[]string{"-device", "dev-a", "-name", "dial", "-args", `{"speed":768}`}, "protocol and speed without dial"},
 		{[]string{"-device", "dev-a", "-name", "dial", "-args", `{"number":"8001"}`}, "unknown field"},
 		{[]string{"-device", "dev-a", "-name", "hang_up", "-ttl", "11m"}, "-ttl"},
+		{[]string{"-device", "dev-a", "-name", "ping", "-meeting", "M-1"}, "for -name dial"},
+		{[]string{"-device", "dev-a", "-name", "dial", "-meeting", "M-1", "-args", `{}`}, "not both"},
+		{[]string{"-device", "dev-a", "-name", "dial", "-bridge", `8001";hangup all`}, "dial args: dial"},
+		{[]string{"-device", "dev-a", "-name", "dial", "-protocol", "sip"}, "protocol and speed without dial"},
 	} {
 		_, _, err := runAt(testNow, "", append([]string{"cmd", "-broker", "ssl://127.0.0.1:1"}, c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -26,18 +26,22 @@ from the box: the city's gallery, people enrolled on the box and a gallery
 being received; -args '{"person_id":"P-..."}'; the answer says what was
 removed, and sending it again removes nothing more), and for a room with a
 conference terminal: dial (join the bridge now: without -args, the bridge
-of the meeting in progress or about to start; -args '{"meeting":"M-..."}'
-that meeting's; -args '{"dial":"sip:...","protocol":"sip","speed":1920}'
-another bridge, checked as a meeting's bridge is), hang_up (end the call
-the box made) and call_status (the call as the box sees it); and
-self_test (the box's self-test, as roomgate doctor without the checks that
-need a technician: the answer counts ok, warnings and failures and names
-the checks that did not pass; -timeout 30s leaves it time).
+of the meeting in progress or about to start; -meeting M-... that
+meeting's, refused if the box's schedule has no such meeting, it is over or
+has no bridge; -bridge sip:... [-protocol sip] [-speed 1920] another bridge,
+checked as a meeting's bridge is; the same as -args '{"meeting":"M-...",
+"dial":"sip:...","protocol":"sip","speed":1920}'), hang_up (end the call the
+box made) and call_status (the call as the box sees it). The box never
+dials over a call it did not place, and says so. self_test runs the box's
+self-test, as roomgate doctor without the checks that need a technician:
+the answer counts ok, warnings and failures and names the checks that did
+not pass (-timeout 30s leaves it time).
 
 Examples:
   roomgate-city cmd -cert city-ops.pem -key city-ops.key -sign-key keys/city-sign.key -device hq-gate-1 -name ping
   roomgate-city cmd -cert city-ops.pem -key city-ops.key -sign-key keys/city-sign.key -device hq-gate-1 -name delete_person -args '{"person_id":"P-an"}'
-  roomgate-city cmd -cert city-ops.pem -key city-ops.key -sign-key keys/city-sign.key -device hq-room-1 -name dial -args '{"meeting":"M-2026-03-02-giao-ban"}'
+  roomgate-city cmd -cert city-ops.pem -key city-ops.key -sign-key keys/city-sign.key -device hq-room-1 -name dial -meeting M-2026-03-02-giao-ban
+  roomgate-city cmd -cert city-ops.pem -key city-ops.key -sign-key keys/city-sign.key -device hq-room-1 -name dial -meeting M-2026-03-02-giao-ban -bridge sip:du-phong@bridge.hanoi.gov.vn -protocol sip
 `
 
 var errNotOK = errors.New("the box answered not ok")
@@ -48,6 +52,11 @@ func (a *app) cmd(path string, args []string) error {
 	device := f.String("device", "", "`D`: the device id, required")
 	name := f.String("name", "", "`COMMAND`, required: open_door, resync, ping, delete_person, dial, hang_up, call_status or self_test")
 	argsJSON := f.String("args", "", "the command's arguments, a JSON `OBJECT`")
+	var dial wire.DialArgs
+	f.StringVar(&dial.Meeting, "meeting", "", "dial: the `ID` of the meeting to join (default: the one in progress or about to start)")
+	f.StringVar(&dial.Dial, "bridge", "", "dial: join this bridge (`DIAL` string) instead of the meeting's")
+	f.StringVar(&dial.Protocol, "protocol", "", "dial: the bridge's `PROTOCOL`, sip, h323 or auto (with -bridge)")
+	f.IntVar(&dial.Speed, "speed", 0, "dial: the call rate in `KBITS`/s (with -bridge; default: the terminal's)")
 	timeout := f.Duration("timeout", 10*time.Second, "wait for the answer at most `DURATION`")
 	ttl := f.Duration("ttl", wire.DefaultCommandLifetime, "the box runs the command only this `DURATION` after it is sent (at most "+wire.MaxCommandLifetime.String()+", a deletion "+wire.MaxDeletionLifetime.String()+")")
 	signKey := addSignFlag(f)
@@ -65,6 +74,15 @@ func (a *app) cmd(path string, args []string) error {
 		return usageError(f, "-ttl %v: want 1s to %v for %s", *ttl, wire.MaxLifetime(*name), *name)
 	}
 	c := wire.Command{ID: uuid.Must(uuid.NewV7()).String(), Name: *name}
+	if dial != (wire.DialArgs{}) {
+		switch {
+		case *name != wire.CmdDial:
+			return usageError(f, "-meeting, -bridge, -protocol and -speed are for -name dial")
+		case *argsJSON != "":
+			return usageError(f, "give -args or -meeting/-bridge, not both")
+		}
+		c.Args, _ = json.Marshal(dial) // a struct of strings and an int
+	}
 	if *argsJSON != "" {
 		if !json.Valid([]byte(*argsJSON)) {
 			return usageError(f, "-args %q: not JSON", *argsJSON)

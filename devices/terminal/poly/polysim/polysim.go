@@ -58,6 +58,9 @@ type Terminal struct {
 	AnswerAfter time.Duration // 0: DefaultAnswerAfter
 	Outcome     func(dial string) Outcome
 	NoSIP       bool // SIP is off: a SIP dial is refused, as the manual shows
+	// OnWrite, if set, is called with each text a session is about to
+	// write, just before it does: benchmarks time a line from there.
+	OnWrite func(text string)
 
 	mu         sync.Mutex
 	replyDelay time.Duration
@@ -120,6 +123,9 @@ func (t *Terminal) Serve(ctx context.Context, rw io.ReadWriter) error {
 		for {
 			select {
 			case text := <-s.out:
+				if t.OnWrite != nil {
+					t.OnWrite(text)
+				}
 				io.WriteString(rw, text) // a failed write shows as a failed read
 			case <-stop:
 				return
@@ -222,6 +228,10 @@ func (s *session) handle(cmd string) {
 	t.mu.Lock()
 	t.received = append(t.received, cmd)
 	t.mu.Unlock()
+	if s.closer != nil && cmd != "" {
+		// Port 24 shows its prompt after every reply, with no newline.
+		defer s.write("-> ")
+	}
 	switch {
 	case cmd == "":
 		s.write("-> ")
@@ -382,12 +392,32 @@ func (t *Terminal) place(dial string, speed int) {
 		case Reject:
 			t.endLocked(c.id, 21)
 		default:
-			c.connected = true
-			t.broadcastLocked(
-				[]string{t.cs(c, "COMPLETE"), fmt.Sprintf("active: call[%d] speed[%d]", c.id, c.speed)},
-				[]string{t.status(c, "connected", 0)})
+			t.connectLocked(c)
 		}
 	})
+}
+
+// Answer connects every call still ringing, as a far end that picks up
+// when the test says (calls the Outcome NoAnswer leaves ringing), and
+// reports how many it connected.
+func (t *Terminal) Answer() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, c := range t.calls {
+		if !c.connected {
+			t.connectLocked(c)
+			n++
+		}
+	}
+	return n
+}
+
+func (t *Terminal) connectLocked(c *call) {
+	c.connected = true
+	t.broadcastLocked(
+		[]string{t.cs(c, "COMPLETE"), fmt.Sprintf("active: call[%d] speed[%d]", c.id, c.speed)},
+		[]string{t.status(c, "connected", 0)})
 }
 
 func (t *Terminal) cs(c *call, state string) string {

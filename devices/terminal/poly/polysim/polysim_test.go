@@ -1,8 +1,13 @@
 package polysim
 
 import (
+	"context"
+	"io"
+	"net"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestSplitQuoted(t *testing.T) {
@@ -24,5 +29,44 @@ func TestSplitQuoted(t *testing.T) {
 		if ok != tc.ok || !slices.Equal(got, tc.want) {
 			t.Errorf("splitQuoted(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
+	}
+}
+
+// TestAnswerWhenTold: a call to a far end that does not answer rings until
+// Answer, whose connected line OnWrite sees just before it is written.
+func TestAnswerWhenTold(t *testing.T) {
+	wrote := make(chan string, 64)
+	term := &Terminal{OnWrite: func(text string) { wrote <- text }}
+	box, sim := net.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go term.Serve(ctx, sim)
+	go io.Copy(io.Discard, box)
+	for _, cmd := range []string{"callstate register", `dial manual 768 "noanswer-7" sip`} {
+		if _, err := io.WriteString(box, cmd+"\r\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor := func(what string) {
+		t.Helper()
+		timeout := time.After(5 * time.Second)
+		for {
+			select {
+			case text := <-wrote:
+				if strings.Contains(text, what) {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("no %q written within 5 s", what)
+			}
+		}
+	}
+	waitFor("state[RINGING]")
+	if n := term.Answer(); n != 1 {
+		t.Fatalf("Answer() = %d, want the ringing call", n)
+	}
+	waitFor("state[COMPLETE]")
+	if n := term.Answer(); n != 0 {
+		t.Errorf("Answer() again = %d, want 0: the call is connected", n)
 	}
 }
