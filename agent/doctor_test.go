@@ -29,14 +29,7 @@ func doctorBox(t *testing.T, c *city) (cfgPath string, link *socat.Link) {
 	dir := t.TempDir()
 	link = socat.Pair(t, dir)
 	cfgPath = c.boxConfig(t, dir, link.Device, newIssuer(t))
-	f, err := os.OpenFile(cfgPath, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.WriteString("terminal: {name: room-poly, kind: poly, sim: true}\n"); err != nil {
-		t.Fatal(err)
-	}
+	appendConfig(t, cfgPath, "terminal: {name: room-poly, kind: poly, sim: true}\n")
 	return cfgPath, link
 }
 

@@ -22,23 +22,11 @@ import (
 func TestDoctorCamera(t *testing.T) {
 	dir := t.TempDir()
 	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(90, 120, 150, 0), 480, 640, gocv.MatTypeCV8UC3)
-	vw, err := gocv.VideoWriterFile(filepath.Join(dir, "door.avi"), "MJPG", 10, 640, 480, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 10 {
-		vw.Write(frame)
-	}
-	vw.Close()
+	writeVideo(t, frame, filepath.Join(dir, "door.avi"))
 	frame.Close()
 	link := socat.Pair(t, dir)
 	path := writeConfig(t, dir, link.Device, "fail-secure", newIssuer(t))
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString("vision:\n  camera: {name: door-cam, kind: file, path: door.avi, max_fps: 10}\n")
-	f.Close()
+	appendConfig(t, path, "vision:\n  camera: {name: door-cam, kind: file, path: door.avi, max_fps: 10}\n")
 
 	camera := func(rep doctor.Report) doctor.Result {
 		for _, r := range rep.Results {

@@ -45,65 +45,44 @@ const meminfo = "/proc/meminfo"
 // scan taken by a test never reaches the gate: it opens nothing and is no
 // record.
 type taps struct {
-	mu    sync.Mutex
-	scans map[string]chan int      // by scanner: the length of the line
-	door  map[string]chan struct{} // by door event kind
+	scans tap[int]      // by scanner: the length of the line
+	door  tap[struct{}] // by door event kind
 }
 
-func (t *taps) waitScan(scanner string) (<-chan int, func()) {
+// tap passes one value, by key, to whoever waits for it.
+type tap[T any] struct {
+	mu      sync.Mutex
+	waiting map[string]chan T
+}
+
+// wait registers for the next value of key; cancel withdraws.
+func (t *tap[T]) wait(key string) (next <-chan T, cancel func()) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.scans == nil {
-		t.scans = map[string]chan int{}
+	if t.waiting == nil {
+		t.waiting = map[string]chan T{}
 	}
-	ch := make(chan int, 1)
-	t.scans[scanner] = ch
+	ch := make(chan T, 1)
+	t.waiting[key] = ch
 	return ch, func() {
 		t.mu.Lock()
 		defer t.mu.Unlock()
-		if t.scans[scanner] == ch {
-			delete(t.scans, scanner)
+		if t.waiting[key] == ch {
+			delete(t.waiting, key)
 		}
 	}
 }
 
-// scan reports whether a self-test took the line.
-func (t *taps) scan(scanner string, l scanner.Line) bool {
+// give hands v to the one waiting for key and reports whether one was.
+func (t *tap[T]) give(key string, v T) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	ch, ok := t.scans[scanner]
-	if !ok {
-		return false
+	ch, ok := t.waiting[key]
+	if ok {
+		delete(t.waiting, key)
+		ch <- v
 	}
-	delete(t.scans, scanner)
-	ch <- len(l.Text)
-	return true
-}
-
-func (t *taps) waitDoor(kind string) (<-chan struct{}, func()) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.door == nil {
-		t.door = map[string]chan struct{}{}
-	}
-	ch := make(chan struct{})
-	t.door[kind] = ch
-	return ch, func() {
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		if t.door[kind] == ch {
-			delete(t.door, kind)
-		}
-	}
-}
-
-func (t *taps) doorEvent(kind string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if ch, ok := t.door[kind]; ok {
-		close(ch)
-		delete(t.door, kind)
-	}
+	return ok
 }
 
 // doctorRun is the self-test's state on the box: one run at a time, and
@@ -266,7 +245,7 @@ func (p scannerProbe) WaitScan(ctx context.Context) (int, error) {
 			return 0, ctx.Err()
 		}
 	}
-	ch, cancel := p.s.taps.waitScan(p.sc.Status().Name)
+	ch, cancel := p.s.taps.scans.wait(p.sc.Status().Name)
 	defer cancel()
 	select {
 	case n := <-ch:
@@ -307,7 +286,7 @@ func (d doorProbe) Wired() (relay, sensor, exit bool) {
 }
 
 func (d doorProbe) PulseAndWatch(ctx context.Context) (bool, error) {
-	opened, cancel := d.s.taps.waitDoor(door.EventOpened)
+	opened, cancel := d.s.taps.door.wait(door.EventOpened)
 	defer cancel()
 	if err := d.s.door.Grant(); err != nil {
 		return false, err
@@ -322,7 +301,7 @@ func (d doorProbe) PulseAndWatch(ctx context.Context) (bool, error) {
 }
 
 func (d doorProbe) WaitExit(ctx context.Context) error {
-	pressed, cancel := d.s.taps.waitDoor(door.EventExitRequest)
+	pressed, cancel := d.s.taps.door.wait(door.EventExitRequest)
 	defer cancel()
 	select {
 	case <-pressed:
