@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -101,7 +102,7 @@ func TestDoctorCommandAsksTheAgent(t *testing.T) {
 	done := make(chan error, 1)
 	ready := make(chan net.Addr, 1)
 	go func() {
-		done <- agent.Run(ctx, cfg, agent.Options{ConfigPath: path, ConfigDir: filepath.Dir(path), Ready: func(a net.Addr) { ready <- a }})
+		done <- agent.Run(ctx, cfg, agent.Options{ConfigPath: path, ConfigDir: filepath.Dir(path), Log: slog.New(slog.DiscardHandler), Ready: func(a net.Addr) { ready <- a }})
 	}()
 	t.Cleanup(func() {
 		cancel()
