@@ -81,6 +81,19 @@ kiosk: {technician_pin: "%s"}
 	return path
 }
 
+// appendConfig adds yaml at the end of the config file at path.
+func appendConfig(t *testing.T, path, yaml string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(yaml); err != nil {
+		t.Fatal(err)
+	}
+}
+
 type runningAgent struct {
 	lines   *doortest.Lines
 	addr    net.Addr

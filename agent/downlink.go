@@ -178,6 +178,10 @@ func (d downlink) Command(ctx context.Context, c wire.Command) wire.CommandResul
 		if removed, err = d.s.forgetPerson(ctx, c.Args); err == nil {
 			res.Result = removed
 		}
+	case wire.CmdSelfTest:
+		if _, err = d.s.RunDoctor(ctx, nil, nil); err == nil {
+			res.Result = d.s.doctorState()
+		}
 	case wire.CmdDial, wire.CmdHangUp, wire.CmdCallStatus:
 		res.Result, err = d.s.callCommand(ctx, c)
 	default:

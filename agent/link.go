@@ -54,6 +54,7 @@ func (s *System) linkState() wire.State {
 		c := s.calls.State()
 		st.Call = &c
 	}
+	st.Doctor = s.doctorState()
 	for _, d := range s.devices() {
 		st.Devices = append(st.Devices, wire.DeviceState{Name: d.Name, Kind: d.Kind, OK: d.OK, Detail: d.Detail})
 	}

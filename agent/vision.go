@@ -65,7 +65,8 @@ type faceEngine struct {
 	ctx context.Context
 
 	mu        sync.Mutex
-	version   string // the store's templates version the gallery was read at
+	size      image.Point // of the last frame, for the self-test
+	version   string      // the store's templates version the gallery was read at
 	lastErr   string
 	lastErrAt time.Time
 }
@@ -171,6 +172,9 @@ func (f *faceEngine) Run(ctx context.Context) {
 }
 
 func (f *faceEngine) frame(m gocv.Mat, at time.Time) {
+	f.mu.Lock()
+	f.size = image.Pt(m.Cols(), m.Rows())
+	f.mu.Unlock()
 	if f.n++; f.qr != nil && f.onQR != nil && f.n%qrEvery == 0 {
 		f.scanQR(m, at)
 	}

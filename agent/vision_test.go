@@ -6,7 +6,6 @@ import (
 	"context"
 	"image"
 	"image/color"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -39,6 +38,12 @@ func sampleVideo(t *testing.T, photo, path string) {
 	defer img.Close()
 	frame := face.Letterbox(img, 640, 480, color.RGBA{})
 	defer frame.Close()
+	writeVideo(t, frame, path)
+}
+
+// writeVideo writes a second of a 640×480 frame as an MJPG video at 10 fps.
+func writeVideo(t *testing.T, frame gocv.Mat, path string) {
+	t.Helper()
 	vw, err := gocv.VideoWriterFile(path, "MJPG", 10, 640, 480, true)
 	if err != nil {
 		t.Fatal(err)
@@ -96,12 +101,7 @@ func TestAgentRecognisesFromCamera(t *testing.T) {
 	sampleVideo(t, filepath.Join(faces, "obama", "obama2.jpg"), filepath.Join(dir, "door.avi"))
 	link := socat.Pair(t, dir)
 	path := writeConfig(t, dir, link.Device, "fail-secure", newIssuer(t))
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString("vision:\n  camera: {name: door-cam, kind: file, path: door.avi, max_fps: 10}\n")
-	f.Close()
+	appendConfig(t, path, "vision:\n  camera: {name: door-cam, kind: file, path: door.avi, max_fps: 10}\n")
 	cfg := enrolObama(t, path, faces)
 
 	ra := startAgent(t, path)
@@ -148,23 +148,11 @@ func TestPassShownToCamera(t *testing.T) {
 	roi := frame.Region(image.Rect(140, 60, 500, 420))
 	code.CopyTo(&roi)
 	roi.Close()
-	vw, err := gocv.VideoWriterFile(filepath.Join(dir, "door.avi"), "MJPG", 10, 640, 480, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 10 {
-		vw.Write(frame)
-	}
-	vw.Close()
+	writeVideo(t, frame, filepath.Join(dir, "door.avi"))
 
 	link := socat.Pair(t, dir)
 	path := writeConfig(t, dir, link.Device, "fail-secure", is)
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString("vision:\n  camera: {name: door-cam, kind: file, path: door.avi, max_fps: 10}\n")
-	f.Close()
+	appendConfig(t, path, "vision:\n  camera: {name: door-cam, kind: file, path: door.avi, max_fps: 10}\n")
 	ra := startAgent(t, path)
 	entries := ra.waitEntries(t, 1)
 	if e := entries[0]; !e.Granted || e.PassID != "p-camera" || e.Scanner != "door-cam" {

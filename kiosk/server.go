@@ -31,6 +31,7 @@ type Server struct {
 	src    Source
 	act    Actions // nil: no secretary view
 	prev   Preview // nil: no camera preview
+	doctor Doctor  // nil: no self-test (EnableDoctor)
 	cfg    Config
 	guards map[string]*guard
 	mux    *http.ServeMux
@@ -178,6 +179,7 @@ type features struct {
 	Secretary  bool   `json:"secretary"`
 	Technician bool   `json:"technician"`
 	Preview    bool   `json:"preview"`
+	Doctor     bool   `json:"doctor"`
 }
 
 func (s *Server) features() features {
@@ -187,6 +189,7 @@ func (s *Server) features() features {
 		Secretary:  s.guards[RoleSecretary].enabled,
 		Technician: s.guards[RoleTechnician].enabled,
 		Preview:    s.prev != nil,
+		Doctor:     s.doctor != nil,
 	}
 }
 

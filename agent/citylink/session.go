@@ -23,6 +23,7 @@ type session struct {
 	l      *Link
 	ctx    context.Context
 	client publisher
+	sub    subscriber    // the same client, for a self-test's ping; nil in tests without a broker
 	done   chan struct{} // closed when the session ends
 	wake   chan struct{} // a window slot came free
 
@@ -111,7 +112,7 @@ func (l *Link) session(ctx context.Context) (connected bool, err error) {
 			}
 		})
 	client := mqtt.NewClient(opts)
-	s.client = client
+	s.client, s.sub = client, client
 	defer close(s.done)
 	go s.publisher()
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,6 +30,20 @@ func (Kernel) Synced() bool {
 }
 
 func (Kernel) String() string { return "kernel" }
+
+// Offset is the kernel's estimate of the clock's offset from true time, as
+// the NTP daemon last told it; false when the kernel has none (unsynced).
+func (Kernel) Offset() (time.Duration, bool) {
+	var tx unix.Timex
+	state, err := unix.Adjtimex(&tx)
+	if err != nil || state == unix.TIME_ERROR || tx.Status&unix.STA_UNSYNC != 0 {
+		return 0, false
+	}
+	if tx.Status&unix.STA_NANO != 0 {
+		return time.Duration(tx.Offset), true
+	}
+	return time.Duration(tx.Offset) * time.Microsecond, true
+}
 
 // File trusts the clock once a flag file exists, such as systemd-timesyncd's
 // /run/systemd/timesync/synchronized (on tmpfs, so gone at every boot).

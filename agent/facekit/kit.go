@@ -20,31 +20,41 @@ type Kit struct {
 	Precision  gallery.Precision
 }
 
-// Open loads the models of cfg.Vision; relative model paths are taken
-// from dir (the config file's directory), empty ones are the shipped
-// models.
-func Open(v config.Vision, dir string) (*Kit, error) {
+// Models are the detector and recogniser files cfg.Vision names, with the
+// sha256 each must have, and the shipped models' directory; relative model
+// paths are taken from dir (the config file's directory), empty ones are
+// the shipped models.
+func Models(v config.Vision, dir string) (det, rec models.Model, shipped string, err error) {
 	inDir := func(p string) string {
 		if filepath.IsAbs(p) {
 			return p
 		}
 		return filepath.Join(dir, p)
 	}
-	shipped, err := models.Dir()
-	det := models.YuNet2022Mar
+	shipped, err = models.Dir()
+	det = models.YuNet2022Mar
 	if v.DetectorModel != "" {
 		// Only YuNet 2022mar runs on OpenCV 4.6: the file may live
 		// elsewhere, but its sha256 is the shipped one's.
 		det.File = inDir(v.DetectorModel)
 	} else if err != nil {
-		return nil, err
+		return det, rec, "", err
 	}
-	rec := models.MobileFaceNetY1
+	rec = models.MobileFaceNetY1
 	rec.Name, rec.Threshold = v.RecognizerName, v.Threshold
 	rec.InputWidth, rec.InputHeight = v.RecognizerInput, v.RecognizerInput
 	if v.RecognizerModel != "" {
 		rec.File, rec.SHA256, rec.Dim = inDir(v.RecognizerModel), v.SHA256, 0
 	} else if err != nil {
+		return det, rec, "", err
+	}
+	return det, rec, shipped, nil
+}
+
+// Open loads the models of cfg.Vision (see Models).
+func Open(v config.Vision, dir string) (*Kit, error) {
+	det, rec, shipped, err := Models(v, dir)
+	if err != nil {
 		return nil, err
 	}
 	k := &Kit{Model: rec.Name, Precision: gallery.Float32}

@@ -27,6 +27,9 @@ const (
 	CmdDial       = "dial"
 	CmdHangUp     = "hang_up"
 	CmdCallStatus = "call_status"
+	// CmdSelfTest runs the box's self-test (roomgate doctor, without the
+	// checks that need a technician) and answers with its DoctorState.
+	CmdSelfTest = "self_test"
 )
 
 // A command runs only between its iat and exp: one delivered late (to a box
@@ -50,7 +53,7 @@ func MaxLifetime(name string) time.Duration {
 }
 
 // Commands lists the command names a box knows.
-var Commands = []string{CmdOpenDoor, CmdResync, CmdPing, CmdDeletePerson, CmdDial, CmdHangUp, CmdCallStatus}
+var Commands = []string{CmdOpenDoor, CmdResync, CmdPing, CmdDeletePerson, CmdDial, CmdHangUp, CmdCallStatus, CmdSelfTest}
 
 // DeletePersonArgs are the args of delete_person.
 type DeletePersonArgs struct {

@@ -24,7 +24,8 @@ type State struct {
 	Outbox    OutboxState   `json:"outbox,omitzero"`
 	Link      LinkState     `json:"link,omitzero"`
 	Devices   []DeviceState `json:"devices,omitempty"`
-	Call      *CallState    `json:"call,omitempty"` // the room's bridge call; nil without a terminal
+	Call      *CallState    `json:"call,omitempty"`   // the room's bridge call; nil without a terminal
+	Doctor    *DoctorState  `json:"doctor,omitempty"` // the last self-test; nil before the first
 	LastError string        `json:"last_error,omitempty"`
 }
 
@@ -84,6 +85,38 @@ type CallState struct {
 	ByBox     bool      `json:"by_box"`           // false for a call dialled by hand on the terminal
 }
 
+// DoctorState sums up the box's last self-test: when, how many checks gave
+// each verdict, and which did not pass (check names such as "clock" or
+// "scanner:front"; never what a check saw).
+type DoctorState struct {
+	Time     time.Time `json:"time"`
+	OK       int       `json:"ok"`
+	Warnings int       `json:"warnings"`
+	Failures int       `json:"failures"`
+	Failing  []string  `json:"failing,omitempty"`
+}
+
+// Limits of a DoctorState.
+const (
+	MaxDoctorChecks    = 64
+	MaxDoctorCheckName = 64
+)
+
+func checkDoctorState(d *DoctorState) error {
+	if d.OK < 0 || d.Warnings < 0 || d.Failures < 0 || d.OK+d.Warnings+d.Failures > MaxDoctorChecks {
+		return errorf(ErrInvalid, "counts %d/%d/%d out of range", d.OK, d.Warnings, d.Failures)
+	}
+	if len(d.Failing) != d.Warnings+d.Failures {
+		return errorf(ErrInvalid, "%d failing checks named, %d counted", len(d.Failing), d.Warnings+d.Failures)
+	}
+	for _, n := range d.Failing {
+		if n == "" || len(n) > MaxDoctorCheckName {
+			return errorf(ErrInvalid, "check name must be 1..%d bytes", MaxDoctorCheckName)
+		}
+	}
+	return nil
+}
+
 // DeviceState is one device's health.
 type DeviceState struct {
 	Name   string `json:"name"`
@@ -111,6 +144,11 @@ func DecodeState(payload []byte) (State, error) {
 	if s.Call != nil {
 		if err := checkCallState(s.Call); err != nil {
 			return State{}, errorf(ErrInvalid, "state: call: %v", err)
+		}
+	}
+	if s.Doctor != nil {
+		if err := checkDoctorState(s.Doctor); err != nil {
+			return State{}, errorf(ErrInvalid, "state: doctor: %v", err)
 		}
 	}
 	return s, nil

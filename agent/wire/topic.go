@@ -20,6 +20,9 @@ const (
 	LeafCmdResult = "cmd/result" // up: command results
 	LeafMeetings  = "meetings"   // down, retained: the room's schedule
 	LeafUses      = "uses"       // down: passes' use counts across the site
+	// LeafPing is the self-test's round trip: the box publishes there and
+	// reads back its own message. Only the box may use it (the broker's ACL).
+	LeafPing = "doctor/ping"
 
 	LeafGallery         = "gallery"          // the root of a gallery's topics
 	LeafGalleryManifest = "gallery/manifest" // down, retained: what a gallery holds

@@ -1,7 +1,7 @@
 // The views behind a PIN: the secretary's manual check-in and export, and
 // the technician's view of the box. The session cookie is HttpOnly; the
 // CSRF token the login returns goes with every change.
-import { $, callText, clock, dateTime, el, fold, has, kids, t, table } from './ui.js';
+import { $, callText, clock, dateTime, el, fold, has, kids, language, t, table } from './ui.js';
 import { refresh, show, state } from './app.js';
 
 // After this long without a touch a staff view closes: the kiosk stands
@@ -259,6 +259,11 @@ function faceReason(code) {
 }
 
 function renderTechnician(s) {
+  const panel = $('[data-testid="doctor-panel"]');
+  panel.hidden = !s.kiosk?.doctor;
+  scanners = (s.devices ?? []).filter((d) => d.kind === 'serial' || d.kind === 'hid').map((d) => d.name);
+  $('[data-testid="doctor-scan"]').hidden = scanners.length === 0;
+  renderDoctor();
   $('#tech-summary').textContent = t('tech.summary', { device: s.device, site: s.site, gate: s.gate, time: dateTime(s.started) });
   $('#tech-devices').replaceChildren(table(['tech.device', 'tech.kind', 'tech.state', 'tech.detail'], (s.devices ?? []).map((d) => ({
     cells: [d.name, d.kind, el('span', { class: d.ok ? 'state ok' : 'state bad' }, t(d.ok ? 'tech.ok' : 'tech.fault')), d.detail || ''],
@@ -303,6 +308,76 @@ function renderTechnician(s) {
   }))));
 }
 
+// --- self-test --------------------------------------------------------------
+
+// doctor is the last self-test shown: its results as they came, the check
+// running now with what the technician must do, and how it ended.
+const doctor = { running: null, prompt: null, results: [], report: null, error: null };
+let scanners = []; // the scanners' names, from the staff status, for the test scan
+
+// runDoctor asks the agent for a self-test and shows each result as the
+// stream brings it; interactive names the checks a technician takes part in.
+async function runDoctor(interactive) {
+  Object.assign(doctor, { running: null, prompt: null, results: [], report: null, error: null });
+  for (const b of document.querySelectorAll('[data-doctor]')) b.disabled = true;
+  renderDoctor();
+  try {
+    const r = await call('/api/doctor', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ interactive }) });
+    if (!r.ok) {
+      const body = await r.json().catch(() => ({}));
+      doctor.error = r.status === 409 ? t('tech.doctor_busy') : t('tech.doctor_error', { error: body.message || r.status });
+      return;
+    }
+    const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += value;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const ev = JSON.parse(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+        if (ev.running) Object.assign(doctor, { running: ev.running, prompt: ev.prompt ?? null });
+        if (ev.result) { doctor.results.push(ev.result); doctor.running = doctor.prompt = null; }
+        if (ev.report) doctor.report = ev.report;
+        renderDoctor();
+      }
+    }
+  } catch (err) {
+    doctor.error = t('tech.doctor_error', { error: String(err) });
+  } finally {
+    for (const b of document.querySelectorAll('[data-doctor]')) b.disabled = false;
+    renderDoctor();
+  }
+}
+
+const verdictClass = { ok: 'state ok', warning: 'state warn', failure: 'state bad' };
+
+function renderDoctor() {
+  const lang = language();
+  const status = $('#doctor-status');
+  let text = '';
+  let cls = 'message muted';
+  if (doctor.error) { text = doctor.error; cls = 'message bad'; }
+  else if (doctor.prompt) { text = doctor.prompt[lang]; cls = 'message warn'; }
+  else if (doctor.running) text = t('tech.doctor_running', { check: doctor.running });
+  else if (doctor.report) {
+    const n = { ok: 0, warning: 0, failure: 0 };
+    for (const r of doctor.report.results) n[r.verdict]++;
+    text = t('tech.doctor_done', { ok: n.ok, warnings: n.warning, failures: n.failure, seconds: (doctor.report.took_ns / 1e9).toFixed(1) });
+    cls = n.failure ? 'message bad' : n.warning ? 'message warn' : 'message ok';
+  }
+  status.textContent = text;
+  status.className = cls;
+  status.hidden = text === '';
+  $('#doctor-results').replaceChildren(doctor.results.length === 0 ? '' : table(['tech.doctor_check', 'tech.doctor_verdict', 'tech.doctor_found', 'tech.doctor_remedy'], doctor.results.map((r) => ({
+    class: `doctor-${r.verdict}`,
+    cells: [r.check, el('span', { class: verdictClass[r.verdict] }, t(`tech.verdict_${r.verdict}`)),
+      r.detail ? `${r.summary[lang]} (${r.detail})` : r.summary[lang], el('span', { class: 'remedy' }, r.remedy ? r.remedy[lang] : '')],
+  }))));
+}
+
 // loadStaff fetches the whole status for the technician's view; null
 // elsewhere, so the board never holds what only staff may see.
 export async function loadStaff(view) {
@@ -338,6 +413,12 @@ export function setupStaff() {
     b.addEventListener('click', () => { $('#reason-input').value = t(b.dataset.preset); });
   }
   for (const b of document.querySelectorAll('.logout')) b.addEventListener('click', logout);
+  for (const b of document.querySelectorAll('[data-doctor]')) {
+    b.addEventListener('click', () => {
+      const what = b.dataset.doctor;
+      runDoctor(what === '' ? [] : what === 'scan' ? scanners.map((n) => `scan:${n}`) : [what]);
+    });
+  }
   for (const ev of ['pointerdown', 'keydown']) document.addEventListener(ev, () => { lastTouch = Date.now(); }, { passive: true });
   setInterval(() => {
     if (['pin', 'secretary', 'technician'].includes(state.view) && Date.now() - lastTouch > idleMs) logout();

@@ -31,6 +31,10 @@ export function setLanguage(l, keep = true) {
 
 export const otherLanguage = () => (lang === 'vi' ? 'en' : 'vi');
 
+// language is the page's language now: text the agent sends in both
+// languages is shown in it.
+export const language = () => lang;
+
 export function t(key, vars = {}) {
   const s = dictionaries[lang]?.[key] ?? dictionaries.vi?.[key] ?? key;
   return s.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));

@@ -1,5 +1,6 @@
 // Command roomgate is the agent of a roomgate box: `roomgate agent` runs it,
-// `roomgate config validate` checks a config, `roomgate version` says what it is.
+// `roomgate config validate` checks a config, `roomgate doctor` checks the
+// box, `roomgate version` says what it is.
 package main
 
 import (
@@ -41,12 +42,17 @@ func commands() []command {
 		{"version", "print the version", runVersion},
 		{"bench gate", "measure scan-to-relay latency on this box (a table)", runBenchGate},
 		{"enroll", "enrol faces from photos (one person, --csv or --dir); a report per photo", runEnroll},
+		{"doctor", "check the box's devices, city link, clock, disk and memory; remedies in en or vi (exit 0 ok, 1 failure, 2 warnings)", runDoctor},
 		{"vision run", "watch the camera through the face engine and print what it sees (for a technician)", runVision},
 	}
 }
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		var code exitCode
+		if errors.As(err, &code) {
+			os.Exit(int(code))
+		}
 		if !errors.Is(err, errUsage) {
 			fmt.Fprintln(os.Stderr, "roomgate:", err)
 		}

@@ -372,3 +372,36 @@ test('the technician view shows devices, versions, gallery and outbox', async (t
   await page.locator(tid('nav-home')).click();
   await ready(page);
 });
+
+test('the technician runs the self-test and a test scan, with results live and in the page language', async (t) => {
+  const { page } = await open(t);
+  await page.goto(kioskURL);
+  await ready(page);
+  assert.equal(await login(page, 'nav-technician', technicianPIN, 'doctor-run'), true, "the technician's PIN opens the self-test");
+  const latestEntry = () => page.evaluate(() => fetch('/api/staff/status').then((r) => r.json())).then((s) => JSON.stringify(s.entries?.[0] ?? null));
+  const entryBefore = await latestEntry();
+
+  await page.locator(tid('doctor-run')).click();
+  // The results come one by one while the checks run; the summary last.
+  await page.locator(`${tid('doctor-results')} tr.doctor-ok`).first().waitFor({ timeout: 15_000 });
+  await page.waitForFunction(() => /\d+ đạt/.test(document.querySelector('[data-testid="doctor-status"]').textContent), null, { timeout: 20_000 });
+  const results = await page.locator(tid('doctor-results')).innerText();
+  for (const check of ['camera:door-cam', 'scanner:front-scanner', 'door', 'terminal:room-poly', 'city', 'clock', 'disk', 'memory']) {
+    assert.match(results, new RegExp(`${check}\\s+Đạt`), `${check} passes on the demo box: ${results}`);
+  }
+  assert.doesNotMatch(results, /door-loop|exit-button|scan:/, 'nothing that needs a person runs unasked');
+  await shoot(page, 'technician-doctor');
+
+  // The test scan: the page says what to do, the scan is taken by the
+  // self-test and never reaches the gate.
+  await page.locator(tid('lang-switch')).click();
+  await page.locator(tid('doctor-scan')).click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="doctor-status"]').textContent.startsWith('Scan any QR code'), null, { timeout: 10_000 });
+  await shoot(page, 'technician-doctor-scan');
+  await scan('-raw', 'doctor test scan');
+  await page.waitForFunction(() => /scan:front-scanner\s+OK/.test(document.querySelector('[data-testid="doctor-results"]').innerText), null, { timeout: 10_000 });
+  assert.equal(await latestEntry(), entryBefore, 'the test scan is no entry at the gate');
+  await page.locator(tid('lang-switch')).click();
+  await page.locator(tid('nav-home')).click();
+  await ready(page);
+});

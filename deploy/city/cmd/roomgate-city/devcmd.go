@@ -32,7 +32,10 @@ has no bridge; -bridge sip:... [-protocol sip] [-speed 1920] another bridge,
 checked as a meeting's bridge is; the same as -args '{"meeting":"M-...",
 "dial":"sip:...","protocol":"sip","speed":1920}'), hang_up (end the call the
 box made) and call_status (the call as the box sees it). The box never
-dials over a call it did not place, and says so.
+dials over a call it did not place, and says so. self_test runs the box's
+self-test, as roomgate doctor without the checks that need a technician:
+the answer counts ok, warnings and failures and names the checks that did
+not pass (-timeout 30s leaves it time).
 
 Examples:
   roomgate-city cmd -cert city-ops.pem -key city-ops.key -sign-key keys/city-sign.key -device hq-gate-1 -name ping
@@ -44,10 +47,10 @@ Examples:
 var errNotOK = errors.New("the box answered not ok")
 
 func (a *app) cmd(path string, args []string) error {
-	f := newFlags(path, "-device D -name open_door|resync|ping|delete_person|dial|hang_up|call_status [-args JSON] [flags]", cmdHelp)
+	f := newFlags(path, "-device D -name open_door|resync|ping|delete_person|dial|hang_up|call_status|self_test [-args JSON] [flags]", cmdHelp)
 	broker := addBrokerFlags(f, "city-ops")
 	device := f.String("device", "", "`D`: the device id, required")
-	name := f.String("name", "", "`COMMAND`, required: open_door, resync, ping, delete_person, dial, hang_up or call_status")
+	name := f.String("name", "", "`COMMAND`, required: open_door, resync, ping, delete_person, dial, hang_up, call_status or self_test")
 	argsJSON := f.String("args", "", "the command's arguments, a JSON `OBJECT`")
 	var dial wire.DialArgs
 	f.StringVar(&dial.Meeting, "meeting", "", "dial: the `ID` of the meeting to join (default: the one in progress or about to start)")

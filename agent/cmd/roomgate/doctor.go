@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/roomgate/roomgate/agent"
+	config "github.com/roomgate/roomgate/firmware-config"
+	"github.com/roomgate/roomgate/kiosk"
+	"github.com/roomgate/roomgate/provisioning/doctor"
+)
+
+// exitCode ends the command with that code and prints nothing more.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+const doctorUsage = `usage: roomgate doctor [-config FILE] [-json] [-interactive] [-lang en|vi]
+
+Checks the box: camera (vision builds), scanners, door, conference terminal,
+city link, clock, disk and store, memory. With -interactive it also asks
+for a test scan, pulses the door relay and waits for the exit button (each
+within 30 s). When the agent runs, it runs the checks over the devices the
+agent holds; otherwise it opens them itself.
+
+Exit status: 0 every check passed, 1 a check failed, 2 warnings only.
+`
+
+func runDoctor(args []string, stdout, stderr io.Writer) error {
+	fset := flag.NewFlagSet("roomgate doctor", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	fset.Usage = func() { fmt.Fprint(stderr, doctorUsage); fset.PrintDefaults() }
+	configPath := fset.String("config", "/etc/roomgate/roomgate.yaml", "config file")
+	asJSON := fset.Bool("json", false, "print the report as JSON")
+	interactive := fset.Bool("interactive", false, "also run the checks that need a technician (test scan, door pulse, exit button)")
+	lang := fset.String("lang", "en", "language of the summaries and remedies: en or vi")
+	if err := fset.Parse(args); err != nil || fset.NArg() != 0 || (*lang != "en" && *lang != "vi") {
+		if err == nil {
+			fset.Usage()
+		}
+		return errUsage
+	}
+	log := slog.New(slog.DiscardHandler)
+	cfg, _, _, err := loadConfig(*configPath, log)
+	if err != nil {
+		return err
+	}
+	var asked []string
+	if *interactive {
+		asked = []string{doctor.All}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	out := &doctorPrinter{w: stdout, lang: *lang, quiet: *asJSON}
+	dir := filepath.Dir(*configPath)
+	rep, err := askAgent(ctx, cfg, dir, asked, out.event)
+	if errors.Is(err, errNoAgent) {
+		fmt.Fprintln(stderr, "roomgate doctor: no agent is running; testing the devices directly")
+		rep, err = agent.Doctor(ctx, cfg, agent.Options{ConfigPath: *configPath, ConfigDir: dir, Version: versionString(), Log: log}, asked, out.event)
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	}
+	if code := rep.ExitCode(); code != doctor.ExitOK {
+		return exitCode(code)
+	}
+	return nil
+}
+
+// errNoAgent means no agent answers on the config's HTTP address.
+var errNoAgent = errors.New("no agent running")
+
+// askAgent asks the running agent, over its loopback HTTP server, to run
+// the self-test, and streams its events to emit.
+func askAgent(ctx context.Context, cfg *config.Config, dir string, asked []string, emit func(doctor.Event)) (doctor.Report, error) {
+	if cfg.HTTP.Listen == "" {
+		return doctor.Report{}, errNoAgent
+	}
+	_, port, err := net.SplitHostPort(cfg.HTTP.Listen)
+	if err != nil {
+		return doctor.Report{}, fmt.Errorf("http.listen %q: %w", cfg.HTTP.Listen, err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", port)
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return doctor.Report{}, errNoAgent
+	}
+	conn.Close()
+	tokenPath := agent.DoctorTokenPath(cfg, dir)
+	token, err := os.ReadFile(tokenPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return doctor.Report{}, fmt.Errorf("something answers on %s but left no %s: is it this box's agent?", addr, tokenPath)
+	}
+	if err != nil {
+		return doctor.Report{}, fmt.Errorf("an agent runs on %s; run roomgate doctor as root or the roomgate user: %w", addr, err)
+	}
+	body, _ := json.Marshal(map[string][]string{"interactive": asked})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/api/doctor", bytes.NewReader(body))
+	if err != nil {
+		return doctor.Report{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(kiosk.DoctorTokenHeader, strings.TrimSpace(string(token)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return doctor.Report{}, fmt.Errorf("ask the agent on %s: %w", addr, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return doctor.Report{}, fmt.Errorf("the agent on %s answered %s: %s", addr, resp.Status, bytes.TrimSpace(msg))
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var ev doctor.Event
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			return doctor.Report{}, fmt.Errorf("the agent's answer: %w", err)
+		}
+		emit(ev)
+		if ev.Report != nil {
+			return *ev.Report, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return doctor.Report{}, fmt.Errorf("the agent's answer: %w", err)
+	}
+	return doctor.Report{}, errors.New("the agent's answer ended before its report")
+}
+
+// doctorPrinter prints each result as it comes, for a technician at the
+// terminal; with -json, only the prompts of interactive checks.
+type doctorPrinter struct {
+	w     io.Writer
+	lang  string
+	quiet bool
+}
+
+func (p *doctorPrinter) event(ev doctor.Event) {
+	switch {
+	case ev.Prompt != nil:
+		fmt.Fprintf(p.w, ">> %s\n", ev.Prompt.In(p.lang))
+	case p.quiet:
+	case ev.Result != nil:
+		r := ev.Result
+		line := fmt.Sprintf("%-8s %-22s %s", r.Verdict, r.Check, r.Summary.In(p.lang))
+		if r.Detail != "" {
+			line += " (" + r.Detail + ")"
+		}
+		fmt.Fprintln(p.w, line)
+		if r.Remedy != nil {
+			fmt.Fprintf(p.w, "%-8s %-22s → %s\n", "", "", r.Remedy.In(p.lang))
+		}
+	case ev.Report != nil:
+		s := ev.Report.Summary()
+		fmt.Fprintf(p.w, "%d checks in %v: %d ok, %d warnings, %d failures\n", len(ev.Report.Results), ev.Report.Took.Round(time.Millisecond), s.OK, s.Warnings, s.Failures)
+	}
+}
