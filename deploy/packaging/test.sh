@@ -157,8 +157,19 @@ YAML
 	rm -rf "$dir"
 	mv "$staged" "$dir"
 }
+said=$(runuser -u roomgate -- roomgate doctor 2>&1 || true)
+grep -q 'not provisioned yet' <<<"$said" || fail "roomgate doctor on an unprovisioned box does not say so: $said"
 provision
 waitfor 30 "the agent runs on the provisioned config" grep -q 'running on the provisioned config' "$work/agent.log"
+waitfor 30 "the agent connects to the city" grep -q '"connected"\|msg=connected' "$work/agent.log"
+# The self-test a technician runs next, through the running agent; 0 is all
+# ok, 2 warnings only (the simulated board's door has no sensor wired).
+doctor_start=$(date +%s.%N)
+rc=0
+runuser -u roomgate -- roomgate doctor >"$work/doctor.txt" 2>&1 || rc=$?
+cat "$work/doctor.txt"
+[ "$rc" = 0 ] || [ "$rc" = 2 ] || fail "roomgate doctor on the provisioned box: exit $rc"
+awk -v s="$doctor_start" -v e="$(date +%s.%N)" 'BEGIN { printf "  measured: roomgate doctor %.1f s\n", e - s }'
 
 entries() {
 	roomgate-city events -db "sqlite:$city/city.db" -device pkg-box-01 -type vn.roomgate.entry.v1 -n 100 -json 2>/dev/null | grep -c . || true

@@ -57,7 +57,15 @@ func runDoctor(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	log := slog.New(slog.DiscardHandler)
-	cfg, _, _, err := loadConfig(*configPath, log)
+	// A packaged box's config names none: its own is the provisioned one.
+	path, unprovisioned, err := runConfigPath(*configPath)
+	if err != nil {
+		return err
+	}
+	if _, statErr := os.Stat(path); unprovisioned && statErr != nil {
+		return fmt.Errorf("this box is not provisioned yet (no %s): provision it first, then run the self-test", path)
+	}
+	cfg, _, _, err := loadConfig(path, log)
 	if err != nil {
 		return err
 	}
@@ -68,11 +76,11 @@ func runDoctor(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	out := &doctorPrinter{w: stdout, lang: *lang, quiet: *asJSON}
-	dir := filepath.Dir(*configPath)
+	dir := filepath.Dir(path)
 	rep, err := askAgent(ctx, cfg, dir, asked, out.event)
 	if errors.Is(err, errNoAgent) {
 		fmt.Fprintln(stderr, "roomgate doctor: no agent is running; testing the devices directly")
-		rep, err = agent.Doctor(ctx, cfg, agent.Options{ConfigPath: *configPath, ConfigDir: dir, Version: versionString(), Log: log}, asked, out.event)
+		rep, err = agent.Doctor(ctx, cfg, agent.Options{ConfigPath: path, ConfigDir: dir, Version: versionString(), Log: log}, asked, out.event)
 	}
 	if err != nil {
 		return err

@@ -131,3 +131,25 @@ func TestDoctorCommandAsksTheAgent(t *testing.T) {
 		t.Errorf("doctor with a stale token = %v, want the agent's refusal", err)
 	}
 }
+
+// TestDoctorOnAPackagedBox: the package's config names no box; the doctor
+// says the box must be provisioned first, then checks the provisioned one.
+func TestDoctorOnAPackagedBox(t *testing.T) {
+	own := doctorConfig(t, "")
+	etc := t.TempDir()
+	path := filepath.Join(etc, "roomgate.yaml")
+	if err := os.WriteFile(path, []byte("board: generic\nprovisioning: {dir: "+filepath.Join(etc, "provisioning")+"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var o, e bytes.Buffer
+	if err := run([]string{"doctor", "-config", path}, &o, &e); err == nil || !strings.Contains(err.Error(), "not provisioned yet") {
+		t.Fatalf("doctor on an unprovisioned box = %v, want it to say so", err)
+	}
+	// Provisioned: the directory holds the box's own config, as provisioning writes it.
+	if err := os.Symlink(filepath.Dir(own), filepath.Join(etc, "provisioning")); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := runDoctorCmd(t, "-config", path); code != doctor.ExitWarnings || !strings.Contains(out, "ok       scanner:front") {
+		t.Errorf("doctor on the provisioned box = exit %d:\n%s", code, out)
+	}
+}

@@ -29,15 +29,10 @@ const provisionedPoll = time.Second
 // This is the least that lets a packaged box start; provisioning by claim
 // (issue 14) replaces the wait with the technician's first screen.
 func awaitProvisioned(ctx context.Context, path string, log *slog.Logger) (string, error) {
-	local, err := config.Load(path)
-	if err != nil || !local.Unprovisioned() {
-		return path, err
+	own, unprovisioned, err := runConfigPath(path)
+	if err != nil || !unprovisioned {
+		return own, err
 	}
-	dir := local.Provisioning.Dir
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(filepath.Dir(path), dir)
-	}
-	own := filepath.Join(dir, provisionedName)
 	told, lastProblem := false, ""
 	for {
 		_, err := config.Load(own)
@@ -62,4 +57,19 @@ func awaitProvisioned(ctx context.Context, path string, log *slog.Logger) (strin
 		case <-time.After(provisionedPoll):
 		}
 	}
+}
+
+// runConfigPath names the config the box runs on: path itself when it names
+// its box, else the provisioned config in its provisioning directory, which
+// may not be there yet (unprovisioned is then true).
+func runConfigPath(path string) (own string, unprovisioned bool, err error) {
+	local, err := config.Load(path)
+	if err != nil || !local.Unprovisioned() {
+		return path, false, err
+	}
+	dir := local.Provisioning.Dir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(filepath.Dir(path), dir)
+	}
+	return filepath.Join(dir, provisionedName), true, nil
 }
