@@ -54,7 +54,7 @@ func (r *Room) HangUp(ctx context.Context, by string) error {
 		return err
 	}
 	r.mu.Lock()
-	r.mem.Redial, r.mem.RedialBy = "", ""
+	r.mem.Redial, r.mem.RedialBy, r.mem.RedialBridge = "", "", nil
 	id := r.mem.Meeting
 	if id == "" {
 		want := r.cfg.Rules.wanted(r.cfg.Now(), r.sched)
@@ -93,7 +93,12 @@ func (r *Room) Redial(ctx context.Context, by string) error {
 	r.mu.Lock()
 	id := r.mem.Meeting
 	if id != "" {
-		r.mem.Redial, r.mem.RedialBy = id, by
+		r.mem.Redial, r.mem.RedialBy, r.mem.RedialBridge = id, by, nil
+		// A call a person put on another bridge is redialled there.
+		if m := r.findMeeting(id); m == nil || !hasBridge(m) || !SameDial(m.Bridge.Dial, r.mem.Bridge.Dial) {
+			b := r.mem.Bridge
+			r.mem.RedialBridge = &b
+		}
 	}
 	r.mu.Unlock()
 	if id == "" {

@@ -69,8 +69,10 @@ type Memory struct {
 	// a restart); HangingUp is when it asked the terminal to hang up.
 	Dialled, HangingUp time.Time
 	// Redial is the meeting a person asked to redial: dialled as soon as
-	// the call being hung up for it has ended, by RedialBy.
+	// the call being hung up for it has ended, by RedialBy, on RedialBridge
+	// when the call was on another bridge than the meeting's (nil: its own).
 	Redial, RedialBy string
+	RedialBridge     *meeting.Bridge
 	// Tries is how dialling each meeting went.
 	Tries map[string]Tries
 }
@@ -140,8 +142,15 @@ func (r Rules) decide(now time.Time, s *meeting.Schedule, o Observed, m Memory) 
 		return r.keep(now, s, o.Call, m)
 	}
 	if m.Redial != "" {
-		if mt := s.Find(m.Redial); mt != nil && hasBridge(mt) && now.Before(r.hangUpAt(mt)) {
-			return Action{Kind: Dial, Meeting: mt, By: m.RedialBy, Attempt: m.Tries[mt.ID].Attempts + 1, Why: "redial asked"}
+		if mt := s.Find(m.Redial); mt != nil && now.Before(r.hangUpAt(mt)) {
+			if m.RedialBridge != nil {
+				on := *mt
+				on.Bridge = m.RedialBridge
+				mt = &on
+			}
+			if hasBridge(mt) {
+				return Action{Kind: Dial, Meeting: mt, By: m.RedialBy, Attempt: m.Tries[mt.ID].Attempts + 1, Why: "redial asked"}
+			}
 		}
 	}
 	want := r.wanted(now, s)

@@ -395,7 +395,7 @@ func (r *Room) dial(ctx context.Context, m *meeting.Meeting, attempt int, by str
 	now := r.cfg.Now()
 	r.mem.Meeting, r.mem.Bridge, r.mem.By = m.ID, *m.Bridge, by
 	r.mem.Dialled, r.mem.HangingUp = now, time.Time{}
-	r.mem.Redial, r.mem.RedialBy = "", ""
+	r.mem.Redial, r.mem.RedialBy, r.mem.RedialBridge = "", "", nil
 	t := r.mem.Tries[m.ID]
 	t.Attempts, t.Stopped = attempt, false
 	if by != wire.CallBySchedule {

@@ -564,6 +564,27 @@ func TestRoomDialMeeting(t *testing.T) {
 		h.want("ended/schedule/nobr")
 		h.noViolations()
 	})
+	t.Run("Redial keeps the bridge a person chose", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.at("12:10:00")
+		chosen := meeting.Bridge{Dial: bridgeF, Protocol: "h323", Speed: 768}
+		if err := h.room.DialMeeting(ctx, wire.CallByCity, "nobr", &chosen); err != nil {
+			t.Fatal(err)
+		}
+		h.term.answer()
+		h.want("dialling/city/nobr", "connected/city/nobr")
+		if err := h.room.Redial(ctx, wire.CallBySecretary); err != nil {
+			t.Fatalf("Redial: %v", err)
+		}
+		h.want("ended/secretary/nobr")
+		h.step()
+		h.want("dialling/secretary/nobr")
+		want := terminal.Target{Number: bridgeF, Protocol: "h323", Speed: 768}
+		if got := h.term.dials[len(h.term.dials)-1]; got != want {
+			t.Fatalf("redialled %+v, want the chosen bridge %+v", got, want)
+		}
+		h.noViolations()
+	})
 	t.Run("refusals", func(t *testing.T) {
 		h := newHarness(t, day(), DefaultRules())
 		h.at("12:10:00")
