@@ -56,7 +56,7 @@ func (s *System) newCalls() (*calls.Room, error) {
 	rules.RedialOnDrop = r.RedialOnDrop
 	room := calls.New(calls.Config{
 		Site: s.cfg.Identity.Site, Room: s.cfg.Identity.Gate, Device: s.cfg.Identity.Device,
-		Terminal: tc.Name, Rules: rules, Settings: s.store, Log: s.log,
+		Terminal: tc.Name, Rules: rules, Settings: s.store, Log: s.log, Synced: s.clk.Synced,
 		Keep: func(ctx context.Context, _ wire.Call, ev store.Event) error {
 			if err := s.store.AddCallEvent(ctx, ev); err != nil {
 				return err

@@ -55,6 +55,10 @@ type Observed struct {
 	// hand, or incoming). Hanging up ends every call, so while one is up
 	// the box neither dials nor hangs up.
 	Foreign bool
+	// ClockUnsynced is whether the wall clock has not been synchronised
+	// since boot: a box that booted without its network may be hours off,
+	// so the schedule is not followed (a person's Redial still is).
+	ClockUnsynced bool
 }
 
 // Memory is what the feature remembers between decisions.
@@ -138,6 +142,8 @@ func (r Rules) decide(now time.Time, s *meeting.Schedule, o Observed, m Memory) 
 		return Action{Why: "the terminal is not reachable"}
 	case o.Foreign:
 		return Action{Why: "a call the box did not place is up"}
+	case o.ClockUnsynced && m.Redial == "":
+		return Action{Why: "the clock is not synchronised yet: the schedule waits for it"}
 	case m.Meeting != "":
 		return r.keep(now, s, o.Call, m)
 	}

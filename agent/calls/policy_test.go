@@ -233,6 +233,20 @@ func TestDecideDialUnderWay(t *testing.T) {
 	})
 }
 
+// A box that booted without its network has a wall clock that may be
+// hours off: nothing is dialled or hung up by the schedule until it syncs.
+func TestDecideUnsyncedClock(t *testing.T) {
+	unsynced := Observed{Reachable: true, ClockUnsynced: true}
+	connected := Observed{Reachable: true, ClockUnsynced: true, Call: &terminal.Call{ID: "1", State: terminal.Connected}}
+	redial := Memory{Redial: "byhand", RedialBy: wire.CallBySecretary, Tries: map[string]Tries{"byhand": {Attempts: 1}}}
+	runDecide(t, DefaultRules(), []decideCase{
+		{name: "not dialled at join time", now: "08:58:00", o: unsynced, kind: Wait},
+		{name: "not hung up at end+hang_up_after", now: "11:05:00", o: connected, m: in("am2", bridgeA), kind: Wait},
+		{name: "a person's redial still goes", now: "17:30:00", o: unsynced, m: redial, kind: Dial, meeting: "byhand", attempt: 2, by: wire.CallBySecretary},
+		{name: "synced again: dialled", now: "08:58:00", o: idle, kind: Dial, meeting: "am", attempt: 1},
+	})
+}
+
 func TestDecidePeopleAsked(t *testing.T) {
 	stopped := tries("am", Tries{Attempts: 1, Stopped: true})
 	redial := Memory{Redial: "byhand", RedialBy: wire.CallByCity, Tries: map[string]Tries{"byhand": {Attempts: 2}}}

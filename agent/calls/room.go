@@ -54,6 +54,7 @@ type Config struct {
 	// (DialNow, HangUp, Redial), which tell it of their own changes.
 	OnChange func(wire.CallState)
 	Now      func() time.Time // time.Now if nil
+	Synced   func() bool      // whether the wall clock has synced since boot; always if nil
 	Jitter   func() float64   // in [0, 1); rand.Float64 if nil
 	Log      *slog.Logger     // slog.Default() if nil
 	// Poll is how often Run asks the terminal's health and decides again
@@ -349,7 +350,8 @@ func (r *Room) decide() Action {
 // observed is what the policy sees; calls not read since the terminal came
 // back count as unreachable.
 func (r *Room) observed() Observed {
-	return Observed{Reachable: r.reachable && r.listed, Call: r.mine, Foreign: len(r.foreign) > 0}
+	return Observed{Reachable: r.reachable && r.listed, Call: r.mine, Foreign: len(r.foreign) > 0,
+		ClockUnsynced: r.cfg.Synced != nil && !r.cfg.Synced()}
 }
 
 // do carries out an action of the schedule's.
