@@ -58,7 +58,10 @@ func newRig(t *testing.T, transport, password string, configure func(*genericsim
 		t.Fatal(err)
 	}
 	r.d = &terminal.Driver{Name: "room", Transport: tr, Protocol: p,
-		Timeout: 500 * time.Millisecond, PollInterval: 100 * time.Millisecond, IdleGap: 30 * time.Millisecond,
+		// Generous: a CI box running the race detector over every package
+		// on two CPUs, with socat between, is slow, and slow is not dead
+		// (500 ms once timed out a Wake there).
+		Timeout: 2 * time.Second, PollInterval: 100 * time.Millisecond, IdleGap: 30 * time.Millisecond,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
 		OnHealth: r.rec.OnHealth, OnUnknown: r.rec.OnUnknown}
 	return r
