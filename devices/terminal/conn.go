@@ -83,6 +83,11 @@ func (c *Conn) Request(ctx context.Context, cmd string, until func(line string) 
 		return nil, ctx.Err()
 	}
 	defer func() { <-c.turn }()
+	select {
+	case <-c.closed: // while waiting for the line: say why, not that a write failed
+		return nil, c.err
+	default:
+	}
 	lines := make(chan replyLine, maxReplySize)
 	c.mu.Lock()
 	c.waiter = lines

@@ -13,7 +13,7 @@ import (
 
 // Defaults for Driver's tuning fields.
 const (
-	DefaultTimeout      = 2 * time.Second // a command's reply; a poll that waits longer drops the connection
+	DefaultTimeout      = 2 * time.Second // a command's reply; an operation that gets none in twice this drops the connection
 	DefaultPollInterval = 2 * time.Second // with the timeout, an unplugged terminal shows within 5 s
 	DefaultIdleGap      = 300 * time.Millisecond
 	DefaultMinBackoff   = 500 * time.Millisecond
@@ -196,7 +196,12 @@ func (d *Driver) session(ctx context.Context) error {
 // terminal that does not answer is treated as gone; one that answers with
 // an error is still there.
 func (d *Driver) poll(ctx context.Context, c *Conn) error {
-	calls, err := d.Protocol.Calls(ctx, c)
+	var calls []Call
+	err := d.bounded(ctx, c, func(ctx context.Context, c *Conn) error {
+		var err error
+		calls, err = d.Protocol.Calls(ctx, c)
+		return err
+	})
 	var refused *RefusedError
 	switch {
 	case errors.As(err, &refused):
@@ -360,9 +365,28 @@ func (d *Driver) do(ctx context.Context, f func(context.Context, *Conn) error) e
 	if c == nil {
 		return ErrNotConnected
 	}
-	err := f(ctx, c)
+	err := d.bounded(ctx, c, f)
 	if err != nil {
 		d.noteError(err)
+	}
+	return err
+}
+
+// bounded runs one operation on c within twice the timeout, its wait for
+// the line included: a command's reply, and the check some protocols make
+// when none comes. A terminal that does not answer in that time is taken
+// as gone: the link is dropped, which the health shows and which frees
+// every other caller waiting for the line, and the driver reconnects. A
+// reply that came late would otherwise be taken for a later command's.
+func (d *Driver) bounded(ctx context.Context, c *Conn, f func(context.Context, *Conn) error) error {
+	octx, cancel := context.WithTimeout(ctx, 2*or(d.Timeout, DefaultTimeout))
+	defer cancel()
+	err := f(octx, c)
+	if err != nil && ctx.Err() == nil && errors.Is(octx.Err(), context.DeadlineExceeded) && !errors.Is(err, ErrTimeout) {
+		err = fmt.Errorf("%w: %w", ErrTimeout, err)
+	}
+	if errors.Is(err, ErrTimeout) {
+		c.close(err)
 	}
 	return err
 }

@@ -523,3 +523,32 @@ func TestReadLinesSplitsPrompts(t *testing.T) {
 	}
 	w.Close()
 }
+
+// TestDriverSilentTerminalFreesEveryCaller: callers queued for the line of
+// a terminal that went silent all return within twice the timeout, the
+// wait for the line included, and the link is called down.
+func TestDriverSilentTerminalFreesEveryCaller(t *testing.T) {
+	term := startToy(t)
+	d, rec := runToy(t, term, toy{})
+	term.set(func(s *toyTerminal) { s.silent = true })
+	const callers = 5
+	errs := make(chan error, callers)
+	bound := 2*d.Timeout + time.Second // the second is slack for a loaded machine
+	for i := range callers {
+		go func() {
+			began := time.Now()
+			err := d.Dial(context.Background(), Target{Number: fmt.Sprint(i)})
+			if took := time.Since(began); took > bound || !errors.Is(err, ErrTimeout) && !errors.Is(err, ErrNotConnected) {
+				errs <- fmt.Errorf("Dial %d = %v after %v; want ErrTimeout or ErrNotConnected within %v", i, err, took, bound)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range callers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	rec.waitFor(t, "down", connected(false))
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -127,6 +128,13 @@ func start(t *testing.T, tr transport, term *polysim.Terminal, p *poly.Protocol,
 
 func startWithTimeout(t *testing.T, tr transport, term *polysim.Terminal, p *poly.Protocol, waitUp bool, timeout time.Duration) *rig {
 	t.Helper()
+	return startTuned(t, tr, term, p, waitUp, func(d *terminal.Driver) { d.Timeout = timeout })
+}
+
+// startTuned is start with tune setting the driver's timeout and anything
+// else before it runs.
+func startTuned(t *testing.T, tr transport, term *polysim.Terminal, p *poly.Protocol, waitUp bool, tune func(*terminal.Driver)) *rig {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &rig{term: term, ctx: ctx, rec: &recorder{changed: make(chan struct{}, 1)}}
 	var tp terminal.Transport
@@ -148,11 +156,12 @@ func startWithTimeout(t *testing.T, tr transport, term *polysim.Terminal, p *pol
 	}
 	rec := r.rec
 	r.d = &terminal.Driver{Name: "room 7", Transport: tp, Protocol: p,
-		Timeout: timeout, PollInterval: 200 * time.Millisecond, IdleGap: 50 * time.Millisecond,
+		PollInterval: 200 * time.Millisecond, IdleGap: 50 * time.Millisecond,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		OnHealth:  func(h terminal.Health) { rec.note(func() { rec.health = append(rec.health, h) }) },
 		OnUnknown: func(kind, line string) { rec.note(func() { rec.unknown = append(rec.unknown, kind) }) },
 	}
+	tune(r.d)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -432,4 +441,87 @@ func count(list []string, s string) int {
 		}
 	}
 	return n
+}
+
+// silenceBound is the bound: with the driver's default timeout and
+// poll, a terminal that stops answering shows in the health, and a
+// command to it returns, within 5 s.
+const silenceBound = 5 * time.Second
+
+func defaults(d *terminal.Driver) { d.Timeout, d.PollInterval = 0, 0 }
+
+func TestSilentSystemTimesOutEveryCaller(t *testing.T) {
+	both(t, func(t *testing.T, tr transport, term *polysim.Terminal, p *poly.Protocol) {
+		r := startTuned(t, tr, term, p, true, defaults)
+		term.SetSilent(true)
+		silent := time.Now()
+		ops := map[string]func(context.Context) error{
+			"Dial":   func(ctx context.Context) error { return r.d.Dial(ctx, terminal.Target{Number: "r7@bridge"}) },
+			"HangUp": r.d.HangUp,
+			"Wake":   r.d.Wake,
+			"Calls":  func(ctx context.Context) error { _, err := r.d.Calls(ctx); return err },
+		}
+		errs := make(chan error, len(ops))
+		for name, op := range ops {
+			go func() {
+				began := time.Now()
+				err := op(context.Background())
+				if took := time.Since(began); err == nil || took > silenceBound {
+					errs <- fmt.Errorf("%s on a silent system = %v after %v; want an error within %v", name, err, took, silenceBound)
+					return
+				}
+				if !errors.Is(err, terminal.ErrTimeout) && !errors.Is(err, terminal.ErrNotConnected) {
+					errs <- fmt.Errorf("%s on a silent system = %v; want ErrTimeout or ErrNotConnected", name, err)
+					return
+				}
+				errs <- nil
+			}()
+		}
+		for range ops {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		r.rec.waitFor(t, "down", up(false))
+		r.rec.mu.Lock()
+		h := r.rec.health[len(r.rec.health)-1]
+		r.rec.mu.Unlock()
+		if took := h.Since.Sub(silent); took > silenceBound || !strings.Contains(h.LastError, "no answer") {
+			t.Errorf("health %+v %v after the system went silent; want down, saying it did not answer, within %v", h, took, silenceBound)
+		}
+		term.SetSilent(false)
+		r.rec.waitFor(t, "up again", up(true))
+	})
+}
+
+// TestPortThatNeverAnswers: a serial port whose far end reads every byte
+// and writes none, as a terminal that is off behind a powered adapter.
+func TestPortThatNeverAnswers(t *testing.T) {
+	link := socat.Pair(t, t.TempDir())
+	f, err := os.OpenFile(link.Host, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	go io.Copy(io.Discard, f)
+	rec := &recorder{changed: make(chan struct{}, 1)}
+	d := &terminal.Driver{Name: "room 7", Transport: terminal.Serial{Path: link.Device}, Protocol: &poly.Protocol{},
+		OnHealth: func(h terminal.Health) { rec.note(func() { rec.health = append(rec.health, h) }) }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(ctx, func(terminal.Event) {}) }()
+	t.Cleanup(func() { cancel(); <-done })
+	began := time.Now()
+	rec.waitFor(t, "a health error", func(r *recorder) bool {
+		return len(r.health) > 0 && !r.health[len(r.health)-1].Connected && r.health[len(r.health)-1].LastError != ""
+	})
+	if took := time.Since(began); took > silenceBound {
+		t.Errorf("health error after %v, want within %v", took, silenceBound)
+	}
+	if h := d.Health(); h.Connected || !strings.Contains(h.LastError, "no answer") {
+		t.Errorf("Health() = %+v, want not connected, saying the terminal did not answer", h)
+	}
+	if err := d.Dial(context.Background(), terminal.Target{Number: "r7@bridge"}); !errors.Is(err, terminal.ErrNotConnected) && !errors.Is(err, terminal.ErrTimeout) {
+		t.Errorf("Dial = %v, want ErrNotConnected or ErrTimeout", err)
+	}
 }

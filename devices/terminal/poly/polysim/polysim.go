@@ -64,6 +64,7 @@ type Terminal struct {
 
 	mu         sync.Mutex
 	replyDelay time.Duration
+	silent     bool
 	sessions   map[*session]bool
 	calls      map[int]*call
 	nextID     int
@@ -201,12 +202,15 @@ func (s *session) reply(lines ...string) {
 
 func (s *session) handle(cmd string) {
 	t := s.t
+	t.mu.Lock()
+	loggedIn, delay, silent := s.loggedIn, t.replyDelay, t.silent
+	t.mu.Unlock()
+	if silent {
+		return // hung: not even the echo
+	}
 	if t.Echo {
 		s.write(cmd + "\r\n")
 	}
-	t.mu.Lock()
-	loggedIn, delay := s.loggedIn, t.replyDelay
-	t.mu.Unlock()
 	if delay > 0 {
 		time.Sleep(delay)
 	}
@@ -503,6 +507,14 @@ func (t *Terminal) Inject(raw string) {
 	for _, s := range sessions {
 		s.write(raw)
 	}
+}
+
+// SetSilent makes the system read commands and answer none, as one that
+// hangs does.
+func (t *Terminal) SetSilent(silent bool) {
+	t.mu.Lock()
+	t.silent = silent
+	t.mu.Unlock()
 }
 
 // SetReplyDelay makes every answer to a command wait d.
