@@ -20,6 +20,7 @@
 //	state               64 KiB  up to 256 devices
 //	events               1 MiB  a batch of 1..10,000 CloudEvents
 //	meetings             8 MiB  up to 1,000 meetings, 5,000 invitees each (the size binds first)
+//	visits               8 MiB  up to 5,000 visits, each with a template of up to 4,096 dims (128 dims take 700 bytes in base64)
 //	gallery/manifest     1 MiB  up to 10,000 chunks' sha256s (670 KB)
 //	gallery/chunk/<i>    8 MiB  people and their templates, base64 (2,000 people of 5 templates of 128 dims)
 //
