@@ -183,7 +183,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		}
 	}
 
-	s.purger = retention.New(s.store, storeRetention(cfg.Store.Retention), s.log)
+	s.purger = retention.New(s.store, storeRetention(cfg), s.log)
 	s.purger.OnPurged = func(retention.Result) {
 		s.gallery.Reread() // the staging may be gone
 		s.kioskChanged()
@@ -382,10 +382,13 @@ func openStore(cfg *config.Config, dir string, log *slog.Logger) (*store.Store, 
 	return st, nil
 }
 
-// storeRetention is the config's retention as the store takes it.
-func storeRetention(r config.Retention) store.Retention {
+// storeRetention is the config's retention as the store takes it. A
+// chip ID card visit goes once its window has ended by more than the clock
+// skew the gate allows: the gate would refuse it by then.
+func storeRetention(cfg *config.Config) store.Retention {
+	r := cfg.Store.Retention
 	return store.Retention{Entries: r.Entries.D(), Attendance: r.Attendance.D(), DoorEvents: r.DoorEvents.D(),
-		Actions: r.Actions.D(), Uses: r.Uses.D(), Staging: r.Staging.D()}
+		Actions: r.Actions.D(), Uses: r.Uses.D(), Staging: r.Staging.D(), Visits: cfg.Policy.ClockSkew.D()}
 }
 
 // loadTrust makes the config's issuers and revocations the store's config-sourced trust.
