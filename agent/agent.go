@@ -88,6 +88,8 @@ type System struct {
 	stop     context.CancelCauseFunc // ends Run; ErrReload as the cause reloads
 	taps     taps                    // scans and door events a self-test waits for
 	doctor   doctorRun
+	// watchdogEvery is how often systemd's watchdog wants a ping; 0: off.
+	watchdogEvery time.Duration
 }
 
 type scan struct {
@@ -139,7 +141,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		ClockSkew: cfg.Policy.ClockSkew.D(), AntiPassback: cfg.Policy.AntiPassback.D(),
 		AllowUnsyncedClock: cfg.Policy.UnsyncedClock == "allow", AllowCCCD: cfg.Policy.AllowCCCD,
 		MaxPassLifetime: cfg.Policy.MaxPassLifetime.D(),
+		FaceThreshold:   cfg.Policy.CCCDFace.Threshold, FaceWithin: cfg.Policy.CCCDFace.Within.D(),
 	})
+	if cfg.Policy.AllowCCCD {
+		s.gate.UseFaceCheck(gateFaces{s})
+	}
 	if err := s.gate.ReloadTrust(ctx); err != nil {
 		return err
 	}
@@ -265,7 +271,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	if opts.Ready != nil {
 		opts.Ready(httpAddr)
 	}
-	s.runGate(runCtx, notifyReady(s.log))
+	s.watchdogEvery = notifyReady(s.log)
+	s.runGate(runCtx, s.watchdogEvery)
 	if cause := context.Cause(runCtx); errors.Is(cause, ErrReload) {
 		return ErrReload
 	}
