@@ -9,6 +9,12 @@
 // error wrapping one of the exported sentinels. None of them panics on any
 // input; the fuzz targets hold them to that.
 //
+// Beyond DESIGN.md's table, visits (down, QoS 1, retained) carries the chip
+// ID card (CCCD) visits the city registered for one box, each with the
+// visitor's face template and its model, signed like config and trust
+// (agent/citysign); a new list replaces the old whole. The photo a template
+// was made from stays in the city.
+//
 // Size limits, chosen so that the largest valid message fits with room:
 //
 //	ack                512 KiB  up to 10,000 ids (10,000 UUIDs take 390 KB)
