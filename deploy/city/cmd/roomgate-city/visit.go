@@ -147,11 +147,8 @@ func (a *app) visitAdd(path string, args []string) error {
 	reg.Visits = append(reg.Visits, registeredVisit{Devices: list(*devices), Visit: v})
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	if err := a.sendVisits(ctx, broker, signer, &reg, list(*devices)); err != nil {
+	if err := a.sendVisits(ctx, broker, signer, *register, &reg, list(*devices)); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := writeRegister(*register, reg); err != nil {
-		return fmt.Errorf("%s: sent, but the register was not written: %w", path, err)
 	}
 	fmt.Fprintf(a.stdout, "visit %s registered: %d gates, %s to %s, %d uses, face template of %s\n",
 		v.ID, len(v.Gates), v.NotBefore.Format(time.RFC3339), v.NotAfter.Format(time.RFC3339), v.Uses, v.Model)
@@ -190,19 +187,16 @@ func (a *app) visitRemove(path string, args []string) error {
 	reg.Visits = slices.Delete(reg.Visits, i, i+1)
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	if err := a.sendVisits(ctx, broker, signer, &reg, devices); err != nil {
+	if err := a.sendVisits(ctx, broker, signer, *register, &reg, devices); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := writeRegister(*register, reg); err != nil {
-		return fmt.Errorf("%s: sent, but the register was not written: %w", path, err)
 	}
 	fmt.Fprintf(a.stdout, "visit %s removed\n", *id)
 	return nil
 }
 
-// sendVisits drops the visits that have ended and sends each device every
-// visit that names it, under a new version.
-func (a *app) sendVisits(ctx context.Context, broker brokerFlags, signer citysign.Signer, reg *visitRegister, devices []string) error {
+// sendVisits drops the visits that have ended, sends each device every
+// visit that names it under a new version, and then keeps the register.
+func (a *app) sendVisits(ctx context.Context, broker brokerFlags, signer citysign.Signer, register string, reg *visitRegister, devices []string) error {
 	now := a.now()
 	reg.Visits = slices.DeleteFunc(reg.Visits, func(r registeredVisit) bool { return !r.NotAfter.After(now) })
 	reg.Version = max(reg.Version+1, now.Unix())
@@ -234,6 +228,9 @@ func (a *app) sendVisits(ctx context.Context, broker brokerFlags, signer citysig
 			return err
 		}
 		fmt.Fprintf(a.stdout, "%s: visits version %d, %d visits\n", d, vs.Version, len(vs.Visits))
+	}
+	if err := writeRegister(register, *reg); err != nil {
+		return fmt.Errorf("sent, but the register was not written: %w", err)
 	}
 	return nil
 }
