@@ -49,7 +49,7 @@ fuzz: ## run each fuzz target for 1,000,000 executions (FUZZ_EXECS to change)
 	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZ_EXECS)x ./firmware-config
 	go test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZ_EXECS)x ./devices/terminal/generic
 	go test -run='^$$' -fuzz='^FuzzRoom$$' -fuzztime=$(FUZZ_EXECS)x ./agent/calls
-	for f in FuzzDecodeAck FuzzDecodeConfig FuzzDecodeTrust FuzzDecodeCommand FuzzDecodeEvents FuzzDecodeSchedule FuzzDecodeGalleryManifest FuzzDecodeGalleryChunk FuzzDecodeUses FuzzDecodeCall FuzzDecodeDialArgs; do \
+	for f in FuzzDecodeAck FuzzDecodeConfig FuzzDecodeTrust FuzzDecodeCommand FuzzDecodeEvents FuzzDecodeSchedule FuzzDecodeGalleryManifest FuzzDecodeGalleryChunk FuzzDecodeUses FuzzDecodeVisits FuzzDecodeCall FuzzDecodeDialArgs; do \
 		go test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZ_EXECS)x ./agent/wire || exit 1; done
 	go test -run='^$$' -fuzz='^FuzzDecodeSigned$$' -fuzztime=$(FUZZ_EXECS)x ./agent/citysign
 	for f in FuzzParseLine FuzzParseSession FuzzDialCommand; do \

@@ -88,6 +88,8 @@ type System struct {
 	stop     context.CancelCauseFunc // ends Run; ErrReload as the cause reloads
 	taps     taps                    // scans and door events a self-test waits for
 	doctor   doctorRun
+	// watchdogEvery is how often systemd's watchdog wants a ping; 0: off.
+	watchdogEvery time.Duration
 }
 
 type scan struct {
@@ -139,7 +141,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		ClockSkew: cfg.Policy.ClockSkew.D(), AntiPassback: cfg.Policy.AntiPassback.D(),
 		AllowUnsyncedClock: cfg.Policy.UnsyncedClock == "allow", AllowCCCD: cfg.Policy.AllowCCCD,
 		MaxPassLifetime: cfg.Policy.MaxPassLifetime.D(),
+		FaceThreshold:   cfg.Policy.CCCDFace.Threshold, FaceWithin: cfg.Policy.CCCDFace.Within.D(),
 	})
+	if cfg.Policy.AllowCCCD {
+		s.gate.UseFaceCheck(gateFaces{s})
+	}
 	if err := s.gate.ReloadTrust(ctx); err != nil {
 		return err
 	}
@@ -183,7 +189,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		}
 	}
 
-	s.purger = retention.New(s.store, storeRetention(cfg.Store.Retention), s.log)
+	s.purger = retention.New(s.store, storeRetention(cfg), s.log)
 	s.purger.OnPurged = func(retention.Result) {
 		s.gallery.Reread() // the staging may be gone
 		s.kioskChanged()
@@ -265,7 +271,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	if opts.Ready != nil {
 		opts.Ready(httpAddr)
 	}
-	s.runGate(runCtx, notifyReady(s.log))
+	s.watchdogEvery = notifyReady(s.log)
+	s.runGate(runCtx, s.watchdogEvery)
 	if cause := context.Cause(runCtx); errors.Is(cause, ErrReload) {
 		return ErrReload
 	}
@@ -382,10 +389,13 @@ func openStore(cfg *config.Config, dir string, log *slog.Logger) (*store.Store, 
 	return st, nil
 }
 
-// storeRetention is the config's retention as the store takes it.
-func storeRetention(r config.Retention) store.Retention {
+// storeRetention is the config's retention as the store takes it. A
+// chip ID card visit goes once its window has ended by more than the clock
+// skew the gate allows: the gate would refuse it by then.
+func storeRetention(cfg *config.Config) store.Retention {
+	r := cfg.Store.Retention
 	return store.Retention{Entries: r.Entries.D(), Attendance: r.Attendance.D(), DoorEvents: r.DoorEvents.D(),
-		Actions: r.Actions.D(), Uses: r.Uses.D(), Staging: r.Staging.D()}
+		Actions: r.Actions.D(), Uses: r.Uses.D(), Staging: r.Staging.D(), Visits: cfg.Policy.ClockSkew.D()}
 }
 
 // loadTrust makes the config's issuers and revocations the store's config-sourced trust.

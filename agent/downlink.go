@@ -20,6 +20,7 @@ import (
 const (
 	settingConfigVersion = "config.version"
 	settingTrustVersion  = "trust.version"
+	settingVisitsVersion = "visits.version"
 )
 
 // KindRemoteOpen is the door event kept when the city opens the door by command.
@@ -77,6 +78,37 @@ func (d downlink) Trust(ctx context.Context, t wire.Trust) error {
 	}
 	d.s.log.Info("trust applied", "component", "agent", "version", t.Version, "issuers", len(issuers), "revoked", len(t.Revoked))
 	return d.s.gate.ReloadTrust(ctx)
+}
+
+// Visits makes the city's chip ID card visits the box's, whole and at
+// once. A template of another recognizer than this box's would never
+// match, so such a list is refused whole, as a gallery of another model is.
+func (d downlink) Visits(ctx context.Context, v wire.Visits) error {
+	applied, err := d.version(ctx, settingVisitsVersion)
+	if err != nil {
+		return err
+	}
+	if v.Version < applied {
+		return fmt.Errorf("visits v%d is older than v%d in force", v.Version, applied)
+	}
+	model := d.s.cfg.Vision.RecognizerName
+	visits := make([]store.Visit, 0, len(v.Visits))
+	for _, vi := range v.Visits {
+		if vi.Model != model {
+			return fmt.Errorf("visits v%d refused: visit %s has a face template of model %s; this box runs %s (make it with the boxes' vision config)", v.Version, vi.ID, vi.Model, model)
+		}
+		visits = append(visits, store.Visit{ID: vi.ID, IDNumber: vi.IDNumber, Name: vi.Name, Host: vi.Host, Gates: vi.Gates,
+			NotBefore: vi.NotBefore, NotAfter: vi.NotAfter, Uses: vi.Uses, Model: vi.Model, Template: vi.Template})
+	}
+	if err := d.s.store.ReplaceVisits(ctx, visits); err != nil {
+		return err
+	}
+	if err := d.s.store.SetSetting(ctx, settingVisitsVersion, strconv.FormatInt(v.Version, 10)); err != nil {
+		return err
+	}
+	// Counts only: the visits are personal data.
+	d.s.log.Info("visits applied", "component", "gate", "version", v.Version, "visits", len(visits))
+	return nil
 }
 
 // Uses raises passes' use counts to what the city counted at every box of

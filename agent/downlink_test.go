@@ -49,7 +49,7 @@ func startOps(t *testing.T, b *mqtttest.Broker) *ops {
 	return o
 }
 
-// publish sends v on leaf; config, trust and commands signed by cityOps
+// publish sends v on leaf; config, trust, visits and commands signed by cityOps
 // for test-box, the rest as JSON.
 func (o *ops) publish(t *testing.T, leaf string, retained bool, v any) {
 	t.Helper()
@@ -62,6 +62,8 @@ func (o *ops) publish(t *testing.T, leaf string, retained bool, v any) {
 		payload, err = cityOps.Trust("test-box", v, time.Now())
 	case wire.Command:
 		payload, err = cityOps.Command("test-box", v, time.Now(), 0)
+	case wire.Visits:
+		payload, err = cityOps.Visits("test-box", v, time.Now())
 	default:
 		payload, err = json.Marshal(v)
 	}

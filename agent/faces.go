@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 
+	"github.com/roomgate/roomgate/agent/gate"
 	"github.com/roomgate/roomgate/kiosk"
 )
 
@@ -16,4 +17,6 @@ type faces interface {
 	GallerySize() (people, templates int)
 	// reloadGallery reads the store's templates again if they changed.
 	reloadGallery(ctx context.Context) error
+	// checkFace looks for a chip ID card holder's face (package gate).
+	checkFace(ctx context.Context, p gate.FaceProbe) (gate.FaceResult, error)
 }

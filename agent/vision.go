@@ -65,6 +65,7 @@ type faceEngine struct {
 	ctx context.Context
 
 	mu        sync.Mutex
+	waits     []*faceWait // chip ID card face checks waiting on frames
 	size      image.Point // of the last frame, for the self-test
 	version   string      // the store's templates version the gallery was read at
 	lastErr   string
@@ -183,6 +184,7 @@ func (f *faceEngine) frame(m gocv.Mat, at time.Time) {
 		f.problem(err)
 		return
 	}
+	f.compareFaces(res)
 	if f.onFrame != nil {
 		f.onFrame(res)
 	}

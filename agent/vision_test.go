@@ -65,32 +65,40 @@ func enrolObama(t *testing.T, path, faces string) *config.Config {
 		t.Fatal(err)
 	}
 	dir := filepath.Dir(path)
-	kit, err := facekit.Open(cfg.Vision, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img := readPhoto(t, filepath.Join(faces, "obama", "obama.jpg"))
-	found, err := kit.Detector.Detect(img)
-	largest, ok := face.Largest(found)
-	if err != nil || !ok {
-		t.Fatalf("no face to enrol: %v", err)
-	}
-	emb, err := kit.Recognizer.Embed(img, largest)
-	img.Close()
-	kit.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	model, vec := embedPhoto(t, cfg, dir, filepath.Join(faces, "obama", "obama.jpg"))
 	st, err := store.Open(filepath.Join(dir, "roomgate.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	if err := st.AddTemplates(context.Background(), store.Person{ID: "P-obama", Name: "Barack Obama", Unit: "Guests", Source: "local"},
-		[]store.Template{{Model: kit.Model, Vec: gallery.Encode(emb), EnrolledAt: time.Now()}}); err != nil {
+		[]store.Template{{Model: model, Vec: vec, EnrolledAt: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// embedPhoto returns the template of the largest face in photo, made with
+// the face engine of cfg as enrolment makes it, and the model's name.
+func embedPhoto(t *testing.T, cfg *config.Config, dir, photo string) (model string, vec []byte) {
+	t.Helper()
+	kit, err := facekit.Open(cfg.Vision, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kit.Close()
+	img := readPhoto(t, photo)
+	defer img.Close()
+	found, err := kit.Detector.Detect(img)
+	largest, ok := face.Largest(found)
+	if err != nil || !ok {
+		t.Fatalf("no face in %s: %v", photo, err)
+	}
+	emb, err := kit.Recognizer.Embed(img, largest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kit.Model, gallery.Encode(emb)
 }
 
 // TestAgentRecognisesFromCamera: a delegate enrolled in the store walks in

@@ -134,9 +134,17 @@ type Policy struct {
 	HeldOpenAfter   Duration `yaml:"held_open_after"`   // door open longer than this raises an alarm
 	UnsyncedClock   string   `yaml:"unsynced_clock"`    // deny, or allow (record flagged)
 	ClockSource     string   `yaml:"clock_source"`      // kernel (adjtimex), timesyncd (/run/systemd/timesync/synchronized) or trusted (tests, sim)
-	AllowCCCD       bool     `yaml:"allow_cccd"`        // must stay false: a chip ID card QR is unsigned (anyone can print one), and this version has no second factor to check with it
+	AllowCCCD       bool     `yaml:"allow_cccd"`        // take chip ID card QRs (unsigned: anyone can print one) for visits the city registered, each only with the visitor's face at the camera as second factor; needs the vision build and a camera
 	Indicator       Duration `yaml:"indicator"`         // how long the green/red LED stays lit
 	MaxPassLifetime Duration `yaml:"max_pass_lifetime"` // a pass valid for longer (exp after nbf, else iat, else now) is refused: lifetime_too_long
+	CCCDFace        CCCDFace `yaml:"cccd_face"`         // the face check a chip ID card needs (allow_cccd)
+}
+
+// CCCDFace is the second factor of a chip ID card: the face at the gate's
+// camera against the template the city registered with the visit.
+type CCCDFace struct {
+	Threshold float32  `yaml:"threshold"` // the cosine score the face must reach; one face against one template, so no gallery's crowd raises it
+	Within    Duration `yaml:"within"`    // how long the camera looks for the face after the card is scanned
 }
 
 // Trust holds pass issuers' keys and revoked pass ids known at start; the city may add more later.

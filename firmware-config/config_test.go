@@ -75,6 +75,7 @@ scanners:
 			AntiPassback: Duration(30 * time.Second), HeldOpenAfter: Duration(30 * time.Second),
 			UnsyncedClock: "deny", ClockSource: "kernel", Indicator: Duration(2 * time.Second),
 			MaxPassLifetime: Duration(365 * 24 * time.Hour),
+			CCCDFace:        CCCDFace{Threshold: 0.42, Within: Duration(10 * time.Second)},
 		},
 		Store: Store{Path: "/var/lib/roomgate/roomgate.db", Retention: Retention{
 			Entries: Duration(90 * 24 * time.Hour), Attendance: Duration(90 * 24 * time.Hour), DoorEvents: Duration(90 * 24 * time.Hour),
@@ -186,7 +187,7 @@ func TestErrors(t *testing.T) {
 		{"unknown nested key", minimal + "policy:\n  pulse: 1s\n  pules: 2s\n",
 			[]string{"t.yaml:6: policy.pules: unknown key (did you mean pulse?)"}},
 		{"unknown key, no suggestion", minimal + "policy:\n  colour: red\n",
-			[]string{"t.yaml:5: policy.colour: unknown key; want one of pulse, safe_state, clock_skew, anti_passback, held_open_after, unsynced_clock, clock_source, allow_cccd, indicator, max_pass_lifetime"}},
+			[]string{"t.yaml:5: policy.colour: unknown key; want one of pulse, safe_state, clock_skew, anti_passback, held_open_after, unsynced_clock, clock_source, allow_cccd, indicator, max_pass_lifetime, cccd_face"}},
 		{"unknown key in list item", minimal + "scanners:\n  - name: a\n    type: serial\n    path: /dev/x\n    speed: 9600\n",
 			[]string{"t.yaml:8: scanners[0].speed: unknown key; want one of name, type, path, baud, terminator, max_length"}},
 		{"unknown key in gpio line", minimal + "gpio:\n  relay:\n    pin: 4\n",
@@ -218,9 +219,6 @@ func TestErrors(t *testing.T) {
 		{"short PIN", minimal + "kiosk:\n  secretary_pin: \"2468\"\n  technician_pin: \"13579\"\n",
 			[]string{"t.yaml:5: kiosk.secretary_pin: not a PIN: want 6 to 12 digits (the value is not shown)",
 				"t.yaml:6: kiosk.technician_pin: not a PIN: want 6 to 12 digits (the value is not shown)"}},
-		// An unsigned ID card QR alone opened the door (issue 12, item 6).
-		{"allow_cccd without a second factor", minimal + "policy:\n  allow_cccd: true\n",
-			[]string{"t.yaml:5: policy.allow_cccd: a chip ID card QR is unsigned, so it needs a second factor (the visitor's face matched against a template registered with the visit, or the card's signed chip data), and this version has none; leave allow_cccd off"}},
 		{"use counts purged before their passes expire", minimal + "policy:\n  max_pass_lifetime: 8760h\nstore:\n  retention:\n    uses: 720h\n",
 			[]string{"t.yaml:8: store.retention.uses: 720h must be longer than policy.max_pass_lifetime (8760h) and clock_skew"}},
 		{"pass lifetime out of range", minimal + "policy:\n  max_pass_lifetime: 43801h\n",

@@ -87,6 +87,11 @@ var defaults = withSections(map[string]any{
 	"store.retention.actions":     Duration(90 * 24 * time.Hour),
 	"store.retention.uses":        Duration(400 * 24 * time.Hour),
 	"store.retention.staging":     Duration(7 * 24 * time.Hour),
+
+	// A chip ID card's face check compares one face with one template, so
+	// the check-in's threshold is already strict; ten seconds to step up.
+	"policy.cccd_face.threshold": threshold,
+	"policy.cccd_face.within":    Duration(10 * time.Second),
 }, map[string]any{
 	"vision.quality":   quality.Defaults(),
 	"vision.agreement": agreementOf(track.Defaults(threshold)),
@@ -136,6 +141,7 @@ func applyDefaults(c *Config, set map[string]bool) {
 	str("policy.clock_source", &p.ClockSource)
 	dur("policy.indicator", &p.Indicator)
 	dur("policy.max_pass_lifetime", &p.MaxPassLifetime)
+	fill(reflect.ValueOf(&p.CCCDFace).Elem(), "policy.cccd_face", set)
 	y := &c.Sync
 	str("sync.ack_mode", &y.AckMode)
 	num("sync.batch_events", &y.BatchEvents)

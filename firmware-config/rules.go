@@ -117,6 +117,7 @@ var intLimits = map[string][2]int{
 var floatLimits = map[string][2]float64{
 	"vision.camera.max_fps":           {0, 120},
 	"vision.threshold":                {0, 1},
+	"policy.cccd_face.threshold":      {0.2, 1}, // below 0.2 nearly anyone matches
 	"vision.quality.min_score":        {0, 1},
 	"vision.quality.edge_margin":      {0, 100},
 	"vision.quality.min_face_size":    {0, 4096},
@@ -140,6 +141,7 @@ var durationLimits = map[string][2]Duration{
 	"policy.held_open_after":   {Duration(time.Second), Duration(time.Hour)},
 	"policy.indicator":         {Duration(100 * time.Millisecond), Duration(time.Minute)},
 	"policy.max_pass_lifetime": {Duration(time.Hour), Duration(5 * 365 * 24 * time.Hour)},
+	"policy.cccd_face.within":  {Duration(time.Second), Duration(time.Minute)},
 	"gpio.*.debounce":          {0, Duration(time.Second)},
 	"sync.ack_timeout":         {Duration(time.Second), Duration(time.Hour)},
 	"sync.retention":           {0, Duration(365 * 24 * time.Hour)},

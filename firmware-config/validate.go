@@ -39,10 +39,7 @@ func (c *Config) validate(r *report, set map[string]bool, dir string) {
 	c.Vision.check(r, set, dir)
 	c.checkMeetingsAndKiosk(r)
 	c.Terminal.check(r, set, dir)
-	if c.Policy.AllowCCCD {
-		// A forged card QR would open the door for any visit the city registered.
-		r.add("policy.allow_cccd", "a chip ID card QR is unsigned, so it needs a second factor (the visitor's face matched against a template registered with the visit, or the card's signed chip data), and this version has none; leave allow_cccd off")
-	}
+	c.checkCCCD(r)
 	if c.Policy.MaxPassLifetime <= durationLimits["policy.max_pass_lifetime"][1] && c.Store.Retention.Uses <= c.Policy.MaxPassLifetime+c.Policy.ClockSkew {
 		// A use count purged while its pass is still valid gives the pass its uses back.
 		r.add("store.retention.uses", "%s must be longer than policy.max_pass_lifetime (%s) and clock_skew", c.Store.Retention.Uses, c.Policy.MaxPassLifetime)
@@ -51,6 +48,20 @@ func (c *Config) validate(r *report, set map[string]bool, dir string) {
 		if strings.TrimSpace(id) == "" {
 			r.add(fmt.Sprintf("trust.revoked[%d]", i), "empty pass id")
 		}
+	}
+}
+
+// checkCCCD accepts chip ID cards only where their second factor can be
+// checked: a forged card QR would otherwise open the door for any visit the
+// city registered.
+func (c *Config) checkCCCD(r *report) {
+	const need = "a chip ID card QR is unsigned, so the gate checks the visitor's face at the camera against the template registered with the visit"
+	switch {
+	case !c.Policy.AllowCCCD:
+	case !faceEngineBuilt:
+		r.add("policy.allow_cccd", "%s: that needs the vision build of roomgate (-tags vision, OpenCV) and a camera; this build has no face engine, so leave allow_cccd off", need)
+	case !c.Vision.HasCamera():
+		r.add("policy.allow_cccd", "%s: that needs a camera at the gate (vision.camera); leave allow_cccd off without one", need)
 	}
 }
 

@@ -69,6 +69,14 @@ func (l *Link) handle(s *session, topic string, payload []byte) bool {
 		}
 		l.apply(s, wire.LeafTrust, t.Version, payload, func(ctx context.Context) error { return l.dl.Trust(ctx, t) })
 		return true
+	case wire.LeafVisits:
+		v, err := l.verify.Visits(payload)
+		if err != nil {
+			l.refuseMalformed(wire.LeafVisits, topic, err)
+			return true
+		}
+		l.apply(s, wire.LeafVisits, v.Version, payload, func(ctx context.Context) error { return l.dl.Visits(ctx, v) })
+		return true
 	case wire.LeafMeetings:
 		m, err := wire.DecodeSchedule(payload)
 		if err != nil {
@@ -145,7 +153,7 @@ func (l *Link) gallery(s *session, topic string, err error) {
 	l.StateChanged()
 }
 
-// refuseMalformed refuses a config, trust or schedule that does not
+// refuseMalformed refuses a config, trust, visits or schedule that does not
 // decode, and reports it in state as the outcome of the last one sent.
 func (l *Link) refuseMalformed(kind, topic string, err error) {
 	l.refuse(topic, err)

@@ -43,6 +43,7 @@ func TestMalformedDownlinkIsRefused(t *testing.T) {
 		{"leaf we publish", topic(wire.LeafState), `{"online":true}`},
 		{"binary", topic(wire.LeafCmd), "\x00\xff\xfe"},
 		{"uses invalid", topic(wire.LeafUses), `{"site":"hq","passes":[{"id":"p","count":0}]}`},
+		{"visits unsigned", topic(wire.LeafVisits), `{"version":1,"visits":[]}`},
 		{"uses of another site", topic(wire.LeafUses), `{"site":"annex","passes":[{"id":"p","count":1}]}`},
 	} {
 		before := l.Status().Refused
@@ -53,7 +54,7 @@ func TestMalformedDownlinkIsRefused(t *testing.T) {
 			t.Errorf("%s: Refused = %d, want %d", tt.name, got, before+1)
 		}
 	}
-	if c, tr, cmd := dl.counts(); c+tr+cmd+len(dl.schedules)+len(dl.uses) != 0 {
+	if c, tr, cmd := dl.counts(); c+tr+cmd+len(dl.schedules)+len(dl.uses)+len(dl.visits) != 0 {
 		t.Errorf("malformed messages reached the agent: %d configs, %d trusts, %d schedules, %d commands", c, tr, len(dl.schedules), cmd)
 	}
 	if st := l.state(); !strings.Contains(st.Schedule.Error, "version 0") || st.Schedule.Applied {
@@ -62,8 +63,8 @@ func TestMalformedDownlinkIsRefused(t *testing.T) {
 	if n := len(pub.take(l.topics.cmdResult)); n != 0 {
 		t.Errorf("%d results published for commands without an id", n)
 	}
-	if n := strings.Count(logs.String(), `msg="downlink message refused" component=citylink`); n != 19 {
-		t.Errorf("%d refusals logged with component=citylink, want 19", n)
+	if n := strings.Count(logs.String(), `msg="downlink message refused" component=citylink`); n != 20 {
+		t.Errorf("%d refusals logged with component=citylink, want 20", n)
 	}
 }
 
@@ -105,6 +106,12 @@ func TestConfigOutcomeInState(t *testing.T) {
 	}
 	if len(dl.trusts) != 1 || dl.trusts[0].Issuers[0].Kid != "k1" || dl.trusts[0].Revoked[0] != "p1" {
 		t.Errorf("agent got trust %+v", dl.trusts)
+	}
+
+	l.handle(s, l.topics.visits, signed(t, testDevice, wire.Visits{Version: 7, Visits: []wire.Visit{}}))
+	l.handle(s, l.topics.visits, signed(t, "gate-8", wire.Visits{Version: 8, Visits: []wire.Visit{}}))
+	if st := l.state(); len(dl.visits) != 1 || dl.visits[0].Version != 7 || !strings.Contains(st.Visits.Error, "for another device") {
+		t.Errorf("agent got visits %+v, state().Visits = %+v; want v7 applied and v8, signed for another box, refused", dl.visits, st.Visits)
 	}
 }
 

@@ -42,6 +42,8 @@ func signed(t testing.TB, device string, v any) []byte {
 		b, err = testCity.Trust(device, v, time.Now())
 	case wire.Command:
 		b, err = testCity.Command(device, v, time.Now(), 0)
+	case wire.Visits:
+		b, err = testCity.Visits(device, v, time.Now())
 	default:
 		t.Fatalf("signed(%T)", v)
 	}
@@ -264,6 +266,7 @@ type fakeDownlink struct {
 	mu          sync.Mutex
 	configs     []wire.Config
 	trusts      []wire.Trust
+	visits      []wire.Visits
 	commands    []wire.Command
 	uses        []wire.Uses
 	failUses    bool // Uses fails as a broken store would
@@ -290,6 +293,13 @@ func (d *fakeDownlink) Trust(ctx context.Context, t wire.Trust) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.trusts = append(d.trusts, t)
+	return nil
+}
+
+func (d *fakeDownlink) Visits(ctx context.Context, v wire.Visits) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.visits = append(d.visits, v)
 	return nil
 }
 

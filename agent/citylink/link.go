@@ -45,6 +45,8 @@ type Downlink interface {
 	Config(ctx context.Context, c wire.Config) error
 	// Trust applies issuers and revocations, or refuses them.
 	Trust(ctx context.Context, t wire.Trust) error
+	// Visits replaces the chip ID card visits, or refuses them.
+	Visits(ctx context.Context, v wire.Visits) error
 	// Meetings replaces the room's schedule, or refuses it.
 	Meetings(ctx context.Context, m wire.Schedule) error
 	// GalleryManifest and GalleryChunk receive a gallery in parts, in any
@@ -175,7 +177,7 @@ type seenMsg struct {
 }
 
 type topics struct {
-	events, ack, state, config, trust, meetings, gallery, cmd, cmdResult, uses string
+	events, ack, state, config, trust, meetings, gallery, cmd, cmdResult, uses, visits string
 }
 
 // New checks the settings and returns a link; Run runs it.
@@ -227,7 +229,7 @@ func New(s Settings, ob Outbox, dl Downlink) (*Link, error) {
 		topics: topics{
 			events: t(wire.LeafEvents), ack: t(wire.LeafAck), state: t(wire.LeafState), config: t(wire.LeafConfig),
 			trust: t(wire.LeafTrust), meetings: t(wire.LeafMeetings), gallery: t(wire.LeafGallery + "/#"),
-			cmd: t(wire.LeafCmd), cmdResult: t(wire.LeafCmdResult), uses: t(wire.LeafUses),
+			cmd: t(wire.LeafCmd), cmdResult: t(wire.LeafCmdResult), uses: t(wire.LeafUses), visits: t(wire.LeafVisits),
 		},
 		notify:   make(chan struct{}, 1),
 		acks:     make(chan ackReq, 64),
@@ -387,6 +389,7 @@ func (l *Link) state() wire.State {
 	st := l.Status()
 	l.mu.Lock()
 	s.Config, s.Trust, s.Schedule = l.applied[wire.LeafConfig], l.applied[wire.LeafTrust], l.applied[wire.LeafMeetings]
+	s.Visits = l.applied[wire.LeafVisits]
 	if s.LastError == "" {
 		s.LastError = l.refusal
 	}

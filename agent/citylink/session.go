@@ -164,7 +164,7 @@ func (l *Link) session(ctx context.Context) (connected bool, err error) {
 
 func (s *session) subscribe(client mqtt.Client) error {
 	t := s.l.topics
-	tok := client.SubscribeMultiple(map[string]byte{t.ack: 1, t.config: 1, t.trust: 1, t.meetings: 1, t.gallery: 1, t.cmd: 1, t.uses: 1}, nil)
+	tok := client.SubscribeMultiple(map[string]byte{t.ack: 1, t.config: 1, t.trust: 1, t.meetings: 1, t.gallery: 1, t.cmd: 1, t.uses: 1, t.visits: 1}, nil)
 	if err := wait(s.ctx, tok, connectTimeout); err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}

@@ -72,6 +72,22 @@ func (v *Verifier) Trust(payload []byte) (wire.Trust, error) {
 	return t, nil
 }
 
+// Visits verifies and decodes a signed visits list.
+func (v *Verifier) Visits(payload []byte) (wire.Visits, error) {
+	body, err := v.open("visits", payload, wire.MaxVisitsSize)
+	if err != nil {
+		return wire.Visits{}, err
+	}
+	vs, err := wire.DecodeVisits(body)
+	if err == nil {
+		err = v.check("visits", vs.Device, vs.IssuedAt)
+	}
+	if err != nil {
+		return wire.Visits{}, err
+	}
+	return vs, nil
+}
+
 // Command verifies and decodes a signed command. Like wire.DecodeCommand it
 // returns a verified command with a name this box does not know along with
 // an error wrapping wire.ErrUnknownCommand, so its id can be answered. Its
@@ -149,6 +165,12 @@ func (s Signer) Config(device string, c wire.Config, now time.Time) ([]byte, err
 func (s Signer) Trust(device string, t wire.Trust, now time.Time) ([]byte, error) {
 	t.Device, t.IssuedAt = device, now.Unix()
 	return s.sign(t)
+}
+
+// Visits signs vs for device, issued at now.
+func (s Signer) Visits(device string, vs wire.Visits, now time.Time) ([]byte, error) {
+	vs.Device, vs.IssuedAt = device, now.Unix()
+	return s.sign(vs)
 }
 
 // Command signs c for device, issued at now and valid for ttl

@@ -30,6 +30,7 @@ func TestVerify(t *testing.T) {
 	cfg := wire.Config{Version: 3, YAML: "identity: {}\n"}
 	trust := wire.Trust{Version: 2, Issuers: []wire.TrustIssuer{}, Revoked: []string{"p1"}}
 	cmd := wire.Command{ID: "c1", Name: wire.CmdOpenDoor}
+	visits := wire.Visits{Version: 5, Visits: []wire.Visit{}}
 	plain := func(v any) []byte { return must(json.Marshal(v)) }
 	// A JWS over the right JSON but without dev: signed for no box.
 	noDev := []byte(must(pass.SignJWS(Typ, "city-ops", plain(cfg), city.Key)))
@@ -57,6 +58,14 @@ func TestVerify(t *testing.T) {
 			{"unsigned", plain(trust), ErrUnsigned},
 			{"another key", must(other.Trust("dev-a", trust, now)), ErrBadSig},
 			{"another device", must(city.Trust("dev-b", trust, now)), ErrDevice},
+		}},
+		{"visits", func(p []byte) error { _, err := v.Visits(p); return err }, []check{
+			{"valid", must(city.Visits("dev-a", visits, now)), nil},
+			{"unsigned", plain(visits), ErrUnsigned},
+			{"another key", must(other.Visits("dev-a", visits, now)), ErrBadSig},
+			{"another device", must(city.Visits("dev-b", visits, now)), ErrDevice},
+			{"tampered", tamper(must(city.Visits("dev-a", visits, now))), ErrBadSig},
+			{"a trust list on visits", must(city.Trust("dev-a", trust, now)), wire.ErrMalformed},
 		}},
 		{"cmd", func(p []byte) error { _, err := v.Command(p); return err }, []check{
 			{"valid", must(city.Command("dev-a", cmd, now, 0)), nil},

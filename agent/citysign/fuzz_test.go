@@ -9,7 +9,7 @@ import (
 )
 
 // FuzzDecodeSigned feeds the box's verifier what a broker could deliver on
-// config, trust and cmd: it must refuse or accept without panicking, and
+// config, trust, visits and cmd: it must refuse or accept without panicking, and
 // accept only what the pinned key signed for this box.
 func FuzzDecodeSigned(f *testing.F) {
 	seed := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
@@ -27,6 +27,7 @@ func FuzzDecodeSigned(f *testing.F) {
 		{2, []byte(`{"id":"c1","name":"ping"}`)},
 		{0, []byte("a.b.c")},
 		{1, []byte("")},
+		{3, must(city.Visits("dev-a", wire.Visits{Version: 1, Visits: []wire.Visit{}}, now))},
 	} {
 		f.Add(s.topic, s.p)
 	}
@@ -35,7 +36,7 @@ func FuzzDecodeSigned(f *testing.F) {
 	f.Fuzz(func(t *testing.T, topic uint8, p []byte) {
 		var dev string
 		var err error
-		switch topic % 3 {
+		switch topic % 4 {
 		case 0:
 			var c wire.Config
 			c, err = v.Config(p)
@@ -44,6 +45,10 @@ func FuzzDecodeSigned(f *testing.F) {
 			var tr wire.Trust
 			tr, err = v.Trust(p)
 			dev = tr.Device
+		case 3:
+			var vs wire.Visits
+			vs, err = v.Visits(p)
+			dev = vs.Device
 		default:
 			var c wire.Command
 			c, err = v.Command(p)

@@ -67,6 +67,11 @@ func (g *Gate) handleCCCD(ctx context.Context, e store.Entry, text string) (stor
 	if visit.Name != "" {
 		e.Name = visit.Name
 	}
+	// Anyone can print a card's QR: the face at the camera must be the
+	// visitor's the city registered.
+	if reason, detail := g.checkFace(ctx, visit); reason != "" {
+		return g.deny(ctx, e, reason, detail)
+	}
 	return g.decideUses(ctx, e, "visit:"+visit.ID, "", visit.Uses)
 }
 

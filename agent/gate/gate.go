@@ -51,6 +51,8 @@ type Policy struct {
 	AllowUnsyncedClock bool // allow (and flag the record) rather than deny when the clock is untrusted
 	AllowCCCD          bool
 	MaxPassLifetime    time.Duration // longest validity a pass may have; pass.DefaultMaxLifetime when zero
+	FaceThreshold      float32       // the score a card holder's face must reach against the visit's template
+	FaceWithin         time.Duration // how long the camera looks for it; DefaultFaceWithin when zero
 }
 
 // Gate turns scans into decisions and records.
@@ -61,6 +63,7 @@ type Gate struct {
 	policy Policy
 	source string
 	now    func() time.Time
+	faces  FaceCheck // a chip ID card's second factor; nil: none
 
 	mu   sync.RWMutex
 	keys keySet

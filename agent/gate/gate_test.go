@@ -349,8 +349,9 @@ func addVisit(t *testing.T, f *fixture, v store.Visit) {
 }
 
 func TestCCCDVisitGranted(t *testing.T) {
-	f := newFixture(t, Policy{AllowCCCD: true}, true)
-	addVisit(t, f, store.Visit{ID: "v1", Gates: []string{"hq/main-gate"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), Uses: 1})
+	f := newFixture(t, Policy{AllowCCCD: true, FaceThreshold: 0.4}, true)
+	f.gate.UseFaceCheck(&fakeFaces{res: FaceResult{Faces: 3, Best: 0.7}})
+	addVisit(t, f, store.Visit{ID: "v1", Gates: []string{"hq/main-gate"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), Uses: 1, Model: "m1", Template: face1})
 	e := f.scan(t, cccd)
 	if !e.Granted || e.Method != MethodCCCD || e.Name != "Nguyễn Văn Bình" || e.PassID != "v1" || e.Subject != "001099012345" {
 		t.Fatalf("Handle(cccd) = %+v, want granted visit v1", e)

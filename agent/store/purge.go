@@ -12,6 +12,7 @@ type Retention struct {
 	Entries, Attendance, DoorEvents, Actions time.Duration
 	Uses                                     time.Duration // from a pass's last use
 	Staging                                  time.Duration // a gallery left half received
+	Visits                                   time.Duration // after a visit's window ended
 }
 
 // Purged counts the rows a purge removed, by table.
@@ -41,6 +42,7 @@ func (s *Store) Purge(ctx context.Context, now time.Time, r Retention) (Purged, 
 		{"actions", `DELETE FROM actions WHERE seq IN (SELECT seq FROM actions WHERE at_ns < ?1 LIMIT ?2)`, cut(r.Actions)},
 		{"uses", `DELETE FROM uses WHERE key IN (SELECT key FROM uses WHERE last_ns < ?1 LIMIT ?2)`, cut(r.Uses)},
 		{"city_gallery_chunks", `DELETE FROM city_gallery_chunks WHERE rowid IN (SELECT rowid FROM city_gallery_chunks WHERE staged_ns < ?1 LIMIT ?2)`, cut(r.Staging)},
+		{"visits", `DELETE FROM visits WHERE id IN (SELECT id FROM visits WHERE not_after_ns < ?1 LIMIT ?2)`, cut(r.Visits)},
 		{"city_gallery_manifest", `DELETE FROM city_gallery_manifest WHERE version IN (SELECT version FROM city_gallery_manifest WHERE staged_ns < ?1 LIMIT ?2)`, cut(r.Staging)},
 	}
 	out := Purged{}

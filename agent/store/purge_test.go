@@ -74,14 +74,14 @@ func TestPurgeKeepsWhatTheCityHasNot(t *testing.T) {
 	r := Retention{Entries: 90 * day, Attendance: 90 * day, DoorEvents: 90 * day, Actions: 90 * day, Uses: 400 * day, Staging: 7 * day}
 	// Today nothing acknowledged is 90 days past its acknowledgement.
 	got, err := s.Purge(ctx, real, r)
-	want := Purged{"entries": 1, "attendance": 0, "door_events": 0, "actions": 1, "uses": 1, "city_gallery_chunks": 0, "city_gallery_manifest": 0}
+	want := Purged{"entries": 1, "attendance": 0, "door_events": 0, "actions": 1, "uses": 1, "city_gallery_chunks": 0, "city_gallery_manifest": 0, "visits": 0}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("Purge(now) = %v, %v, want %v (only what left the outbox, the old action and the old use)", got, err, want)
 	}
 	// 91 days on, the acknowledgements are old enough too.
 	later := real.Add(91 * day)
 	got, err = s.Purge(ctx, later, r)
-	want = Purged{"entries": 2, "attendance": 1, "door_events": 1, "actions": 0, "uses": 0, "city_gallery_chunks": 1, "city_gallery_manifest": 1}
+	want = Purged{"entries": 2, "attendance": 1, "door_events": 1, "actions": 0, "uses": 0, "city_gallery_chunks": 1, "city_gallery_manifest": 1, "visits": 0}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("Purge(+91 days) = %v, %v, want %v", got, err, want)
 	}

@@ -327,3 +327,50 @@ func TestOpenSealsAnOldPlaintextStore(t *testing.T) {
 		t.Errorf("Notes() on the second open = %q, want none", n)
 	}
 }
+
+func TestVisitTemplatesAreSealed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roomgate.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	face := vecBytes(128, 0.75)
+	v := Visit{ID: "v1", IDNumber: "001099012345", Name: "Trần Thị B", Host: "Sở Nội vụ", Gates: []string{"hq/main-gate"},
+		NotBefore: time.Unix(100, 0), NotAfter: time.Unix(200, 0), Uses: 1, Model: "m1", Template: face}
+	other := Visit{ID: "v2", IDNumber: "001099099999", Name: "Lê Văn C", Gates: []string{"hq"}, NotBefore: time.Unix(100, 0), NotAfter: time.Unix(300, 0), Uses: 1, Model: "m1", Template: vecBytes(128, -1)}
+	if err := s.ReplaceVisits(ctx, []Visit{v, other}); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(storeBytes(t, path), face[:64]) {
+		t.Errorf("the store's files hold a visit's template in the clear")
+	}
+	got, err := s.VisitsFor(ctx, v.IDNumber)
+	if err != nil || len(got) != 1 || !bytes.Equal(got[0].Template, face) || got[0].Model != "m1" {
+		t.Fatalf("VisitsFor() = %+v, %v, want v1 with its template", got, err)
+	}
+	// Someone with write access gives v2's face to v1: it does not open.
+	if _, err := s.db.Exec(`UPDATE visits SET template = (SELECT template FROM visits WHERE id = 'v2') WHERE id = 'v1'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.VisitsFor(ctx, v.IDNumber); err == nil || !strings.Contains(err.Error(), "v1") {
+		t.Errorf("VisitsFor() with another visit's template = %v, want an error naming v1", err)
+	}
+	// A new list replaces the old whole.
+	if err := s.ReplaceVisits(ctx, []Visit{other}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.VisitsFor(ctx, v.IDNumber); !errors.Is(err, ErrNoVisit) {
+		t.Errorf("VisitsFor(v1's number) after a list without it = %v, want ErrNoVisit", err)
+	}
+	// Retention: a visit goes once its window (and the grace) has passed.
+	purged, err := s.Purge(ctx, time.Unix(350, 0), Retention{Visits: 100 * time.Second})
+	if err != nil || purged["visits"] != 0 {
+		t.Errorf("Purge 50 s after v2 ended, grace 100 s = %v, %v; want nothing purged", purged, err)
+	}
+	purged, err = s.Purge(ctx, time.Unix(401, 0), Retention{Visits: 100 * time.Second})
+	if _, verr := s.VisitsFor(ctx, other.IDNumber); err != nil || purged["visits"] != 1 || !errors.Is(verr, ErrNoVisit) {
+		t.Errorf("Purge 101 s after v2 ended = %v, %v; VisitsFor = %v, want v2 purged", purged, err, verr)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -297,5 +298,37 @@ func FuzzDecodeDialArgs(f *testing.F) {
 			t.Fatalf("DecodeDialArgs(%q) = %+v", in, a)
 		}
 		roundTrip(t, "DecodeDialArgs", a, func(p []byte) (DialArgs, error) { return DecodeDialArgs(p) })
+	})
+}
+
+func FuzzDecodeVisits(f *testing.F) {
+	for _, s := range []string{
+		visitsJSON(visitJSON("v1", nil)), visitsJSON(visitJSON("v1", nil), visitJSON("v2", map[string]string{"gates": `["hq","b/c"]`})),
+		`{"version":1}`, `{"version":1,"visits":[]}`, visitsJSON(visitJSON("v1", nil), visitJSON("v1", nil)),
+		visitsJSON(visitJSON("v1", map[string]string{"template": `"AAAAAA=="`})),
+		visitsJSON(visitJSON("v1", map[string]string{"not_after": `"2026-11-22T08:00:00+07:00"`})),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		v, err := DecodeVisits(in)
+		if err != nil {
+			checkKind(t, "DecodeVisits", in, err)
+			return
+		}
+		if v.Version < 1 || v.Visits == nil {
+			t.Fatalf("DecodeVisits(%q) = %+v", in, v)
+		}
+		for _, vi := range v.Visits {
+			if !ValidIDNumber(vi.IDNumber) || !vi.NotBefore.Before(vi.NotAfter) || len(vi.Gates) == 0 || len(vi.Template)%4 != 0 || !usableTemplate(vi.Template) {
+				t.Fatalf("DecodeVisits(%q) accepted visit %+v", in, vi)
+			}
+			for _, g := range vi.Gates {
+				if strings.Contains(g, ",") {
+					t.Fatalf("DecodeVisits(%q) accepted gate %q, which the store cannot keep", in, g)
+				}
+			}
+		}
+		roundTrip(t, "DecodeVisits", v, DecodeVisits)
 	})
 }

@@ -20,6 +20,7 @@ type State struct {
 	Config    Applied       `json:"config,omitzero"`   // the last desired config received
 	Trust     Applied       `json:"trust,omitzero"`    // the last trust received
 	Schedule  Applied       `json:"schedule,omitzero"` // the last meetings received
+	Visits    Applied       `json:"visits,omitzero"`   // the last chip ID card visits received
 	Gallery   GallerySync   `json:"gallery,omitzero"`  // the gallery being received or last received
 	Outbox    OutboxState   `json:"outbox,omitzero"`
 	Link      LinkState     `json:"link,omitzero"`

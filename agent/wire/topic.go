@@ -20,6 +20,7 @@ const (
 	LeafCmdResult = "cmd/result" // up: command results
 	LeafMeetings  = "meetings"   // down, retained: the room's schedule
 	LeafUses      = "uses"       // down: passes' use counts across the site
+	LeafVisits    = "visits"     // down, retained: chip ID card visits with the visitor's face template
 	// LeafPing is the self-test's round trip: the box publishes there and
 	// reads back its own message. Only the box may use it (the broker's ACL).
 	LeafPing = "doctor/ping"
@@ -31,7 +32,7 @@ const (
 
 var leaves = map[string]bool{
 	LeafEvents: true, LeafAck: true, LeafState: true, LeafConfig: true,
-	LeafTrust: true, LeafCmd: true, LeafCmdResult: true, LeafMeetings: true, LeafUses: true,
+	LeafTrust: true, LeafCmd: true, LeafCmdResult: true, LeafMeetings: true, LeafUses: true, LeafVisits: true,
 	LeafGalleryManifest: true,
 }
 

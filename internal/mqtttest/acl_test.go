@@ -32,6 +32,7 @@ func TestACL(t *testing.T) {
 		{"city-ops", "roomgate/v1/dev/dev-a/config", "dev-a", "roomgate/v1/dev/dev-a/config", true},
 		{"city-ops", "roomgate/v1/dev/dev-a/trust", "dev-a", "roomgate/v1/dev/dev-a/trust", true},
 		{"city-ops", "roomgate/v1/dev/dev-a/cmd", "dev-a", "roomgate/v1/dev/dev-a/cmd", true},
+		{"city-ops", "roomgate/v1/dev/dev-a/visits", "dev-a", "roomgate/v1/dev/dev-a/visits", true},
 		{"city-ops", "roomgate/v1/dev/dev-a/meetings", "dev-a", "roomgate/v1/dev/dev-a/meetings", true},
 		{"city-ops", "roomgate/v1/dev/dev-a/gallery/v3/chunk/1", "dev-a", "roomgate/v1/dev/dev-a/gallery/#", true},
 		{"city-ingest", "roomgate/v1/dev/dev-a/ack", "dev-a", "roomgate/v1/dev/dev-a/ack", true},
@@ -55,6 +56,8 @@ func TestACL(t *testing.T) {
 		// Within its root a box cannot write what the city sends it.
 		{"dev-a", "roomgate/v1/dev/dev-a/config", "dev-a", "roomgate/v1/dev/dev-a/config", false},
 		{"dev-a", "roomgate/v1/dev/dev-a/trust", "dev-a", "roomgate/v1/dev/dev-a/trust", false},
+		{"dev-a", "roomgate/v1/dev/dev-a/visits", "dev-a", "roomgate/v1/dev/dev-a/visits", false},
+		{"city-ops", "roomgate/v1/dev/dev-a/visits", "dev-b", "roomgate/v1/dev/dev-a/visits", false},
 		{"dev-a", "roomgate/v1/dev/dev-a/ack", "dev-a", "roomgate/v1/dev/dev-a/ack", false},
 		{"dev-a", "roomgate/v1/dev/dev-a/uses", "dev-a", "roomgate/v1/dev/dev-a/uses", false},
 		{"dev-b", "roomgate/v1/dev/dev-a/uses", "dev-a", "roomgate/v1/dev/dev-a/uses", false},

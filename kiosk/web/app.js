@@ -277,6 +277,22 @@ function gate(g) {
   setTimeout(() => card.isConnected && dismiss(card), gateMs);
 }
 
+// gateFace asks a chip ID card's holder to look at the camera while the
+// gate compares their face with the registered visit; the verdict (gate)
+// replaces the card.
+function gateFace(p) {
+  const card = el('div', { 'data-testid': 'gate-face', class: 'gate checking', role: 'status' });
+  keepTranslated(card, () => card.replaceChildren(
+    el('span', { class: 'icon', 'aria-hidden': 'true' }, '◉'),
+    el('div', {},
+      el('p', { class: 'verdict' }, t('gate.look_at_camera')),
+      el('p', { class: 'reason' }, t('gate.look_at_camera_hint')))));
+  const slot = $('#gate');
+  for (const c of slot.children) live.delete(c);
+  slot.replaceChildren(card);
+  setTimeout(() => card.isConnected && dismiss(card), (p.within_ms || 10000) + gateMs);
+}
+
 // --- start ----------------------------------------------------------------
 
 function listen() {
@@ -297,6 +313,7 @@ function listen() {
   on('greeting', greet);
   on('notice', notify);
   on('gate', gate);
+  on('gate_face', gateFace);
   on('faces', drawFaces);
   es.addEventListener('open', () => refresh()); // catch up after a reconnect
   es.addEventListener('error', () => { $('#offline').hidden = es.readyState === EventSource.OPEN; });

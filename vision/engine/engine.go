@@ -57,6 +57,9 @@ type Seen struct {
 	Face    face.Face
 	Quality quality.Result
 	Matches []gallery.Match // best first: the person, and the runner-up
+	// Embedding is the face's L2-normalised template, when it was good
+	// enough to embed: a 1:1 check (a chip ID card's visitor) compares it.
+	Embedding []float32
 }
 
 // Result is what one frame gave.
@@ -117,6 +120,7 @@ func (e *Engine) look(frame gocv.Mat, f face.Face, g *gallery.Gallery) (Seen, er
 	if err != nil {
 		return seen, err
 	}
+	seen.Embedding = emb
 	if g == nil || g.Len() == 0 {
 		return seen, nil
 	}

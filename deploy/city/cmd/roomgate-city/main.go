@@ -50,6 +50,7 @@ var topCommands = []command{
 	{"ingest", "store the boxes' events in the city database and acknowledge them", (*app).ingest},
 	{"events", "print the newest events stored in the city database", (*app).events},
 	{"trust", "send pass issuers' keys and revocations to boxes", group(trustCommands)},
+	{"visit", "register chip ID card (CCCD) visits, with the visitor's face, at boxes", group(visitCommands)},
 	{"cmd", "send a command to a box and print its answer", (*app).cmd},
 	{"publish", "send meetings, face galleries and configs to boxes (retained)", group(publishCommands)},
 	{"attendance", "list who checked in to each meeting, from the city database", (*app).attendance},

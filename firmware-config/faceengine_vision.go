@@ -1,0 +1,7 @@
+//go:build vision
+
+package config
+
+// faceEngineBuilt says this build has the face engine (package vision),
+// which a chip ID card's second factor needs.
+const faceEngineBuilt = true
