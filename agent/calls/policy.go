@@ -291,6 +291,10 @@ type Placed struct {
 	Bridge  string `json:"bridge"`         // the dial string
 	Call    string `json:"call,omitempty"` // the terminal's id for the call
 	By      string `json:"by"`             // who asked for it
+	// How it was dialled, so that a Redial after a restart dials a bridge
+	// a person chose as they gave it.
+	Protocol string `json:"protocol,omitempty"`
+	Speed    int    `json:"speed,omitempty"`
 }
 
 // Matches reports whether c, found up on the terminal, is the call

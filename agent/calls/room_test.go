@@ -585,6 +585,108 @@ func TestRoomDialMeeting(t *testing.T) {
 		}
 		h.noViolations()
 	})
+	t.Run("Redial keeps a chosen bridge over the meeting's own, and the call is held there", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.clock.set(at("08:50:00"))
+		chosen := meeting.Bridge{Dial: bridgeF, Protocol: "h323", Speed: 768}
+		if err := h.room.DialMeeting(ctx, wire.CallByCity, "am", &chosen); err != nil {
+			t.Fatal(err)
+		}
+		h.term.answer()
+		h.want("dialling/city/am", "connected/city/am")
+		h.at("09:30:00")
+		h.want()
+		if err := h.room.Redial(ctx, wire.CallBySecretary); err != nil {
+			t.Fatalf("Redial: %v", err)
+		}
+		h.want("ended/secretary/am")
+		h.step()
+		h.want("dialling/secretary/am")
+		want := terminal.Target{Number: bridgeF, Protocol: "h323", Speed: 768}
+		if got := h.term.dials[len(h.term.dials)-1]; got != want {
+			t.Fatalf("redialled %+v, want the chosen bridge %+v, not am's own", got, want)
+		}
+		h.term.answer()
+		if c := h.last(); c.State != wire.CallConnected || c.Bridge != bridgeF || c.Protocol != "h323" {
+			t.Fatalf("record = %+v, want connected on the chosen bridge", c)
+		}
+		h.want("connected/secretary/am")
+		h.at("10:04:59") // am2 on A is due, but a person's call is kept until am's hang-up time
+		h.want()
+		h.at("10:05:00")
+		h.want("ended/schedule/am")
+		h.noViolations()
+	})
+	t.Run("Redial with no call up redials the chosen bridge of the call that ended", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.at("12:10:00")
+		chosen := meeting.Bridge{Dial: bridgeF, Protocol: "h323", Speed: 768}
+		if err := h.room.DialMeeting(ctx, wire.CallByCity, "nobr", &chosen); err != nil {
+			t.Fatal(err)
+		}
+		h.term.answer()
+		h.term.drop("far end left")
+		h.want("dialling/city/nobr", "connected/city/nobr", "dropped/terminal/nobr")
+		h.at("12:20:00") // nobr has no bridge of its own: the schedule does not redial it
+		h.want()
+		if err := h.room.Redial(ctx, wire.CallBySecretary); err != nil {
+			t.Fatalf("Redial after the drop: %v", err)
+		}
+		h.want("dialling/secretary/nobr")
+		if got, want := h.term.dials[len(h.term.dials)-1], (terminal.Target{Number: bridgeF, Protocol: "h323", Speed: 768}); got != want {
+			t.Fatalf("redialled %+v, want the chosen bridge %+v", got, want)
+		}
+		h.term.answer()
+		if err := h.room.HangUp(ctx, wire.CallBySecretary); err != nil {
+			t.Fatal(err)
+		}
+		h.want("connected/secretary/nobr", "ended/secretary/nobr")
+		h.at("13:05:00")
+		if err := h.room.Redial(ctx, wire.CallBySecretary); !errors.Is(err, ErrNoMeeting) {
+			t.Fatalf("Redial once nobr is over = %v, want %v (nothing to redial)", err, ErrNoMeeting)
+		}
+		h.noViolations()
+	})
+	t.Run("Redial with no call up after a call on the meeting's own bridge is Call now", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.at("13:58:00")
+		h.term.answer()
+		h.want("dialling/schedule/pm", "connected/schedule/pm")
+		if err := h.room.HangUp(ctx, wire.CallByCity); err != nil {
+			t.Fatal(err)
+		}
+		h.want("ended/city/pm")
+		if err := h.room.Redial(ctx, wire.CallBySecretary); err != nil {
+			t.Fatal(err)
+		}
+		h.want("dialling/secretary/pm")
+		if got := h.term.dials[len(h.term.dials)-1]; got.Number != bridgeB {
+			t.Fatalf("redialled %+v, want pm's bridge", got)
+		}
+		h.noViolations()
+	})
+	t.Run("a chosen bridge's protocol and speed are remembered across a restart", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.at("12:10:00")
+		chosen := meeting.Bridge{Dial: bridgeF, Protocol: "h323", Speed: 768}
+		if err := h.room.DialMeeting(ctx, wire.CallByCity, "nobr", &chosen); err != nil {
+			t.Fatal(err)
+		}
+		h.term.answer()
+		h.want("dialling/city/nobr", "connected/city/nobr")
+		h.start(day(), DefaultRules())
+		h.at("12:20:00")
+		h.want("connected/city/nobr") // taken back, said again
+		if err := h.room.Redial(ctx, wire.CallBySecretary); err != nil {
+			t.Fatal(err)
+		}
+		h.step()
+		h.want("ended/secretary/nobr", "dialling/secretary/nobr")
+		if got, want := h.term.dials[len(h.term.dials)-1], (terminal.Target{Number: bridgeF, Protocol: "h323", Speed: 768}); got != want {
+			t.Fatalf("redialled after a restart %+v, want %+v", got, want)
+		}
+		h.noViolations()
+	})
 	t.Run("refusals", func(t *testing.T) {
 		h := newHarness(t, day(), DefaultRules())
 		h.at("12:10:00")
