@@ -287,6 +287,23 @@ func TestDecideRedialOnChosenBridge(t *testing.T) {
 		{name: "not while the old call is still up", s: s, now: "09:30:00", o: up(terminal.Connected),
 			m: Memory{Meeting: "am", Bridge: *chosen, By: wire.CallByCity, HangingUp: at("09:29:59"), Redial: "am", RedialBy: wire.CallByCity, RedialBridge: chosen}, kind: Wait},
 	})
+	off := DefaultRules()
+	off.RedialOnDrop = false
+	down := func(id string, dropped bool) Memory {
+		return tries(id, Tries{Attempts: 1, Failures: 1, Last: at("09:30:00"), Dropped: dropped, Bridge: chosen, By: wire.CallByCity})
+	}
+	runDecide(t, DefaultRules(), []decideCase{
+		{name: "a drop on the chosen bridge: wait the backoff", s: s, now: "09:30:14", o: idle, m: down("am", true), kind: Wait, next: "09:30:15"},
+		{name: "then redialled there, as the person's call", s: s, now: "09:30:15", o: idle, m: down("am", true), kind: Dial, meeting: "am", attempt: 2, by: wire.CallByCity, bridge: bridgeF},
+		{name: "a failed dial on the chosen bridge is retried there", s: s, now: "09:30:15", o: idle, m: down("am", false), kind: Dial, meeting: "am", attempt: 2, by: wire.CallByCity, bridge: bridgeF},
+		{name: "a meeting that does not join by itself is not redialled", s: s, now: "17:30:15", o: idle, m: down("byhand", true), kind: Wait},
+		{name: "nor one without a bridge of its own", s: s, now: "12:30:15", o: idle, m: down("nobr", true), kind: Wait},
+		{name: "a person hung it up: not redialled", s: s, now: "09:40:00", o: idle,
+			m: tries("am", Tries{Attempts: 1, Stopped: true, Bridge: chosen, By: wire.CallByCity}), kind: Wait},
+	})
+	runDecide(t, off, []decideCase{
+		{name: "redial off: a drop on the chosen bridge stays down", s: s, now: "09:45:00", o: idle, m: down("am", true), kind: Wait},
+	})
 	if got := s.Find("am").Bridge.Dial; got != bridgeA {
 		t.Fatalf("Decide changed the schedule: am's bridge is %s, want %s", got, bridgeA)
 	}

@@ -408,6 +408,7 @@ func (r *Room) dial(ctx context.Context, m *meeting.Meeting, attempt int, by str
 	t.Attempts, t.Stopped = attempt, false
 	if by != wire.CallBySchedule {
 		t.Dropped = false
+		t.Bridge, t.By = r.chosen(m.ID, *m.Bridge), by
 	}
 	r.mem.Tries[m.ID] = t
 	r.keepStopped()
@@ -527,6 +528,10 @@ func (r *Room) takeBack(ctx context.Context, calls []terminal.Call) {
 			r.mem.Bridge = meeting.Bridge{Dial: p.Bridge, Protocol: p.Protocol, Speed: p.Speed}
 			if m := r.findMeeting(p.Meeting); m != nil && hasBridge(m) && SameDial(m.Bridge.Dial, p.Bridge) {
 				r.mem.Bridge = *m.Bridge
+			} else if p.By != wire.CallBySchedule {
+				t := r.mem.Tries[p.Meeting]
+				t.Bridge, t.By = r.chosen(p.Meeting, r.mem.Bridge), p.By
+				r.mem.Tries[p.Meeting] = t
 			}
 			r.applyMine(c, r.cfg.Now())
 			return

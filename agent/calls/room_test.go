@@ -617,6 +617,50 @@ func TestRoomDialMeeting(t *testing.T) {
 		h.want("ended/schedule/am")
 		h.noViolations()
 	})
+	t.Run("a drop on a chosen bridge is redialled there, not on the meeting's own", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.clock.set(at("08:50:00"))
+		chosen := meeting.Bridge{Dial: bridgeF, Protocol: "h323", Speed: 768}
+		if err := h.room.DialMeeting(ctx, wire.CallByCity, "am", &chosen); err != nil {
+			t.Fatal(err)
+		}
+		h.term.answer()
+		h.want("dialling/city/am", "connected/city/am")
+		h.clock.set(at("09:30:00"))
+		h.term.drop("far end left")
+		h.want("dropped/terminal/am")
+		h.at("09:30:14")
+		h.want()
+		h.at("09:30:15")
+		h.want("dialling/city/am")
+		want := terminal.Target{Number: bridgeF, Protocol: "h323", Speed: 768}
+		if got := h.term.dials[len(h.term.dials)-1]; got != want {
+			t.Fatalf("redialled %+v after the drop, want the chosen bridge %+v", got, want)
+		}
+		h.term.answer()
+		h.want("connected/city/am")
+		h.at("10:04:59")
+		h.want()
+		h.noViolations()
+	})
+	t.Run("a drop on a chosen bridge after a restart is redialled there", func(t *testing.T) {
+		h := newHarness(t, day(), DefaultRules())
+		h.clock.set(at("08:50:00"))
+		if err := h.room.DialMeeting(ctx, wire.CallBySecretary, "am", &meeting.Bridge{Dial: bridgeF, Protocol: "h323", Speed: 768}); err != nil {
+			t.Fatal(err)
+		}
+		h.term.answer()
+		h.start(day(), DefaultRules())
+		h.at("09:00:00")
+		h.want("dialling/secretary/am", "connected/secretary/am", "connected/secretary/am")
+		h.term.drop("far end left")
+		h.at("09:00:15")
+		h.want("dropped/terminal/am", "dialling/secretary/am")
+		if got, want := h.term.dials[len(h.term.dials)-1], (terminal.Target{Number: bridgeF, Protocol: "h323", Speed: 768}); got != want {
+			t.Fatalf("redialled %+v after a restart and a drop, want %+v", got, want)
+		}
+		h.noViolations()
+	})
 	t.Run("Redial with no call up redials the chosen bridge of the call that ended", func(t *testing.T) {
 		h := newHarness(t, day(), DefaultRules())
 		h.at("12:10:00")
