@@ -78,8 +78,10 @@ func (r *Room) HangUp(ctx context.Context, by string) error {
 }
 
 // Redial is a person's "Redial": hang up the box's call and dial its
-// meeting again once the terminal has ended it; with no call up, the same
-// as DialNow.
+// meeting again, on the same bridge, once the terminal has ended it. With
+// no call up it dials the box's last call again when a person had put it
+// on a bridge of their choosing and its meeting is not over; else it is
+// DialNow.
 func (r *Room) Redial(ctx context.Context, by string) error {
 	if err := checkBy(by); err != nil {
 		return err
@@ -92,21 +94,39 @@ func (r *Room) Redial(ctx context.Context, by string) error {
 	}
 	r.mu.Lock()
 	id := r.mem.Meeting
+	var again *meeting.Bridge
 	if id != "" {
-		r.mem.Redial, r.mem.RedialBy, r.mem.RedialBridge = id, by, nil
-		// A call a person put on another bridge is redialled there.
-		if m := r.findMeeting(id); m == nil || !hasBridge(m) || !SameDial(m.Bridge.Dial, r.mem.Bridge.Dial) {
-			b := r.mem.Bridge
-			r.mem.RedialBridge = &b
+		r.mem.Redial, r.mem.RedialBy, r.mem.RedialBridge = id, by, r.chosen(id, r.mem.Bridge)
+	} else if again = r.chosen(r.last.Meeting, r.last.Bridge); again != nil {
+		if m := r.findMeeting(r.last.Meeting); m == nil || !r.cfg.Now().Before(r.cfg.Rules.hangUpAt(m)) {
+			again = nil
 		}
 	}
+	last := r.last.Meeting
 	r.mu.Unlock()
+	if again != nil {
+		r.log.Info("redial asked: the last call's bridge again", "by", by, "meeting", last)
+		return r.dialChosen(ctx, by, last, again)
+	}
 	if id == "" {
 		return r.dialChosen(ctx, by, "", nil)
 	}
 	r.log.Info("redial asked", "by", by, "meeting", id)
 	defer r.poke()
 	return r.hangUp(ctx, by)
+}
+
+// chosen is b when a person put meeting id's call on it rather than on the
+// meeting's own bridge (a redial goes there again); nil when b is the
+// meeting's, or id is "". Called with mu held.
+func (r *Room) chosen(id string, b meeting.Bridge) *meeting.Bridge {
+	if id == "" || b.Dial == "" {
+		return nil
+	}
+	if m := r.findMeeting(id); m != nil && hasBridge(m) && SameDial(m.Bridge.Dial, b.Dial) {
+		return nil
+	}
+	return &b
 }
 
 // ready reads the terminal's calls for a person's command: it must answer,

@@ -346,6 +346,16 @@ func (h *harness) last() wire.Call {
 	return all[len(all)-1]
 }
 
+// wantDialled checks the box's last dial.
+func (h *harness) wantDialled(want terminal.Target) {
+	h.t.Helper()
+	h.term.mu.Lock()
+	defer h.term.mu.Unlock()
+	if n := len(h.term.dials); n == 0 || h.term.dials[n-1] != want {
+		h.t.Fatalf("dials = %+v, want the last %+v", h.term.dials, want)
+	}
+}
+
 func (h *harness) noViolations() {
 	h.t.Helper()
 	h.term.mu.Lock()

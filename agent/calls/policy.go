@@ -89,6 +89,11 @@ type Tries struct {
 	Jitter   float64   // in [0, 1), drawn at the last failure
 	Dropped  bool      // its call dropped; with RedialOnDrop off it stays down
 	Stopped  bool      // a person hung it up: the schedule does not dial it again
+	// Bridge is the bridge a person (By) put the meeting's call on instead
+	// of its own; the schedule's retries and redials go there too, as that
+	// person's call. nil: the meeting's own.
+	Bridge *meeting.Bridge
+	By     string
 }
 
 // Kind is what the room should do.
@@ -175,6 +180,12 @@ func (r Rules) decide(now time.Time, s *meeting.Schedule, o Observed, m Memory) 
 		if due := t.Last.Add(r.Backoff(t.Failures, t.Jitter)); now.Before(due) && !now.Before(t.Last) {
 			return Action{Why: "waiting to retry", Next: due}
 		}
+	}
+	if t.Bridge != nil {
+		// Where the person put it, and as their call, which the schedule holds.
+		on := *want
+		on.Bridge = t.Bridge
+		return Action{Kind: Dial, Meeting: &on, By: t.By, Attempt: t.Attempts + 1, Why: "again on the bridge a person chose"}
 	}
 	return Action{Kind: Dial, Meeting: want, By: wire.CallBySchedule, Attempt: t.Attempts + 1, Why: "join time"}
 }
@@ -291,6 +302,10 @@ type Placed struct {
 	Bridge  string `json:"bridge"`         // the dial string
 	Call    string `json:"call,omitempty"` // the terminal's id for the call
 	By      string `json:"by"`             // who asked for it
+	// How it was dialled, so that a Redial after a restart dials a bridge
+	// a person chose as they gave it.
+	Protocol string `json:"protocol,omitempty"`
+	Speed    int    `json:"speed,omitempty"`
 }
 
 // Matches reports whether c, found up on the terminal, is the call

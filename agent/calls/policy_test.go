@@ -92,6 +92,7 @@ type decideCase struct {
 	meeting string // Dial, Carry
 	attempt int    // Dial
 	by      string // Dial; schedule if ""
+	bridge  string // Dial: the dial string dialled; the meeting's own if ""
 	next    string // "" when not checked
 }
 
@@ -118,6 +119,13 @@ func runDecide(t *testing.T, r Rules, cases []decideCase) {
 				}
 				if a.Attempt != c.attempt || a.By != by {
 					t.Fatalf("Decide(%s) dials attempt %d by %s, want %d by %s", c.now, a.Attempt, a.By, c.attempt, by)
+				}
+				bridge := c.bridge
+				if bridge == "" {
+					bridge = s.Find(c.meeting).Bridge.Dial
+				}
+				if a.Meeting.Bridge == nil || a.Meeting.Bridge.Dial != bridge {
+					t.Fatalf("Decide(%s) dials %+v, want %s", c.now, a.Meeting.Bridge, bridge)
 				}
 			}
 			if c.next != "" && !a.Next.Equal(at(c.next)) {
@@ -260,6 +268,48 @@ func TestDecidePeopleAsked(t *testing.T) {
 		{name: "and hung up after it", now: "18:05:00", o: up(terminal.Connected), m: manual, kind: HangUp},
 		{name: "a person's call before join time is kept", now: "13:40:00", o: up(terminal.Connected), m: early, kind: Wait},
 	})
+}
+
+// A call a person put on another bridge than its meeting's is redialled
+// there, and the schedule is left as it was.
+func TestDecideRedialOnChosenBridge(t *testing.T) {
+	chosen := &meeting.Bridge{Dial: bridgeF, Protocol: "h323", Speed: 768}
+	redial := func(id string, b *meeting.Bridge) Memory {
+		return Memory{Redial: id, RedialBy: wire.CallByCity, RedialBridge: b, Tries: map[string]Tries{id: {Attempts: 1}}}
+	}
+	s := day()
+	runDecide(t, DefaultRules(), []decideCase{
+		{name: "a meeting with its own bridge, redialled on the chosen one", s: s, now: "09:30:00", o: idle, m: redial("am", chosen), kind: Dial, meeting: "am", attempt: 2, by: wire.CallByCity, bridge: bridgeF},
+		{name: "no bridge chosen: the meeting's own", s: s, now: "09:30:00", o: idle, m: redial("am", nil), kind: Dial, meeting: "am", attempt: 2, by: wire.CallByCity},
+		{name: "a meeting without a bridge, on the chosen one", s: s, now: "12:30:00", o: idle, m: redial("nobr", chosen), kind: Dial, meeting: "nobr", attempt: 2, by: wire.CallByCity, bridge: bridgeF},
+		{name: "up to hang_up_after past the end", s: s, now: "13:04:59", o: idle, m: redial("nobr", chosen), kind: Dial, meeting: "nobr", attempt: 2, by: wire.CallByCity, bridge: bridgeF},
+		{name: "not after it", s: s, now: "13:05:00", o: idle, m: redial("nobr", chosen), kind: Wait},
+		{name: "not while the old call is still up", s: s, now: "09:30:00", o: up(terminal.Connected),
+			m: Memory{Meeting: "am", Bridge: *chosen, By: wire.CallByCity, HangingUp: at("09:29:59"), Redial: "am", RedialBy: wire.CallByCity, RedialBridge: chosen}, kind: Wait},
+	})
+	off := DefaultRules()
+	off.RedialOnDrop = false
+	down := func(id string, dropped bool) Memory {
+		return tries(id, Tries{Attempts: 1, Failures: 1, Last: at("09:30:00"), Dropped: dropped, Bridge: chosen, By: wire.CallByCity})
+	}
+	runDecide(t, DefaultRules(), []decideCase{
+		{name: "a drop on the chosen bridge: wait the backoff", s: s, now: "09:30:14", o: idle, m: down("am", true), kind: Wait, next: "09:30:15"},
+		{name: "then redialled there, as the person's call", s: s, now: "09:30:15", o: idle, m: down("am", true), kind: Dial, meeting: "am", attempt: 2, by: wire.CallByCity, bridge: bridgeF},
+		{name: "a failed dial on the chosen bridge is retried there", s: s, now: "09:30:15", o: idle, m: down("am", false), kind: Dial, meeting: "am", attempt: 2, by: wire.CallByCity, bridge: bridgeF},
+		{name: "a meeting that does not join by itself is not redialled", s: s, now: "17:30:15", o: idle, m: down("byhand", true), kind: Wait},
+		{name: "nor one without a bridge of its own", s: s, now: "12:30:15", o: idle, m: down("nobr", true), kind: Wait},
+		{name: "a person hung it up: not redialled", s: s, now: "09:40:00", o: idle,
+			m: tries("am", Tries{Attempts: 1, Stopped: true, Bridge: chosen, By: wire.CallByCity}), kind: Wait},
+	})
+	runDecide(t, off, []decideCase{
+		{name: "redial off: a drop on the chosen bridge stays down", s: s, now: "09:45:00", o: idle, m: down("am", true), kind: Wait},
+	})
+	if got := s.Find("am").Bridge.Dial; got != bridgeA {
+		t.Fatalf("Decide changed the schedule: am's bridge is %s, want %s", got, bridgeA)
+	}
+	if s.Find("nobr").Bridge != nil {
+		t.Fatalf("Decide gave nobr a bridge in the schedule: %+v", s.Find("nobr").Bridge)
+	}
 }
 
 func TestDecideScheduleReplaced(t *testing.T) {

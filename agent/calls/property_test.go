@@ -117,5 +117,7 @@ func FuzzRoom(f *testing.F) {
 	f.Add([]byte{14, 198, 9, 48, 5, 55, 15, 48, 15, 48, 12, 48}) // a hand call to the bridge before the agent's first look
 	f.Add([]byte("00000000000\xca10+0a0X087a00"))                // the box's failure lost, then the same bridge dialled by hand
 	f.Add([]byte{14, 125, 10, 163, 2, 0, 13, 3, 1, 0, 12, 0})    // the city dials nobr on F; the schedule moves; redial
+	// am put on F by a person; redialled, dropped, redialled with no call up
+	f.Add([]byte{14, 95, 10, 160, 2, 0, 12, 1, 1, 0, 2, 0, 4, 0, 12, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) { play(t, ops) })
 }

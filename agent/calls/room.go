@@ -109,6 +109,12 @@ type Room struct {
 	hangBy      string         // who asked for the hang-up under way; "" when the box gave up
 	foreign     map[string]foreignCall
 	state       wire.CallState
+	// last is the meeting and bridge of the box's call that ended last,
+	// for a Redial with no call up.
+	last struct {
+		Meeting string
+		Bridge  meeting.Bridge
+	}
 
 	notifyMu sync.Mutex
 	notified wire.CallState
@@ -402,6 +408,7 @@ func (r *Room) dial(ctx context.Context, m *meeting.Meeting, attempt int, by str
 	t.Attempts, t.Stopped = attempt, false
 	if by != wire.CallBySchedule {
 		t.Dropped = false
+		t.Bridge, t.By = r.chosen(m.ID, *m.Bridge), by
 	}
 	r.mem.Tries[m.ID] = t
 	r.keepStopped()
@@ -518,9 +525,13 @@ func (r *Room) takeBack(ctx context.Context, calls []terminal.Call) {
 		if p.Matches(c) {
 			r.log.Info("found the box's call up; taking it back", "meeting", p.Meeting, "remote", c.Remote)
 			r.mem.Meeting, r.mem.By = p.Meeting, p.By
-			r.mem.Bridge = meeting.Bridge{Dial: p.Bridge}
+			r.mem.Bridge = meeting.Bridge{Dial: p.Bridge, Protocol: p.Protocol, Speed: p.Speed}
 			if m := r.findMeeting(p.Meeting); m != nil && hasBridge(m) && SameDial(m.Bridge.Dial, p.Bridge) {
 				r.mem.Bridge = *m.Bridge
+			} else if p.By != wire.CallBySchedule {
+				t := r.mem.Tries[p.Meeting]
+				t.Bridge, t.By = r.chosen(p.Meeting, r.mem.Bridge), p.By
+				r.mem.Tries[p.Meeting] = t
 			}
 			r.applyMine(c, r.cfg.Now())
 			return
@@ -540,7 +551,8 @@ func (r *Room) remember() {
 	}
 	var v string
 	if r.mine != nil && r.mem.Meeting != "" {
-		b, _ := json.Marshal(Placed{Meeting: r.mem.Meeting, Bridge: r.mem.Bridge.Dial, Call: r.mine.ID, By: r.mem.By})
+		b, _ := json.Marshal(Placed{Meeting: r.mem.Meeting, Bridge: r.mem.Bridge.Dial, Call: r.mine.ID, By: r.mem.By,
+			Protocol: r.mem.Bridge.Protocol, Speed: r.mem.Bridge.Speed})
 		v = string(b)
 	}
 	r.keepSetting(r.placedKey(), v, &r.placed, "the box's call")
@@ -693,6 +705,9 @@ func (r *Room) failure(now time.Time, dropped bool) {
 }
 
 func (r *Room) clearMine() {
+	if r.mem.Meeting != "" {
+		r.last.Meeting, r.last.Bridge = r.mem.Meeting, r.mem.Bridge
+	}
 	r.mine = nil
 	r.mem.Meeting, r.mem.Bridge, r.mem.By = "", meeting.Bridge{}, ""
 	r.mem.Dialled, r.mem.HangingUp, r.hangBy = time.Time{}, time.Time{}, ""

@@ -440,6 +440,7 @@ func TestRoomPeoplesCommands(t *testing.T) {
 			t.Fatalf("Redial with no call: %v", err)
 		}
 		h.want("dialling/secretary/am")
+		h.wantDialled(terminal.Target{Number: bridgeA, Protocol: "sip"}) // the meeting's own, as Call now
 	})
 	t.Run("hang up stops the retries", func(t *testing.T) {
 		h := newHarness(t, morning(), DefaultRules())
@@ -517,6 +518,28 @@ func TestRoomRun(t *testing.T) {
 	}
 }
 
+// chosenF is a bridge a person chose over a meeting's own, and onF how the
+// terminal is asked to dial it.
+var (
+	chosenF = meeting.Bridge{Dial: bridgeF, Protocol: "h323", Speed: 768}
+	onF     = terminal.Target{Number: bridgeF, Protocol: "h323", Speed: 768}
+)
+
+// placedOnF is a room whose call for meeting id a person (by) put on
+// chosenF at hhmmss, answered.
+func placedOnF(t *testing.T, hhmmss, by, id string) *harness {
+	t.Helper()
+	h := newHarness(t, day(), DefaultRules())
+	h.clock.set(at(hhmmss))
+	if err := h.room.DialMeeting(context.Background(), by, id, &chosenF); err != nil {
+		t.Fatal(err)
+	}
+	h.wantDialled(onF)
+	h.term.answer()
+	h.want("dialling/"+by+"/"+id, "connected/"+by+"/"+id)
+	return h
+}
+
 // The city names the meeting, and may give a bridge of its own; what it
 // cannot have is refused with the reason.
 func TestRoomDialMeeting(t *testing.T) {
@@ -542,12 +565,10 @@ func TestRoomDialMeeting(t *testing.T) {
 	t.Run("another bridge, held until the meeting's end", func(t *testing.T) {
 		h := newHarness(t, day(), DefaultRules())
 		h.at("12:10:00")
-		if err := h.room.DialMeeting(ctx, wire.CallByCity, "nobr", &meeting.Bridge{Dial: bridgeF, Protocol: "h323", Speed: 768}); err != nil {
+		if err := h.room.DialMeeting(ctx, wire.CallByCity, "nobr", &chosenF); err != nil {
 			t.Fatal(err)
 		}
-		if want := (terminal.Target{Number: bridgeF, Protocol: "h323", Speed: 768}); h.term.dials[0] != want {
-			t.Fatalf("dialled %+v, want %+v", h.term.dials[0], want)
-		}
+		h.wantDialled(onF)
 		h.term.answer()
 		if c := h.last(); c.Bridge != bridgeF || c.Protocol != "h323" {
 			t.Fatalf("record = %+v, want the city's bridge", c)
@@ -564,24 +585,82 @@ func TestRoomDialMeeting(t *testing.T) {
 		h.want("ended/schedule/nobr")
 		h.noViolations()
 	})
-	t.Run("Redial keeps the bridge a person chose", func(t *testing.T) {
-		h := newHarness(t, day(), DefaultRules())
-		h.at("12:10:00")
-		chosen := meeting.Bridge{Dial: bridgeF, Protocol: "h323", Speed: 768}
-		if err := h.room.DialMeeting(ctx, wire.CallByCity, "nobr", &chosen); err != nil {
+	// nobr has no bridge of its own; am has A, and am2 after it on A is due
+	// at its join time, but a person's call is kept until am's hang-up time.
+	for _, c := range []struct{ id, placed, redial, hangUp string }{
+		{"nobr", "12:10:00", "12:30:00", "13:05:00"},
+		{"am", "08:50:00", "09:30:00", "10:05:00"},
+	} {
+		t.Run("Redial keeps the bridge a person chose for "+c.id+", held there until the hang-up time", func(t *testing.T) {
+			h := placedOnF(t, c.placed, wire.CallByCity, c.id)
+			h.at(c.redial)
+			h.want()
+			if err := h.room.Redial(ctx, wire.CallBySecretary); err != nil {
+				t.Fatalf("Redial: %v", err)
+			}
+			h.want("ended/secretary/" + c.id)
+			h.step()
+			h.want("dialling/secretary/" + c.id)
+			h.wantDialled(onF)
+			h.term.answer()
+			if r := h.last(); r.State != wire.CallConnected || r.Bridge != bridgeF || r.Protocol != "h323" {
+				t.Fatalf("record = %+v, want connected on the chosen bridge", r)
+			}
+			h.want("connected/secretary/" + c.id)
+			h.clock.set(at(c.hangUp).Add(-time.Second))
+			h.step()
+			h.want()
+			h.at(c.hangUp)
+			h.want("ended/schedule/" + c.id)
+			h.noViolations()
+		})
+	}
+	t.Run("a drop on a chosen bridge is redialled there, not on the meeting's own", func(t *testing.T) {
+		h := placedOnF(t, "08:50:00", wire.CallByCity, "am")
+		h.clock.set(at("09:30:00"))
+		h.term.drop("far end left")
+		h.want("dropped/terminal/am")
+		h.at("09:30:14")
+		h.want()
+		h.at("09:30:15")
+		h.want("dialling/city/am")
+		h.wantDialled(onF)
+		h.term.answer()
+		h.want("connected/city/am")
+		h.at("10:04:59")
+		h.want()
+		h.noViolations()
+	})
+	t.Run("after a restart, a drop on a chosen bridge is redialled there as given (protocol, speed)", func(t *testing.T) {
+		h := placedOnF(t, "08:50:00", wire.CallBySecretary, "am")
+		h.start(day(), DefaultRules())
+		h.at("09:00:00")
+		h.want("connected/secretary/am") // taken back, said again
+		h.term.drop("far end left")
+		h.at("09:00:15")
+		h.want("dropped/terminal/am", "dialling/secretary/am")
+		h.wantDialled(onF)
+		h.noViolations()
+	})
+	t.Run("Redial with no call up redials the chosen bridge of the call that ended", func(t *testing.T) {
+		h := placedOnF(t, "12:10:00", wire.CallByCity, "nobr")
+		h.term.drop("far end left")
+		h.want("dropped/terminal/nobr")
+		h.at("12:20:00") // nobr has no bridge of its own: the schedule does not redial it
+		h.want()
+		if err := h.room.Redial(ctx, wire.CallBySecretary); err != nil {
+			t.Fatalf("Redial after the drop: %v", err)
+		}
+		h.want("dialling/secretary/nobr")
+		h.wantDialled(onF)
+		h.term.answer()
+		if err := h.room.HangUp(ctx, wire.CallBySecretary); err != nil {
 			t.Fatal(err)
 		}
-		h.term.answer()
-		h.want("dialling/city/nobr", "connected/city/nobr")
-		if err := h.room.Redial(ctx, wire.CallBySecretary); err != nil {
-			t.Fatalf("Redial: %v", err)
-		}
-		h.want("ended/secretary/nobr")
-		h.step()
-		h.want("dialling/secretary/nobr")
-		want := terminal.Target{Number: bridgeF, Protocol: "h323", Speed: 768}
-		if got := h.term.dials[len(h.term.dials)-1]; got != want {
-			t.Fatalf("redialled %+v, want the chosen bridge %+v", got, want)
+		h.want("connected/secretary/nobr", "ended/secretary/nobr")
+		h.at("13:05:00")
+		if err := h.room.Redial(ctx, wire.CallBySecretary); !errors.Is(err, ErrNoMeeting) {
+			t.Fatalf("Redial once nobr is over = %v, want %v (nothing to redial)", err, ErrNoMeeting)
 		}
 		h.noViolations()
 	})

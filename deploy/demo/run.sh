@@ -11,7 +11,9 @@
 # ROOMGATE_DEMO_RUN puts the run directory elsewhere (tests use a fresh one),
 # ROOMGATE_DEMO_HTTP moves the kiosk, ROOMGATE_DEMO_SKIP_DEPS=1 skips apt,
 # ROOMGATE_DEMO_CHECKIN_OPENS (a date -d offset) opens check-in later, so a
-# browser test's page is listening before the first greeting.
+# browser test's page is listening before the first greeting,
+# ROOMGATE_DEMO_POLY_TCP moves the simulated Poly's own API port (a person at
+# the terminal: `socat - TCP:127.0.0.1:2424,crlf`, then e.g. callinfo all).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ "${ROOMGATE_DEMO_SKIP_DEPS:-}" = 1 ] || deploy/install-deps.sh demo
@@ -20,6 +22,7 @@ export PATH=$PATH:/usr/local/go/bin
 demo=$PWD/deploy/demo
 run=${ROOMGATE_DEMO_RUN:-deploy/demo/run}
 http=${ROOMGATE_DEMO_HTTP:-127.0.0.1:8080}
+polytcp=${ROOMGATE_DEMO_POLY_TCP:-127.0.0.1:2424}
 mkdir -p "$run"
 run=$(cd "$run" && pwd)
 go build -tags vision -o "$run/roomgate" ./agent/cmd/roomgate
@@ -92,13 +95,16 @@ pids+=($!)
 for _ in $(seq 50); do [ -e "$run/scanner" ] && break; sleep 0.1; done
 
 # The room's conference terminal: a simulated Poly Group Series on a
-# pseudo-terminal, which the agent dials the meeting's bridge on.
-"$run/polysim" -log -link "$run/terminal-device" >"$run/polysim.log" 2>&1 &
+# pseudo-terminal, which the agent dials the meeting's bridge on; its API on
+# TCP too, for a person dialling by hand.
+"$run/polysim" -log -link "$run/terminal-device" -tcp "$polytcp" >"$run/polysim.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do [ -e "$run/terminal-device" ] && break; sleep 0.1; done
+[ -e "$run/terminal-device" ] || { cat "$run/polysim.log" >&2; echo "demo: the simulated Poly did not start" >&2; exit 1; }
 
 cat >&2 <<TXT
 roomgate demo: kiosk http://$http (secretary PIN 246810, technician PIN 135790); scan a pass with deploy/demo/scan.sh
+  the simulated Poly's own API: socat - TCP:$polytcp,crlf
   broker log $run/mosquitto.log, city ingest log $run/ingest.log, city database $run/city.db
 TXT
 "$run/roomgate" agent --config "$run/roomgate.yaml"

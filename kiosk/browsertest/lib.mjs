@@ -1,6 +1,7 @@
 // Shared by the browser tests and the benchmark: Debian's Chromium through
 // playwright-core, and the running demo agent they drive.
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,4 +97,38 @@ export async function scan(...args) {
 export async function saveText(name, text) {
   await mkdir(screenshotDir, { recursive: true });
   await writeFile(path.join(screenshotDir, name), text);
+}
+
+// polyAddress is the demo's simulated Poly's own API on TCP (run.sh picks it).
+export const polyAddress = process.env.ROOMGATE_DEMO_POLY_TCP ?? '127.0.0.1:2424';
+
+// poly sends one command to the simulated Poly as a person at the terminal
+// would (its API on TCP, a session of its own) and returns the reply's
+// lines: what the terminal itself says, not what the box believes.
+export function poly(command, timeoutMs = 5000) {
+  const [host, port] = [polyAddress.slice(0, polyAddress.lastIndexOf(':')), Number(polyAddress.slice(polyAddress.lastIndexOf(':') + 1))];
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host, port });
+    let text = '';
+    let sent = false;
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`the Poly at ${polyAddress} did not answer ${command}: ${JSON.stringify(text)}`)); }, timeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('error', (err) => { clearTimeout(timer); reject(err); });
+    sock.on('data', (chunk) => {
+      text += chunk;
+      // The port shows its prompt "-> " after the banner and after each reply.
+      if (!text.endsWith('-> ')) return;
+      if (!sent) {
+        sent = true;
+        text = '';
+        sock.write(`${command}\r\n`);
+        return;
+      }
+      clearTimeout(timer);
+      // The simulator leaves a TCP session open after its end; not waiting
+      // for it to close keeps the test process from hanging on the socket.
+      sock.destroy();
+      resolve(text.slice(0, -3).split(/\r?\n/).filter((l) => l.trim() !== ''));
+    });
+  });
 }

@@ -16,8 +16,10 @@ cd "$here"
 [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
 
 run=$(mktemp -d "${TMPDIR:-/tmp}/roomgate-browsertest.XXXXXX")
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+freeport() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+port=$(freeport)
 export ROOMGATE_DEMO_RUN=$run ROOMGATE_DEMO_HTTP=127.0.0.1:$port ROOMGATE_KIOSK_URL=http://127.0.0.1:$port
+export ROOMGATE_DEMO_POLY_TCP=127.0.0.1:$(freeport)
 export ROOMGATE_SCREENSHOTS=${ROOMGATE_SCREENSHOTS:-$here/screenshots}
 # The meeting's check-in opens a little after the agent starts, when the
 # page is surely open: a greeting pushed before the page connected would

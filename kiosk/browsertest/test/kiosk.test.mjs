@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { kioskURL, launch, ready, runDir, saveText, scan, screens, secretaryPIN, shoot, status, technicianPIN, tid, waitForKiosk } from '../lib.mjs';
+import { kioskURL, launch, poly, ready, root, runDir, saveText, scan, screens, secretaryPIN, shoot, status, technicianPIN, tid, waitForKiosk } from '../lib.mjs';
 
 // The delegates on the sample video, as the demo's meeting invites them;
 // Anthony Hopkins passes the camera too but is not enrolled.
@@ -228,40 +228,143 @@ test('the room joins its video bridge by itself, and the board says so in plain 
   await shoot(page, 'bridge-connected');
 });
 
-test('the secretary hangs the bridge up, the box leaves it so, and Redial brings it back', async (t) => {
+// The kiosk's own words, to compare with what the page shows.
+const words = Object.fromEntries(await Promise.all(['vi', 'en'].map(async (lang) =>
+  [lang, JSON.parse(await readFile(path.join(root, 'kiosk', 'web', 'i18n', `${lang}.json`), 'utf8'))])));
+
+// The demo's bridge; the public board must never show it (a dial string
+// may carry a bridge PIN).
+const demoBridge = 'demo-bridge@cau.hanoi.gov.vn';
+
+// polyCalls is what the simulated Poly itself has up: [{id, dial, state}].
+async function polyCalls() {
+  return (await poly('callinfo all')).filter((l) => l.startsWith('callinfo:')).map((l) => {
+    const [, id, , dial, , state] = l.split(':');
+    return { id, dial, state };
+  });
+}
+
+// until polls fn until it returns something truthy.
+async function until(what, fn, timeoutMs = 15_000) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < end) {
+    if ((last = await fn())) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`${what} within ${timeoutMs / 1000} s; last saw ${JSON.stringify(last)}`);
+}
+
+const countOf = (text, line) => text.split('\n').filter((l) => l.includes(line)).length;
+const polysimLog = () => readFile(path.join(runDir, 'polysim.log'), 'utf8');
+
+test('the secretary hangs up, calls and redials the bridge; refusals are in words; the board never shows the dial string', async (t) => {
   const { page } = await open(t);
   await page.goto(kioskURL);
   await ready(page);
   assert.equal(await login(page, 'nav-secretary', secretaryPIN, 'search-input'), true, "the secretary's PIN opens the view");
+  const state = page.locator(tid('call-state'));
   const result = page.locator(tid('call-result'));
-  await page.locator(`${tid('call-state')}.connected`).waitFor({ state: 'visible', timeout: 20_000 });
-  await shoot(page, 'secretary-call-connected');
+  const button = (action) => page.locator(tid(`call-${action}`));
+  // press clicks a call button and waits for the page's answer to it.
+  const press = async (action) => {
+    await result.evaluate((n) => { n.textContent = ''; }); // so each answer is this press's
+    const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/call');
+    await button(action).click();
+    return (await answered).status();
+  };
+  // answer waits for the result line to say text (the page sets it once it has read the reply).
+  const answer = async (text, what) => {
+    try {
+      await page.waitForFunction(([sel, want]) => document.querySelector(sel)?.textContent === want, [tid('call-result'), text], { timeout: 5000 });
+    } catch {
+      assert.fail(`${what}: the page says ${JSON.stringify(await result.textContent())}, want ${JSON.stringify(text)}`);
+    }
+  };
+  const saysIdle = () => page.waitForFunction(([sel, idle]) => document.querySelector(sel)?.textContent === idle,
+    [tid('call-state'), words.vi['sec.call.idle']], { timeout: 10_000 });
 
-  // Call now over a live call is refused, in the secretary's language.
-  await page.locator(tid('call-dial')).click();
-  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes('Hãy gác máy trước'), tid('call-result'), { timeout: 5000 });
-  assert.doesNotMatch(await result.textContent(), /calls:/, 'the refusal is in words, not the agent\'s error');
-
-  await page.locator(tid('call-hang-up')).click();
-  // The call the secretary ended leaves the room idle: "no call".
-  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === 'Không có cuộc gọi.', tid('call-state'), { timeout: 10_000 });
-  assert.equal((await status()).call?.state, 'idle', 'the public status says the room is in no call');
-  // The simulated Poly was told: its log (-log) has its answer to the hang-up the box sent.
-  const polysim = await readFile(path.join(runDir, 'polysim.log'), 'utf8');
-  assert.match(polysim, /hanging up all/, 'the terminal received the hang-up');
-  // A person's hang-up holds: the box does not dial the meeting's bridge again by itself.
-  await new Promise((r) => setTimeout(r, 6000));
-  assert.equal((await status()).call?.state, 'idle', 'still idle 6 s later: the box did not redial on its own');
-
+  // A public page beside it, as the room's screen shows it.
   const board = await open(t);
   await board.page.goto(kioskURL);
   await ready(board.page);
-  assert.equal(await board.page.locator(tid('bridge')).isVisible(), false, 'the board shows no bridge banner with no call');
-  assert.doesNotMatch(await board.page.content(), /demo-bridge/, 'the public board never shows the dial string');
+  const banner = board.page.locator(tid('bridge'));
+  const boardShowsNoDialString = async (when) => {
+    assert.ok(!(await board.page.content()).includes(demoBridge.split('@')[0]), `the board's page does not show the dial string ${when}`);
+    assert.ok(!JSON.stringify(await status()).includes(demoBridge.split('@')[0]), `the public status has no dial string ${when}`);
+  };
 
-  await page.locator(tid('call-redial')).click();
   await page.locator(`${tid('call-state')}.connected`).waitFor({ state: 'visible', timeout: 20_000 });
   await board.page.locator(`${tid('bridge')}.connected`).waitFor({ state: 'visible', timeout: 10_000 });
+  await boardShowsNoDialString('while connected');
+  const [scheduled, ...more] = await polyCalls();
+  assert.equal(scheduled?.dial, demoBridge, 'the Poly is in the demo meeting\'s bridge call');
+  assert.deepEqual(more, [], 'and in no other');
+  await shoot(page, 'secretary-call-connected');
+
+  // Call now over a live call is refused in the secretary's language.
+  assert.equal(await press('dial'), 422, 'Call now over the live call is refused');
+  await answer(words.vi['sec.call.refused.in_call'], 'Call now in a call');
+  await page.locator(tid('lang-switch')).click();
+  await page.waitForFunction(() => document.documentElement.lang === 'en', null, { timeout: 3000 });
+  assert.equal(await press('dial'), 422);
+  await answer(words.en['sec.call.refused.in_call'], 'the refusal follows the page language');
+  await page.locator(tid('lang-switch')).click();
+  await page.waitForFunction(() => document.documentElement.lang === 'vi', null, { timeout: 3000 });
+  assert.deepEqual((await polyCalls()).map((c) => c.id), [scheduled.id], 'the refused Call now left the Poly\'s call alone');
+
+  // Hang up: the Poly itself ends the call, and both screens say so.
+  const hangUpsBefore = countOf(await polysimLog(), 'hanging up all');
+  assert.equal(await press('hang-up'), 200);
+  await answer(words.vi['sec.call.sent'], 'Hang up');
+  await saysIdle();
+  await until('the Poly has no call after Hang up', async () => (await polyCalls()).length === 0);
+  // The Poly's -log line of its answer may come just after the call's end.
+  await until('the Poly answered one hang-up', async () => countOf(await polysimLog(), 'hanging up all') === hangUpsBefore + 1, 5000);
+  await banner.waitFor({ state: 'hidden', timeout: 10_000 });
+  assert.equal((await status()).call?.state, 'idle', 'the public status says the room is in no call');
+  assert.equal(await button('hang-up').isDisabled(), true, 'Hang up cannot be pressed with no call');
+  await boardShowsNoDialString('with no call');
+  await shoot(page, 'secretary-call-hung-up');
+  // A person's hang-up holds: the box does not dial the meeting's bridge again by itself.
+  await new Promise((r) => setTimeout(r, 6000));
+  assert.deepEqual(await polyCalls(), [], 'the Poly is still in no call 6 s later: the box did not redial on its own');
+
+  // Someone dials by hand on the terminal: the box and its buttons leave that call alone.
+  const handDial = 'hand-dial@cau.example.vn';
+  assert.deepEqual(await poly(`dial manual 384 "${handDial}" sip`), ['dialing manual']);
+  await page.locator(`${tid('call-state')}.by_hand`).waitFor({ state: 'visible', timeout: 10_000 });
+  assert.equal(await state.textContent(), words.vi['call.by_hand']);
+  await board.page.locator(`${tid('bridge')}.by_hand`).waitFor({ state: 'visible', timeout: 10_000 });
+  assert.ok(!(await board.page.content()).includes('hand-dial'), 'the board does not show the hand-dialled number');
+  assert.equal(await button('hang-up').isDisabled(), true, 'Hang up cannot end a call dialled by hand');
+  for (const action of ['dial', 'redial']) {
+    assert.equal(await press(action), 422, `${action} over a call dialled by hand is refused`);
+    await answer(words.vi['sec.call.refused.not_placed'], `${action} over a call dialled by hand`);
+  }
+  assert.deepEqual((await polyCalls()).map((c) => c.dial), [handDial], 'the hand-dialled call is still the only call');
+  await shoot(page, 'secretary-call-by-hand');
+  assert.deepEqual(await poly('hangup all'), ['hanging up all']);
+  await saysIdle();
+
+  // Call now: the meeting's bridge again.
+  assert.equal(await press('dial'), 200);
+  await page.locator(`${tid('call-state')}.connected`).waitFor({ state: 'visible', timeout: 20_000 });
+  await board.page.locator(`${tid('bridge')}.connected`).waitFor({ state: 'visible', timeout: 10_000 });
+  const [called] = await polyCalls();
+  assert.equal(called?.dial, demoBridge, 'Call now dialled the meeting\'s bridge');
+  assert.equal(called?.state, 'connected');
+
+  // Redial: the Poly's call is ended and a new one placed to the same bridge.
+  assert.equal(await press('redial'), 200);
+  const redialled = await until('a new call on the Poly after Redial', async () => {
+    const calls = await polyCalls();
+    return calls.length === 1 && calls[0].id !== called.id && calls[0].state === 'connected' && calls[0];
+  }, 20_000);
+  assert.equal(redialled.dial, demoBridge, 'Redial dialled the same bridge');
+  await page.locator(`${tid('call-state')}.connected`).waitFor({ state: 'visible', timeout: 10_000 });
+  await board.page.locator(`${tid('bridge')}.connected`).waitFor({ state: 'visible', timeout: 10_000 });
+  await boardShowsNoDialString('after the redial');
   await shoot(page, 'secretary-call-redialled');
 });
 
@@ -290,14 +393,16 @@ test('the secretary checks a delegate in by hand and exports the attendance', as
   const result = page.locator(tid('checkin-result'));
   await result.waitFor({ state: 'visible', timeout: 5000 });
   assert.match(await result.textContent(), new RegExp(byHand.name), 'the result names who was checked in');
-  await shoot(page, 'secretary-checked-in');
 
-  // A kiosk that opens (or reloads) while the greeting still shows greets too, once.
+  // A kiosk that opens (or reloads) while the greeting still shows greets
+  // too, once; before the screenshots, which take seconds on a busy machine
+  // while the greeting shows for 6.
   const late = await open(t);
   await late.page.goto(kioskURL);
   const card = late.page.locator(tid('greeting')).filter({ hasText: byHand.name });
   await card.first().waitFor({ state: 'visible', timeout: 5000 });
   assert.equal(await card.count(), 1, `one greeting card of ${byHand.name} on a page opened after the check-in`);
+  await shoot(page, 'secretary-checked-in');
 
   const download = page.waitForEvent('download', { timeout: 10_000 });
   await page.locator(tid('export-csv')).click();
