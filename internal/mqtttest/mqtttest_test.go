@@ -135,7 +135,7 @@ func TestAckOnlyToItsBox(t *testing.T) {
 func TestRefusesWithoutCertificate(t *testing.T) {
 	b := Start(t)
 	noCert := b.TLSConfig(t, "dev-a").Clone()
-	noCert.Certificates = nil
+	noCert.Certificates, noCert.GetClientCertificate = nil, nil
 
 	other, err := ca.Init(filepath.Join(t.TempDir(), "other"))
 	if err != nil {
