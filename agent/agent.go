@@ -295,7 +295,7 @@ func (s *System) runGate(ctx context.Context, watchdogEvery time.Duration) {
 		case <-watchdog:
 			pingWatchdog()
 		case sc := <-s.scans:
-			if s.taps.scans.give(sc.scanner, len(sc.line.Text)) {
+			if s.taps.scans.Give(sc.scanner, len(sc.line.Text)) {
 				s.log.Info("test scan taken by the self-test", "component", "doctor", "scanner", sc.scanner)
 				continue
 			}
@@ -503,7 +503,7 @@ func (s *System) openLines(onInput func(config.Role, bool, time.Time)) (door.Lin
 // and input callbacks: rare events, so writing synchronously is cheap and
 // nothing is queued in memory where a power cut could lose it.
 func (s *System) recordDoorEvent(ev door.Event) {
-	s.taps.door.give(ev.Kind, struct{}{})
+	s.taps.door.Give(ev.Kind, struct{}{})
 	alarm := ev.Kind == door.EventForcedOpen || ev.Kind == door.EventHeldOpen
 	env, payload, err := event.New(event.Source(s.cfg.Identity.Site, s.cfg.Identity.Device), event.TypeDoor, ev.At, doorData{
 		Site: s.cfg.Identity.Site, Gate: s.cfg.Identity.Gate, Kind: ev.Kind, Alarm: alarm, Detail: ev.Detail,

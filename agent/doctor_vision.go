@@ -10,6 +10,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/roomgate/roomgate/agent/facekit"
+	"github.com/roomgate/roomgate/agent/selftest"
 	"github.com/roomgate/roomgate/provisioning/doctor"
 	"github.com/roomgate/roomgate/vision/camera"
 )
@@ -54,7 +55,7 @@ func (c failedCamera) Sample(context.Context, time.Duration) (doctor.CameraSampl
 func (f *faceEngine) Sample(ctx context.Context, d time.Duration) (doctor.CameraSample, error) {
 	before := f.cam.Status().Frames
 	start := time.Now()
-	sleep(ctx, d)
+	selftest.Sleep(ctx, d)
 	st := f.cam.Status()
 	f.mu.Lock()
 	size := f.size

@@ -3,20 +3,16 @@ package agent
 import (
 	"context"
 	"crypto/rand"
-	"errors"
-	"fmt"
 	"log/slog"
 	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/roomgate/roomgate/agent/citylink"
 	"github.com/roomgate/roomgate/agent/clock"
+	"github.com/roomgate/roomgate/agent/selftest"
 	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/devices/door"
-	"github.com/roomgate/roomgate/devices/scanner"
-	"github.com/roomgate/roomgate/devices/terminal"
 	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/internal/tlsfiles"
 	"github.com/roomgate/roomgate/kiosk"
@@ -41,48 +37,10 @@ const KindTestPulse = "test_pulse"
 // meminfo is where the memory check reads what is available.
 const meminfo = "/proc/meminfo"
 
-// taps hand the next scan or door event to a self-test waiting for it. A
-// scan taken by a test never reaches the gate: it opens nothing and is no
-// record.
+// taps hand the next scan or door event to a self-test waiting for it.
 type taps struct {
-	scans tap[int]      // by scanner: the length of the line
-	door  tap[struct{}] // by door event kind
-}
-
-// tap passes one value, by key, to whoever waits for it.
-type tap[T any] struct {
-	mu      sync.Mutex
-	waiting map[string]chan T
-}
-
-// wait registers for the next value of key; cancel withdraws.
-func (t *tap[T]) wait(key string) (next <-chan T, cancel func()) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.waiting == nil {
-		t.waiting = map[string]chan T{}
-	}
-	ch := make(chan T, 1)
-	t.waiting[key] = ch
-	return ch, func() {
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		if t.waiting[key] == ch {
-			delete(t.waiting, key)
-		}
-	}
-}
-
-// give hands v to the one waiting for key and reports whether one was.
-func (t *tap[T]) give(key string, v T) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	ch, ok := t.waiting[key]
-	if ok {
-		delete(t.waiting, key)
-		ch <- v
-	}
-	return ok
+	scans selftest.Tap[int]      // by scanner: the length of the line
+	door  selftest.Tap[struct{}] // by door event kind
 }
 
 // doctorRun is the self-test's state on the box: one run at a time, and
@@ -137,7 +95,7 @@ func (s *System) doctorChecks(standalone bool) []doctor.Check {
 		cs = append(cs, s.cameraCheck(standalone))
 	}
 	for _, sc := range s.scanners {
-		p := scannerProbe{s: s, sc: sc, standalone: standalone}
+		p := selftest.ScannerProbe{Scanner: sc, Scans: &s.taps.scans, Standalone: standalone}
 		name := sc.Status().Name
 		cs = append(cs, doctor.ScannerCheck(name, p), doctor.ScanTest(name, p, doctor.PersonWait))
 	}
@@ -145,9 +103,9 @@ func (s *System) doctorChecks(standalone bool) []doctor.Check {
 	cs = append(cs, doctor.DoorCheck(d), doctor.DoorLoop(d, doctor.PersonWait), doctor.ExitButton(d, doctor.PersonWait))
 	switch {
 	case s.terminal != nil:
-		cs = append(cs, doctor.TerminalCheck(s.terminal.Name, terminalProbe{d: s.terminal, standalone: standalone}))
+		cs = append(cs, doctor.TerminalCheck(s.terminal.Name, selftest.TerminalProbe{Driver: s.terminal, Standalone: standalone}))
 	case s.callsErr != nil:
-		cs = append(cs, doctor.TerminalCheck(s.cfg.Terminal.Name, terminalProbe{err: s.callsErr}))
+		cs = append(cs, doctor.TerminalCheck(s.cfg.Terminal.Name, selftest.TerminalProbe{Err: s.callsErr}))
 	}
 	cs = append(cs, s.cityCheck(standalone), doctor.ClockCheck(s.clk),
 		doctor.DiskCheck(filepath.Dir(resolve(s.opts.ConfigDir, s.cfg.Store.Path)), s.store), doctor.MemoryCheck(meminfo, s.memoryNeed()))
@@ -182,92 +140,9 @@ func (s *System) cityCheck(standalone bool) doctor.Check {
 	}
 	var ping doctor.Pinger = s.link
 	if standalone || s.link == nil {
-		ping = probe{citylink.Settings{Broker: y.Broker, TLS: tlsCfg, Device: s.cfg.Identity.Device}}
+		ping = selftest.CityProbe{Settings: citylink.Settings{Broker: y.Broker, TLS: tlsCfg, Device: s.cfg.Identity.Device}}
 	}
 	return doctor.CityCheck(doctor.City{Broker: y.Broker, TLS: tlsCfg, Ping: ping})
-}
-
-// probe pings through a connection of its own, while no agent holds the link.
-type probe struct{ s citylink.Settings }
-
-func (p probe) Ping(ctx context.Context) (time.Duration, error) { return citylink.Probe(ctx, p.s) }
-
-// scannerProbe reaches a scanner through the agent's loop, or, standalone,
-// runs the scanner's driver for the test.
-type scannerProbe struct {
-	s          *System
-	sc         Scanner
-	standalone bool
-}
-
-// scannerOpenWait is how long a standalone test waits for the port to open.
-const scannerOpenWait = 3 * time.Second
-
-func (p scannerProbe) CheckOpen(ctx context.Context) error {
-	st := p.sc.Status()
-	if p.standalone {
-		ctx, cancel := context.WithTimeout(ctx, scannerOpenWait)
-		stop := runFor(ctx, func(ctx context.Context) { p.sc.Run(ctx, func(scanner.Line) {}) })
-		for st = p.sc.Status(); ctx.Err() == nil && !st.Connected; st = p.sc.Status() {
-			sleep(ctx, 20*time.Millisecond)
-		}
-		cancel()
-		stop()
-	}
-	if !st.Connected {
-		if st.LastError == "" {
-			return fmt.Errorf("%s: not connected", st.Path)
-		}
-		return errors.New(st.LastError)
-	}
-	return nil
-}
-
-func (p scannerProbe) WaitScan(ctx context.Context) (int, error) {
-	if p.standalone {
-		got := make(chan int, 1)
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		stop := runFor(ctx, func(ctx context.Context) {
-			p.sc.Run(ctx, func(l scanner.Line) {
-				select {
-				case got <- len(l.Text):
-				default:
-				}
-			})
-		})
-		defer stop()
-		defer cancel()
-		select {
-		case n := <-got:
-			return n, nil
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		}
-	}
-	ch, cancel := p.s.taps.scans.wait(p.sc.Status().Name)
-	defer cancel()
-	select {
-	case n := <-ch:
-		return n, nil
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
-}
-
-// runFor runs a device's loop while a standalone test needs it; the
-// returned func waits for the loop to let go of the device once ctx ends.
-func runFor(ctx context.Context, loop func(context.Context)) (wait func()) {
-	done := make(chan struct{})
-	go func() { defer close(done); loop(ctx) }()
-	return func() { <-done }
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
 }
 
 // doorProbe is the door as the agent holds it (standalone, the doctor
@@ -286,7 +161,7 @@ func (d doorProbe) Wired() (relay, sensor, exit bool) {
 }
 
 func (d doorProbe) PulseAndWatch(ctx context.Context) (bool, error) {
-	opened, cancel := d.s.taps.door.wait(door.EventOpened)
+	opened, cancel := d.s.taps.door.Wait(door.EventOpened)
 	defer cancel()
 	if err := d.s.door.Grant(); err != nil {
 		return false, err
@@ -301,7 +176,7 @@ func (d doorProbe) PulseAndWatch(ctx context.Context) (bool, error) {
 }
 
 func (d doorProbe) WaitExit(ctx context.Context) error {
-	pressed, cancel := d.s.taps.door.wait(door.EventExitRequest)
+	pressed, cancel := d.s.taps.door.Wait(door.EventExitRequest)
 	defer cancel()
 	select {
 	case <-pressed:
@@ -309,44 +184,6 @@ func (d doorProbe) WaitExit(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// terminalProbe asks the terminal for its calls, a status request every
-// protocol has; standalone, it connects first.
-type terminalProbe struct {
-	d          *terminal.Driver
-	standalone bool
-	err        error // why the agent could not set the terminal up
-}
-
-// terminalConnectWait is how long the test waits for the terminal to connect.
-const terminalConnectWait = 5 * time.Second
-
-func (t terminalProbe) Status(ctx context.Context) error {
-	if t.err != nil {
-		return t.err
-	}
-	if t.standalone {
-		rctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		stop := runFor(rctx, func(ctx context.Context) { t.d.Run(ctx, func(terminal.Event) {}) })
-		defer stop()
-		defer cancel()
-	}
-	// A terminal just plugged in, or the agent just started, is given a
-	// moment to connect.
-	wctx, wcancel := context.WithTimeout(ctx, terminalConnectWait)
-	defer wcancel()
-	for wctx.Err() == nil && !t.d.Health().Connected {
-		sleep(wctx, 20*time.Millisecond)
-	}
-	if _, err := t.d.Calls(ctx); err != nil {
-		if h := t.d.Health(); h.LastError != "" && !slices.Contains([]string{err.Error()}, h.LastError) {
-			return fmt.Errorf("%w (%s)", err, h.LastError)
-		}
-		return err
-	}
-	return nil
 }
 
 // DoctorTokenName is the file, beside the store, holding the token with
