@@ -152,7 +152,7 @@ func (s *System) callView() *kiosk.Call {
 	}
 	st := s.calls.State()
 	return &kiosk.Call{Terminal: st.Terminal, Reachable: st.Reachable, State: st.State, Since: st.Since, Reason: st.Reason,
-		Retrying: st.State == wire.CallFailed || st.State == wire.CallDropped, Meeting: st.Meeting, Bridge: st.Bridge, ByBox: st.ByBox}
+		Retrying: st.State == wire.CallFailed || st.State == wire.CallDropped, Meeting: st.Meeting, Bridge: st.Bridge, ByBox: st.ByBox, Held: st.Held}
 }
 
 // controlCall runs a person's command on the room's call.

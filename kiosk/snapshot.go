@@ -52,6 +52,7 @@ type Call struct {
 	Meeting   string    `json:"meeting,omitempty"`
 	Bridge    string    `json:"bridge,omitempty"` // the dial string: staff only
 	ByBox     bool      `json:"by_box"`           // false for a call dialled by hand on the terminal
+	Held      string    `json:"held,omitempty"`   // why the schedule is not acted on now (clock_unsynced)
 }
 
 // BoardMeeting is what the staff's board and the public one both say of

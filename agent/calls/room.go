@@ -350,7 +350,16 @@ func (r *Room) decide() Action {
 	defer r.mu.Unlock()
 	now := r.cfg.Now()
 	r.prune(now)
-	return r.cfg.Rules.Decide(now, r.sched, r.observed(), r.mem)
+	o := r.observed()
+	held := ""
+	if o.ClockUnsynced {
+		held = wire.CallHeldClock
+	}
+	if held != r.state.Held {
+		r.log.Info("the schedule of calls", "held", held)
+		r.state.Held = held
+	}
+	return r.cfg.Rules.Decide(now, r.sched, o, r.mem)
 }
 
 // observed is what the policy sees; calls not read since the terminal came

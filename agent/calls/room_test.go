@@ -741,3 +741,31 @@ func TestRoomHangUpSurvivesRestart(t *testing.T) {
 		}
 	})
 }
+
+// While the clock is unsynchronised the schedule is not acted on and the
+// state says why, so the kiosk can tell the room; once synced the room
+// joins as usual and the hold is lifted.
+func TestRoomHeldWhileTheClockIsUnsynced(t *testing.T) {
+	h := newHarness(t, morning(), DefaultRules())
+	synced := false
+	h.room.cfg.Synced = func() bool { return synced }
+	h.at("08:58:00")
+	if _, dials, _ := h.term.counts(); dials != 0 {
+		t.Fatalf("dialled %d times on an unsynced clock", dials)
+	}
+	if st := h.room.State(); st.Held != wire.CallHeldClock {
+		t.Fatalf("state on an unsynced clock = %+v, want held %q", st, wire.CallHeldClock)
+	}
+	if got := h.states[len(h.states)-1]; got.Held != wire.CallHeldClock {
+		t.Fatalf("OnChange was last told %+v, without the hold", got)
+	}
+	synced = true
+	h.at("08:58:01")
+	if _, dials, _ := h.term.counts(); dials != 1 {
+		t.Fatalf("%d dials once the clock synced, want 1", dials)
+	}
+	if st := h.room.State(); st.Held != "" || st.State != wire.CallDialling {
+		t.Fatalf("state once synced = %+v, want dialling and not held", st)
+	}
+	h.noViolations()
+}

@@ -115,6 +115,8 @@ func checkCallState(c *CallState) error {
 		return fmt.Errorf("state %.20q, want idle or one of %s", c.State, strings.Join(CallStates, ", "))
 	case len(c.Terminal) > MaxTerminalSize, len(c.Meeting) > MaxMeetingIDSize, len(c.Bridge) > MaxDialSize, len(c.Reason) > MaxReasonSize:
 		return fmt.Errorf("a field over its limit (terminal %d, meeting %d, bridge %d, reason %d bytes)", MaxTerminalSize, MaxMeetingIDSize, MaxDialSize, MaxReasonSize)
+	case c.Held != "" && c.Held != CallHeldClock:
+		return fmt.Errorf("held %.20q, want %s or none", c.Held, CallHeldClock)
 	}
 	return nil
 }

@@ -116,6 +116,8 @@ func TestDecodeStateCall(t *testing.T) {
 	}{
 		{"idle", `{"online":true,"call":{"terminal":"poly","reachable":false,"state":"idle","reason":"no answer on /dev/ttyUSB0"}}`, nil},
 		{"unknown state", `{"online":true,"call":{"terminal":"poly","reachable":true,"state":"ringing"}}`, ErrInvalid},
+		{"held by the clock", `{"online":true,"call":{"terminal":"poly","reachable":true,"state":"idle","held":"clock_unsynced"}}`, nil},
+		{"held for no known reason", `{"online":true,"call":{"terminal":"poly","reachable":true,"state":"idle","held":"lunch"}}`, ErrInvalid},
 		{"long reason", `{"online":true,"call":{"terminal":"poly","reachable":true,"state":"failed","reason":"` + strings.Repeat("r", MaxReasonSize+1) + `"}}`, ErrInvalid},
 		{"unknown field", `{"online":true,"call":{"terminal":"poly","state":"idle","volume":3}}`, ErrMalformed},
 	} {

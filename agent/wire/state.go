@@ -84,7 +84,14 @@ type CallState struct {
 	Since     time.Time `json:"since,omitzero"`
 	Reason    string    `json:"reason,omitempty"` // the last failure, in the terminal's words
 	ByBox     bool      `json:"by_box"`           // false for a call dialled by hand on the terminal
+	// Held says why the box does not dial or hang up by the schedule now:
+	// CallHeldClock, or "" when it does.
+	Held string `json:"held,omitempty"`
 }
+
+// CallHeldClock is CallState.Held while the box's clock has not been
+// synchronised since boot.
+const CallHeldClock = "clock_unsynced"
 
 // DoctorState sums up the box's last self-test: when, how many checks gave
 // each verdict, and which did not pass (check names such as "clock" or

@@ -100,6 +100,6 @@ export function callText(c) {
     case 'failed': return { cls: 'failed', text: t(c.retrying ? 'call.failed' : 'call.failed_final', { reason }) };
     case 'dropped': return { cls: 'dropped', text: t('call.dropped', { reason }) };
     case 'ended': return { cls: 'ended', text: t('call.ended') };
-    default: return null;
+    default: return c.held === 'clock_unsynced' ? { cls: 'held', text: t('call.held_clock') } : null;
   }
 }
