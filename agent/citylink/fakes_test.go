@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -403,8 +402,6 @@ func (b *logBuffer) String() string {
 }
 
 var tlsConfigForTests tls.Config
-
-func randInt64N(n int64) int64 { return rand.Int64N(n) }
 
 func (d *fakeDownlink) Uses(ctx context.Context, u wire.Uses) error {
 	d.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/roomgate/roomgate/internal/backoff"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -298,7 +299,7 @@ func (l *Link) Run(ctx context.Context) error {
 		if connected && time.Since(start) >= stableAfter {
 			attempt = 0
 		}
-		delay := backoff(attempt, l.s.BackoffMin, l.s.BackoffMax, rand.Int64N)
+		delay := backoff.Delay(attempt, l.s.BackoffMin, l.s.BackoffMax, rand.Int64N)
 		attempt++
 		l.setErr(err)
 		if connected {

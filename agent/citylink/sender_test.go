@@ -384,33 +384,6 @@ func TestPurge(t *testing.T) {
 	}
 }
 
-func TestBackoff(t *testing.T) {
-	const lo, hi = time.Second, 2 * time.Minute
-	for n := range 70 {
-		top := backoff(n, lo, hi, func(k int64) int64 { return k - 1 })
-		bottom := backoff(n, lo, hi, func(int64) int64 { return 0 })
-		ceiling := min(hi, lo<<min(n+1, 20))
-		if bottom != lo || top != ceiling-1 {
-			t.Errorf("backoff(%d) spans [%v, %v], want [%v, %v)", n, bottom, top, lo, ceiling)
-		}
-	}
-	// Real jitter: a fleet's delays spread over the range.
-	seen := map[time.Duration]bool{}
-	for range 1000 {
-		d := backoff(10, lo, hi, randInt64N)
-		if d < lo || d >= hi {
-			t.Fatalf("backoff(10) = %v, want in [%v, %v)", d, lo, hi)
-		}
-		seen[d.Truncate(time.Second)] = true
-	}
-	if len(seen) < 60 {
-		t.Errorf("1000 delays fell in only %d distinct seconds of 120", len(seen))
-	}
-	if d := backoff(3, lo, lo, randInt64N); d != lo {
-		t.Errorf("backoff with min = max = %v gave %v", lo, d)
-	}
-}
-
 func TestNewChecksSettings(t *testing.T) {
 	ok := Settings{Broker: "ssl://b:8883", Device: "gate-7", Site: "hq", TLS: &tlsConfigForTests}
 	for _, tt := range []struct {

@@ -1,13 +1,14 @@
-package citylink
+// Package backoff spreads retries: exponential delays with full jitter.
+package backoff
 
 import "time"
 
-// backoff returns the delay before reconnect attempt n (0 for the first
+// Delay returns the delay before retry n (0 for the first
 // retry): uniform in [min, min(max, min·2^(n+1))). The spread is what keeps
 // a fleet that lost its broker at the same moment from coming back in the
-// same second; the floor keeps a box from hammering a broker that refuses it.
+// same second; the floor keeps a box from hammering a server that refuses it.
 // rnd returns a uniform value in [0, n).
-func backoff(n int, lo, hi time.Duration, rnd func(n int64) int64) time.Duration {
+func Delay(n int, lo, hi time.Duration, rnd func(n int64) int64) time.Duration {
 	if hi <= lo {
 		return lo
 	}
