@@ -108,6 +108,11 @@ func (t *Terminal) Serve(ctx context.Context, rw io.ReadWriter) error {
 		t.mu.Lock()
 		delete(t.sessions, s)
 		t.mu.Unlock()
+		// A connection the client ended is closed here too, or every
+		// reconnect of a driver would leave one behind.
+		if s.closer != nil {
+			s.closer.Close()
+		}
 	}()
 	stop := make(chan struct{})
 	defer close(stop)

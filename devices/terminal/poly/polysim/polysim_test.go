@@ -70,3 +70,27 @@ func TestAnswerWhenTold(t *testing.T) {
 		t.Errorf("Answer() again = %d, want 0: the call is connected", n)
 	}
 }
+
+// A TCP session the client ends is closed by the simulator too, so a
+// driver that reconnects does not leave connections behind.
+func TestServeClosesAnEndedSession(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go (&Terminal{}).ServeListener(ctx, ln)
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadAll(c); err != nil {
+		t.Fatalf("the simulator kept the ended session open: %v", err)
+	}
+}
