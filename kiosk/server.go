@@ -29,9 +29,10 @@ var contentTypes = map[string]string{
 // Server is the kiosk's HTTP handler.
 type Server struct {
 	src    Source
-	act    Actions // nil: no secretary view
-	prev   Preview // nil: no camera preview
-	doctor Doctor  // nil: no self-test (EnableDoctor)
+	act    Actions      // nil: no secretary view
+	prev   Preview      // nil: no camera preview
+	doctor Doctor       // nil: no self-test (EnableDoctor)
+	first  *firstScreen // the first screen of a box not provisioned (NewFirstScreen); nil on a provisioned box
 	cfg    Config
 	guards map[string]*guard
 	mux    *http.ServeMux
@@ -81,29 +82,15 @@ func NewServer(src Source, act Actions, prev Preview, cfg Config) *Server {
 	if cfg.GreetingHold <= 0 {
 		cfg.GreetingHold = defaultGreetingHold
 	}
-	s := &Server{
-		src: src, act: act, prev: prev, cfg: cfg,
-		guards: map[string]*guard{RoleSecretary: newGuard(cfg.SecretaryPIN), RoleTechnician: newGuard(cfg.TechnicianPIN)},
-		mux:    http.NewServeMux(), now: time.Now,
-		streams: map[*stream]struct{}{}, sessions: map[string]*session{},
-	}
+	s := newServer(cfg)
+	s.src, s.act, s.prev = src, act, prev
 	if act == nil {
 		for _, g := range s.guards {
 			g.enabled = false
 		}
 	}
-	assets, _ := fs.Sub(web, "web")
-	files := http.FileServerFS(assets)
-	s.mux.Handle("GET /", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ct, ok := contentTypes[path.Ext(r.URL.Path)]; ok {
-			w.Header().Set("Content-Type", ct)
-		}
-		w.Header().Set("Cache-Control", "no-cache")
-		files.ServeHTTP(w, r)
-	}))
 	s.mux.HandleFunc("GET /api/status", s.status)
 	s.mux.Handle("GET /api/staff/status", s.authorized("", false, s.staffStatus))
-	s.mux.HandleFunc("GET /api/events", s.events)
 	s.mux.HandleFunc("GET /api/preview.jpg", s.preview)
 	s.mux.HandleFunc("POST /api/login", s.login)
 	s.mux.HandleFunc("GET /api/session", s.whoami)
@@ -114,6 +101,40 @@ func NewServer(src Source, act Actions, prev Preview, cfg Config) *Server {
 	// The export is put on record, so it takes the CSRF token like a change.
 	s.mux.Handle("GET /api/attendance.csv", s.authorized(RoleSecretary, true, s.attendanceCSV))
 	return s
+}
+
+// newServer is what every kiosk serves: the page's assets and the event
+// stream, behind ServeHTTP's checks.
+func newServer(cfg Config) *Server {
+	s := &Server{
+		cfg:    cfg,
+		guards: map[string]*guard{RoleSecretary: newGuard(cfg.SecretaryPIN), RoleTechnician: newGuard(cfg.TechnicianPIN)},
+		mux:    http.NewServeMux(), now: time.Now,
+		streams: map[*stream]struct{}{}, sessions: map[string]*session{},
+	}
+	s.mux.Handle("GET /", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveAsset(w, r, r.URL.Path) }))
+	s.mux.HandleFunc("GET /api/events", s.events)
+	return s
+}
+
+var assets = http.FileServerFS(must(fs.Sub(web, "web")))
+
+func must(f fs.FS, err error) fs.FS {
+	if err != nil {
+		panic(err)
+	}
+	return f
+}
+
+// serveAsset serves the embedded file at name with its fixed type.
+func serveAsset(w http.ResponseWriter, r *http.Request, name string) {
+	if ct, ok := contentTypes[path.Ext(name)]; ok {
+		w.Header().Set("Content-Type", ct)
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = name
+	assets.ServeHTTP(w, r2)
 }
 
 // ServeHTTP refuses requests from other machines (unless the config allows

@@ -98,65 +98,87 @@ func runDoctor(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// errNoAgent means no agent answers on the config's HTTP address.
-var errNoAgent = errors.New("no agent running")
+// errNoAgent means no agent answers on the config's HTTP address;
+// errNoToken that something answers but left no local token.
+var (
+	errNoAgent = errors.New("no agent running")
+	errNoToken = errors.New("no local token")
+)
 
 // askAgent asks the running agent, over its loopback HTTP server, to run
 // the self-test, and streams its events to emit.
 func askAgent(ctx context.Context, cfg *config.Config, dir string, asked []string, emit func(doctor.Event)) (doctor.Report, error) {
-	if cfg.HTTP.Listen == "" {
-		return doctor.Report{}, errNoAgent
-	}
-	_, port, err := net.SplitHostPort(cfg.HTTP.Listen)
+	body, _ := json.Marshal(map[string][]string{"interactive": asked})
+	var rep *doctor.Report
+	err := postAgent(ctx, cfg.HTTP.Listen, agent.DoctorTokenPath(cfg, dir), kiosk.DoctorTokenHeader, "/api/doctor", body, func(line []byte) (bool, error) {
+		var ev doctor.Event
+		if err := json.Unmarshal(line, &ev); err != nil {
+			return false, err
+		}
+		emit(ev)
+		rep = ev.Report
+		return rep != nil, nil
+	})
 	if err != nil {
-		return doctor.Report{}, fmt.Errorf("http.listen %q: %w", cfg.HTTP.Listen, err)
+		return doctor.Report{}, err
+	}
+	return *rep, nil
+}
+
+// postAgent posts body to the agent's loopback HTTP server at listen, with
+// the local token read from tokenPath in header, and hands each line of the
+// streamed answer (JSON, one per line) to line until it says done.
+func postAgent(ctx context.Context, listen, tokenPath, header, path string, body []byte, line func([]byte) (done bool, err error)) error {
+	if listen == "" {
+		return errNoAgent
+	}
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("http.listen %q: %w", listen, err)
 	}
 	addr := net.JoinHostPort("127.0.0.1", port)
 	conn, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
-		return doctor.Report{}, errNoAgent
+		return errNoAgent
 	}
 	conn.Close()
-	tokenPath := agent.DoctorTokenPath(cfg, dir)
 	token, err := os.ReadFile(tokenPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		return doctor.Report{}, fmt.Errorf("something answers on %s but left no %s: is it this box's agent?", addr, tokenPath)
+		return fmt.Errorf("%w: something answers on %s but left no %s: is it this box's agent?", errNoToken, addr, tokenPath)
 	}
 	if err != nil {
-		return doctor.Report{}, fmt.Errorf("an agent runs on %s; run roomgate doctor as root or the roomgate user: %w", addr, err)
+		return fmt.Errorf("an agent runs on %s; run this as root or the roomgate user: %w", addr, err)
 	}
-	body, _ := json.Marshal(map[string][]string{"interactive": asked})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/api/doctor", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+path, bytes.NewReader(body))
 	if err != nil {
-		return doctor.Report{}, err
+		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(kiosk.DoctorTokenHeader, strings.TrimSpace(string(token)))
+	req.Header.Set(header, strings.TrimSpace(string(token)))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return doctor.Report{}, fmt.Errorf("ask the agent on %s: %w", addr, err)
+		return fmt.Errorf("ask the agent on %s: %w", addr, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return doctor.Report{}, fmt.Errorf("the agent on %s answered %s: %s", addr, resp.Status, bytes.TrimSpace(msg))
+		return fmt.Errorf("the agent on %s answered %s: %s", addr, resp.Status, bytes.TrimSpace(msg))
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		var ev doctor.Event
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			return doctor.Report{}, fmt.Errorf("the agent's answer: %w", err)
+		done, err := line(sc.Bytes())
+		if err != nil {
+			return fmt.Errorf("the agent's answer: %w", err)
 		}
-		emit(ev)
-		if ev.Report != nil {
-			return *ev.Report, nil
+		if done {
+			return nil
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return doctor.Report{}, fmt.Errorf("the agent's answer: %w", err)
+		return fmt.Errorf("the agent's answer: %w", err)
 	}
-	return doctor.Report{}, errors.New("the agent's answer ended before its report")
+	return errors.New("the agent's answer ended before its end")
 }
 
 // doctorPrinter prints each result as it comes, for a technician at the

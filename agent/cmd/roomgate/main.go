@@ -1,6 +1,6 @@
 // Command roomgate is the agent of a roomgate box: `roomgate agent` runs it,
 // `roomgate config validate` checks a config, `roomgate doctor` checks the
-// box, `roomgate version` says what it is.
+// box, `roomgate provision` provisions it, `roomgate version` says what it is.
 package main
 
 import (
@@ -43,6 +43,7 @@ func commands() []command {
 		{"bench gate", "measure scan-to-relay latency on this box (a table)", runBenchGate},
 		{"enroll", "enrol faces from photos (one person, --csv or --dir); a report per photo", runEnroll},
 		{"doctor", "check the box's devices, city link, clock, disk and memory; remedies in en or vi (exit 0 ok, 1 failure, 2 warnings)", runDoctor},
+		{"provision", "provision this box from city IT's claim: each step with ✓ or the reason and what to do (exit 0 provisioned)", runProvision},
 		{"vision run", "watch the camera through the face engine and print what it sees (for a technician)", runVision},
 	}
 }
@@ -91,7 +92,7 @@ func runAgent(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	// The city may send a config; the agent then stops and runs again on it.
 	for {
-		path, err := awaitProvisioned(ctx, *configPath, log)
+		path, err := awaitProvisioned(ctx, *configPath, log, nil)
 		if err != nil || path == "" {
 			return err
 		}

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
+	"github.com/roomgate/roomgate/agent"
 	config "github.com/roomgate/roomgate/firmware-config"
 )
 
@@ -22,17 +24,35 @@ const provisionedPoll = time.Second
 // awaitProvisioned returns the config the agent runs on. A config that names
 // its box is run as it is. The package's config names none: the box's own is
 // <provisioning.dir>/roomgate.yaml, which provisioning writes; until one is
-// there and validates, the box waits unprovisioned (no door, no sync),
-// telling systemd it is up so the unit is not restarted in a loop. It
-// returns "" when ctx ends first.
-//
-// This is the least that lets a packaged box start; provisioning by claim
-// (issue 14) replaces the wait with the technician's first screen.
-func awaitProvisioned(ctx context.Context, path string, log *slog.Logger) (string, error) {
+// there and validates, the box is unprovisioned (no door, no sync): it serves
+// the technician's first screen and provisions itself from a scanned claim
+// or `roomgate provision` (agent.Unprovisioned), telling systemd it is up so
+// the unit is not restarted in a loop. It returns "" when ctx ends first.
+// ready, when not nil, hears the first screen's address (tests).
+func awaitProvisioned(ctx context.Context, path string, log *slog.Logger, ready func(net.Addr)) (string, error) {
 	own, unprovisioned, err := runConfigPath(path)
 	if err != nil || !unprovisioned {
 		return own, err
 	}
+	local, err := config.Load(path)
+	if err != nil {
+		return "", err
+	}
+	setupCtx, stopSetup := context.WithCancel(ctx)
+	setupDone := make(chan struct{})
+	// The first screen and the scanners are let go before the provisioned
+	// agent opens them again.
+	defer func() { stopSetup(); <-setupDone }()
+	go func() {
+		defer close(setupDone)
+		err := agent.Unprovisioned(setupCtx, local, agent.SetupOptions{
+			ConfigDir: filepath.Dir(path), Dir: filepath.Dir(own), Version: versionString(), Log: log, Connect: connectCity, Ready: ready,
+		})
+		if err != nil {
+			// Provisioning by hand (the files put in place) still works.
+			log.Error("unprovisioned: no first screen and no scanner", "component", "agent", "err", err)
+		}
+	}()
 	told, lastProblem := false, ""
 	for {
 		_, err := config.Load(own)

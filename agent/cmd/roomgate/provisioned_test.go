@@ -16,14 +16,14 @@ import (
 func TestAwaitProvisioned(t *testing.T) {
 	etc, state := t.TempDir(), t.TempDir()
 	path := filepath.Join(etc, "roomgate.yaml")
-	if err := os.WriteFile(path, []byte("board: generic\nprovisioning: {dir: "+state+"/provisioning}\n"), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte("board: generic\nhttp: {listen: \"127.0.0.1:0\"}\nprovisioning: {dir: "+state+"/provisioning}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	got := make(chan string, 1)
 	go func() {
-		p, err := awaitProvisioned(context.Background(), path, log)
+		p, err := awaitProvisioned(context.Background(), path, log, nil)
 		if err != nil {
 			t.Error(err)
 		}
@@ -65,7 +65,7 @@ func TestAwaitProvisioned(t *testing.T) {
 	}
 
 	// A config that names its box needs no provisioning.
-	if p, err := awaitProvisioned(context.Background(), own, log); p != own || err != nil {
+	if p, err := awaitProvisioned(context.Background(), own, log, nil); p != own || err != nil {
 		t.Errorf("awaitProvisioned(full config) = %q, %v", p, err)
 	}
 	// Stopped while waiting: no config, no error.
@@ -74,7 +74,7 @@ func TestAwaitProvisioned(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if p, err := awaitProvisioned(ctx, path, log); p != "" || err != nil {
+	if p, err := awaitProvisioned(ctx, path, log, nil); p != "" || err != nil {
 		t.Errorf("awaitProvisioned(stopped) = %q, %v", p, err)
 	}
 }
