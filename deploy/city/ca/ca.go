@@ -147,6 +147,9 @@ func (c *CA) SetLifetime(d time.Duration) error {
 // every client.
 func (c *CA) CertFile() string { return filepath.Join(c.dir, CertName) }
 
+// Certificate is the CA certificate.
+func (c *CA) Certificate() *x509.Certificate { return c.cert }
+
 // IssueServer writes dir/name.pem and dir/name.key: a server certificate
 // valid for hosts, each a DNS name or an IP address.
 func (c *CA) IssueServer(dir, name string, hosts []string) (certFile, keyFile string, err error) {

@@ -89,7 +89,7 @@ func (c *CA) revokeAll(rs []Revoked) ([]Revoked, error) {
 		for _, x := range list {
 			fmt.Fprintf(&b, "%x %s %s\n", x.Serial, x.At.UTC().Format(time.RFC3339), x.CN)
 		}
-		if err := writeReplace(filepath.Join(c.dir, RevokedName), b.Bytes(), 0o644); err != nil {
+		if err := WriteReplace(filepath.Join(c.dir, RevokedName), b.Bytes(), 0o644); err != nil {
 			return nil, err
 		}
 	}
@@ -158,15 +158,15 @@ func (c *CA) WriteCRL(valid time.Duration) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("ca: sign CRL: %w", err)
 	}
-	if err := writeReplace(c.CRLFile(), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o644); err != nil {
+	if err := WriteReplace(c.CRLFile(), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o644); err != nil {
 		return "", err
 	}
 	return c.CRLFile(), nil
 }
 
-// writeReplace replaces name with data atomically: the broker never reads
-// half a CRL.
-func writeReplace(name string, data []byte, perm os.FileMode) error {
+// WriteReplace replaces name with data atomically: the broker never reads
+// half a CRL, nor the enrolment server half its claims.
+func WriteReplace(name string, data []byte, perm os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
 	if err != nil {
 		return fmt.Errorf("ca: %w", err)

@@ -57,7 +57,7 @@ func (c *CA) SignCSR(cn string, csrDER []byte) (*x509.Certificate, error) {
 	if csr.Subject.CommonName != cn {
 		return nil, fmt.Errorf("%w: CN %.70q, want %q", ErrCSR, csr.Subject.CommonName, cn)
 	}
-	if err := allowedKey(csr.PublicKey); err != nil {
+	if err := AllowedKey(csr.PublicKey); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCSR, err)
 	}
 	skid, err := subjectKeyID(csr.PublicKey)
@@ -76,7 +76,9 @@ func (c *CA) SignCSR(cn string, csrDER []byte) (*x509.Certificate, error) {
 	return c.sign(tmpl, csr.PublicKey)
 }
 
-func allowedKey(pub crypto.PublicKey) error {
+// AllowedKey refuses keys the CA does not certify: ECDSA other than P-256
+// and P-384, RSA under 2048 bits, and anything but ECDSA, Ed25519 and RSA.
+func AllowedKey(pub crypto.PublicKey) error {
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
 		if k.Curve != elliptic.P256() && k.Curve != elliptic.P384() {
@@ -156,7 +158,7 @@ func (c *CA) record(i Issued) error {
 	if err != nil {
 		return fmt.Errorf("ca: %w", err)
 	}
-	return writeReplace(filepath.Join(c.dir, IssuedName), append(b, '\n'), 0o600)
+	return WriteReplace(filepath.Join(c.dir, IssuedName), append(b, '\n'), 0o600)
 }
 
 // Issued reads the record of issued client certificates; a CA that issued
