@@ -3,6 +3,7 @@ package est
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -174,7 +175,7 @@ func (c *Client) enroll(ctx context.Context, hc *http.Client, p string, csrDER [
 func (c *Client) issuedFor(certs []*x509.Certificate, csr *x509.CertificateRequest) (*x509.Certificate, error) {
 	ca := c.pinned(certs)
 	for _, cert := range certs {
-		pub, ok := cert.PublicKey.(interface{ Equal(any) bool })
+		pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
 		if !ok || !pub.Equal(csr.PublicKey) {
 			continue
 		}

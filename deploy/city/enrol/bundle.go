@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/roomgate/roomgate/deploy/city/issuer"
 	"github.com/roomgate/roomgate/provisioning/claim"
 	"github.com/roomgate/roomgate/provisioning/est"
 )
@@ -45,6 +46,10 @@ type Template struct {
 // as kid=iss:keyfile.
 func LoadTemplate(broker, cityKeyFile string, issuers []string) (Template, error) {
 	t := Template{Broker: broker}
+	// The box reads both as pass keys: Ed25519 public keys in PEM.
+	if _, err := issuer.LoadPublicKey(cityKeyFile); err != nil {
+		return Template{}, fmt.Errorf("enrol: city key: %w", err)
+	}
 	var err error
 	if t.CityKey, err = os.ReadFile(cityKeyFile); err != nil {
 		return Template{}, fmt.Errorf("enrol: city key: %w", err)
@@ -57,6 +62,9 @@ func LoadTemplate(broker, cityKeyFile string, issuers []string) (Template, error
 			return Template{}, fmt.Errorf("enrol: issuer %q: want kid=iss:keyfile", spec)
 		}
 		is.KID, is.Iss = kid, iss
+		if _, err := issuer.LoadPublicKey(file); err != nil {
+			return Template{}, fmt.Errorf("enrol: issuer %s: %w", kid, err)
+		}
 		if is.Key, err = os.ReadFile(file); err != nil {
 			return Template{}, fmt.Errorf("enrol: issuer %s: %w", kid, err)
 		}
@@ -77,8 +85,11 @@ func (t Template) check() error {
 		return errors.New("enrol: no pass issuer: a box would accept no pass")
 	}
 	for _, is := range t.Issuers {
-		if !namePattern.MatchString(is.KID) || (is.Iss != "" && !namePattern.MatchString(is.Iss)) || len(is.Key) == 0 {
-			return fmt.Errorf("enrol: issuer %q: want a kid and iss of lowercase letters, digits and '-', and a key", is.KID)
+		if err := issuer.CheckKid(is.KID); err != nil {
+			return fmt.Errorf("enrol: %w", err)
+		}
+		if len(is.Key) == 0 {
+			return fmt.Errorf("enrol: issuer %s: no key", is.KID)
 		}
 	}
 	return nil

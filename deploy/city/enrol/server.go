@@ -1,6 +1,7 @@
 package enrol
 
 import (
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -172,7 +173,7 @@ func (s *Server) simpleReenroll(w http.ResponseWriter, r *http.Request) (string,
 	if err != nil {
 		return device, err
 	}
-	if pub, ok := current.PublicKey.(interface{ Equal(any) bool }); ok && pub.Equal(csr.PublicKey) {
+	if pub, ok := current.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); ok && pub.Equal(csr.PublicKey) {
 		return device, &est.Error{Status: http.StatusBadRequest, Reason: est.ReasonCSRInvalid, Detail: "renewal needs a new key"}
 	}
 	return device, s.issue(w, device, der)
