@@ -433,3 +433,7 @@ func TestBundleValidates(t *testing.T) {
 		}
 	}
 }
+
+func pemCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
