@@ -57,3 +57,4 @@ fuzz: ## run each fuzz target for 1,000,000 executions (FUZZ_EXECS to change)
 	go test -tags vision -run='^$$' -fuzz='^FuzzDecodeImage$$' -fuzztime=$(FUZZ_EXECS)x ./vision/face
 	for f in FuzzParseLine FuzzReadCalls FuzzReadReply FuzzFeedback; do \
 		go test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZ_EXECS)x ./devices/terminal/cisco || exit 1; done
+	go test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZ_EXECS)x ./provisioning/est

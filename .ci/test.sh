@@ -50,7 +50,8 @@ for target in "FuzzReadLines ./devices/scanner 10s" "FuzzVerify ./agent/pass 10s
 	"FuzzDecodeSigned ./agent/citysign 10s" "FuzzDecodeImage ./vision/face 10s" \
 	"FuzzParseLine ./devices/terminal/poly 5s" "FuzzParseSession ./devices/terminal/poly 5s" "FuzzDialCommand ./devices/terminal/poly 5s" \
 	"FuzzParseLine ./devices/terminal/cisco 5s" "FuzzReadCalls ./devices/terminal/cisco 5s" \
-	"FuzzReadReply ./devices/terminal/cisco 5s" "FuzzFeedback ./devices/terminal/cisco 5s"; do
+	"FuzzReadReply ./devices/terminal/cisco 5s" "FuzzFeedback ./devices/terminal/cisco 5s" \
+	"FuzzDecode ./provisioning/est 5s"; do
 	set -- $target
 	# Go 1.26's fuzz coordinator can fail a run with "context deadline
 	# exceeded" as -fuzztime ends (go.dev/issue/75804, fixed in 1.27); that

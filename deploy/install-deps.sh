@@ -17,6 +17,8 @@ if [ "$purpose" = test ]; then
 	# The kiosk's browser tests drive Debian's Chromium with playwright-core
 	# from npm; Node.js comes from Debian where the machine has none.
 	packages+=(chromium fonts-dejavu-core)
+	# The enrolment server's interop test enrols with openssl and curl.
+	packages+=(curl openssl)
 	# systemd-analyze rates the shipped unit's sandbox (offline, no PID 1
 	# needed); unshare runs the agent under a read-only root like the unit's.
 	packages+=(systemd util-linux)

@@ -170,6 +170,34 @@ func (b *Broker) Revoke(t testing.TB, cn string) {
 	b.Restart(t)
 }
 
+// Reload sends the broker SIGHUP, as `systemctl reload mosquitto` does, and
+// waits until it has read its config again: Mosquitto 2.0 then also reads
+// its crlfile, so a revocation takes effect without dropping every client.
+func (b *Broker) Reload(t testing.TB) {
+	t.Helper()
+	before := strings.Count(b.Log(), "Reloading config")
+	b.mu.Lock()
+	var err error
+	if b.cmd == nil {
+		err = errors.New("broker not running")
+	} else {
+		err = b.cmd.Process.Signal(syscall.SIGHUP)
+	}
+	b.mu.Unlock()
+	if err != nil {
+		t.Fatalf("mqtttest: reload: %v", err)
+	}
+	for deadline := time.Now().Add(readyTimeout); strings.Count(b.Log(), "Reloading config") == before; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("mqtttest: the broker did not log a reload within %v\nmosquitto log:\n%s", readyTimeout, b.Log())
+		}
+	}
+}
+
+// CADir is the directory of the broker's CA, for tests that run the city's
+// commands on it.
+func (b *Broker) CADir() string { return filepath.Join(b.Dir, "ca") }
+
 // TLSConfig returns a TLS config for a client with certificate CN cn that
 // trusts only the broker's CA: ready for paho's SetTLSConfig.
 func (b *Broker) TLSConfig(t testing.TB, cn string) *tls.Config {

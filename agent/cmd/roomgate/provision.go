@@ -40,11 +40,8 @@ Exit status: 0 provisioned, 1 not.
 `
 
 // connectCity reaches a claim's enrolment server with the EST client.
-//
-// TODO(issue 14): return est.NewClient(baseURL, caFingerprint) once the EST
-// client lands (branch h-est); until then every claim stops at the CA step.
 var connectCity provision.Connect = func(baseURL, caFingerprint string) (provision.City, error) {
-	return nil, &est.Error{Reason: est.ReasonUnreachable, Detail: "this build has no EST client yet"}
+	return est.NewClient(baseURL, caFingerprint)
 }
 
 func runProvision(args []string, stdout, stderr io.Writer) error {

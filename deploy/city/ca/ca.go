@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -17,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -56,6 +56,7 @@ type CA struct {
 	cert     *x509.Certificate
 	key      *ecdsa.PrivateKey
 	lifetime time.Duration // of the certificates it issues
+	mu       sync.Mutex    // serialises this process's writes of the issued record and the revoked list
 }
 
 // Init creates a new CA in dir (made if missing): ca.pem, ca.key and an
@@ -78,7 +79,7 @@ func Init(dir string) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	skid, err := keyID(key)
+	skid, err := subjectKeyID(key.Public())
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +147,9 @@ func (c *CA) SetLifetime(d time.Duration) error {
 // every client.
 func (c *CA) CertFile() string { return filepath.Join(c.dir, CertName) }
 
+// Certificate is the CA certificate.
+func (c *CA) Certificate() *x509.Certificate { return c.cert }
+
 // IssueServer writes dir/name.pem and dir/name.key: a server certificate
 // valid for hosts, each a DNS name or an IP address.
 func (c *CA) IssueServer(dir, name string, hosts []string) (certFile, keyFile string, err error) {
@@ -204,22 +208,11 @@ func (c *CA) issue(dir, name string, tmpl *x509.Certificate) (certFile, keyFile 
 	if err != nil {
 		return "", "", fmt.Errorf("ca: generate key: %w", err)
 	}
-	if tmpl.SerialNumber, err = newSerial(); err != nil {
-		return "", "", err
-	}
-	if tmpl.SubjectKeyId, err = keyID(key); err != nil {
-		return "", "", err
-	}
-	tmpl.NotBefore = time.Now().Add(-backdate)
-	tmpl.NotAfter = tmpl.NotBefore.Add(c.lifetime)
-	if tmpl.NotAfter.After(c.cert.NotAfter) {
-		tmpl.NotAfter = c.cert.NotAfter
-	}
-	tmpl.BasicConstraintsValid = true
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.cert, key.Public(), c.key)
+	cert, err := c.sign(tmpl, key.Public())
 	if err != nil {
-		return "", "", fmt.Errorf("ca: sign %s: %w", name, err)
+		return "", "", err
 	}
+	der := cert.Raw
 	if err := writePair(certFile, keyFile, der, key); err != nil {
 		return "", "", err
 	}
@@ -254,18 +247,6 @@ func newSerial() (*big.Int, error) {
 		return nil, fmt.Errorf("ca: serial: %w", err)
 	}
 	return n.Add(n, big.NewInt(1)), nil // never zero
-}
-
-// keyID is the subject key identifier of RFC 5280 section 4.2.1.2 (1): the
-// SHA-1 of the public key's bit string, which for EC is the uncompressed
-// point.
-func keyID(key *ecdsa.PrivateKey) ([]byte, error) {
-	pub, err := key.PublicKey.ECDH()
-	if err != nil {
-		return nil, fmt.Errorf("ca: %w", err)
-	}
-	sum := sha1.Sum(pub.Bytes())
-	return sum[:], nil
 }
 
 // writePair writes the key (0600) and then the certificate (0644), each only

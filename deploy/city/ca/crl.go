@@ -57,24 +57,46 @@ func (c *CA) RevokeSerial(serial string, at time.Time) (Revoked, error) {
 // revoke adds r to the revoked list, unless its serial is there already,
 // and writes the CRL with its default lifetime.
 func (c *CA) revoke(r Revoked) (Revoked, error) {
-	list, err := c.Revoked()
+	out, err := c.revokeAll([]Revoked{r})
 	if err != nil {
 		return Revoked{}, err
 	}
-	if i := slices.IndexFunc(list, func(x Revoked) bool { return x.Serial.Cmp(r.Serial) == 0 }); i >= 0 {
-		r = list[i]
-	} else {
+	return out[0], nil
+}
+
+// revokeAll adds each of rs to the revoked list, unless its serial is there
+// already (then the earlier entry is returned), and writes the CRL once.
+func (c *CA) revokeAll(rs []Revoked) ([]Revoked, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	list, err := c.Revoked()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Revoked, 0, len(rs))
+	added := false
+	for _, r := range rs {
+		if i := slices.IndexFunc(list, func(x Revoked) bool { return x.Serial.Cmp(r.Serial) == 0 }); i >= 0 {
+			out = append(out, list[i])
+			continue
+		}
 		list = append(list, r)
+		out = append(out, r)
+		added = true
+	}
+	if added {
 		var b bytes.Buffer
 		for _, x := range list {
 			fmt.Fprintf(&b, "%x %s %s\n", x.Serial, x.At.UTC().Format(time.RFC3339), x.CN)
 		}
-		if err := writeReplace(filepath.Join(c.dir, RevokedName), b.Bytes(), 0o644); err != nil {
-			return Revoked{}, err
+		if err := WriteReplace(filepath.Join(c.dir, RevokedName), b.Bytes(), 0o644); err != nil {
+			return nil, err
 		}
 	}
-	_, err = c.WriteCRL(CRLLifetime)
-	return r, err
+	if _, err := c.WriteCRL(CRLLifetime); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Revoked reads the revoked list; a CA that never revoked has none.
@@ -136,15 +158,15 @@ func (c *CA) WriteCRL(valid time.Duration) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("ca: sign CRL: %w", err)
 	}
-	if err := writeReplace(c.CRLFile(), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o644); err != nil {
+	if err := WriteReplace(c.CRLFile(), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o644); err != nil {
 		return "", err
 	}
 	return c.CRLFile(), nil
 }
 
-// writeReplace replaces name with data atomically: the broker never reads
-// half a CRL.
-func writeReplace(name string, data []byte, perm os.FileMode) error {
+// WriteReplace replaces name with data atomically: the broker never reads
+// half a CRL, nor the enrolment server half its claims.
+func WriteReplace(name string, data []byte, perm os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
 	if err != nil {
 		return fmt.Errorf("ca: %w", err)

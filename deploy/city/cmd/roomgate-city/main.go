@@ -54,6 +54,9 @@ var topCommands = []command{
 	{"cmd", "send a command to a box and print its answer", (*app).cmd},
 	{"publish", "send meetings, face galleries and configs to boxes (retained)", group(publishCommands)},
 	{"attendance", "list who checked in to each meeting, from the city database", (*app).attendance},
+	{"claim", "make one-time claims that provision boxes", group(claimCommands)},
+	{"enrol", "serve enrolment (EST over HTTPS) to boxes redeeming claims and renewing certificates", (*app).enrol},
+	{"device", "act on a box by its device id (revoke)", group(deviceCommands)},
 	{"bridges", "show each room's bridge call against its meeting now or next, from the city database", (*app).bridges},
 }
 
