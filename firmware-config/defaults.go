@@ -26,10 +26,7 @@ const threshold float32 = 0.42
 // defaults of their own packages, vision/quality and vision/track.
 var defaults = withSections(map[string]any{
 	"http.listen":              "127.0.0.1:8080",
-	// Off until the city says where its Prometheus reaches the box: only
-	// it knows the management network's address, and a box opens no port
-	// nobody asked for.
-	"metrics.listen": "",
+	"metrics.listen":           "", // off: only the city knows where its Prometheus reaches the box, and a box opens no port nobody asked for
 	"store.path":               "/var/lib/roomgate/roomgate.db",
 	"provisioning.dir":         "/var/lib/roomgate/provisioning",
 	"policy.pulse":             Duration(3 * time.Second),
