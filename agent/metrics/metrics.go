@@ -2,19 +2,17 @@ package metrics
 
 import (
 	"context"
-	"errors"
 	"net"
-	"net/http"
 	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/roomgate/roomgate/agent/citylink"
 	"github.com/roomgate/roomgate/agent/gate"
 	"github.com/roomgate/roomgate/agent/wire"
+	"github.com/roomgate/roomgate/internal/promserve"
 	"github.com/roomgate/roomgate/vision/quality"
 )
 
@@ -189,26 +187,9 @@ func known(set []string, code string) string {
 // what the box exposes.
 func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
 
-// Handler serves the metrics in Prometheus' text format.
-func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
-}
-
 // Serve answers /metrics on ln until ctx ends.
 func (m *Metrics) Serve(ctx context.Context, ln net.Listener) error {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", m.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdownCtx)
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return promserve.Serve(ctx, ln, m.reg)
 }
 
 var _ gate.Observer = (*Metrics)(nil)
