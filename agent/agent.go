@@ -19,6 +19,7 @@ import (
 	"github.com/roomgate/roomgate/agent/gallerysync"
 	"github.com/roomgate/roomgate/agent/gate"
 	"github.com/roomgate/roomgate/agent/meeting"
+	"github.com/roomgate/roomgate/agent/metrics"
 	"github.com/roomgate/roomgate/agent/recognition"
 	"github.com/roomgate/roomgate/agent/retention"
 	"github.com/roomgate/roomgate/agent/schedule"
@@ -90,6 +91,8 @@ type System struct {
 	doctor   doctorRun
 	// watchdogEvery is how often systemd's watchdog wants a ping; 0: off.
 	watchdogEvery time.Duration
+	// metrics counts what the box does; nil unless metrics.listen is set.
+	metrics *metrics.Metrics
 }
 
 type scan struct {
@@ -203,6 +206,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		if s.faces, s.facesErr = s.newFaces(runCtx); s.facesErr != nil {
 			s.log.Warn("face check-in off; the gate still takes QR passes", "component", "vision", "err", s.facesErr)
 		}
+	}
+
+	if cfg.Metrics.Listen != "" {
+		addr, err := s.startMetrics(runCtx, &wg)
+		if err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		s.log.Info("metrics served", "component", "metrics", "addr", addr)
 	}
 
 	// The link reports the face engine's health in its state: it starts once

@@ -64,7 +64,8 @@ func (s *System) newCalls() (*calls.Room, error) {
 			s.recordKept()
 			return nil
 		},
-		OnChange: func(wire.CallState) {
+		OnChange: func(st wire.CallState) {
+			s.callChanged(st.State)
 			s.kioskChanged()
 			if s.link != nil {
 				s.link.StateChanged()

@@ -13,6 +13,8 @@ type faces interface {
 	// Run reads the camera until ctx ends and frees the models then.
 	Run(ctx context.Context)
 	Status() kiosk.Device
+	// CameraCounts is the frames handed on and dropped since the camera started.
+	CameraCounts() (frames, dropped int64)
 	// GallerySize is the people and templates the engine searches.
 	GallerySize() (people, templates int)
 	// reloadGallery reads the store's templates again if they changed.

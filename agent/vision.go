@@ -238,6 +238,11 @@ func (f *faceEngine) Status() kiosk.Device {
 	return d
 }
 
+func (f *faceEngine) CameraCounts() (frames, dropped int64) {
+	st := f.cam.Status()
+	return st.Frames, st.Dropped
+}
+
 func (f *faceEngine) GallerySize() (people, templates int) {
 	g := f.set.Load()
 	return g.People(), g.Len()
@@ -305,6 +310,7 @@ func (s *System) previewFrame(m gocv.Mat, res engine.Result) {
 // and tells the page.
 func (s *System) recognised(d track.Decision) {
 	decided := time.Now()
+	s.countFace(d, decided)
 	r := recognition.Record{At: d.At, Person: d.Person, Score: d.Score, Margin: d.Margin, Unknown: d.Unknown, Reason: d.Reason}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

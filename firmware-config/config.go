@@ -17,6 +17,7 @@ type Config struct {
 	Trust    Trust         `yaml:"trust"`
 	Store    Store         `yaml:"store"`
 	HTTP     HTTP          `yaml:"http"`
+	Metrics  Metrics       `yaml:"metrics"`
 	Sync     Sync          `yaml:"sync"`
 	Vision   Vision        `yaml:"vision"`
 	Meetings Meetings      `yaml:"meetings"`
@@ -184,6 +185,13 @@ type Retention struct {
 // HTTP is the local status page and API.
 type HTTP struct {
 	Listen string `yaml:"listen"` // host:port; 127.0.0.1:8080 by default; empty string disables
+}
+
+// Metrics is the Prometheus endpoint the city's monitoring scrapes. It has
+// a listener of its own, never the kiosk's: the kiosk faces the public at
+// the gate, the metrics only the city's management network.
+type Metrics struct {
+	Listen string `yaml:"listen"` // host:port serving /metrics, e.g. 127.0.0.1:9110; empty (the default) serves none
 }
 
 // Sync is the link to the city's MQTT broker. Records wait in the store's

@@ -252,6 +252,9 @@ func TestWarnings(t *testing.T) {
 		{"listen everywhere, remote not allowed", minimal + "http: {listen: \":8080\"}\n", false,
 			[]string{"http.listen: :8080 is not loopback, but requests from other machines are refused without kiosk.allow_remote: true"}},
 		{"localhost", minimal + "http: {listen: \"localhost:8080\"}\n", false, nil},
+		{"metrics on loopback", minimal + "metrics: {listen: \"127.0.0.1:9110\"}\n", false, nil},
+		{"metrics to the network", minimal + "metrics: {listen: \"10.8.0.5:9110\"}\n", false,
+			[]string{"metrics.listen: 10.8.0.5:9110 answers other machines without a login: open it to the city's Prometheus only (firewall, management network)"}},
 	} {
 		c, err := Parse("t.yaml", []byte(tt.yaml))
 		if err != nil {

@@ -26,6 +26,7 @@ const threshold float32 = 0.42
 // defaults of their own packages, vision/quality and vision/track.
 var defaults = withSections(map[string]any{
 	"http.listen":              "127.0.0.1:8080",
+	"metrics.listen":           "", // off: only the city knows where its Prometheus reaches the box, and a box opens no port nobody asked for
 	"store.path":               "/var/lib/roomgate/roomgate.db",
 	"provisioning.dir":         "/var/lib/roomgate/provisioning",
 	"policy.pulse":             Duration(3 * time.Second),
@@ -128,6 +129,7 @@ func applyDefaults(c *Config, set map[string]bool) {
 		}
 	}
 	str("http.listen", &c.HTTP.Listen)
+	str("metrics.listen", &c.Metrics.Listen)
 	str("store.path", &c.Store.Path)
 	str("provisioning.dir", &c.Provisioning.Dir)
 	fill(reflect.ValueOf(&c.Store.Retention).Elem(), "store.retention", set)

@@ -59,5 +59,8 @@ func (c *Config) Warnings() []string {
 	case c.HTTP.Listen != "" && !loopbackListen(c.HTTP.Listen):
 		out = append(out, fmt.Sprintf("http.listen: %s is not loopback, but requests from other machines are refused without kiosk.allow_remote: true", c.HTTP.Listen))
 	}
+	if l := c.Metrics.Listen; l != "" && !loopbackListen(l) {
+		out = append(out, fmt.Sprintf("metrics.listen: %s answers other machines without a login: open it to the city's Prometheus only (firewall, management network)", l))
+	}
 	return append(out, c.terminalWarnings()...)
 }

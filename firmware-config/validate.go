@@ -28,12 +28,9 @@ func (c *Config) validate(r *report, set map[string]bool, dir string) {
 	}
 	c.checkScanners(r, set)
 	c.checkIssuers(r, dir)
-	if l := c.HTTP.Listen; l != "" {
-		if _, port, err := net.SplitHostPort(l); err != nil {
-			r.add("http.listen", "want host:port like 127.0.0.1:8080, got %s", quote(l))
-		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-			r.add("http.listen", "port %s is not a number from 0 (any free port) to 65535", quote(port))
-		}
+	httpPort := checkListen(r, "http.listen", c.HTTP.Listen, "127.0.0.1:8080")
+	if port := checkListen(r, "metrics.listen", c.Metrics.Listen, "127.0.0.1:9110"); port > 0 && port == httpPort {
+		r.add("metrics.listen", "port %d is the kiosk's (http.listen): the metrics need a listener of their own, off the public kiosk", port)
 	}
 	c.checkSync(r, dir)
 	c.Vision.check(r, set, dir)
@@ -49,6 +46,25 @@ func (c *Config) validate(r *report, set map[string]bool, dir string) {
 			r.add(fmt.Sprintf("trust.revoked[%d]", i), "empty pass id")
 		}
 	}
+}
+
+// checkListen checks a host:port to listen on and returns its port; 0
+// when it is empty, invalid or any free port.
+func checkListen(r *report, field, l, example string) int {
+	if l == "" {
+		return 0
+	}
+	_, port, err := net.SplitHostPort(l)
+	if err != nil {
+		r.add(field, "want host:port like %s, got %s", example, quote(l))
+		return 0
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		r.add(field, "port %s is not a number from 0 (any free port) to 65535", quote(port))
+		return 0
+	}
+	return n
 }
 
 // checkCCCD accepts chip ID cards only where their second factor can be

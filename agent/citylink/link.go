@@ -131,6 +131,7 @@ type Status struct {
 	Acked     int64  // events newly acknowledged
 	Resent    int64  // events published again
 	Refused   int64  // downlink messages refused (malformed, or refused by the agent)
+	Connects  int64  // connections made to the broker; each after the first is a reconnect
 	InFlight  int    // events published and not yet acknowledged
 	Pending   int    // events waiting in the outbox, as last counted
 	Oldest    time.Time
@@ -160,6 +161,7 @@ type Link struct {
 	acked       int64
 	resent      int64
 	refused     int64
+	connects    int64
 	maxSentSeq  int64 // highest seq ever published: anything at or below is a resend
 	stats       store.OutboxStats
 	alarm       bool
@@ -270,7 +272,7 @@ func (l *Link) Status() Status {
 	defer l.mu.Unlock()
 	st := Status{
 		Connected: l.cur != nil, LastError: l.lastErr,
-		Sent: l.sent, Acked: l.acked, Resent: l.resent, Refused: l.refused,
+		Sent: l.sent, Acked: l.acked, Resent: l.resent, Refused: l.refused, Connects: l.connects,
 		Pending: l.stats.Pending, Oldest: l.stats.Oldest, Alarm: l.alarm,
 	}
 	if l.cur != nil {

@@ -127,6 +127,7 @@ func (l *Link) session(ctx context.Context) (connected bool, err error) {
 	l.mu.Lock()
 	l.cur = s
 	l.lastErr = ""
+	l.connects++
 	l.mu.Unlock()
 	defer func() {
 		l.mu.Lock()

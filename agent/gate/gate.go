@@ -29,6 +29,14 @@ const (
 	ReasonDoorUnavailable = "door_unavailable"
 )
 
+// Reasons lists every reason code a denial can carry: the gate's, the
+// face check's and package pass's. A fixed set, so counting by it stays small.
+func Reasons() []string {
+	return append([]string{ReasonGarbage, ReasonRevoked, ReasonUsedUp, ReasonWrongGate, ReasonPassback,
+		ReasonClockUnsynced, ReasonCCCDNotAllowed, ReasonNoVisit, ReasonDoorUnavailable,
+		ReasonFaceMismatch, ReasonNoFace, ReasonFaceUnavailable}, pass.Reasons()...)
+}
+
 // Methods say what was scanned.
 const (
 	MethodPass    = "pass"
@@ -64,10 +72,22 @@ type Gate struct {
 	source string
 	now    func() time.Time
 	faces  FaceCheck // a chip ID card's second factor; nil: none
+	seen   Observer  // hears of every decision; nil: nobody
 
 	mu   sync.RWMutex
 	keys keySet
 }
+
+// Observer hears of every decision the gate kept, once the door was told.
+// It gets codes only, never who scanned: what it counts leaves the box.
+type Observer interface {
+	// Decided is called with the entry's verdict, its reason code ("" for
+	// a grant), its method and the time from the scan to the door.
+	Decided(granted bool, reason, method string, scanToDoor time.Duration)
+}
+
+// Observe gives the gate its observer; call it before the first scan.
+func (g *Gate) Observe(o Observer) { g.seen = o }
 
 // New returns a gate; call ReloadTrust before the first scan.
 func New(st *store.Store, door Door, clk clock.Source, p Policy) *Gate {
@@ -150,9 +170,18 @@ func (g *Gate) Handle(ctx context.Context, scannerName string, line scanner.Line
 		return store.Entry{}, err
 	}
 	if entry.Granted {
-		return entry, g.door.Grant()
+		err = g.door.Grant()
+	} else {
+		err = g.door.Deny()
 	}
-	return entry, g.door.Deny()
+	if g.seen != nil {
+		scanned := line.At
+		if scanned.IsZero() {
+			scanned = at
+		}
+		g.seen.Decided(entry.Granted, entry.Reason, entry.Method, time.Since(scanned))
+	}
+	return entry, err
 }
 
 func (g *Gate) handlePass(ctx context.Context, e store.Entry, token string) (store.Entry, error) {

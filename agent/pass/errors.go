@@ -51,6 +51,15 @@ func Reason(err error) string {
 	return ReasonOther
 }
 
+// Reasons lists every reason Reason can return for an error, ReasonOther last.
+func Reasons() []string {
+	out := make([]string, 0, len(reasons)+1)
+	for _, r := range reasons {
+		out = append(out, r.reason)
+	}
+	return append(out, ReasonOther)
+}
+
 // detailError reads as "pass: <detail>" while matching its sentinel with
 // errors.Is, so logs carry the detail and callers branch on the kind.
 type detailError struct {

@@ -66,6 +66,7 @@ type Status struct {
 	Connected bool
 	Since     time.Time // of the last change of Connected
 	Frames    int64     // handed on since start
+	Dropped   int64     // read from a live source and dropped to keep under MaxFPS
 	FPS       float64   // handed on per second, over the last few seconds
 	LastError string
 }
@@ -257,6 +258,9 @@ func (c *Camera) pacer() func(context.Context) (time.Time, bool) {
 		}
 		if live := c.cfg.Kind == KindV4L2 || c.cfg.Kind == KindRTSP; live && now.Before(next) {
 			// A live source keeps running: drop the frame rather than fall behind.
+			c.mu.Lock()
+			c.status.Dropped++
+			c.mu.Unlock()
 			return now, false
 		}
 		if wait := next.Sub(now); wait > 0 {

@@ -43,9 +43,23 @@ type Config struct {
 	// take whole: malformed payloads, rejected events, failures to store
 	// or to ack. The caller logs; ingest goes on.
 	OnProblem func(error)
+	// Observer, when set, hears of every commit and every failed attempt
+	// to store; the command's metrics count from it.
+	Observer Observer
 	// OnConnect and OnConnectionLost are passed to the MQTT client.
 	OnConnect        func()
 	OnConnectionLost func(error)
+}
+
+// Observer hears what storing did. It is called from the goroutines
+// handling messages, so it must be safe for concurrent use and quick.
+type Observer interface {
+	// Committed is called once b is stored, with what Save did and how
+	// long its commit took.
+	Committed(b Batch, s Saved, took time.Duration)
+	// StoreFailed is called for each failed attempt to store a batch
+	// (the database is down or refused it); ingest retries.
+	StoreFailed(b Batch, err error)
 }
 
 // Stats are an Ingester's counters since it was made.
@@ -231,14 +245,21 @@ func (in *Ingester) handle(ctx context.Context, topic string, payload []byte) bo
 func (in *Ingester) save(ctx context.Context, b Batch) (Saved, error) {
 	wait := 100 * time.Millisecond
 	for {
+		start := time.Now()
 		saved, err := in.cfg.Store.Save(ctx, b)
 		if err == nil {
+			if in.cfg.Observer != nil {
+				in.cfg.Observer.Committed(b, saved, time.Since(start))
+			}
 			return saved, nil
 		}
 		if ctx.Err() != nil {
 			return Saved{}, ctx.Err()
 		}
 		in.storeErrors.Add(1)
+		if in.cfg.Observer != nil {
+			in.cfg.Observer.StoreFailed(b, err)
+		}
 		in.problem(fmt.Errorf("ingest: storing %d events from %s, retrying in %v: %w", len(b.Events), b.Device, wait, err))
 		select {
 		case <-time.After(wait):

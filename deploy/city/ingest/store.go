@@ -58,9 +58,19 @@ type Rejection struct {
 
 // Saved says what a Save did.
 type Saved struct {
-	Stored     int // events new to the store
-	Duplicates int // events it already had
-	Rejected   int // rejections recorded: the batch's and any event the database refused
+	Stored     int            // events new to the store
+	Duplicates int            // events it already had
+	Rejected   int            // rejections recorded: the batch's and any event the database refused
+	Types      map[string]int // the events new to the store by type; nil when none
+}
+
+// AddStored counts one event new to the store, of type typ.
+func (s *Saved) AddStored(typ string) {
+	if s.Types == nil {
+		s.Types = map[string]int{}
+	}
+	s.Stored++
+	s.Types[typ]++
 }
 
 // Filter selects stored events for a listing.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/roomgate/roomgate/deploy/city/ingest/sqlitestore"
 	"github.com/roomgate/roomgate/deploy/city/issuer"
 	"github.com/roomgate/roomgate/deploy/city/mqttclient"
+	"github.com/roomgate/roomgate/internal/metricstest"
 	"github.com/roomgate/roomgate/internal/mqtttest"
 )
 
@@ -299,7 +301,7 @@ func TestIngestCommand(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		a := &app{stdout: &bytes.Buffer{}, stderr: &stderr, now: time.Now}
-		done <- a.dispatch("roomgate-city", topCommands, append([]string{"ingest", "-db", "sqlite:" + db, "-every", "100ms"},
+		done <- a.dispatch("roomgate-city", topCommands, append([]string{"ingest", "-db", "sqlite:" + db, "-every", "100ms", "-metrics", "127.0.0.1:0"},
 			brokerArgs(t, b, "city-ingest")...))
 	}()
 	acks := make(chan wire.Ack, 1)
@@ -341,6 +343,12 @@ wait:
 	if !slices.Equal(got.IDs, ids) {
 		t.Errorf("ack = %v, want %v", got.IDs, ids)
 	}
+	// The same batch again: its events are dropped as duplicates.
+	if err := box.Publish(context.Background(), wire.Topic("dev-a", wire.LeafEvents), p, false); err != nil {
+		t.Fatal(err)
+	}
+	<-acks
+	checkIngestMetrics(t, stderr.String())
 	time.Sleep(300 * time.Millisecond) // a progress line or two
 	cancel()
 	select {
@@ -364,6 +372,41 @@ wait:
 	defer s.Close()
 	if got, err := s.IDs(context.Background(), wire.Source("hq", "dev-a")); err != nil || !slices.Equal(got, ids) {
 		t.Errorf("stored ids = %v, %v, want %v", got, err, ids)
+	}
+}
+
+// checkIngestMetrics scrapes the ingest that logged log: three door events
+// stored once, every other copy of the batch it took (publishes before it
+// subscribed are lost) counted as duplicates.
+func checkIngestMetrics(t *testing.T, log string) {
+	t.Helper()
+	m := regexp.MustCompile(`msg="metrics served" component=ingest addr=(\S+)`).FindStringSubmatch(log)
+	if m == nil {
+		t.Fatalf("ingest did not say where it serves metrics:\n%s", log)
+	}
+	f := metricstest.Scrape(t, "http://"+m[1]+"/metrics")
+	taken, _ := f.Value("roomgate_city_messages_total")
+	if taken < 2 {
+		t.Errorf("roomgate_city_messages_total = %v, want the batch and its resend at least", taken)
+	}
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"roomgate_city_events_stored_total", []string{"type=vn.roomgate.door.v1"}, 3},
+		{"roomgate_city_events_stored_total", []string{"type=vn.roomgate.entry.v1"}, 0},
+		{"roomgate_city_events_duplicate_total", nil, 3 * (taken - 1)},
+		{"roomgate_city_batch_commit_seconds", nil, taken},
+		{"roomgate_city_database_errors_total", nil, 0},
+	} {
+		if got, ok := f.Value(c.name, c.labels...); !ok || got != c.want {
+			t.Errorf("%s%v = %v (present %v), want %v", c.name, c.labels, got, ok, c.want)
+		}
+	}
+	// testNow is long past: the lag is the events' age.
+	if lag, ok := f.Value("roomgate_city_device_lag_seconds", "device=dev-a"); !ok || lag < time.Since(testNow).Seconds()-60 {
+		t.Errorf("lag of dev-a = %v (present %v), want about %v s", lag, ok, time.Since(testNow).Seconds())
 	}
 }
 

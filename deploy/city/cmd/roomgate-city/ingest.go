@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/deploy/city/ingest"
+	"github.com/roomgate/roomgate/deploy/city/ingest/ingestmetrics"
 	"github.com/roomgate/roomgate/deploy/city/ingest/pgstore"
 	"github.com/roomgate/roomgate/deploy/city/ingest/sqlitestore"
 )
@@ -28,6 +30,10 @@ certificate of its own (city-ingest, city-ingest-2, ..., each CN given the
 ingest rights in the broker's ACL) and must keep it across restarts: the
 broker makes the CN the process's client id and keeps its session (and its
 share of messages) under it while it is away.
+
+-metrics HOST:PORT serves Prometheus metrics at /metrics there: events
+stored by type, duplicates, rejected, batch commit latency, database
+errors, and per device (a box of the fleet) the lag of its last batch.
 
 -db is a PostgreSQL URL (postgres://user@host/db, production) or
 sqlite:PATH (a single file, for the demo). Tables are created or migrated
@@ -50,6 +56,7 @@ func (a *app) ingest(path string, args []string) error {
 	db := f.String("db", "sqlite:city.db", "`DATABASE`: postgres://... or sqlite:PATH")
 	every := f.Duration("every", 10*time.Second, "log progress every `DURATION` (0: never)")
 	workers := f.Int("workers", 16, "`N` messages handled at once")
+	metricsAddr := f.String("metrics", "", "serve Prometheus metrics on `HOST:PORT` (e.g. 127.0.0.1:9120); empty: none")
 	pos, err := a.parse(f, args)
 	switch {
 	case err != nil:
@@ -73,14 +80,34 @@ func (a *app) ingest(path string, args []string) error {
 	log.Info("store open", "db", fmt.Sprint(store))
 
 	cfg := broker.config()
-	in := ingest.New(ingest.Config{
+	var in *ingest.Ingester
+	var metrics *ingestmetrics.Metrics
+	var observer ingest.Observer
+	if *metricsAddr != "" {
+		metrics = ingestmetrics.New(func() ingest.Stats { return in.Stats() })
+		observer = metrics
+	}
+	in = ingest.New(ingest.Config{
 		MQTT:             cfg,
 		Store:            store,
 		Workers:          *workers,
+		Observer:         observer,
 		OnProblem:        func(err error) { log.Warn(err.Error()) },
 		OnConnect:        func() { log.Info("connected", "broker", cfg.Broker, "cert", cfg.CertFile) },
 		OnConnectionLost: func(err error) { log.Warn("connection lost; reconnecting", "err", err) },
 	})
+	if metrics != nil {
+		ln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("%s: -metrics: %w", path, err)
+		}
+		log.Info("metrics served", "addr", ln.Addr())
+		go func() {
+			if err := metrics.Serve(ctx, ln); err != nil {
+				log.Error("metrics stopped", "err", err)
+			}
+		}()
+	}
 	if *every > 0 {
 		go progress(ctx, log, in, *every)
 	}

@@ -136,7 +136,8 @@ func migrate(ctx context.Context, c *pgx.Conn) error {
 // message of 500 events costs one round trip, not 500.
 const insertEvents = `INSERT INTO events (source, id, type, time, device, data)
 	SELECT s, i, t, tm, $5, d::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $6::text[]) AS u(s, i, t, tm, d)
-	ON CONFLICT (source, id) DO NOTHING`
+	ON CONFLICT (source, id) DO NOTHING
+	RETURNING type`
 
 const insertEvent = `INSERT INTO events (source, id, type, time, device, data) VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)
 	ON CONFLICT (source, id) DO NOTHING`
@@ -174,11 +175,14 @@ func saveBatch(ctx context.Context, tx pgx.Tx, b ingest.Batch, saved *ingest.Sav
 		for i, e := range b.Events {
 			sources[i], ids[i], types[i], times[i], data[i] = e.Source, e.ID, e.Type, e.Time, string(e.Data)
 		}
-		tag, err := tx.Exec(ctx, insertEvents, sources, ids, types, times, b.Device, data)
+		rows, err := tx.Query(ctx, insertEvents, sources, ids, types, times, b.Device, data)
 		if err != nil {
 			return err
 		}
-		saved.Stored = int(tag.RowsAffected())
+		var typ string
+		if _, err := pgx.ForEachRow(rows, []any{&typ}, func() error { saved.AddStored(typ); return nil }); err != nil {
+			return err
+		}
 		saved.Duplicates = n - saved.Stored
 	}
 	if err := saveSites(ctx, tx, b); err != nil {
@@ -213,7 +217,7 @@ func saveEach(ctx context.Context, tx pgx.Tx, b ingest.Batch, saved *ingest.Save
 		case err != nil:
 			return err
 		case tag.RowsAffected() == 1:
-			saved.Stored++
+			saved.AddStored(e.Type)
 		default:
 			saved.Duplicates++
 		}

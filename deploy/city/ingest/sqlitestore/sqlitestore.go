@@ -120,7 +120,7 @@ func (s *Store) Save(ctx context.Context, b ingest.Batch) (ingest.Saved, error) 
 					return err
 				}
 				if n, _ := res.RowsAffected(); n == 1 {
-					saved.Stored++
+					saved.AddStored(e.Type)
 				} else {
 					saved.Duplicates++
 				}
