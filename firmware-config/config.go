@@ -30,9 +30,11 @@ type Config struct {
 
 // Provisioning names the directory provisioning writes: roomgate.yaml (the
 // box's config from the city, its relative paths taken from this directory),
-// device.key, device.pem, ca.pem and city-key.pub.
+// device.key, device.pem, ca.pem and city-key.pub. In the city's config, URL
+// is the enrolment server the box renews its certificate with.
 type Provisioning struct {
 	Dir string `yaml:"dir"` // /var/lib/roomgate/provisioning by default
+	URL string `yaml:"url"` // https://host:port of the city's enrolment server (EST); no renewal when empty
 }
 
 // Unprovisioned reports whether this config names no box: the package's

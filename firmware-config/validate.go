@@ -33,6 +33,7 @@ func (c *Config) validate(r *report, set map[string]bool, dir string) {
 		r.add("metrics.listen", "port %d is the kiosk's (http.listen): the metrics need a listener of their own, off the public kiosk", port)
 	}
 	c.checkSync(r, dir)
+	c.checkRenewal(r)
 	c.Vision.check(r, set, dir)
 	c.checkMeetingsAndKiosk(r)
 	c.Terminal.check(r, set, dir)
@@ -245,6 +246,22 @@ func joinInts(ns []int) string {
 }
 
 // checkSync needs a TLS broker URL and the box's certificate files when a broker is set.
+// checkRenewal checks the enrolment server a box renews its certificate
+// with: HTTPS, and only for a box whose certificate is its link's.
+func (c *Config) checkRenewal(r *report) {
+	raw := c.Provisioning.URL
+	if raw == "" {
+		return
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+		r.add("provisioning.url", "want the enrolment server as https://host:port, got %s", quote(raw))
+	case c.Sync.CertFile == "" || c.Sync.KeyFile == "" || c.Sync.CAFile == "":
+		r.add("provisioning.url", "renews the certificate of sync.cert_file with sync.key_file, checked against sync.ca_file: set all three")
+	}
+}
+
 func (c *Config) checkSync(r *report, dir string) {
 	y := c.Sync
 	if y.Broker == "" {

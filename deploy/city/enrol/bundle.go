@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -34,12 +35,50 @@ type Issuer struct {
 }
 
 // Template is what every box's first config shares: the broker, the city's
-// key and the pass issuers. Per box, the claim gives the identity, the kind
-// and the board.
+// key, the pass issuers, where boxes renew their certificates and, per kind,
+// the peripherals of the city's standard box. Per box, the claim gives the
+// identity, the kind and the board.
 type Template struct {
 	Broker  string // ssl://host:8883
 	CityKey []byte // the city-ops public key file's content
 	Issuers []Issuer
+	// URL is this server's address as boxes reach it (https://host:port),
+	// written into the config for renewal; none when empty.
+	URL string
+	// Peripherals are YAML sections (scanners, camera, terminal, lines...)
+	// by kind, added to that kind's first configs as they are.
+	Peripherals map[string][]byte
+}
+
+// renderedSections are the first config's own: a peripherals file may not
+// set them. The store stays out of it too: a store inside the provisioning
+// directory would go with the next provisioning.
+var renderedSections = []string{"identity", "board", "trust", "sync", "meetings", "provisioning", "store"}
+
+// AddPeripherals reads file, YAML sections of the city's standard box of
+// kind, for every first config of that kind.
+func (t *Template) AddPeripherals(kind, file string) error {
+	if kind != claim.KindRoom && kind != claim.KindGate {
+		return fmt.Errorf("enrol: peripherals for %q: want room or gate", kind)
+	}
+	text, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("enrol: peripherals: %w", err)
+	}
+	var sections map[string]yaml.Node
+	if err := yaml.Unmarshal(text, &sections); err != nil {
+		return fmt.Errorf("enrol: peripherals %s: not a YAML mapping: %w", file, err)
+	}
+	for name := range sections {
+		if slices.Contains(renderedSections, name) {
+			return fmt.Errorf("enrol: peripherals %s: %s is the first config's own section (set by the claim and the server's flags)", file, name)
+		}
+	}
+	if t.Peripherals == nil {
+		t.Peripherals = map[string][]byte{}
+	}
+	t.Peripherals[kind] = text
+	return nil
 }
 
 // LoadTemplate builds a template from the city key file and issuers given
@@ -84,6 +123,11 @@ func (t Template) check() error {
 	if len(t.Issuers) == 0 {
 		return errors.New("enrol: no pass issuer: a box would accept no pass")
 	}
+	if t.URL != "" {
+		if u, err := url.Parse(t.URL); err != nil || u.Scheme != "https" || u.Hostname() == "" || (u.Path != "" && u.Path != "/") {
+			return fmt.Errorf("enrol: url %q: want https://host:port", t.URL)
+		}
+	}
 	for _, is := range t.Issuers {
 		if err := issuer.CheckKid(is.KID); err != nil {
 			return fmt.Errorf("enrol: %w", err)
@@ -103,6 +147,10 @@ type (
 		Trust    trust       `yaml:"trust"`
 		Sync     syncSection `yaml:"sync"`
 		Meetings *meetings   `yaml:"meetings,omitempty"`
+		Renewal  *renewal    `yaml:"provisioning,omitempty"`
+	}
+	renewal struct {
+		URL string `yaml:"url"`
 	}
 	identity struct {
 		Site   string `yaml:"site"`
@@ -148,9 +196,17 @@ func (t Template) Render(c Claim) (*est.Bundle, error) {
 	if c.Kind == claim.KindRoom {
 		cfg.Meetings = &meetings{TimeZone: MeetingTimeZone}
 	}
+	if t.URL != "" {
+		cfg.Renewal = &renewal{URL: strings.TrimSuffix(t.URL, "/")}
+	}
 	text, err := yaml.Marshal(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("enrol: %w", err)
+	}
+	// The sections differ from the rendered ones (AddPeripherals), so the
+	// two mappings join as one.
+	if p := t.Peripherals[c.Kind]; len(p) > 0 {
+		text = append(append(text, "# the city's standard "+c.Kind+"\n"...), p...)
 	}
 	b := &est.Bundle{Device: c.Device, Kind: c.Kind, Site: c.Site, Config: string(text), Files: files}
 	if err := b.Check(); err != nil {

@@ -93,8 +93,21 @@ func testTemplate(t *testing.T, dir string) Template {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tmpl.URL = testEnrolURL
+	gate := filepath.Join(dir, "gate.yaml")
+	if err := os.WriteFile(gate, []byte(testGatePeripherals), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := tmpl.AddPeripherals(claim.KindGate, gate); err != nil {
+		t.Fatal(err)
+	}
 	return tmpl
 }
+
+const (
+	testEnrolURL        = "https://enrol.city.example:8443"
+	testGatePeripherals = "scanners:\n  - {name: front, type: serial, path: /dev/serial/by-id/usb-city-standard-scanner}\n"
+)
 
 // addClaim stores a claim for device valid for valid and returns its token.
 func (c *city) addClaim(t *testing.T, device, kind string, valid time.Duration) string {
@@ -428,8 +441,47 @@ func TestBundleValidates(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := config.Load(filepath.Join(dir, "roomgate.yaml")); err != nil {
+		cfg, err := config.Load(filepath.Join(dir, "roomgate.yaml"))
+		if err != nil {
 			t.Errorf("%s: the box would refuse its first config: %v\n%s", kind, err, b.Config)
+			continue
+		}
+		if cfg.Provisioning.URL != testEnrolURL {
+			t.Errorf("%s: renews at %q, want %q", kind, cfg.Provisioning.URL, testEnrolURL)
+		}
+		scanners := len(cfg.Scanners)
+		if kind == claim.KindGate && (scanners != 1 || cfg.Scanners[0].Path != "/dev/serial/by-id/usb-city-standard-scanner") {
+			t.Errorf("gate: scanners %+v, want the city's standard scanner", cfg.Scanners)
+		}
+		if kind == claim.KindRoom && scanners != 0 {
+			t.Errorf("room: scanners %+v, want the gate's peripherals kept to gates", cfg.Scanners)
+		}
+	}
+}
+
+// A peripherals file sets hardware sections only: never the identity, the
+// link, the trust or the store the city renders, and only for a kind.
+func TestAddPeripheralsRefuses(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	scanners := write("ok.yaml", testGatePeripherals)
+	for _, tt := range []struct{ name, kind, file, want string }{
+		{"sync", claim.KindGate, write("sync.yaml", "sync: {broker: ssl://evil.example:8883}\n"), "first config's own section"},
+		{"store", claim.KindRoom, write("store.yaml", "store: {path: roomgate.db}\n"), "first config's own section"},
+		{"identity", claim.KindGate, write("identity.yaml", "identity: {device: other}\n"), "first config's own section"},
+		{"not a mapping", claim.KindGate, write("list.yaml", "- scanners\n"), "not a YAML mapping"},
+		{"kind", "kiosk", scanners, "want room or gate"},
+		{"missing", claim.KindGate, filepath.Join(dir, "none.yaml"), "no such file"},
+	} {
+		var tmpl Template
+		if err := tmpl.AddPeripherals(tt.kind, tt.file); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: AddPeripherals = %v, want an error saying %q", tt.name, err, tt.want)
 		}
 	}
 }

@@ -138,7 +138,10 @@ Serves enrolment over HTTPS (EST, RFC 7030, at /.well-known/est/): boxes
 redeem the claims of "claim create" for a certificate from the CA in -ca-dir,
 renew it with it (simplereenroll), and fetch their first config, made from
 -broker, -city-key and the -issuer list (each kid=iss:keyfile, the pass
-issuers' public keys) and the claim's identity, kind and board.
+issuers' public keys), the claim's identity, kind and board, the -url boxes
+renew at, and the -peripherals of the city's standard room or gate (a YAML
+file of hardware sections: scanners, vision, terminal, gpio; the identity,
+sync, trust, store and provisioning sections are the server's own).
 
 The server's certificate is CA-DIR/enrol.pem, issued for -hosts on first
 start if missing; it must name the host in the claims' -url. Refusals are
@@ -149,10 +152,11 @@ Runs until SIGINT or SIGTERM.
 Example:
   roomgate-city enrol -listen :8443 -hosts enrol.city.example -dir /etc/roomgate-city/enrol \
     -ca-dir /etc/roomgate-city/ca -broker ssl://mqtt.city.example:8883 \
-    -city-key keys/city-ops.pub -issuer city-passes-2026=city:keys/city-passes-2026.pub
+    -city-key keys/city-ops.pub -issuer city-passes-2026=city:keys/city-passes-2026.pub \
+    -peripherals gate=/etc/roomgate-city/standard-gate.yaml
 `
 
-// issuerList is the repeatable -issuer flag.
+// issuerList is a repeatable flag: -issuer, -peripherals.
 type issuerList []string
 
 func (l *issuerList) String() string     { return strings.Join(*l, ",") }
@@ -166,8 +170,10 @@ func (a *app) enrol(path string, args []string) error {
 	caDir := f.String("ca-dir", "", "`DIR` of the city CA, required")
 	broker := f.String("broker", "", "`URL` of the broker in the boxes' config, ssl://host:8883, required")
 	cityKey := f.String("city-key", "", "`FILE`: the city-ops public key the boxes check signed messages with, required")
-	var issuers issuerList
+	var issuers, peripherals issuerList
 	f.Var(&issuers, "issuer", "`KID=ISS:FILE`: a pass issuer the boxes trust (repeat for each), at least one")
+	f.Var(&peripherals, "peripherals", "`KIND=FILE`: YAML sections of the city's standard room or gate (scanners, vision, terminal, gpio...) for its first config (repeat per kind)")
+	publicURL := f.String("url", "", "`URL` boxes renew their certificates at, https://host:port; default: https://<first of -hosts>:<port of -listen>")
 	pos, err := a.parse(f, args)
 	switch {
 	case err != nil:
@@ -181,8 +187,25 @@ func (a *app) enrol(path string, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	defer ln.Close()
 	template, err := enrol.LoadTemplate(*broker, *cityKey, issuers)
 	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	for _, spec := range peripherals {
+		kind, file, ok := strings.Cut(spec, "=")
+		if !ok {
+			return usageError(f, "-peripherals %q: want room=FILE or gate=FILE", spec)
+		}
+		if err := template.AddPeripherals(kind, file); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if template.URL, err = renewalURL(*publicURL, *hosts, ln.Addr()); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	store, err := enrol.OpenStore(*dir)
@@ -202,10 +225,6 @@ func (a *app) enrol(path string, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
 	hs := &http.Server{Handler: srv, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	ctx, stop := signalContext()
@@ -222,6 +241,25 @@ func (a *app) enrol(path string, args []string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// renewalURL is where boxes renew: given, or the first host the server's
+// certificate names at the port it listens on.
+func renewalURL(given, hosts string, listening net.Addr) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	_, port, err := net.SplitHostPort(listening.String())
+	if err != nil {
+		return "", err
+	}
+	host, _, _ := strings.Cut(hosts, ",")
+	if host == "" {
+		if host, err = os.Hostname(); err != nil {
+			return "", err
+		}
+	}
+	return "https://" + net.JoinHostPort(host, port), nil
 }
 
 // enrolCert is the server's certificate in the CA's directory, issued for

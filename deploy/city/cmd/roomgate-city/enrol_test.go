@@ -110,6 +110,13 @@ func TestClaimEnrolRevoke(t *testing.T) {
 	if err := connectBox(b, certFile, keyFile); err != nil {
 		t.Fatalf("the enrolled box cannot connect: %v", err)
 	}
+	first, err := client.Config(context.Background(), tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(first.Config, "url: "+url+"\n") {
+		t.Errorf("the first config does not send the box to %s to renew:\n%s", url, first.Config)
+	}
 
 	out = runOK(t, "device", "revoke", "-ca-dir", b.CADir(), "room-201")
 	if !strings.Contains(out, "Revoked serial "+cert.SerialNumber.Text(16)) {
