@@ -70,8 +70,8 @@ func (e Evidence) LLR(score, runnerUp float32) float32 {
 
 // evidence is one track's running sum for one candidate person.
 type evidence struct {
-	person         string // "" until a frame names someone
-	sum            float32
+	person        string // "" until a frame names someone
+	sum           float32
 	frames        int
 	score, margin float32 // sums over the counted frames, for the decision
 	last          time.Time
