@@ -52,6 +52,10 @@ const (
 
 var allSections = []string{secLFW, secOpenSet, secPhotos, secLatency, secFit, secSeq}
 
+// defaultSections leave out the fit and the sequences, which take minutes
+// of embedding on a first run (make bench-sequence).
+var defaultSections = allSections[:4]
+
 // sections is the -sections flag: a comma-separated subset of allSections.
 type sections map[string]bool
 
@@ -96,8 +100,8 @@ func main() {
 	flag.IntVar(&o.frames, "frames", 200, "timed frames per latency run")
 	flag.IntVar(&o.rounds, "rounds", 4, "latency rounds; each runs Go and Python, alternating who goes first")
 	o.sections = sections{}
-	o.sections.Set("all")
-	flag.Var(o.sections, "sections", "comma-separated sections to run: "+strings.Join(allSections, ",")+" (or all)")
+	o.sections.Set(strings.Join(defaultSections, ","))
+	flag.Var(o.sections, "sections", "comma-separated sections to run: "+strings.Join(allSections, ",")+" (or all; default "+strings.Join(defaultSections, ",")+")")
 	flag.StringVar(&o.framePhoto, "frame-photo", "datasets/known_faces_small/obama/obama1.jpg", "photo (under -shared) the 640x480 frame is made from")
 	flag.BoolVar(&o.skipLFW, "skip-lfw", false, "skip the LFW verification section (as -sections without lfw)")
 	flag.BoolVar(&o.skipLatency, "skip-latency", false, "skip the latency section (as -sections without latency)")
