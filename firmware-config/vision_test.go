@@ -209,7 +209,7 @@ func TestVisionErrors(t *testing.T) {
 		{"evidence: one frame must not name", v + "  decision: sequential\n  evidence:\n    accept: 3\n",
 			[]string{"t.yaml:7: vision.evidence.accept: evidence accept 3 must exceed cap 4: one frame must never name a person"}},
 		{"evidence: a better match is more evidence", v + "  evidence:\n    score: 0\n",
-			[]string{"t.yaml:6: vision.evidence.score: evidence score 0 and margin 14.6: want score positive, margin not negative (a better match must be more evidence)"}},
+			[]string{"t.yaml:6: vision.evidence.score: evidence score 0 and margin 22.3: want score positive, margin not negative (a better match must be more evidence)"}},
 		{"evidence spacing", v + "  evidence:\n    spacing: 0s\n",
 			[]string{"t.yaml:6: vision.evidence.spacing: 0s is out of range: want 1ms to 10s"}},
 		{"agreement k of n", v + "  agreement:\n    frames: 2\n",

@@ -34,11 +34,12 @@ type Evidence struct {
 }
 
 // EvidenceDefaults is the rule fitted for the shipped model
-// (mobilefacenet-insightface-y1) on the LFW dev half, perturbed, with a
-// gallery of about 1,000 people; vision/README.md has the fit and the
-// sequence benchmark that chose the bounds.
+// (mobilefacenet-insightface-y1) by visionbench -sections fit: half the LFW
+// dev people with 2+ photos, 6 perturbed versions of each photo, a gallery
+// of 1,000. The bounds are the middle of those make bench-sequence
+// compared (vision/README.md).
 func EvidenceDefaults() Evidence {
-	return Evidence{Intercept: -14.2, Score: 27.5, Margin: 14.6, Cap: 4, Accept: 8, Reject: 6, Spacing: 100 * time.Millisecond, Patience: time.Second}
+	return Evidence{Intercept: -9.2, Score: 16.9, Margin: 22.3, Cap: 4, Accept: 8, Reject: 6, Spacing: 100 * time.Millisecond, Patience: time.Second}
 }
 
 // Validate reports a rule that can never decide, or decides on one frame.

@@ -21,7 +21,7 @@ func newSequential(t *testing.T) *Tracker {
 var (
 	clear  = [2]float32{0.7, 0.1}
 	weak   = [2]float32{0.2, 0.15}
-	modest = [2]float32{0.53, 0.45}
+	modest = [2]float32{0.55, 0.45}
 )
 
 func TestEvidenceScores(t *testing.T) {
