@@ -2,7 +2,7 @@
 
 # Each fuzz target runs this many executions (the issue asks for at least 1M).
 FUZZ_EXECS ?= 1000000
-.PHONY: help demo test models build cross deb bench bench-sync bench-calls bench-vision bench-kiosk browsertest fuzz
+.PHONY: help demo test models build cross deb bench bench-sync bench-calls bench-vision bench-sequence bench-kiosk browsertest fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ bench-vision: ## the face engine beside python3-opencv (LFW, open-set, photos, l
 
 browsertest: ## the kiosk in Chromium against the demo (playwright-core), screenshots in kiosk/browsertest/screenshots
 	kiosk/browsertest/run.sh
+
+bench-sequence: ## the sequential rule's fit and the check-in tracks, vote against sequential, galleries of 100, 1,000 and all LFW allows (first run about 10 min: it embeds 25,000 perturbed faces, cached in $$TMPDIR/roomgate-visionbench)
+	go run -tags vision ./vision/cmd/visionbench -sections fit,sequence -seq-sweep-accept 6,12
 
 bench-kiosk: ## first frame to greeting over 50 check-ins, page weight, and the browser's memory after an hour
 	node kiosk/browsertest/bench.mjs --duration 1h

@@ -112,7 +112,11 @@ func newFaceEngine(ctx context.Context, v config.Vision, dir string, st *store.S
 	}
 	f.cam, err = camera.New(camera.Config{Name: v.Camera.Name, Kind: v.Camera.Kind, Path: path, Width: v.Camera.Width, Height: v.Camera.Height, MaxFPS: v.Camera.MaxFPS, Retry: v.Camera.Retry.D()})
 	if err == nil {
-		f.eng, err = engine.New(engine.Config{Quality: v.Quality, Agreement: v.Track(), MaxFaces: maxFacesPerFrame}, kit.Detector, kit.Recognizer, &f.set)
+		ec := engine.Config{Quality: v.Quality, Agreement: v.Track(), MaxFaces: maxFacesPerFrame}
+		if ev, ok := v.Sequential(); ok {
+			ec.Evidence = &ev
+		}
+		f.eng, err = engine.New(ec, kit.Detector, kit.Recognizer, &f.set)
 	}
 	if err != nil {
 		kit.Close()

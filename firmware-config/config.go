@@ -229,7 +229,9 @@ type Vision struct {
 	SHA256          string         `yaml:"sha256"`           // of a custom recognizer_model, checked when the engine loads it
 	Precision       string         `yaml:"precision"`        // gallery templates in memory: float32, or int8 (a quarter of the size, slightly less exact)
 	Quality         quality.Config `yaml:"quality"`          // the quality gate: a face that fails is not recognised
-	Agreement       Agreement      `yaml:"agreement"`        // how many frames must agree before a person is named
+	Decision        string         `yaml:"decision"`         // how a tracked face is named: sequential (its frames' evidence adds up to a bound, vision.evidence) or vote (k of n frames agree, vision.agreement)
+	Agreement       Agreement      `yaml:"agreement"`        // how many frames must agree before a person is named; with decision sequential only min_iou and lost apply
+	Evidence        Evidence       `yaml:"evidence"`         // the sequential rule: per-frame likelihoods fitted by visionbench -sections fit, and its bounds
 	QR              bool           `yaml:"qr"`               // decode QR codes in camera frames and hand them to the gate like a scanner's
 }
 
@@ -253,6 +255,20 @@ type Agreement struct {
 	Window    Duration `yaml:"window"`     // frames older than this do not count
 	MinIoU    float32  `yaml:"min_iou"`    // box overlap that continues a track from one frame to the next
 	Lost      Duration `yaml:"lost"`       // a face unseen this long is gone
+}
+
+// Evidence is the sequential rule over a tracked face's frames
+// (track.Evidence). Its likelihoods belong to one recognition model: a
+// custom recognizer_model needs its own fit (vision/README.md).
+type Evidence struct {
+	Intercept float32  `yaml:"intercept"` // a frame's log likelihood ratio, in nats, is intercept + score·best + margin·(best − runner-up)
+	Score     float32  `yaml:"score"`     // weight of the best match's cosine
+	Margin    float32  `yaml:"margin"`    // weight of its lead over the runner-up person
+	Cap       float32  `yaml:"cap"`       // no frame adds more than this or less than −cap: frames of one face are correlated
+	Accept    float32  `yaml:"accept"`    // evidence that names the person; more than cap, so one frame never does
+	Reject    float32  `yaml:"reject"`    // evidence against everyone that calls the face unknown
+	Spacing   Duration `yaml:"spacing"`   // frames closer than this count in part, so a faster or duplicating camera decides no sooner
+	Patience  Duration `yaml:"patience"`  // a face with no usable frame this long is unknown, for the reason seen most
 }
 
 // Duration is a time.Duration written as "300ms", "5s", "2m" in YAML.

@@ -61,6 +61,7 @@ var defaults = withSections(map[string]any{
 	"vision.recognizer_input":  112,
 	"vision.threshold":         threshold,
 	"vision.precision":         "float32",
+	"vision.decision":          "vote",
 	"vision.qr":                true,
 	"meetings.time_zone":       "Asia/Ho_Chi_Minh",
 	"meetings.late_after":      Duration(10 * time.Minute),
@@ -96,6 +97,7 @@ var defaults = withSections(map[string]any{
 }, map[string]any{
 	"vision.quality":   quality.Defaults(),
 	"vision.agreement": agreementOf(track.Defaults(threshold)),
+	"vision.evidence":  evidenceOf(track.EvidenceDefaults()),
 })
 
 // withSections adds to m every field of each section's default struct, by

@@ -44,6 +44,7 @@ var enums = map[string][]string{
 	"sync.ack_mode":         {"city", "puback"},
 	"vision.camera.kind":    {"v4l2", "rtsp", "file", "folder"},
 	"vision.precision":      {"float32", "int8"},
+	"vision.decision":       {"sequential", "vote"},
 	"meetings.non_invitees": {"notice", "record"},
 	"kiosk.language":        {"vi", "en"},
 	"terminal.kind":         {"poly", "cisco", "generic"},
@@ -131,6 +132,12 @@ var floatLimits = map[string][2]float64{
 	"vision.quality.max_brightness":   {0, 255},
 	"vision.agreement.min_margin":     {0, 1},
 	"vision.agreement.min_iou":        {0, 1},
+	"vision.evidence.intercept":       {-100, 100},
+	"vision.evidence.score":           {0, 1000},
+	"vision.evidence.margin":          {0, 1000},
+	"vision.evidence.cap":             {0, 100},
+	"vision.evidence.accept":          {0, 1000},
+	"vision.evidence.reject":          {0, 1000},
 }
 
 // durationLimits are inclusive ranges.
@@ -151,6 +158,8 @@ var durationLimits = map[string][2]Duration{
 	"vision.camera.retry":      {Duration(100 * time.Millisecond), Duration(5 * time.Minute)},
 	"vision.agreement.window":  {Duration(100 * time.Millisecond), Duration(time.Minute)},
 	"vision.agreement.lost":    {Duration(100 * time.Millisecond), Duration(time.Minute)},
+	"vision.evidence.spacing":  {Duration(time.Millisecond), Duration(10 * time.Second)},
+	"vision.evidence.patience": {Duration(100 * time.Millisecond), Duration(time.Minute)},
 	"meetings.late_after":      {0, Duration(24 * time.Hour)},
 	"meetings.greeting_hold":   {Duration(time.Second), Duration(time.Minute)},
 	"terminal.timeout":         {Duration(100 * time.Millisecond), Duration(time.Minute)},

@@ -34,10 +34,25 @@ func (a Agreement) config(threshold float32) track.Config {
 	return track.Config{Threshold: threshold, MinMargin: a.MinMargin, Agree: a.Agree, Frames: a.Frames, Window: time.Duration(a.Window), MinIoU: a.MinIoU, Lost: time.Duration(a.Lost)}
 }
 
+// Sequential returns the sequential rule for vision/track, and whether
+// vision.decision chooses it over the vote.
+func (v Vision) Sequential() (track.Evidence, bool) {
+	return v.Evidence.config(), v.Decision == "sequential"
+}
+
+func evidenceOf(e track.Evidence) Evidence {
+	return Evidence{Intercept: e.Intercept, Score: e.Score, Margin: e.Margin, Cap: e.Cap, Accept: e.Accept, Reject: e.Reject, Spacing: Duration(e.Spacing), Patience: Duration(e.Patience)}
+}
+
+func (e Evidence) config() track.Evidence {
+	return track.Evidence{Intercept: e.Intercept, Score: e.Score, Margin: e.Margin, Cap: e.Cap, Accept: e.Accept, Reject: e.Reject, Spacing: time.Duration(e.Spacing), Patience: time.Duration(e.Patience)}
+}
+
 // Where the fields that the vision packages' Validate names are in a config.
 var (
-	qualityFields = fieldPaths(reflect.TypeFor[quality.Config](), "vision.quality", nil)
-	trackFields   = fieldPaths(reflect.TypeFor[track.Config](), "vision.agreement", map[string]string{"threshold": "vision.threshold"})
+	qualityFields  = fieldPaths(reflect.TypeFor[quality.Config](), "vision.quality", nil)
+	trackFields    = fieldPaths(reflect.TypeFor[track.Config](), "vision.agreement", map[string]string{"threshold": "vision.threshold"})
+	evidenceFields = fieldPaths(reflect.TypeFor[track.Evidence](), "vision.evidence", nil)
 )
 
 // fieldPaths maps the YAML names of a struct's fields to their paths under
@@ -70,8 +85,12 @@ func (v Vision) check(r *report, set map[string]bool, dir string) {
 	case v.RecognizerModel != "" && !set["vision.recognizer_name"]:
 		r.add("vision.recognizer_name", "required with a custom recognizer_model: templates are stored per model, and another model's embeddings do not match them")
 	}
+	if v.RecognizerModel != "" && v.Decision == "sequential" && !(set["vision.evidence.intercept"] && set["vision.evidence.score"] && set["vision.evidence.margin"]) {
+		r.add("vision.evidence", "intercept, score and margin are required with decision sequential and a custom recognizer_model: the defaults are fitted to the shipped model's scores (fit yours with visionbench -sections fit)")
+	}
 	ruleErrors(r, set, v.Quality, quality.Defaults(), quality.Config.Validate, "quality: ", "vision.quality", qualityFields)
 	ruleErrors(r, set, v.Track(), track.Defaults(threshold), track.Config.Validate, "track: ", "vision.agreement", trackFields)
+	ruleErrors(r, set, v.Evidence.config(), track.EvidenceDefaults(), track.Evidence.Validate, "track: ", "vision.evidence", evidenceFields)
 }
 
 func (v Vision) checkCamera(r *report, set map[string]bool, dir string) {

@@ -50,6 +50,20 @@ func TestAgreementMirrorsTrack(t *testing.T) {
 	}
 }
 
+// TestEvidenceMirrorsTrack fails when the sequential rule gains a setting
+// the evidence section does not carry.
+func TestEvidenceMirrorsTrack(t *testing.T) {
+	_, have := fieldsOf(reflect.TypeFor[Evidence]())
+	_, want := fieldsOf(reflect.TypeFor[track.Evidence]())
+	if !reflect.DeepEqual(have, want) {
+		t.Errorf("evidence keys = %v, want track.Evidence's %v", have, want)
+	}
+	e := track.Evidence{Intercept: -3, Score: 9, Margin: 2, Cap: 1.5, Accept: 5, Reject: 4, Spacing: 50 * time.Millisecond, Patience: 3 * time.Second}
+	if got := evidenceOf(e).config(); got != e {
+		t.Errorf("evidenceOf(%+v).config() = %+v, want it back", e, got)
+	}
+}
+
 func TestVisionGiven(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"frames", "models"} {
@@ -187,6 +201,17 @@ func TestVisionErrors(t *testing.T) {
 			[]string{"t.yaml:6: vision.quality.min_brightness: min_brightness 200 must be below max_brightness 100"}},
 		{"quality zero yaw", v + "  quality: {max_yaw: 0}\n",
 			[]string{"t.yaml:5: vision.quality.max_yaw: max_yaw 0, want more than 0"}},
+		{"sequential with another model needs its own fit", v + "  recognizer_model: v.mp4\n  recognizer_name: x\n  decision: sequential\n  evidence:\n    cap: 3\n",
+			[]string{"t.yaml:8: vision.evidence: intercept, score and margin are required with decision sequential and a custom recognizer_model: the defaults are fitted to the shipped model's scores (fit yours with visionbench -sections fit)"}},
+		{"sequential with another model, fitted", v + "  recognizer_model: v.mp4\n  recognizer_name: x\n  decision: sequential\n  evidence:\n    intercept: -9\n    score: 20\n    margin: 5\n", nil},
+		{"decision", v + "  decision: votes\n",
+			[]string{`t.yaml:5: vision.decision: "votes" is not allowed (did you mean vote?)`}},
+		{"evidence: one frame must not name", v + "  decision: sequential\n  evidence:\n    accept: 3\n",
+			[]string{"t.yaml:7: vision.evidence.accept: evidence accept 3 must exceed cap 4: one frame must never name a person"}},
+		{"evidence: a better match is more evidence", v + "  evidence:\n    score: 0\n",
+			[]string{"t.yaml:6: vision.evidence.score: evidence score 0 and margin 22.3: want score positive, margin not negative (a better match must be more evidence)"}},
+		{"evidence spacing", v + "  evidence:\n    spacing: 0s\n",
+			[]string{"t.yaml:6: vision.evidence.spacing: 0s is out of range: want 1ms to 10s"}},
 		{"agreement k of n", v + "  agreement:\n    frames: 2\n",
 			[]string{"t.yaml:6: vision.agreement.frames: agree 3 of frames 2: want 1 <= agree <= frames"}},
 		{"agreement window", v + "  agreement:\n    window: 10ms\n",

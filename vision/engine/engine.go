@@ -17,10 +17,13 @@ import (
 )
 
 // Config is the pipeline's thresholds. MaxFaces bounds the work per frame:
-// the largest faces are the people nearest the camera.
+// the largest faces are the people nearest the camera. Evidence, when set,
+// names faces by the sequential rule instead of Agreement's vote (whose
+// box overlap and lost time still follow the faces).
 type Config struct {
 	Quality   quality.Config
 	Agreement track.Config
+	Evidence  *track.Evidence
 	MaxFaces  int
 }
 
@@ -45,7 +48,13 @@ func New(cfg Config, det *face.Detector, rec *face.Recognizer, g *gallery.Set) (
 	if cfg.MaxFaces < 1 {
 		return nil, fmt.Errorf("engine: max_faces %d, want at least 1", cfg.MaxFaces)
 	}
-	tr, err := track.New(cfg.Agreement)
+	var tr *track.Tracker
+	var err error
+	if cfg.Evidence != nil {
+		tr, err = track.NewSequential(cfg.Agreement, *cfg.Evidence)
+	} else {
+		tr, err = track.New(cfg.Agreement)
+	}
 	if err != nil {
 		return nil, err
 	}

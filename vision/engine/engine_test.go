@@ -95,9 +95,12 @@ func (fx *fixture) frame(t *testing.T, rel string) gocv.Mat {
 	return face.Letterbox(img, 640, 480, color.RGBA{})
 }
 
-func (fx *fixture) engine(t *testing.T) *Engine {
+func (fx *fixture) engine(t *testing.T) *Engine { return fx.engineWith(t, nil) }
+
+// engineWith decides by the sequential rule ev, or by the vote when nil.
+func (fx *fixture) engineWith(t *testing.T, ev *track.Evidence) *Engine {
 	t.Helper()
-	e, err := New(Config{Quality: quality.Defaults(), Agreement: track.Defaults(models.MobileFaceNetY1.Threshold), MaxFaces: 4}, fx.det, fx.rec, fx.set)
+	e, err := New(Config{Quality: quality.Defaults(), Agreement: track.Defaults(models.MobileFaceNetY1.Threshold), Evidence: ev, MaxFaces: 4}, fx.det, fx.rec, fx.set)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +122,19 @@ func watch(t *testing.T, e *Engine, frame gocv.Mat, start time.Time, n int) []tr
 	return out
 }
 
+// rules are the two decision rules, each test run under both.
+var rules = []struct {
+	name string
+	ev   *track.Evidence
+}{{"vote", nil}, {"sequential", func() *track.Evidence { e := track.EvidenceDefaults(); return &e }()}}
+
 func TestCheckInByFace(t *testing.T) {
+	for _, r := range rules {
+		t.Run(r.name, func(t *testing.T) { checkInByFace(t, r.ev) })
+	}
+}
+
+func checkInByFace(t *testing.T, ev *track.Evidence) {
 	fx := newFixture(t)
 	fx.enrol(t, map[string]string{
 		"P-obama": "obama/obama.jpg", "P-biden": "biden/biden.jpg", "P-kit": "kit_harington/john1.jpeg",
@@ -132,7 +147,7 @@ func TestCheckInByFace(t *testing.T) {
 		{"rose_leslie/img2.jpg", "P-rose"},
 		{"alex_lacamoire/alex_lacamoire1.jpg", "P-alex"},
 	} {
-		e := fx.engine(t)
+		e := fx.engineWith(t, ev)
 		frame := fx.frame(t, tt.photo)
 		got := watch(t, e, frame, start.Add(time.Duration(i)*time.Minute), 5)
 		frame.Close()
@@ -155,9 +170,11 @@ func TestStrangerIsUnknown(t *testing.T) {
 	fx.enrol(t, map[string]string{"P-obama": "obama/obama.jpg", "P-biden": "biden/biden.jpg", "P-rose": "rose_leslie/img1.jpg"})
 	frame := fx.frame(t, "kit_harington/john2.jpeg")
 	defer frame.Close()
-	got := watch(t, fx.engine(t), frame, time.Now(), 8)
-	if len(got) != 1 || !got[0].Unknown || got[0].Reason != "not_recognised" {
-		t.Errorf("a person not enrolled: %+v, want one not_recognised", got)
+	for _, r := range rules {
+		got := watch(t, fx.engineWith(t, r.ev), frame, time.Now(), 8)
+		if len(got) != 1 || !got[0].Unknown || got[0].Reason != "not_recognised" {
+			t.Errorf("%s: a person not enrolled: %+v, want one not_recognised", r.name, got)
+		}
 	}
 }
 

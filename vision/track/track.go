@@ -1,9 +1,11 @@
 // Package track turns per-frame face matches into decisions: it follows
-// each face from frame to frame by its box and names a person only when k
-// of the last n frames of that face agree, within a time window, on the
-// same person with a clear score and margin. One good frame is not enough:
-// a single lucky match between look-alikes must not check the wrong
-// delegate in.
+// each face from frame to frame by its box and names a person only when
+// the frames of that face give enough evidence. Two rules are offered:
+// the k-of-n vote (k of the last n frames agree, within a time window, on
+// the same person with a clear score and margin) and the sequential rule
+// (Evidence: per-frame log likelihood ratios summed until a bound). One
+// good frame is not enough under either: a single lucky match between
+// look-alikes must not check the wrong delegate in.
 package track
 
 import (
@@ -98,12 +100,14 @@ type face struct {
 	votes   []vote // the last Frames, oldest first
 	named   string // the person the track named last
 	unknown bool   // said so already
+	ev      evidence
 }
 
 // Tracker follows faces across frames. It is not safe for concurrent use:
 // one camera's frames come in order.
 type Tracker struct {
 	cfg    Config
+	ev     *Evidence // the sequential rule; nil for the k-of-n vote
 	faces  []*face
 	nextID int
 }
@@ -114,6 +118,19 @@ func New(cfg Config) (*Tracker, error) {
 		return nil, err
 	}
 	return &Tracker{cfg: cfg}, nil
+}
+
+// NewSequential returns a tracker that decides by ev instead of the k-of-n
+// vote; cfg's threshold, margin and vote counts are not used, its box
+// overlap and lost time are.
+func NewSequential(cfg Config, ev Evidence) (*Tracker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ev.Validate(); err != nil {
+		return nil, err
+	}
+	return &Tracker{cfg: cfg, ev: &ev}, nil
 }
 
 // Update takes one frame's faces and returns the decisions they complete.
@@ -137,11 +154,17 @@ func (t *Tracker) Update(at time.Time, obs []Observation) []Decision {
 			taken = append(taken, true)
 		}
 		f.box, f.seen = o.Box, at
-		f.votes = append(f.votes, t.vote(at, o))
-		if len(f.votes) > t.cfg.Frames {
-			f.votes = f.votes[len(f.votes)-t.cfg.Frames:]
+		var d Decision
+		var ok bool
+		if t.ev != nil {
+			d, ok = t.weigh(f, at, o)
+		} else {
+			f.votes = append(f.votes, t.vote(at, o))
+			if len(f.votes) > t.cfg.Frames {
+				f.votes = f.votes[len(f.votes)-t.cfg.Frames:]
+			}
+			d, ok = t.decide(f)
 		}
-		d, ok := t.decide(f)
 		switch {
 		case !ok, !d.Unknown && d.Person == f.named:
 			continue

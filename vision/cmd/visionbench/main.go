@@ -25,6 +25,7 @@ import (
 	"github.com/roomgate/roomgate/vision/bench"
 	"github.com/roomgate/roomgate/vision/face"
 	"github.com/roomgate/roomgate/vision/models"
+	"github.com/roomgate/roomgate/vision/track"
 )
 
 type options struct {
@@ -36,17 +37,24 @@ type options struct {
 	maxRatio                        float64
 	minRank1                        float64
 	rec                             models.Model
+	seq                             seqOptions
 }
 
 // The sections of the report, in the order they run and print.
 const (
-	secLFW     = "lfw"     // LFW 1:1 verification beside Python
-	secOpenSet = "openset" // open-set identification on the LFW images
-	secPhotos  = "photos"  // end to end on full photos (known_faces_small)
-	secLatency = "latency" // per-frame latency beside Python
+	secLFW     = "lfw"      // LFW 1:1 verification beside Python
+	secOpenSet = "openset"  // open-set identification on the LFW images
+	secPhotos  = "photos"   // end to end on full photos (known_faces_small)
+	secLatency = "latency"  // per-frame latency beside Python
+	secFit     = "fit"      // the sequential rule's per-frame likelihoods
+	secSeq     = "sequence" // check-in tracks: the vote against the sequential rule
 )
 
-var allSections = []string{secLFW, secOpenSet, secPhotos, secLatency}
+var allSections = []string{secLFW, secOpenSet, secPhotos, secLatency, secFit, secSeq}
+
+// defaultSections leave out the fit and the sequences, which take minutes
+// of embedding on a first run (make bench-sequence).
+var defaultSections = allSections[:4]
 
 // sections is the -sections flag: a comma-separated subset of allSections.
 type sections map[string]bool
@@ -92,8 +100,8 @@ func main() {
 	flag.IntVar(&o.frames, "frames", 200, "timed frames per latency run")
 	flag.IntVar(&o.rounds, "rounds", 4, "latency rounds; each runs Go and Python, alternating who goes first")
 	o.sections = sections{}
-	o.sections.Set("all")
-	flag.Var(o.sections, "sections", "comma-separated sections to run: "+strings.Join(allSections, ",")+" (or all)")
+	o.sections.Set(strings.Join(defaultSections, ","))
+	flag.Var(o.sections, "sections", "comma-separated sections to run: "+strings.Join(allSections, ",")+" (or all; default "+strings.Join(defaultSections, ",")+")")
 	flag.StringVar(&o.framePhoto, "frame-photo", "datasets/known_faces_small/obama/obama1.jpg", "photo (under -shared) the 640x480 frame is made from")
 	flag.BoolVar(&o.skipLFW, "skip-lfw", false, "skip the LFW verification section (as -sections without lfw)")
 	flag.BoolVar(&o.skipLatency, "skip-latency", false, "skip the latency section (as -sections without latency)")
@@ -108,7 +116,42 @@ func main() {
 	flag.StringVar(&o.rec.SHA256, "rec-sha256", "", "its sha256 (default: the shipped model's, when -rec-file is the shipped file)")
 	flag.StringVar(&o.rec.Name, "rec-name", o.rec.Name, "its name, for the tables")
 	flag.Float64Var(&th, "rec-threshold", float64(o.rec.Threshold), "its default cosine threshold")
+	var galleries, sweep string
+	flag.IntVar(&o.seq.variants, "seq-variants", 6, "sequence, fit: versions of each photo (the first as it is, the rest perturbed)")
+	flag.IntVar(&o.seq.impostorRuns, "seq-impostor-tracks", 150, "sequence: tracks per stranger")
+	flag.IntVar(&o.seq.genuineRuns, "seq-genuine-tracks", 10, "sequence: tracks per enrolled person")
+	flag.IntVar(&o.seq.frames, "seq-frames", 20, "sequence: frames per track")
+	flag.Float64Var(&o.seq.fps, "seq-fps", 10, "sequence: the camera's frames per second")
+	flag.IntVar(&o.seq.people, "seq-people", 0, "sequence, fit: people with 2+ photos to use (0: all)")
+	flag.StringVar(&galleries, "seq-galleries", "100,1000,0", "sequence: gallery sizes (0: everyone the data allow)")
+	flag.StringVar(&sweep, "seq-sweep-accept", "", "sequence: other accept bounds to show beside the configured rule, comma-separated")
+	flag.IntVar(&o.seq.fitGallerySiz, "fit-gallery", 1000, "fit: the gallery's size")
+	flag.StringVar(&o.seq.cacheDir, "seq-cache", filepath.Join(os.TempDir(), "roomgate-visionbench"), "sequence, fit: where embeddings of (photo, perturbation) are kept between runs")
+	var voteTh float64
+	flag.Float64Var(&voteTh, "vote-threshold", 0.42, "sequence: the vote's threshold (vision.threshold; its default in firmware-config is 0.42)")
+	o.seq.evidence = track.EvidenceDefaults()
+	flag.Func("evidence", "sequence: the sequential rule as intercept,score,margin,cap,accept,reject (default: track.EvidenceDefaults)", func(v string) error {
+		e := &o.seq.evidence
+		_, err := fmt.Sscanf(v, "%g,%g,%g,%g,%g,%g", &e.Intercept, &e.Score, &e.Margin, &e.Cap, &e.Accept, &e.Reject)
+		return err
+	})
 	flag.Parse()
+	o.seq.voteThreshold = float32(voteTh)
+	var err error
+	if o.seq.galleries, err = ints(galleries); err != nil {
+		fmt.Fprintln(os.Stderr, "visionbench: -seq-galleries:", err)
+		os.Exit(2)
+	}
+	if sweep != "" {
+		for _, f := range strings.Split(sweep, ",") {
+			a, err := strconv.ParseFloat(strings.TrimSpace(f), 32)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "visionbench: -seq-sweep-accept:", err)
+				os.Exit(2)
+			}
+			o.seq.sweepAccept = append(o.seq.sweepAccept, float32(a))
+		}
+	}
 	if o.skipLFW {
 		delete(o.sections, secLFW)
 	}
@@ -145,7 +188,7 @@ func run(o options) error {
 		}
 	}
 	var crops *lfwCrops
-	if o.sections[secLFW] || o.sections[secOpenSet] {
+	if o.sections[secLFW] || o.sections[secOpenSet] || o.sections[secFit] || o.sections[secSeq] {
 		c, err := newLFWCrops(o)
 		if err != nil {
 			return err
@@ -162,6 +205,8 @@ func run(o options) error {
 		{secOpenSet, func() ([]string, error) { return openSet(o, crops) }},
 		{secPhotos, func() ([]string, error) { return photos(o) }},
 		{secLatency, func() ([]string, error) { return latency(o) }},
+		{secFit, func() ([]string, error) { _, err := sequence(o, crops, true, false); return nil, err }},
+		{secSeq, func() ([]string, error) { _, err := sequence(o, crops, false, true); return nil, err }},
 	} {
 		if !o.sections[s.name] {
 			continue
@@ -178,6 +223,18 @@ func run(o options) error {
 		return errors.New("check failed: " + strings.Join(failed, "; "))
 	}
 	return nil
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q: want whole numbers, 0 or more", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func sharedPath(o options, rel string) (string, error) {

@@ -1,0 +1,50 @@
+//go:build vision
+
+package main
+
+import (
+	"testing"
+
+	"github.com/roomgate/roomgate/internal/shared"
+	"github.com/roomgate/roomgate/vision/models"
+	"github.com/roomgate/roomgate/vision/track"
+)
+
+// TestSequenceShort is the sequence benchmark made small for CI: 48
+// people with 2+ photos, a gallery of 100, perturbed tracks through the
+// real recogniser, gallery and tracker. make bench-sequence runs it full.
+func TestSequenceShort(t *testing.T) {
+	shared.Need(t, "datasets/lfw_112x112/images")
+	md, err := models.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := options{models: md, shared: shared.Dir(), rec: models.MobileFaceNetY1}
+	o.seq = seqOptions{variants: 3, impostorRuns: 10, genuineRuns: 5, frames: 20, fps: 10, people: 48,
+		galleries: []int{100}, fitGallerySiz: 100, cacheDir: t.TempDir(), evidence: track.EvidenceDefaults(), voteThreshold: 0.42}
+	c, err := newLFWCrops(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rows, err := sequence(o, c, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]ruleResult{}
+	for _, r := range rows {
+		got[r.rule] = r.res
+	}
+	vote, seq := got["vote 3 of 5"], got["sequential"]
+	if vote.impostors == 0 || seq.impostors != vote.impostors || seq.genuine == 0 || seq.genuine != vote.genuine {
+		t.Fatalf("rows %+v: want both rules over the same, non-empty tracks", rows)
+	}
+	// A small sample: the sequential rule must not do worse than the vote
+	// on strangers, and must name most members within 2 s.
+	if seq.falseIn > vote.falseIn || seq.wrong > vote.wrong {
+		t.Errorf("sequential: %d false check-ins, %d wrong people; vote: %d, %d; want no more", seq.falseIn, seq.wrong, vote.falseIn, vote.wrong)
+	}
+	if named := seq.genuine - seq.late; named*10 < seq.genuine*8 {
+		t.Errorf("sequential named %d of %d members within 2 s, want 80 %% or more", named, seq.genuine)
+	}
+}

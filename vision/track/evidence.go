@@ -1,0 +1,160 @@
+package track
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/roomgate/roomgate/vision/quality"
+)
+
+// Evidence is the sequential rule: each frame's best match adds the log
+// likelihood ratio of "this face is that person" against "a stranger or
+// someone else", fitted on the dev data (visionbench -sections fit), and a
+// track names the person once the sum reaches Accept, or calls the face
+// unknown once it falls to -Reject. A clear face decides in a frame or
+// two; a borderline one waits.
+//
+// Frames of one face are not independent (the same pose, light and
+// camera noise), so no frame counts for more than Cap, and a frame counts
+// in full only when it comes Spacing or more after the last one counted:
+// at 30 fps three frames weigh as one, a duplicated or out-of-order frame
+// weighs nothing, and a late one no more than one. A name thus needs at
+// least (Accept/Cap − 1) × Spacing of camera time after the first frame,
+// whatever the frame rate.
+type Evidence struct {
+	Intercept float32       `yaml:"intercept"` // LLR = intercept + score·best + margin·(best − runner-up), in nats
+	Score     float32       `yaml:"score"`     // weight of the best cosine
+	Margin    float32       `yaml:"margin"`    // weight of the lead over the runner-up person
+	Cap       float32       `yaml:"cap"`       // no frame adds more than this, or less than −cap
+	Accept    float32       `yaml:"accept"`    // evidence that names the person
+	Reject    float32       `yaml:"reject"`    // evidence against everyone that calls the face unknown
+	Spacing   time.Duration `yaml:"spacing"`   // frames closer than this count in part: they show the same instant
+	Patience  time.Duration `yaml:"patience"`  // a face with no usable frame this long is unknown, for the reason seen most
+}
+
+// EvidenceDefaults is the rule fitted for the shipped model
+// (mobilefacenet-insightface-y1) by visionbench -sections fit: half the LFW
+// dev people with 2+ photos, 6 perturbed versions of each photo, a gallery
+// of 1,000. The bounds are the middle of those make bench-sequence
+// compared (vision/README.md).
+func EvidenceDefaults() Evidence {
+	return Evidence{Intercept: -9.2, Score: 16.9, Margin: 22.3, Cap: 4, Accept: 8, Reject: 6, Spacing: 100 * time.Millisecond, Patience: time.Second}
+}
+
+// Validate reports a rule that can never decide, or decides on one frame.
+func (e Evidence) Validate() error {
+	switch {
+	case e.Score <= 0 || e.Margin < 0:
+		return fmt.Errorf("track: evidence score %v and margin %v: want score positive, margin not negative (a better match must be more evidence)", e.Score, e.Margin)
+	case e.Cap <= 0:
+		return fmt.Errorf("track: evidence cap %v must be positive", e.Cap)
+	case e.Accept <= e.Cap:
+		return fmt.Errorf("track: evidence accept %v must exceed cap %v: one frame must never name a person", e.Accept, e.Cap)
+	case e.Reject <= 0:
+		return fmt.Errorf("track: evidence reject %v must be positive", e.Reject)
+	case e.Spacing <= 0 || e.Patience <= 0:
+		return fmt.Errorf("track: evidence spacing and patience must be positive")
+	case isBad(e.Intercept) || isBad(e.Score) || isBad(e.Margin) || isBad(e.Cap) || isBad(e.Accept) || isBad(e.Reject):
+		return fmt.Errorf("track: evidence holds a number that is not finite")
+	}
+	return nil
+}
+
+func isBad(v float32) bool { return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) }
+
+// LLR is one frame's evidence for its best match, capped.
+func (e Evidence) LLR(score, runnerUp float32) float32 {
+	l := e.Intercept + e.Score*score + e.Margin*(score-runnerUp)
+	return max(-e.Cap, min(e.Cap, l))
+}
+
+// evidence is one track's running sum for one candidate person.
+type evidence struct {
+	person        string // "" until a frame names someone
+	sum           float32
+	frames        int
+	score, margin float32 // sums over the counted frames, for the decision
+	last          time.Time
+	counted       bool      // last is set
+	unclear       time.Time // first of the frames with no evidence since the last usable one; zero when none
+	reasons       map[quality.Reason]int
+}
+
+func (ev *evidence) restart() {
+	*ev = evidence{last: ev.last, counted: ev.counted}
+}
+
+// weigh adds one observation to f's evidence and reports a decision when a
+// bound is crossed. The sum starts again after each decision, so a person
+// named stays named (Update says so once) while a stranger stepping in
+// must gather evidence of their own.
+func (t *Tracker) weigh(f *face, at time.Time, o Observation) (Decision, bool) {
+	e, ev := t.ev, &f.ev
+	if o.Rejected != quality.OK || o.Person == "" {
+		// No evidence either way; a face that stays unusable is unknown
+		// for its likeliest reason, as the vote rule says.
+		if ev.unclear.IsZero() || at.Before(ev.unclear) {
+			ev.unclear = at
+		}
+		if ev.reasons == nil {
+			ev.reasons = map[quality.Reason]int{}
+		}
+		ev.reasons[o.Rejected]++
+		if at.Sub(ev.unclear) < e.Patience {
+			return Decision{}, false
+		}
+		reason, most := notRecognised, ev.reasons[quality.OK]
+		for r, n := range ev.reasons {
+			if r != quality.OK && n > most {
+				reason, most = string(r), n
+			}
+		}
+		n := 0
+		for _, c := range ev.reasons {
+			n += c
+		}
+		ev.unclear, ev.reasons = time.Time{}, nil
+		return Decision{Unknown: true, Reason: reason, Frames: n}, true
+	}
+	ev.unclear, ev.reasons = time.Time{}, nil
+
+	// A frame counts by the camera time since the last counted one: a
+	// duplicate or an out-of-order frame adds nothing.
+	w := float32(1)
+	if ev.counted {
+		gap := at.Sub(ev.last)
+		if gap <= 0 {
+			return Decision{}, false
+		}
+		w = min(1, float32(gap)/float32(e.Spacing))
+	}
+	ev.last, ev.counted = at, true
+
+	l := e.LLR(o.Score, o.RunnerUp)
+	if ev.person != "" && o.Person != ev.person && l > 0 {
+		// Another person, clearly: a new face where the last one stood.
+		// Their evidence must not pool with the last one's.
+		ev.restart()
+	}
+	if ev.person == "" && l > 0 {
+		ev.person = o.Person
+	}
+	// A weak frame naming someone else counts against the candidate too:
+	// the candidate scored no higher than its best match.
+	ev.sum += w * l
+	ev.frames++
+	ev.score += o.Score
+	ev.margin += o.Score - o.RunnerUp
+	switch {
+	case ev.person != "" && ev.sum >= e.Accept:
+		d := Decision{Person: ev.person, Score: ev.score / float32(ev.frames), Margin: ev.margin / float32(ev.frames), Frames: ev.frames}
+		ev.restart()
+		return d, true
+	case ev.sum <= -e.Reject:
+		d := Decision{Unknown: true, Reason: notRecognised, Frames: ev.frames}
+		ev.restart()
+		return d, true
+	}
+	return Decision{}, false
+}
