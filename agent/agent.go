@@ -58,6 +58,11 @@ type Options struct {
 	// the config given to Run is the one read from there.
 	CityConfigPath string
 	CityConfig     bool
+	// ProvisioningDir is the directory provisioning by claim wrote the
+	// config into; the box renews its certificate there when the config
+	// names the enrolment server (provisioning.url). Empty for a config
+	// written by hand, which nothing renews.
+	ProvisioningDir string
 }
 
 // System is the running box, one slot per subsystem; only Run fills it.
@@ -221,6 +226,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 	if s.link != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.link.Run(runCtx) }()
+	}
+	if opts.ProvisioningDir != "" && cfg.Provisioning.URL != "" {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.renewCertificate(runCtx) }()
 	}
 
 	var httpAddr net.Addr

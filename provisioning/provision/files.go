@@ -156,6 +156,19 @@ func readKey(path string) (*ecdsa.PrivateKey, error) {
 	return key, nil
 }
 
+// readCert reads a PEM file holding one certificate.
+func readCert(path string) (*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	b, rest := pem.Decode(data)
+	if b == nil || b.Type != "CERTIFICATE" || len(bytes.TrimSpace(rest)) != 0 {
+		return nil, fmt.Errorf("%s: want one PEM certificate", path)
+	}
+	return x509.ParseCertificate(b.Bytes)
+}
+
 // write puts a file into the staging directory, 0600 and synced.
 func (st *staged) write(name string, data []byte) error {
 	path := filepath.Join(st.dir, name)
@@ -205,7 +218,8 @@ func (st *staged) put(cert, ca *x509.Certificate, b *est.Bundle) error {
 // one rename: a power cut leaves the old provisioning or the new, never a
 // mix. The old one ends up in the staging directory's place, and goes.
 func (st *staged) commit(d dirs) error {
-	if err := os.Remove(filepath.Join(d.staging, markerName)); err != nil {
+	// A renewal stages no claim marker.
+	if err := os.Remove(filepath.Join(d.staging, markerName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	if err := syncDir(d.staging); err != nil {

@@ -221,7 +221,7 @@ func (r *run) steps(ctx context.Context, text string) (Result, error) {
 	if err := r.start(ctx, StepCSR); err != nil {
 		return Result{}, err
 	}
-	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: c.Device}}, st.key)
+	csr, err := newCSR(c.Device, st.key)
 	if err != nil {
 		return Result{}, r.fail(ReasonLocal, "%v", err)
 	}
@@ -327,3 +327,8 @@ func checkCert(cert, ca *x509.Certificate, key *ecdsa.PrivateKey, device string)
 }
 
 func newKey() (*ecdsa.PrivateKey, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) }
+
+// newCSR is the request for device's certificate with key.
+func newCSR(device string, key *ecdsa.PrivateKey) ([]byte, error) {
+	return x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: device}}, key)
+}

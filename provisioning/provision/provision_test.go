@@ -141,18 +141,6 @@ func tlsPair(dir string) (*x509.Certificate, error) {
 	return cert, nil
 }
 
-func readCert(path string) (*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	certs, err := parsePEMCerts(b)
-	if err != nil || len(certs) != 1 {
-		return nil, errors.New(path + ": want one certificate")
-	}
-	return certs[0], nil
-}
-
 // A second provisioning (the box moved to another gate) replaces the first
 // whole: nothing of the old one stays.
 func TestRunReplacesPrevious(t *testing.T) {

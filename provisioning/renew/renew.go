@@ -66,7 +66,10 @@ func (l *Loop) Run(ctx context.Context) {
 		case now().Before(Due(cert)) || renewed:
 			// Waits are cut at RetryMax: the wall clock may be set (NTP at
 			// boot) while a months-long timer runs on the monotonic one.
-			wait = min(max(Due(cert).Sub(now()), RetryMin), RetryMax)
+			wait = min(max(Due(cert).Sub(now()), time.Second), RetryMax)
+			if renewed {
+				wait = max(wait, RetryMin)
+			}
 			if due := Due(cert); !due.Equal(scheduled) {
 				scheduled = due
 				l.Log.Info("certificate renewal scheduled", "component", "renew", "at", due.UTC().Format(time.RFC3339), "expires", cert.NotAfter.UTC().Format(time.RFC3339))

@@ -100,13 +100,18 @@ func runAgent(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		var provisioned string
+		if path != *configPath {
+			provisioned = filepath.Dir(path) // awaitProvisioned's: the provisioning directory
+		}
 		err = agent.Run(ctx, cfg, agent.Options{
-			ConfigPath:     path,
-			ConfigDir:      filepath.Dir(path),
-			CityConfigPath: cityPath,
-			CityConfig:     cfg != local,
-			Version:        versionString(),
-			Log:            log,
+			ConfigPath:      path,
+			ConfigDir:       filepath.Dir(path),
+			CityConfigPath:  cityPath,
+			CityConfig:      cfg != local,
+			ProvisioningDir: provisioned,
+			Version:         versionString(),
+			Log:             log,
 		})
 		if !errors.Is(err, agent.ErrReload) {
 			return err
