@@ -15,7 +15,9 @@ import (
 
 func connectEST(url, fingerprint string) (City, error) { return est.NewClient(url, fingerprint) }
 
-func connectRenewal(url, fingerprint string) (Reenroller, error) { return est.NewClient(url, fingerprint) }
+func connectRenewal(url, fingerprint string) (Reenroller, error) {
+	return est.NewClient(url, fingerprint)
+}
 
 // A box provisioned from a claim by the real enrolment server renews its
 // certificate there: a new key and certificate swapped in, the rest of the
@@ -96,4 +98,3 @@ func readDir(t *testing.T, dir string) map[string]string {
 	}
 	return files
 }
-
