@@ -37,6 +37,9 @@ type SetupOptions struct {
 	Log       *slog.Logger
 	Connect   provision.Connect       // reaches a claim's enrolment server
 	Ready     func(httpAddr net.Addr) // called once the first screen is served (tests)
+	// Provisioned, when not nil, is told each time provisioning succeeded,
+	// so the caller takes the new config at once rather than at its next look.
+	Provisioned func()
 }
 
 // Unprovisioned is the box before provisioning: no door, no sync. It serves
@@ -169,6 +172,9 @@ func (p *provisioner) Provision(ctx context.Context, text string, emit func(prov
 	})
 	if err == nil {
 		p.log.Info("provisioned", "device", res.Device, "kind", res.Kind, "site", res.Site, "config", res.Config)
+		if p.opts.Provisioned != nil {
+			p.opts.Provisioned()
+		}
 	}
 	return err
 }

@@ -32,8 +32,8 @@ const (
 type Loop struct {
 	// Current reads the certificate the box presents now.
 	Current func() (*x509.Certificate, error)
-	// Renew renews it once: a new key, simplereenroll, checks, an atomic
-	// swap of the files.
+	// Renew renews it once (a new key, simplereenroll, checks, an atomic
+	// swap of the files) and logs the new certificate.
 	Renew func(ctx context.Context) error
 	Log   *slog.Logger
 	// For tests; time.Now, time.After and rand.Int64N when nil.
@@ -88,7 +88,6 @@ func (l *Loop) Run(ctx context.Context) {
 			// A new certificate that is itself due (a city issuing short
 			// ones, a clock far ahead) waits RetryMin rather than spinning.
 			failures, renewed = 0, true
-			l.Log.Info("certificate renewed", "component", "renew")
 			continue
 		}
 		select {

@@ -90,9 +90,15 @@ func runAgent(args []string, stdout, stderr io.Writer) error {
 	log := slog.New(handler)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// The city may send a config; the agent then stops and runs again on it.
+	return serve(ctx, *configPath, log)
+}
+
+// serve runs the box on configPath until ctx ends: unprovisioned until
+// provisioning writes the box's own config, then on it; the city may send a
+// config, and the agent then stops and runs again on it.
+func serve(ctx context.Context, configPath string, log *slog.Logger) error {
 	for {
-		path, err := awaitProvisioned(ctx, *configPath, log, nil)
+		path, err := awaitProvisioned(ctx, configPath, log, nil)
 		if err != nil || path == "" {
 			return err
 		}
@@ -101,7 +107,7 @@ func runAgent(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		var provisioned string
-		if path != *configPath {
+		if path != configPath {
 			provisioned = filepath.Dir(path) // awaitProvisioned's: the provisioning directory
 		}
 		err = agent.Run(ctx, cfg, agent.Options{

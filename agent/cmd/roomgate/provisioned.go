@@ -18,7 +18,8 @@ import (
 const provisionedName = "roomgate.yaml"
 
 // provisionedPoll is how often a box waiting for provisioning looks for its
-// config; it also pings the unit's watchdog (10 s) meanwhile.
+// config (a provisioning of its own is taken at once; this finds one done
+// by hand); it also pings the unit's watchdog (10 s) meanwhile.
 const provisionedPoll = time.Second
 
 // awaitProvisioned returns the config the agent runs on. A config that names
@@ -40,6 +41,7 @@ func awaitProvisioned(ctx context.Context, path string, log *slog.Logger, ready 
 	}
 	setupCtx, stopSetup := context.WithCancel(ctx)
 	setupDone := make(chan struct{})
+	provisioned := make(chan struct{}, 1)
 	// The first screen and the scanners are let go before the provisioned
 	// agent opens them again.
 	defer func() { stopSetup(); <-setupDone }()
@@ -47,6 +49,12 @@ func awaitProvisioned(ctx context.Context, path string, log *slog.Logger, ready 
 		defer close(setupDone)
 		err := agent.Unprovisioned(setupCtx, local, agent.SetupOptions{
 			ConfigDir: filepath.Dir(path), Dir: filepath.Dir(own), Version: versionString(), Log: log, Connect: connectCity, Ready: ready,
+			Provisioned: func() {
+				select {
+				case provisioned <- struct{}{}:
+				default:
+				}
+			},
 		})
 		if err != nil {
 			// Provisioning by hand (the files put in place) still works.
@@ -75,6 +83,7 @@ func awaitProvisioned(ctx context.Context, path string, log *slog.Logger, ready 
 		case <-ctx.Done():
 			return "", nil
 		case <-time.After(provisionedPoll):
+		case <-provisioned:
 		}
 	}
 }

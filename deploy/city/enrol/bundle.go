@@ -24,6 +24,12 @@ const (
 	CityKeyFile = "city-key.pub"
 )
 
+// StorePath is the box's store in its first config: beside the provisioning
+// directory (relative paths are taken from it), in the box's state
+// directory, so records outlive the next provisioning, which replaces the
+// directory whole.
+const StorePath = "../roomgate.db"
+
 // MeetingTimeZone is a room's meeting time zone in its first config.
 const MeetingTimeZone = "Asia/Ho_Chi_Minh"
 
@@ -146,6 +152,7 @@ type (
 		Board    string      `yaml:"board"`
 		Trust    trust       `yaml:"trust"`
 		Sync     syncSection `yaml:"sync"`
+		Store    store       `yaml:"store"`
 		Meetings *meetings   `yaml:"meetings,omitempty"`
 		Renewal  *renewal    `yaml:"provisioning,omitempty"`
 	}
@@ -175,6 +182,9 @@ type (
 	meetings struct {
 		TimeZone string `yaml:"time_zone"`
 	}
+	store struct {
+		Path string `yaml:"path"`
+	}
 )
 
 // Render makes the first config of the box c enrolled.
@@ -186,6 +196,7 @@ func (t Template) Render(c Claim) (*est.Bundle, error) {
 		Identity: identity{Site: c.Site, Gate: c.Name, Device: c.Device},
 		Board:    c.Board,
 		Sync:     syncSection{Broker: t.Broker, CAFile: CAFile, CertFile: CertFile, KeyFile: KeyFile, CityKey: CityKeyFile},
+		Store:    store{Path: StorePath},
 	}
 	files := map[string]string{CityKeyFile: string(t.CityKey)}
 	for _, is := range t.Issuers {

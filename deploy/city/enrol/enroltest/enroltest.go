@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -34,6 +35,9 @@ type Options struct {
 	CADir    string        // an existing CA (a test broker's, mqtttest's CADir), else a new one
 	Broker   string        // the first configs' sync.broker
 	Lifetime time.Duration // of the certificates it issues; the CA's default when zero
+	// Peripherals are YAML sections by kind for the first configs
+	// (Template.AddPeripherals), such as a gate's scanner on a test pty.
+	Peripherals map[string]string
 }
 
 // Start runs the server until the test ends.
@@ -77,6 +81,15 @@ func Start(t testing.TB, opts Options) *City {
 	tmpl, err := enrol.LoadTemplate(opts.Broker, cityKey.Public, []string{"passes-2026=city:" + passes.Public})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for kind, text := range opts.Peripherals {
+		file := filepath.Join(dir, kind+".yaml")
+		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := tmpl.AddPeripherals(kind, file); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
