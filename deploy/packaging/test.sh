@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The packages on this machine, as root (CI runs it): build them (make deb),
-# check them with dpkg-deb and lintian, install them, provision the box
-# against a test city (a Mosquitto with the shipped TLS + ACL config and
-# roomgate-city ingest), make records while the broker is down, upgrade to a
+# check them with dpkg-deb and lintian, install them, provision the box by
+# claim against a test city (roomgate-city enrol, a Mosquitto with the
+# shipped TLS + ACL config and roomgate-city ingest), make records while the broker is down, upgrade to a
 # newer build, check every record reached the city exactly once, then remove
 # and purge. No systemd runs here: the agent is started as the package's
 # user the way its unit would, and the maintainer scripts must cope.
@@ -88,7 +88,7 @@ mkdir -p "$city/mosquitto"
 roomgate-city ca init -dir "$city/ca" >/dev/null
 roomgate-city ca crl -dir "$city/ca" >/dev/null
 roomgate-city ca server -dir "$city/ca" -name broker -hosts localhost,127.0.0.1 >/dev/null
-for cn in pkg-box-01 city-ingest; do roomgate-city ca client -dir "$city/ca" -cn "$cn" >/dev/null; done
+roomgate-city ca client -dir "$city/ca" -cn city-ingest >/dev/null
 roomgate-city keygen -kid city-ops -out "$city/keys" >/dev/null 2>&1
 cp deploy/mosquitto/acl "$city/acl"
 { echo "user root"; cat deploy/mosquitto/demo.conf; } >"$city/mosquitto.conf"
@@ -108,6 +108,20 @@ socat pty,raw,echo=0,link="$work/scanner-device",user=roomgate,mode=600 pty,raw,
 pids+=($!)
 waitfor 5 "the scanner's pty" test -e "$work/scanner"
 
+# The enrolment server; its first config for a gate carries the city's
+# standard gate: here the scanner on the pty and the kiosk on a test port.
+cat >"$city/standard-gate.yaml" <<YAML
+scanners:
+  - {name: front-scanner, type: serial, path: $work/scanner-device, baud: 9600, terminator: any}
+policy: {pulse: 1s, safe_state: fail-secure, clock_source: trusted}
+http: {listen: 127.0.0.1:18080}
+YAML
+roomgate-city enrol -listen 127.0.0.1:8443 -hosts 127.0.0.1 -dir "$city/enrol" -ca-dir "$city/ca" \
+	-broker ssl://127.0.0.1:8883 -city-key "$city/keys/city-ops.pub" -issuer demo-city=city:deploy/demo/demo-city.pub \
+	-peripherals gate="$city/standard-gate.yaml" >"$work/enrol.out" 2>"$work/enrol.log" &
+pids+=($!)
+waitfor 10 "the enrolment server listens" bash -c ': </dev/tcp/127.0.0.1/8443'
+
 agent() {
 	runuser -u roomgate -- roomgate agent --config /etc/roomgate/roomgate.yaml >>"$work/agent.log" 2>&1 &
 	agent_pid=$!
@@ -121,46 +135,23 @@ stop_agent() {
 echo "== unprovisioned, then provisioned"
 agent
 waitfor 20 "the agent says it is unprovisioned" grep -q unprovisioned "$work/agent.log"
-# Until provisioning by claim lands, the box is provisioned by hand: the
-# files provisioning writes, in the directory the package's config names.
-provision() {
-	local dir=/var/lib/roomgate/provisioning staged=/var/lib/roomgate/.provisioning
-	rm -rf "$staged"
-	install -d -o roomgate -g roomgate -m 0700 "$staged"
-	install -o roomgate -g roomgate -m 0600 "$city/ca/ca.pem" "$staged/ca.pem"
-	install -o roomgate -g roomgate -m 0600 "$city/ca/pkg-box-01.pem" "$staged/device.pem"
-	install -o roomgate -g roomgate -m 0600 "$city/ca/pkg-box-01.key" "$staged/device.key"
-	install -o roomgate -g roomgate -m 0600 "$city/keys/city-ops.pub" "$staged/city-key.pub"
-	install -o roomgate -g roomgate -m 0600 deploy/demo/demo-city.pub "$staged/issuer.pub"
-	cat >"$staged/roomgate.yaml" <<YAML
-identity: {site: pkg-site, gate: main-gate, device: pkg-box-01}
-board: sim
-scanners:
-  - {name: front-scanner, type: serial, path: $work/scanner-device, baud: 9600, terminator: any}
-policy: {pulse: 1s, safe_state: fail-secure, clock_source: trusted}
-trust:
-  issuers:
-    - {kid: demo-city, iss: city, key_file: issuer.pub}
-store:
-  path: /var/lib/roomgate/roomgate.db
-http:
-  listen: 127.0.0.1:18080
-sync:
-  broker: ssl://127.0.0.1:8883
-  ca_file: ca.pem
-  cert_file: device.pem
-  key_file: device.key
-  city_key: city-key.pub
-YAML
-	chown roomgate:roomgate "$staged/roomgate.yaml"
-	chmod 0600 "$staged/roomgate.yaml"
-	rm -rf "$dir"
-	mv "$staged" "$dir"
-}
 said=$(runuser -u roomgate -- roomgate doctor 2>&1 || true)
 grep -q 'not provisioned yet' <<<"$said" || fail "roomgate doctor on an unprovisioned box does not say so: $said"
-provision
+# City IT makes a claim; the technician gives it to the box (here on the
+# command line, which has the running agent provision, as the kiosk shows).
+claim=$(roomgate-city claim create -dir "$city/enrol" -ca-dir "$city/ca" -url https://127.0.0.1:8443 \
+	-device pkg-box-01 -kind gate -site pkg-site -gate main-gate -board sim -valid 1h -png "$work/claim.png" | grep '^RGCLAIM1:')
+[ "$(stat -c %a "$work/claim.png")" = 600 ] || fail "the claim's PNG is not private"
+provision_start=$(date +%s.%N)
+printf '%s\n' "$claim" | roomgate provision - >"$work/provision.txt" 2>&1 || { cat "$work/provision.txt"; fail "roomgate provision"; }
+cat "$work/provision.txt"
+awk -v s="$provision_start" -v e="$(date +%s.%N)" 'BEGIN { printf "  measured: roomgate provision %.2f s\n", e - s }'
+grep -q 'Provisioned' "$work/provision.txt" || fail "roomgate provision did not say the box is provisioned"
+[ "$(stat -c '%U %a' /var/lib/roomgate/provisioning/device.key)" = "roomgate 600" ] || fail "device.key is $(stat -c '%U %a' /var/lib/roomgate/provisioning/device.key)"
 waitfor 30 "the agent runs on the provisioned config" grep -q 'running on the provisioned config' "$work/agent.log"
+printf '%s\n' "$claim" | roomgate provision - >"$work/provision-again.txt" 2>&1 && fail "a claim provisioned twice"
+grep -q 'stop it first' "$work/provision-again.txt" || { cat "$work/provision-again.txt"; fail "a used claim is not refused plainly"; }
+check "provisioned by claim; a provisioned, running box refuses another provisioning"
 waitfor 30 "the agent connects to the city" grep -q '"connected"\|msg=connected' "$work/agent.log"
 # The self-test a technician runs next, through the running agent; 0 is all
 # ok, 2 warnings only (the simulated board's door has no sensor wired).
@@ -183,7 +174,7 @@ scan() {
 scan 1
 waitfor 60 "the first entry stored at the city" bash -c "[ \"\$(roomgate-city events -db sqlite:$city/city.db -device pkg-box-01 -type vn.roomgate.entry.v1 -json 2>/dev/null | grep -c .)\" -ge 1 ]"
 first=$(date +%s.%N)
-awk -v s="$start" -v i="$installed" -v f="$first" 'BEGIN { printf "  measured: apt-get install %.1f s; install to the first record stored at the city %.1f s (by-hand provisioning included)\n", i - s, f - s }'
+awk -v s="$start" -v i="$installed" -v f="$first" 'BEGIN { printf "  measured: apt-get install %.1f s; install to the first record stored at the city %.1f s (provisioning by claim included)\n", i - s, f - s }'
 
 echo "== records while the broker is down, and an upgrade"
 kill "$broker_pid"
@@ -193,6 +184,13 @@ for n in 2 3 4; do
 	sleep 1.5 # the door's pulse and anti-passback are per visitor; a pause keeps the scans apart
 done
 stop_agent
+# With the agent stopped the command provisions by itself: the used claim
+# is refused by the city, and the provisioning stays as it was.
+cp /var/lib/roomgate/provisioning/device.pem "$work/device-before.pem"
+printf '%s\n' "$claim" | roomgate provision - >"$work/provision-used.txt" 2>&1 && fail "a used claim provisioned the box again"
+grep -q 'token_used' "$work/provision-used.txt" || { cat "$work/provision-used.txt"; fail "a used claim is not refused with token_used"; }
+cmp -s /var/lib/roomgate/provisioning/device.pem "$work/device-before.pem" || fail "a refused provisioning changed the box's certificate"
+check "a used claim is refused (token_used) and the provisioning kept"
 cp /etc/roomgate/roomgate.yaml "$work/config-before"
 apt-get install -y -qq "./$newer" >>"$work/apt.log" 2>&1 || fail "upgrade"
 [ "$(roomgate version)" != "" ] && roomgate version | grep -q "$v2" || fail "roomgate version after the upgrade: $(roomgate version)"

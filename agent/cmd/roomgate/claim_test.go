@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -78,6 +79,13 @@ func TestClaimScannedProvisionsTheBox(t *testing.T) {
 	t.Logf("claim scanned → provisioned %v, → connected to the broker %v", provisioned.Round(time.Millisecond), connected.Round(time.Millisecond))
 	if strings.Contains(logs.String(), text) {
 		t.Error("the log holds the claim")
+	}
+
+	// Provisioning it again while it runs (on its own kiosk port, not the
+	// package's) is refused with what to do.
+	var out, errOut bytes.Buffer
+	if err := run([]string{"provision", "-config", path, text}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "stop it first") {
+		t.Errorf("roomgate provision on the running provisioned box = %v\n%s%s", err, out.String(), errOut.String())
 	}
 
 	local, err := config.Load(path)

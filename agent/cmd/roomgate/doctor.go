@@ -128,20 +128,30 @@ func askAgent(ctx context.Context, cfg *config.Config, dir string, asked []strin
 // postAgent posts body to the agent's loopback HTTP server at listen, with
 // the local token read from tokenPath in header, and hands each line of the
 // streamed answer (JSON, one per line) to line until it says done.
-func postAgent(ctx context.Context, listen, tokenPath, header, path string, body []byte, line func([]byte) (done bool, err error)) error {
+// agentAnswers is the local address of an agent serving on listen, or
+// errNoAgent when nothing answers there.
+func agentAnswers(listen string) (addr string, err error) {
 	if listen == "" {
-		return errNoAgent
+		return "", errNoAgent
 	}
 	_, port, err := net.SplitHostPort(listen)
 	if err != nil {
-		return fmt.Errorf("http.listen %q: %w", listen, err)
+		return "", fmt.Errorf("http.listen %q: %w", listen, err)
 	}
-	addr := net.JoinHostPort("127.0.0.1", port)
+	addr = net.JoinHostPort("127.0.0.1", port)
 	conn, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
-		return errNoAgent
+		return "", errNoAgent
 	}
 	conn.Close()
+	return addr, nil
+}
+
+func postAgent(ctx context.Context, listen, tokenPath, header, path string, body []byte, line func([]byte) (done bool, err error)) error {
+	addr, err := agentAnswers(listen)
+	if err != nil {
+		return err
+	}
 	token, err := os.ReadFile(tokenPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%w: something answers on %s but left no %s: is it this box's agent?", errNoToken, addr, tokenPath)

@@ -44,6 +44,17 @@ var connectCity provision.Connect = func(baseURL, caFingerprint string) (provisi
 	return est.NewClient(baseURL, caFingerprint)
 }
 
+// provisionedAgentRuns says whether an agent answers on the provisioned
+// config's http.listen, which need not be the package config's.
+func provisionedAgentRuns(own string) bool {
+	cfg, err := config.Load(own)
+	if err != nil {
+		return false
+	}
+	_, err = agentAnswers(cfg.HTTP.Listen)
+	return err == nil
+}
+
 func runProvision(args []string, stdout, stderr io.Writer) error {
 	fset := flag.NewFlagSet("roomgate provision", flag.ContinueOnError)
 	fset.SetOutput(stderr)
@@ -81,7 +92,7 @@ func runProvision(args []string, stdout, stderr io.Writer) error {
 	out := &provisionPrinter{w: stdout, lang: *lang}
 	dir := filepath.Dir(own)
 	ok, err := askAgentProvision(ctx, local, dir, text, out.event)
-	if errors.Is(err, errNoToken) {
+	if errors.Is(err, errNoToken) || (errors.Is(err, errNoAgent) && provisionedAgentRuns(own)) {
 		if _, statErr := os.Stat(own); statErr == nil {
 			return fmt.Errorf("this box is provisioned and its agent runs (%s): stop it first (systemctl stop roomgate) to provision it again", own)
 		}
