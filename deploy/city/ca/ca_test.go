@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -337,5 +338,50 @@ func TestRevoke(t *testing.T) {
 		if tc.err == nil {
 			t.Errorf("revoke %s: error = nil, want refused", tc.name)
 		}
+	}
+}
+
+// A device is revoked once every certificate the record has of it is; a
+// device with a certificate still good, or one the record does not know,
+// is not. Revocations sees a revocation made after it first read.
+func TestRevokedDevices(t *testing.T) {
+	c := initCA(t)
+	dir := t.TempDir()
+	for _, cn := range []string{"room-1", "room-1", "gate-2"} {
+		if _, _, err := c.IssueClient(filepath.Join(dir, cn+fmt.Sprint(time.Now().UnixNano())), cn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	watch, err := WatchRevocations(c.dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if watch.Revoked("room-1") || watch.Revoked("gate-2") {
+		t.Fatal("a device is revoked before any revocation")
+	}
+	issued, err := c.Issued()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One of room-1's two certificates revoked: room-1 still has a good one.
+	for _, i := range issued {
+		if i.CN == "room-1" {
+			if _, err := c.RevokeSerial(i.Serial, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if got, err := RevokedDevices(c.dir); err != nil || len(got) != 0 {
+		t.Errorf("RevokedDevices with one of room-1's two revoked = %v, %v; want none", got, err)
+	}
+	if _, err := c.RevokeDevice("room-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := RevokedDevices(c.dir); err != nil || !got["room-1"] || got["gate-2"] || got["unknown"] {
+		t.Errorf("RevokedDevices = %v, %v; want room-1 only", got, err)
+	}
+	if !watch.Revoked("room-1") || watch.Revoked("gate-2") {
+		t.Error("Revocations did not see room-1's revocation")
 	}
 }

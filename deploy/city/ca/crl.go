@@ -100,8 +100,10 @@ func (c *CA) revokeAll(rs []Revoked) ([]Revoked, error) {
 }
 
 // Revoked reads the revoked list; a CA that never revoked has none.
-func (c *CA) Revoked() ([]Revoked, error) {
-	name := filepath.Join(c.dir, RevokedName)
+func (c *CA) Revoked() ([]Revoked, error) { return readRevoked(c.dir) }
+
+func readRevoked(dir string) ([]Revoked, error) {
+	name := filepath.Join(dir, RevokedName)
 	data, err := os.ReadFile(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

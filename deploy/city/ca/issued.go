@@ -163,8 +163,10 @@ func (c *CA) record(i Issued) error {
 
 // Issued reads the record of issued client certificates; a CA that issued
 // none has none.
-func (c *CA) Issued() ([]Issued, error) {
-	name := filepath.Join(c.dir, IssuedName)
+func (c *CA) Issued() ([]Issued, error) { return readIssued(c.dir) }
+
+func readIssued(dir string) ([]Issued, error) {
+	name := filepath.Join(dir, IssuedName)
 	data, err := os.ReadFile(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

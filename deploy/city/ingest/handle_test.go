@@ -134,3 +134,31 @@ func TestAckFails(t *testing.T) {
 		t.Errorf("handle(state topic) did not drop the message: %+v", in.Stats())
 	}
 }
+
+// A revoked device's messages are dropped: nothing stored, no ack, the
+// refusal counted and told; another device's go through.
+func TestRevokedDeviceRefused(t *testing.T) {
+	store, pub := &memStore{}, &failingPublisher{}
+	var problems []string
+	in := New(Config{Store: store, Revoked: func(device string) bool { return device == "dev-a" },
+		OnProblem: func(err error) { problems = append(problems, err.Error()) }})
+	in.pub = pub
+	payload, _ := json.Marshal([]json.RawMessage{json.RawMessage(event("e-1", "roomgate://hq/dev-a"))})
+	if !in.handle(context.Background(), wire.Topic("dev-a", wire.LeafEvents), payload) {
+		t.Error("the revoked device's message was not taken off the broker")
+	}
+	if len(store.saved) != 0 || len(pub.topics) != 0 {
+		t.Errorf("a revoked device's message: saved %d batches, acked on %q; want neither", len(store.saved), pub.topics)
+	}
+	if st := in.Stats(); st.Refused != 1 || st.Stored != 0 {
+		t.Errorf("Stats() = %+v, want 1 refused", st)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0], "dev-a") || !strings.Contains(problems[0], "revoked") {
+		t.Errorf("problems = %q, want the refusal of dev-a", problems)
+	}
+	other, _ := json.Marshal([]json.RawMessage{json.RawMessage(event("e-2", "roomgate://hq/dev-b"))})
+	in.handle(context.Background(), wire.Topic("dev-b", wire.LeafEvents), other)
+	if len(store.saved) != 1 || store.saved[0].Device != "dev-b" {
+		t.Errorf("another device's message: saved %+v, want dev-b's batch", store.saved)
+	}
+}

@@ -46,6 +46,10 @@ type Config struct {
 	// Observer, when set, hears of every commit and every failed attempt
 	// to store; the command's metrics count from it.
 	Observer Observer
+	// Revoked, when set, says a device's certificates are all revoked
+	// (`device revoke`): its messages are dropped unstored and unacked,
+	// even those it sent before the broker reloaded its CRL.
+	Revoked func(device string) bool
 	// OnConnect and OnConnectionLost are passed to the MQTT client.
 	OnConnect        func()
 	OnConnectionLost func(error)
@@ -72,6 +76,7 @@ type Stats struct {
 	Acks        uint64 // acks published and confirmed by the broker
 	StoreErrors uint64 // failed attempts to store a message, retried
 	AckErrors   uint64 // acks that failed; the message comes again
+	Refused     uint64 // messages dropped: from a revoked device
 	Uses        uint64 // use-count messages published to the boxes of a site
 }
 
@@ -86,7 +91,7 @@ type Ingester struct {
 	stopping chan struct{} // closed when Run starts to stop: no more retries
 	running  sync.WaitGroup
 
-	messages, malformed, stored, duplicates, rejected, acks, storeErrors, ackErrors, uses atomic.Uint64
+	messages, malformed, stored, duplicates, rejected, acks, storeErrors, ackErrors, refused, uses atomic.Uint64
 }
 
 // publisher is what handling a message needs of the MQTT client.
@@ -116,7 +121,7 @@ func (in *Ingester) Stats() Stats {
 	return Stats{
 		Messages: in.messages.Load(), Malformed: in.malformed.Load(),
 		Stored: in.stored.Load(), Duplicates: in.duplicates.Load(), Rejected: in.rejected.Load(),
-		Acks: in.acks.Load(), StoreErrors: in.storeErrors.Load(), AckErrors: in.ackErrors.Load(), Uses: in.uses.Load(),
+		Acks: in.acks.Load(), StoreErrors: in.storeErrors.Load(), AckErrors: in.ackErrors.Load(), Refused: in.refused.Load(), Uses: in.uses.Load(),
 	}
 }
 
@@ -198,6 +203,11 @@ func (in *Ingester) handle(ctx context.Context, topic string, payload []byte) bo
 	if err != nil {
 		in.malformed.Add(1)
 		in.problem(fmt.Errorf("ingest: dropped a message: %w", err))
+		return true
+	}
+	if in.cfg.Revoked != nil && in.cfg.Revoked(device) {
+		in.refused.Add(1)
+		in.problem(fmt.Errorf("ingest: refused a message of %d bytes from %s: its certificates are revoked", len(payload), device))
 		return true
 	}
 	b, ids, err := Decode(device, payload)

@@ -419,6 +419,7 @@ func TestIngestErrors(t *testing.T) {
 		{[]string{"-db", "sqlite:" + filepath.Join(t.TempDir(), "no", "such", "dir", "x.db")}, "sqlitestore"},
 		{[]string{"-every", "-1s"}, "-every"},
 		{[]string{"-workers", "0"}, "-workers"},
+		{[]string{"-db", "sqlite:" + filepath.Join(t.TempDir(), "x.db"), "-ca-dir", filepath.Join(t.TempDir(), "no-ca")}, "not a CA's directory"},
 		{[]string{"-db", "sqlite:" + filepath.Join(t.TempDir(), "x.db"), "-broker", "ssl://127.0.0.1:1", "-ca", "/nonexistent"}, "CA"},
 	} {
 		_, _, err := runAt(testNow, "", append([]string{"ingest"}, c.args...)...)

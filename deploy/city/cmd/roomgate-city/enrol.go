@@ -285,8 +285,9 @@ client" or by enrolment, as CA-DIR/issued.json records them) and writes
 CA-DIR/crl.pem again. Then install crl.pem as the broker's crlfile and
 reload Mosquitto (systemctl reload mosquitto, a SIGHUP: Mosquitto 2.0 reads
 the crlfile again then, tested; a restart works too). Until then the box
-can still connect, and ingest stores what it sends: ingest trusts the topic,
-which the broker's ACL ties to the certificate's CN. The enrolment server
+can still connect; an ingest given this CA's directory (ingest -ca-dir)
+refuses what it sends at once, one without stores it (it trusts the topic,
+which the broker's ACL ties to the certificate's CN). The enrolment server
 refuses its renewal and config at once. To bring the box back, make it a new
 claim.
 

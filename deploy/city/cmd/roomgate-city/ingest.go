@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/roomgate/roomgate/deploy/city/ca"
 	"log/slog"
 	"net"
 	"os"
@@ -35,6 +36,11 @@ share of messages) under it while it is away.
 stored by type, duplicates, rejected, batch commit latency, database
 errors, and per device (a box of the fleet) the lag of its last batch.
 
+-ca-dir DIR is the city CA's directory (only issued.json and the revoked
+list are read, not its key): messages from a device "device revoke" revoked
+are dropped, unstored and unacknowledged, even those it sent before the
+broker reloaded its CRL. It is read again when it changes.
+
 -db is a PostgreSQL URL (postgres://user@host/db, production) or
 sqlite:PATH (a single file, for the demo). Tables are created or migrated
 on start.
@@ -44,6 +50,9 @@ Example:
     -cert city-ingest.pem -key city-ingest.key \
     -db postgres://roomgate@db.city/roomgate
 `
+
+// revocationsEvery is how often ingest looks whether the CA revoked a device.
+const revocationsEvery = 5 * time.Second
 
 // signalContext is the context ingest runs under; tests replace it.
 var signalContext = func() (context.Context, context.CancelFunc) {
@@ -57,6 +66,7 @@ func (a *app) ingest(path string, args []string) error {
 	every := f.Duration("every", 10*time.Second, "log progress every `DURATION` (0: never)")
 	workers := f.Int("workers", 16, "`N` messages handled at once")
 	metricsAddr := f.String("metrics", "", "serve Prometheus metrics on `HOST:PORT` (e.g. 127.0.0.1:9120); empty: none")
+	caDir := f.String("ca-dir", "", "refuse the boxes `DIR`'s CA revoked (device revoke); empty: refuse none")
 	pos, err := a.parse(f, args)
 	switch {
 	case err != nil:
@@ -79,6 +89,14 @@ func (a *app) ingest(path string, args []string) error {
 	defer closeStore()
 	log.Info("store open", "db", fmt.Sprint(store))
 
+	var revoked func(string) bool
+	if *caDir != "" {
+		r, err := ca.WatchRevocations(*caDir, revocationsEvery)
+		if err != nil {
+			return fmt.Errorf("%s: -ca-dir: %w", path, err)
+		}
+		revoked = r.Revoked
+	}
 	cfg := broker.config()
 	var in *ingest.Ingester
 	var metrics *ingestmetrics.Metrics
@@ -92,6 +110,7 @@ func (a *app) ingest(path string, args []string) error {
 		Store:            store,
 		Workers:          *workers,
 		Observer:         observer,
+		Revoked:          revoked,
 		OnProblem:        func(err error) { log.Warn(err.Error()) },
 		OnConnect:        func() { log.Info("connected", "broker", cfg.Broker, "cert", cfg.CertFile) },
 		OnConnectionLost: func(err error) { log.Warn("connection lost; reconnecting", "err", err) },
@@ -166,6 +185,6 @@ func progress(ctx context.Context, log *slog.Logger, in *ingest.Ingester, every 
 
 func logStats(log *slog.Logger, msg string, st ingest.Stats, rate float64) {
 	log.Info(msg, "messages", st.Messages, "stored", st.Stored, "duplicates", st.Duplicates,
-		"rejected", st.Rejected, "malformed", st.Malformed, "acks", st.Acks, "use_counts", st.Uses,
+		"rejected", st.Rejected, "malformed", st.Malformed, "refused", st.Refused, "acks", st.Acks, "use_counts", st.Uses,
 		"store_errors", st.StoreErrors, "ack_errors", st.AckErrors, "stored_per_s", int(rate))
 }

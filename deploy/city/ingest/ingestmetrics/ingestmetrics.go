@@ -87,6 +87,7 @@ func New(stats func() ingest.Stats) *Metrics {
 		m.reg.MustRegister(
 			counter("roomgate_city_messages_total", "Messages taken from the broker.", func(s ingest.Stats) uint64 { return s.Messages }),
 			counter("roomgate_city_messages_malformed_total", "Messages dropped: not a batch of events on an events topic.", func(s ingest.Stats) uint64 { return s.Malformed }),
+			counter("roomgate_city_messages_refused_total", "Messages dropped: from a device whose certificates are revoked.", func(s ingest.Stats) uint64 { return s.Refused }),
 			counter("roomgate_city_acks_total", "Acks published to boxes and confirmed by the broker.", func(s ingest.Stats) uint64 { return s.Acks }),
 			counter("roomgate_city_ack_errors_total", "Acks that failed; the box's message comes again.", func(s ingest.Stats) uint64 { return s.AckErrors }))
 	}
