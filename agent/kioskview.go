@@ -3,12 +3,12 @@ package agent
 import (
 	"context"
 	"fmt"
-	"github.com/roomgate/roomgate/agent/wire"
 	"io"
 	"time"
 
 	"github.com/roomgate/roomgate/agent/event"
 	"github.com/roomgate/roomgate/agent/store"
+	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/kiosk"
 )
 

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"github.com/roomgate/roomgate/internal/golist"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomgate/roomgate/internal/golist"
 	"github.com/roomgate/roomgate/vision/quality"
 	"github.com/roomgate/roomgate/vision/track"
 )

@@ -89,12 +89,29 @@ func (s *Server) runDoctor(w http.ResponseWriter, r *http.Request, from string) 
 			return
 		}
 	}
+	started, err := streamNDJSON(w, doctorWriteWindow, func(emit func(doctor.Event)) error {
+		_, err := s.doctor.RunDoctor(r.Context(), req.Interactive, emit)
+		return err
+	})
+	if err != nil && !started {
+		code := http.StatusInternalServerError
+		if errors.Is(err, ErrDoctorBusy) {
+			code = http.StatusConflict
+		}
+		writeError(w, code, "doctor", "kiosk: doctor: "+err.Error())
+	}
+}
+
+// streamNDJSON answers with the events op emits, one JSON object a line,
+// each sent as it comes; the 200 and the headers go with the first, so an
+// op that fails before any event can still be answered with an error
+// (started is false then). window bounds the whole answer.
+func streamNDJSON[T any](w http.ResponseWriter, window time.Duration, op func(emit func(T)) error) (started bool, err error) {
 	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(time.Now().Add(doctorWriteWindow))
-	rc.SetReadDeadline(time.Now().Add(doctorWriteWindow))
-	started := false
+	rc.SetWriteDeadline(time.Now().Add(window))
+	rc.SetReadDeadline(time.Now().Add(window))
 	enc := json.NewEncoder(w)
-	_, err := s.doctor.RunDoctor(r.Context(), req.Interactive, func(ev doctor.Event) {
+	err = op(func(ev T) {
 		if !started {
 			w.Header().Set("Content-Type", "application/x-ndjson")
 			w.Header().Set("Cache-Control", "no-store")
@@ -104,11 +121,5 @@ func (s *Server) runDoctor(w http.ResponseWriter, r *http.Request, from string) 
 		enc.Encode(ev)
 		rc.Flush()
 	})
-	if err != nil && !started {
-		code := http.StatusInternalServerError
-		if errors.Is(err, ErrDoctorBusy) {
-			code = http.StatusConflict
-		}
-		writeError(w, code, "doctor", "kiosk: doctor: "+err.Error())
-	}
+	return started, err
 }

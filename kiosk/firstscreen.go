@@ -116,20 +116,8 @@ func (s *Server) provision(w http.ResponseWriter, r *http.Request, fs *firstScre
 		writeError(w, http.StatusBadRequest, "bad_request", "kiosk: provision: the body must be {\"claim\": \"RGCLAIM1:…\"} of at most a claim's size")
 		return
 	}
-	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(time.Now().Add(provisionWriteWindow))
-	rc.SetReadDeadline(time.Now().Add(provisionWriteWindow))
-	started := false
-	enc := json.NewEncoder(w)
-	err := fs.prov.Provision(r.Context(), req.Claim, func(ev provision.Event) {
-		if !started {
-			w.Header().Set("Content-Type", "application/x-ndjson")
-			w.Header().Set("Cache-Control", "no-store")
-			w.WriteHeader(http.StatusOK)
-			started = true
-		}
-		enc.Encode(ev)
-		rc.Flush()
+	started, err := streamNDJSON(w, provisionWriteWindow, func(emit func(provision.Event)) error {
+		return fs.prov.Provision(r.Context(), req.Claim, emit)
 	})
 	if err != nil && !started {
 		code := http.StatusInternalServerError

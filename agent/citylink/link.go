@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/roomgate/roomgate/internal/backoff"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/roomgate/roomgate/agent/citysign"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/agent/wire"
+	"github.com/roomgate/roomgate/internal/backoff"
 )
 
 // Outbox is the store's side of the link; *store.Store implements it.

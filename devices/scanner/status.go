@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/roomgate/roomgate/devices/serialport"
 	"io"
 	"sync"
 	"time"
+
+	"github.com/roomgate/roomgate/devices/serialport"
 )
 
 // Defaults for the drivers' tuning fields.

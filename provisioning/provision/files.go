@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	config "github.com/roomgate/roomgate/firmware-config"
+	"github.com/roomgate/roomgate/internal/syncfile"
 	"github.com/roomgate/roomgate/provisioning/claim"
 	"github.com/roomgate/roomgate/provisioning/est"
 )
@@ -172,18 +173,7 @@ func readCert(path string) (*x509.Certificate, error) {
 // write puts a file into the staging directory, 0600 and synced.
 func (st *staged) write(name string, data []byte) error {
 	path := filepath.Join(st.dir, name)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := syncfile.Write(path, data, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600); err != nil {
 		return err
 	}
 	return st.chown(path)

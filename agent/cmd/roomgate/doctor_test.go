@@ -41,17 +41,19 @@ http: {listen: %q}
 	return path
 }
 
-func runDoctorCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+// runCmd runs `roomgate command args...` and returns its exit code and
+// output; an error other than an exit code fails the test.
+func runCmd(t *testing.T, command string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err := run(append([]string{"doctor"}, args...), &out, &errOut)
+	err := run(append([]string{command}, args...), &out, &errOut)
 	var ec exitCode
 	switch {
 	case err == nil:
 	case errors.As(err, &ec):
 		code = int(ec)
 	default:
-		t.Fatalf("roomgate doctor %v = %v\n%s", args, err, errOut.String())
+		t.Fatalf("roomgate %s %v = %v\n%s", command, args, err, errOut.String())
 	}
 	return code, out.String(), errOut.String()
 }
@@ -61,7 +63,7 @@ func runDoctorCmd(t *testing.T, args ...string) (code int, stdout, stderr string
 // Vietnamese.
 func TestDoctorCommandStandalone(t *testing.T) {
 	path := doctorConfig(t, "")
-	code, out, stderr := runDoctorCmd(t, "-config", path)
+	code, out, stderr := runCmd(t, "doctor", "-config", path)
 	if code != doctor.ExitWarnings || !strings.Contains(stderr, "no agent is running") {
 		t.Errorf("doctor = exit %d, stderr %q; want exit 2 and a word that no agent runs", code, stderr)
 	}
@@ -70,12 +72,12 @@ func TestDoctorCommandStandalone(t *testing.T) {
 			t.Errorf("doctor output lacks %q:\n%s", want, out)
 		}
 	}
-	code, out, _ = runDoctorCmd(t, "-config", path, "-json")
+	code, out, _ = runCmd(t, "doctor", "-config", path, "-json")
 	var rep doctor.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != doctor.ExitWarnings || len(rep.Results) != 6 {
 		t.Errorf("doctor -json = exit %d, %d results, %v:\n%s", code, len(rep.Results), err, out)
 	}
-	if _, out, _ = runDoctorCmd(t, "-config", path, "-lang", "vi"); !strings.Contains(out, "máy quét đã kết nối") {
+	if _, out, _ = runCmd(t, "doctor", "-config", path, "-lang", "vi"); !strings.Contains(out, "máy quét đã kết nối") {
 		t.Errorf("doctor -lang vi is not in Vietnamese:\n%s", out)
 	}
 	var o, e bytes.Buffer
@@ -117,7 +119,7 @@ func TestDoctorCommandAsksTheAgent(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("agent not ready in 10 s")
 	}
-	code, out, stderr := runDoctorCmd(t, "-config", path)
+	code, out, stderr := runCmd(t, "doctor", "-config", path)
 	if code != doctor.ExitWarnings || strings.Contains(stderr, "no agent") || !strings.Contains(out, "ok       scanner:front") {
 		t.Errorf("doctor with the agent running = exit %d, stderr %q:\n%s", code, stderr, out)
 	}
@@ -149,7 +151,7 @@ func TestDoctorOnAPackagedBox(t *testing.T) {
 	if err := os.Symlink(filepath.Dir(own), filepath.Join(etc, "provisioning")); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, _ := runDoctorCmd(t, "-config", path); code != doctor.ExitWarnings || !strings.Contains(out, "ok       scanner:front") {
+	if code, out, _ := runCmd(t, "doctor", "-config", path); code != doctor.ExitWarnings || !strings.Contains(out, "ok       scanner:front") {
 		t.Errorf("doctor on the provisioned box = exit %d:\n%s", code, out)
 	}
 }

@@ -52,21 +52,6 @@ func unreachableClaim(t *testing.T) (text, token string) {
 	return text, tok
 }
 
-func runProvisionCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	err := run(append([]string{"provision"}, args...), &out, &errOut)
-	var ec exitCode
-	switch {
-	case err == nil:
-	case errors.As(err, &ec):
-		code = int(ec)
-	default:
-		t.Fatalf("roomgate provision %v = %v\n%s", args, err, errOut.String())
-	}
-	return code, out.String(), errOut.String()
-}
-
 // The unprovisioned agent reads claims from its scanner and ignores, with
 // a logged line, what is not one; `roomgate provision` asks it to
 // provision; nothing in the log holds a claim's token.
@@ -124,7 +109,7 @@ func TestUnprovisionedAgentTakesClaims(t *testing.T) {
 	waitLog("reason=unreachable")
 
 	// The command finds the agent and has it provision.
-	code, out, stderr := runProvisionCmd(t, "-config", path, "-lang", "vi", text)
+	code, out, stderr := runCmd(t, "provision", "-config", path, "-lang", "vi", text)
 	if code != 1 || strings.Contains(stderr, "no agent") || !strings.Contains(out, "✗ Kiểm tra cơ quan cấp chứng thư của thành phố: unreachable") ||
 		!strings.Contains(out, "→ Không kết nối được máy chủ cấp phép") || !strings.Contains(out, "✓ Đọc mã cấp phép") {
 		t.Errorf("roomgate provision with the agent = exit %d, stderr %q:\n%s", code, stderr, out)
@@ -153,13 +138,13 @@ func TestUnprovisionedAgentTakesClaims(t *testing.T) {
 // unknown service user is told plainly.
 func TestProvisionCommandStandalone(t *testing.T) {
 	path, _ := packagedConfig(t, "127.0.0.1:1")
-	code, out, stderr := runProvisionCmd(t, "-config", path, "-user", "root", "RGCLAIM1:xyz")
+	code, out, stderr := runCmd(t, "provision", "-config", path, "-user", "root", "RGCLAIM1:xyz")
 	if code != 1 || !strings.Contains(stderr, "no agent is running") || !strings.Contains(out, "✗ Read the claim: claim_invalid") ||
 		!strings.Contains(out, "→ This is not a valid claim") {
 		t.Errorf("a bad claim = exit %d, stderr %q:\n%s", code, stderr, out)
 	}
 	text, _ := unreachableClaim(t)
-	code, out, _ = runProvisionCmd(t, "-config", path, "-user", "root", text)
+	code, out, _ = runCmd(t, "provision", "-config", path, "-user", "root", text)
 	if code != 1 || !strings.Contains(out, "✓ Make the box's key") || !strings.Contains(out, ": unreachable") {
 		t.Errorf("an unreachable city = exit %d:\n%s", code, out)
 	}

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/roomgate/roomgate/internal/syncfile"
 )
 
 // File names of the CA inside its directory.
@@ -268,23 +270,12 @@ func writePair(certFile, keyFile string, der []byte, key *ecdsa.PrivateKey) erro
 }
 
 func writeNew(name string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	err := syncfile.Write(name, data, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%w: %s (remove it first to replace it)", ErrExists, name)
 	}
 	if err != nil {
 		return fmt.Errorf("ca: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(name)
-		return fmt.Errorf("ca: write %s: %w", name, err)
 	}
 	return nil
 }

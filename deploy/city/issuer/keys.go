@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/roomgate/roomgate/agent/pass"
+	"github.com/roomgate/roomgate/internal/syncfile"
 )
 
 // MaxKidSize bounds a kid; it names files and travels in every pass header.
@@ -87,20 +88,8 @@ func GenerateKey(dir, kid string) (ed25519.PublicKey, KeyFiles, error) {
 // signing key to a power cut after keygen said it was written is worse than
 // a slower keygen.
 func writeNew(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
+	if err := syncfile.Write(path, data, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm); err != nil {
 		return fmt.Errorf("issuer: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("issuer: write %s: %w", path, err)
 	}
 	return nil
 }

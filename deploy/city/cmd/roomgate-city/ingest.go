@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/roomgate/roomgate/deploy/city/ca"
 	"log/slog"
 	"net"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/roomgate/roomgate/agent/wire"
+	"github.com/roomgate/roomgate/deploy/city/ca"
 	"github.com/roomgate/roomgate/deploy/city/ingest"
 	"github.com/roomgate/roomgate/deploy/city/ingest/ingestmetrics"
 	"github.com/roomgate/roomgate/deploy/city/ingest/pgstore"

@@ -1,0 +1,31 @@
+package syncfile
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "key")
+	if err := Write(path, []byte("secret"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "secret" {
+		t.Fatalf("read back %q, %v", b, err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	if err := Write(path, []byte("other"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("a second exclusive write = %v, want fs.ErrExist", err)
+	}
+	if err := Write(path, []byte("new"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "new" {
+		t.Errorf("after a truncating write: %q", b)
+	}
+}
