@@ -16,7 +16,7 @@ type recognizerDefaults struct {
 const defaultRecognizer = "mobilefacenet_y1"
 
 var recognizers = map[string]recognizerDefaults{
-	"dlib_resnet_v1": {name: "dlib-resnet-v1", input: 150, threshold: dlibThreshold},
+	"dlib_resnet_v1":   {name: "dlib-resnet-v1", input: 150, threshold: dlibThreshold},
 	"mobilefacenet_y1": {name: "mobilefacenet-insightface-y1", input: 112, threshold: threshold, fitted: true},
 }
 
