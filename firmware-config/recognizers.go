@@ -1,5 +1,7 @@
 package config
 
+import "github.com/roomgate/roomgate/vision/models"
+
 // recognizerDefaults are what a shipped recognition model (vision.recognizer)
 // sets when the config leaves a field out: embeddings, and so thresholds and
 // the sequential rule's likelihoods, differ from one model to the next.
@@ -48,5 +50,6 @@ func (v Vision) fittedEvidence() bool {
 	return v.RecognizerModel == "" && ok && d.fitted
 }
 
-// dlibThreshold is dlib_resnet_v1's vision.threshold (vision/README.md).
-const dlibThreshold float32 = 0.93
+// dlibThreshold is dlib_resnet_v1's vision.threshold: provisional (see
+// models.DlibResNetV1 and vision/README.md).
+var dlibThreshold = models.DlibResNetV1.Threshold
