@@ -222,7 +222,8 @@ type Sync struct {
 type Vision struct {
 	Camera          Camera         `yaml:"camera"`
 	DetectorModel   string         `yaml:"detector_model"`   // where the YuNet 2022mar ONNX file is (its sha256 is checked: OpenCV 4.6 runs no other); empty uses the shipped vision/models copy
-	RecognizerModel string         `yaml:"recognizer_model"` // face recognition ONNX file (cv::FaceRecognizerSF); empty uses the shipped MobileFaceNet
+	Recognizer      string         `yaml:"recognizer"`       // the shipped recognition model: dlib_resnet_v1 (public domain, the one a city may deploy) or mobilefacenet_y1 (research only, for comparison); its name, input, threshold and fit are the defaults
+	RecognizerModel string         `yaml:"recognizer_model"` // another ONNX file aligned as vision.recognizer's model is; empty uses the shipped file
 	RecognizerName  string         `yaml:"recognizer_name"`  // names the model's templates in the store and the city's galleries; a custom recognizer_model needs its own
 	RecognizerInput int            `yaml:"recognizer_input"` // px, the side of the aligned face the model takes (112 for cv::FaceRecognizerSF)
 	Threshold       float32        `yaml:"threshold"`        // cosine similarity a frame's best match must reach; the agreement rule's threshold too
@@ -258,8 +259,9 @@ type Agreement struct {
 }
 
 // Evidence is the sequential rule over a tracked face's frames
-// (track.Evidence). Its likelihoods belong to one recognition model: a
-// custom recognizer_model needs its own fit (vision/README.md).
+// (track.Evidence). Its likelihoods belong to one recognition model: the
+// defaults are MobileFaceNet's; dlib_resnet_v1 and a custom
+// recognizer_model need their own fit (vision/README.md).
 type Evidence struct {
 	Intercept float32  `yaml:"intercept"` // a frame's log likelihood ratio, in nats, is intercept + score·best + margin·(best − runner-up)
 	Score     float32  `yaml:"score"`     // weight of the best match's cosine

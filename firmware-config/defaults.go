@@ -10,8 +10,8 @@ import (
 	"github.com/roomgate/roomgate/vision/track"
 )
 
-// threshold is the default of vision.threshold, which the agreement rule
-// uses as well. It is higher than the shipped model's 1:1 threshold (0.30,
+// threshold is MobileFaceNet's default of vision.threshold, which the
+// agreement rule uses as well. It is higher than its 1:1 threshold (0.30,
 // vision/models): a check-in searches the whole gallery, and visionbench's
 // open-set table shows a stranger's frame accepted as somebody 17 % of the
 // time at 0.30 with 100 people enrolled, under 1 % at 0.42, where 97 % of
@@ -57,9 +57,10 @@ var defaults = withSections(map[string]any{
 	"vision.camera.height":     480,
 	"vision.camera.max_fps":    10.0, // the agreement rule's defaults suit 5 to 15 frames per second
 	"vision.camera.retry":      Duration(2 * time.Second),
-	"vision.recognizer_name":   "mobilefacenet-insightface-y1",
-	"vision.recognizer_input":  112,
-	"vision.threshold":         threshold,
+	"vision.recognizer":        defaultRecognizer,
+	"vision.recognizer_name":   recognizers[defaultRecognizer].name,
+	"vision.recognizer_input":  recognizers[defaultRecognizer].input,
+	"vision.threshold":         recognizers[defaultRecognizer].threshold,
 	"vision.precision":         "float32",
 	"vision.decision":          "vote",
 	"vision.qr":                true,
@@ -92,11 +93,11 @@ var defaults = withSections(map[string]any{
 
 	// A chip ID card's face check compares one face with one template, so
 	// the check-in's threshold is already strict; ten seconds to step up.
-	"policy.cccd_face.threshold": threshold,
+	"policy.cccd_face.threshold": recognizers[defaultRecognizer].threshold,
 	"policy.cccd_face.within":    Duration(10 * time.Second),
 }, map[string]any{
 	"vision.quality":   quality.Defaults(),
-	"vision.agreement": agreementOf(track.Defaults(threshold)),
+	"vision.agreement": agreementOf(track.Defaults(recognizers[defaultRecognizer].threshold)),
 	"vision.evidence":  evidenceOf(track.EvidenceDefaults()),
 })
 
@@ -158,6 +159,7 @@ func applyDefaults(c *Config, set map[string]bool) {
 	dur("sync.backoff_max", &y.BackoffMax)
 	dur("sync.state_every", &y.StateEvery)
 	fill(reflect.ValueOf(&c.Vision).Elem(), "vision", set)
+	applyRecognizer(&c.Vision, &c.Policy.CCCDFace, set)
 	fill(reflect.ValueOf(&c.Meetings).Elem(), "meetings", set)
 	fill(reflect.ValueOf(&c.Kiosk).Elem(), "kiosk", set)
 	fill(reflect.ValueOf(&c.Terminal).Elem(), "terminal", set)

@@ -45,6 +45,7 @@ var enums = map[string][]string{
 	"vision.camera.kind":    {"v4l2", "rtsp", "file", "folder"},
 	"vision.precision":      {"float32", "int8"},
 	"vision.decision":       {"sequential", "vote"},
+	"vision.recognizer":     {"dlib_resnet_v1", "mobilefacenet_y1"},
 	"meetings.non_invitees": {"notice", "record"},
 	"kiosk.language":        {"vi", "en"},
 	"terminal.kind":         {"poly", "cisco", "generic"},

@@ -85,8 +85,12 @@ func (v Vision) check(r *report, set map[string]bool, dir string) {
 	case v.RecognizerModel != "" && !set["vision.recognizer_name"]:
 		r.add("vision.recognizer_name", "required with a custom recognizer_model: templates are stored per model, and another model's embeddings do not match them")
 	}
-	if v.RecognizerModel != "" && v.Decision == "sequential" && !(set["vision.evidence.intercept"] && set["vision.evidence.score"] && set["vision.evidence.margin"]) {
+	switch {
+	case v.Decision != "sequential" || set["vision.evidence.intercept"] && set["vision.evidence.score"] && set["vision.evidence.margin"]:
+	case v.RecognizerModel != "":
 		r.add("vision.evidence", "intercept, score and margin are required with decision sequential and a custom recognizer_model: the defaults are fitted to the shipped model's scores (fit yours with visionbench -sections fit)")
+	case !v.fittedEvidence():
+		r.add("vision.evidence", "intercept, score and margin are required with decision sequential and recognizer %s: the defaults are fitted to mobilefacenet_y1's scores (fit them with visionbench -rec %s -sections fit), or use decision vote", v.Recognizer, v.Recognizer)
 	}
 	ruleErrors(r, set, v.Quality, quality.Defaults(), quality.Config.Validate, "quality: ", "vision.quality", qualityFields)
 	ruleErrors(r, set, v.Track(), track.Defaults(threshold), track.Config.Validate, "track: ", "vision.agreement", trackFields)

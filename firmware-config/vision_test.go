@@ -52,6 +52,33 @@ func TestAgreementMirrorsTrack(t *testing.T) {
 
 // TestEvidenceMirrorsTrack fails when the sequential rule gains a setting
 // the evidence section does not carry.
+// TestRecognizerDefaults: choosing a model brings its name, input and
+// thresholds, and whatever the config gives itself stays.
+func TestRecognizerDefaults(t *testing.T) {
+	base := "identity: {site: hq, gate: east, device: box-1}\nboard: rpi4\n"
+	for _, tc := range []struct {
+		yaml            string
+		name            string
+		input           int
+		threshold, cccd float32
+	}{
+		{base, "mobilefacenet-insightface-y1", 112, 0.42, 0.42},
+		{base + "vision: {recognizer: mobilefacenet_y1}\n", "mobilefacenet-insightface-y1", 112, 0.42, 0.42},
+		{base + "vision: {recognizer: dlib_resnet_v1}\n", "dlib-resnet-v1", 150, dlibThreshold, dlibThreshold},
+		{base + "vision: {recognizer: dlib_resnet_v1, threshold: 0.9, recognizer_name: city-dlib}\npolicy: {cccd_face: {threshold: 0.95}}\n", "city-dlib", 150, 0.9, 0.95},
+	} {
+		c, err := Parse("t.yaml", []byte(tc.yaml))
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tc.yaml, err)
+		}
+		v := c.Vision
+		if v.RecognizerName != tc.name || v.RecognizerInput != tc.input || v.Threshold != tc.threshold || c.Policy.CCCDFace.Threshold != tc.cccd || v.Track().Threshold != tc.threshold {
+			t.Errorf("Parse(%q): name %s, input %d, threshold %v, cccd %v, track %v; want %s %d %v %v", tc.yaml,
+				v.RecognizerName, v.RecognizerInput, v.Threshold, c.Policy.CCCDFace.Threshold, v.Track().Threshold, tc.name, tc.input, tc.threshold, tc.cccd)
+		}
+	}
+}
+
 func TestEvidenceMirrorsTrack(t *testing.T) {
 	_, have := fieldsOf(reflect.TypeFor[Evidence]())
 	_, want := fieldsOf(reflect.TypeFor[track.Evidence]())
@@ -204,6 +231,11 @@ func TestVisionErrors(t *testing.T) {
 		{"sequential with another model needs its own fit", v + "  recognizer_model: v.mp4\n  recognizer_name: x\n  decision: sequential\n  evidence:\n    cap: 3\n",
 			[]string{"t.yaml:8: vision.evidence: intercept, score and margin are required with decision sequential and a custom recognizer_model: the defaults are fitted to the shipped model's scores (fit yours with visionbench -sections fit)"}},
 		{"sequential with another model, fitted", v + "  recognizer_model: v.mp4\n  recognizer_name: x\n  decision: sequential\n  evidence:\n    intercept: -9\n    score: 20\n    margin: 5\n", nil},
+		{"sequential with dlib needs its fit", v + "  recognizer: dlib_resnet_v1\n  decision: sequential\n",
+			[]string{"t.yaml:4: vision.evidence: intercept, score and margin are required with decision sequential and recognizer dlib_resnet_v1: the defaults are fitted to mobilefacenet_y1's scores (fit them with visionbench -rec dlib_resnet_v1 -sections fit), or use decision vote"}},
+		{"sequential with dlib, fitted", v + "  recognizer: dlib_resnet_v1\n  decision: sequential\n  evidence: {intercept: -50, score: 55, margin: 40}\n", nil},
+		{"recognizer", v + "  recognizer: dlib\n",
+			[]string{`t.yaml:5: vision.recognizer: "dlib" is not allowed (did you mean dlib_resnet_v1?)`}},
 		{"decision", v + "  decision: votes\n",
 			[]string{`t.yaml:5: vision.decision: "votes" is not allowed (did you mean vote?)`}},
 		{"evidence: one frame must not name", v + "  decision: sequential\n  evidence:\n    accept: 3\n",

@@ -40,7 +40,10 @@ func Models(v config.Vision, dir string) (det, rec models.Model, shipped string,
 	} else if err != nil {
 		return det, rec, "", err
 	}
-	rec = models.MobileFaceNetY1
+	rec, ok := models.Recognizers[v.Recognizer]
+	if !ok {
+		return det, rec, "", fmt.Errorf("vision.recognizer %q: not a shipped model", v.Recognizer)
+	}
 	rec.Name, rec.Threshold = v.RecognizerName, v.Threshold
 	rec.InputWidth, rec.InputHeight = v.RecognizerInput, v.RecognizerInput
 	if v.RecognizerModel != "" {

@@ -168,7 +168,8 @@ func (g *Receiver) Manifest(ctx context.Context, m wire.GalleryManifest) error {
 	g.state = State{Version: m.Version, Model: m.Model, Total: m.Chunks, Applied: g.state.Applied}
 	if box := g.model; m.Model != box {
 		g.refused, g.manifest = m.Version, nil
-		return g.failed(fmt.Errorf("gallery v%d is for model %s; this box runs %s", m.Version, m.Model, box))
+		return g.failed(fmt.Errorf("gallery v%d is for model %s; this box runs %s: templates of two models never match, "+
+			"so enrol the city's photos again with the box's model (roomgate-city publish gallery with the box's config) and publish that", m.Version, m.Model, box))
 	}
 	payload, err := json.Marshal(m)
 	if err != nil {

@@ -105,7 +105,8 @@ func TestRefusedGalleries(t *testing.T) {
 		wantErr string
 	}{
 		{"older", func() error { return g.Manifest(ctx, gallerysynctest.New(t, 1, model, 2, 2).Manifest) }, "gallery v1 is older than v2 in force"},
-		{"other model", func() error { return g.Manifest(ctx, gallerysynctest.New(t, 3, "arcface-r100", 2, 2).Manifest) }, "gallery v3 is for model arcface-r100; this box runs m1"},
+		{"other model", func() error { return g.Manifest(ctx, gallerysynctest.New(t, 3, "dlib-resnet-v1", 2, 2).Manifest) },
+			"gallery v3 is for model dlib-resnet-v1; this box runs m1: templates of two models never match, so enrol the city's photos again with the box's model"},
 		{"corrupted chunk", func() error {
 			v4 := gallerysynctest.New(t, 4, model, 4, 2)
 			if err := g.Manifest(ctx, v4.Manifest); err != nil {

@@ -16,6 +16,8 @@ import time
 import cv2
 import numpy as np
 
+from chip_reference import Recognizer, floats
+
 
 def unit(v):
     v = v.reshape(-1).astype(np.float64)
@@ -30,6 +32,9 @@ def main():
     ap.add_argument("--pairs", required=True)
     ap.add_argument("--folds", type=int, default=0, help="only the first N folds (0: all)")
     ap.add_argument("--threads", type=int, default=-1, help="cv2.setNumThreads; -1 keeps OpenCV's default")
+    ap.add_argument("--chip", type=int, default=0, help="the model takes a chip of this side through cv2.dnn (0: FaceRecognizerSF)")
+    ap.add_argument("--chip-template", default="", help="with --chip: the five landmarks on the chip, x0,y0,...,x4,y4")
+    ap.add_argument("--crop-template", default="", help="with --chip: the five landmarks on the 112x112 crops")
     a = ap.parse_args()
     if a.threads >= 0:
         cv2.setNumThreads(a.threads)
@@ -46,7 +51,8 @@ def main():
         else:
             pairs.append(((p[0], int(p[1])), (p[2], int(p[3]))))
 
-    rec = cv2.FaceRecognizerSF.create(a.model, "")
+    rec = Recognizer(a.model, a.chip, a.chip_template)
+    crop = floats(a.crop_template)
     feats = {}
     t0 = time.perf_counter()
     for pair in pairs:
@@ -57,6 +63,8 @@ def main():
             img = cv2.imread(path)
             if img is None:
                 sys.exit("lfw_reference: cannot read " + path)
+            if a.chip:
+                img = rec.align(img, crop)
             f = unit(rec.feature(img))
             ff = unit(rec.feature(cv2.flip(img, 1)))
             feats[(name, i)] = (f, unit(f + ff))

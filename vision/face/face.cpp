@@ -8,7 +8,9 @@
 #include <string>
 
 #include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect/face.hpp>
 
 namespace {
@@ -19,9 +21,14 @@ struct Detector {
 	cv::Mat faces;
 };
 
+// Recognizer runs either cv::FaceRecognizerSF (side 0: it aligns to its
+// own 112x112 template) or a plain ONNX network through cv::dnn on a
+// side x side chip warped by a matrix the caller computes.
 struct Recognizer {
 	cv::Ptr<cv::FaceRecognizerSF> sf;
-	cv::Mat aligned, flipped, feat;
+	cv::dnn::Net net;
+	int side = 0;
+	cv::Mat aligned, flipped, feat, blob;
 };
 
 char *dup(const std::string &s) {
@@ -69,13 +76,33 @@ void copyFeature(const cv::Mat &f, float *out, int cap, int off, int *n) {
 	*n = len;
 }
 
+void forward(Recognizer *r, const cv::Mat &aligned) {
+	if (r->side == 0) {
+		r->sf->feature(aligned, r->feat);
+		return;
+	}
+	if (aligned.rows != r->side || aligned.cols != r->side)
+		CV_Error(cv::Error::StsBadSize, "face chip is " + std::to_string(aligned.cols) + "x" + std::to_string(aligned.rows) +
+		                                   ", the model takes " + std::to_string(r->side) + "x" + std::to_string(r->side));
+	// Raw RGB 0..255, NCHW: the model's normalisation is inside its graph.
+	cv::dnn::blobFromImage(aligned, r->blob, 1.0, cv::Size(), cv::Scalar(), true, false, CV_32F);
+	r->net.setInput(r->blob);
+	r->feat = r->net.forward();
+}
+
+void warp(Recognizer *r, const cv::Mat &img, const double *m, cv::Mat &out) {
+	if (r->side == 0) CV_Error(cv::Error::StsError, "this recognizer aligns with FaceRecognizerSF, not a chip transform");
+	cv::Mat M(2, 3, CV_64F, const_cast<double *>(m));
+	cv::warpAffine(img, out, M, cv::Size(r->side, r->side), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar());
+}
+
 void feature(Recognizer *r, const cv::Mat &aligned, int flip, float *out, int cap, int *n) {
-	r->sf->feature(aligned, r->feat);
+	forward(r, aligned);
 	copyFeature(r->feat, out, cap, 0, n);
 	if (flip) {
 		int n2 = 0;
 		cv::flip(aligned, r->flipped, 1);
-		r->sf->feature(r->flipped, r->feat);
+		forward(r, r->flipped);
 		copyFeature(r->feat, out, cap, *n, &n2);
 		if (n2 != *n) CV_Error(cv::Error::StsBadSize, "flipped feature has another length");
 	}
@@ -138,12 +165,42 @@ char *rg_recognizer_new(const char *model, RGRecognizer *out) {
 	});
 }
 
+char *rg_recognizer_new_chip(const char *model, int side, RGRecognizer *out) {
+	*out = nullptr;
+	return guard([&] {
+		Recognizer *r = new Recognizer();
+		try {
+			if (side < 16 || side > 1024) CV_Error(cv::Error::StsBadArg, "chip side " + std::to_string(side) + " outside 16..1024");
+			r->net = cv::dnn::readNetFromONNX(model);
+			if (r->net.empty()) CV_Error(cv::Error::StsError, "readNetFromONNX returned an empty network");
+			r->side = side;
+		} catch (...) {
+			delete r;
+			throw;
+		}
+		*out = r;
+	});
+}
+
 void rg_recognizer_free(RGRecognizer r) { delete static_cast<Recognizer *>(r); }
 
 char *rg_recognizer_align(RGRecognizer rp, RGMat img, const float *face, RGMat aligned) {
 	return guard([&] {
 		Recognizer *r = static_cast<Recognizer *>(rp);
 		r->sf->alignCrop(*static_cast<cv::Mat *>(img), faceRow(face), *static_cast<cv::Mat *>(aligned));
+	});
+}
+
+char *rg_recognizer_warp(RGRecognizer rp, RGMat img, const double *m, RGMat aligned) {
+	return guard([&] { warp(static_cast<Recognizer *>(rp), *static_cast<cv::Mat *>(img), m, *static_cast<cv::Mat *>(aligned)); });
+}
+
+char *rg_recognizer_embed_chip(RGRecognizer rp, RGMat img, const double *m, int flip, float *out, int cap, int *n) {
+	*n = 0;
+	return guard([&] {
+		Recognizer *r = static_cast<Recognizer *>(rp);
+		warp(r, *static_cast<cv::Mat *>(img), m, r->aligned);
+		feature(r, r->aligned, flip, out, cap, n);
 	});
 }
 

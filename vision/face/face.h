@@ -22,7 +22,15 @@ void rg_detector_free(RGDetector d);
 char *rg_detector_detect(RGDetector d, RGMat img, const float **rows, int *n);
 
 char *rg_recognizer_new(const char *model, RGRecognizer *out);
+// rg_recognizer_new_chip loads an ONNX network taking a side x side RGB
+// chip (raw 0..255, NCHW) through cv::dnn.
+char *rg_recognizer_new_chip(const char *model, int side, RGRecognizer *out);
 void rg_recognizer_free(RGRecognizer r);
+// rg_recognizer_warp warps img by the 2x3 matrix m (row-major) onto the
+// chip recognizer's side x side chip.
+char *rg_recognizer_warp(RGRecognizer r, RGMat img, const double *m, RGMat aligned);
+// rg_recognizer_embed_chip is warp then feature in one call.
+char *rg_recognizer_embed_chip(RGRecognizer r, RGMat img, const double *m, int flip, float *out, int cap, int *n);
 // face is one detector row: box (4), landmarks (10), score.
 char *rg_recognizer_align(RGRecognizer r, RGMat img, const float *face, RGMat aligned);
 // rg_recognizer_feature writes up to cap floats of the feature of aligned,

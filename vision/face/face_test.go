@@ -39,7 +39,15 @@ func newDetector(t testing.TB, opt DetectorOptions) *Detector {
 
 func newRecognizer(t testing.TB, opt RecognizerOptions) *Recognizer {
 	t.Helper()
-	r, err := NewRecognizer(models.MobileFaceNetY1, modelsDir(t), opt)
+	return newRecognizerOf(t, models.MobileFaceNetY1, opt)
+}
+
+// recognizers are the shipped recognition models, each test's subjects.
+var recognizers = []models.Model{models.MobileFaceNetY1, models.DlibResNetV1}
+
+func newRecognizerOf(t testing.TB, m models.Model, opt RecognizerOptions) *Recognizer {
+	t.Helper()
+	r, err := NewRecognizer(m, modelsDir(t), opt)
 	if err != nil {
 		t.Fatalf("NewRecognizer: %v", err)
 	}
@@ -129,8 +137,14 @@ func TestDetectKnownFaces(t *testing.T) {
 }
 
 func TestSameVsDifferentPerson(t *testing.T) {
+	for _, m := range recognizers {
+		t.Run(m.File, func(t *testing.T) { sameVsDifferent(t, m) })
+	}
+}
+
+func sameVsDifferent(t *testing.T, m models.Model) {
 	det := newDetector(t, DetectorOptions{})
-	rec := newRecognizer(t, RecognizerOptions{})
+	rec := newRecognizerOf(t, m, RecognizerOptions{})
 	type emb struct {
 		person, file string
 		v            []float32
@@ -184,8 +198,14 @@ func TestSameVsDifferentPerson(t *testing.T) {
 
 func TestEmbedIsAlignThenFeature(t *testing.T) {
 	det := newDetector(t, DetectorOptions{})
+	for _, m := range recognizers {
+		t.Run(m.File, func(t *testing.T) { embedIsAlignThenFeature(t, det, m) })
+	}
+}
+
+func embedIsAlignThenFeature(t *testing.T, det *Detector, m models.Model) {
 	for _, flip := range []bool{false, true} {
-		rec := newRecognizer(t, RecognizerOptions{Flip: flip})
+		rec := newRecognizerOf(t, m, RecognizerOptions{Flip: flip})
 		img := readImage(t, photos(t)["obama"][0])
 		faces, _ := det.Detect(img)
 		l, ok := Largest(faces)
@@ -197,8 +217,8 @@ func TestEmbedIsAlignThenFeature(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer a.Close()
-		if a.Cols() != 112 || a.Rows() != 112 {
-			t.Errorf("AlignCrop = %dx%d, want 112x112", a.Cols(), a.Rows())
+		if a.Cols() != m.InputWidth || a.Rows() != m.InputHeight {
+			t.Errorf("AlignCrop = %dx%d, want %dx%d", a.Cols(), a.Rows(), m.InputWidth, m.InputHeight)
 		}
 		f1, err := rec.Feature(a)
 		if err != nil {

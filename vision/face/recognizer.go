@@ -7,6 +7,7 @@ package face
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/roomgate/roomgate/vision/geom"
 	"github.com/roomgate/roomgate/vision/models"
 )
 
@@ -30,21 +32,23 @@ type RecognizerOptions struct {
 	Flip bool
 }
 
-// Recognizer aligns faces and computes L2-normalised embeddings through
-// cv::FaceRecognizerSF. It is safe for concurrent use; calls are
-// serialised.
+// Recognizer aligns faces and computes L2-normalised embeddings: through
+// cv::FaceRecognizerSF for an ArcFace-aligned model, or cv::dnn on a dlib
+// face chip. It is safe for concurrent use; calls are serialised.
 type Recognizer struct {
 	mu    sync.Mutex
 	p     C.RGRecognizer
 	model models.Model
 	opt   RecognizerOptions
 	dim   int
+	side  int // of the dlib chip; 0 for FaceRecognizerSF
 	buf   []float32
 }
 
 // NewRecognizer verifies the model file in dir against m.SHA256 and loads
-// it. OpenCV 4.6's FaceRecognizerSF aligns to 112x112 only, so m must say
-// that input size.
+// it. OpenCV 4.6's FaceRecognizerSF aligns to 112x112 only, so an
+// AlignArcFace model must say that input size; an AlignDlibChip model
+// takes a square chip.
 func NewRecognizer(m models.Model, dir string, opt RecognizerOptions) (*Recognizer, error) {
 	// The file first: an altered model is reported as altered, whatever
 	// else is wrong with its configuration.
@@ -52,8 +56,13 @@ func NewRecognizer(m models.Model, dir string, opt RecognizerOptions) (*Recogniz
 	if err != nil {
 		return nil, err
 	}
-	if m.InputWidth != 112 || m.InputHeight != 112 {
+	switch {
+	case m.Align == models.AlignArcFace && (m.InputWidth != 112 || m.InputHeight != 112):
 		return nil, fmt.Errorf("%w %s: input %dx%d: OpenCV 4.6's FaceRecognizerSF takes 112x112 faces only", models.ErrModel, m.File, m.InputWidth, m.InputHeight)
+	case m.Align == models.AlignDlibChip && (m.InputWidth != m.InputHeight || m.InputWidth < 16 || m.InputWidth > 1024):
+		return nil, fmt.Errorf("%w %s: input %dx%d: a dlib face chip is square, 16 to 1024 px", models.ErrModel, m.File, m.InputWidth, m.InputHeight)
+	case m.Align != models.AlignArcFace && m.Align != models.AlignDlibChip:
+		return nil, fmt.Errorf("%w %s: align %q: want %q (FaceRecognizerSF's 112x112) or %q", models.ErrModel, m.File, m.Align, models.AlignArcFace, models.AlignDlibChip)
 	}
 	if m.Threshold <= -1 || m.Threshold >= 1 {
 		return nil, fmt.Errorf("%w %s: threshold %v: a cosine threshold must be in (-1, 1)", models.ErrModel, m.File, m.Threshold)
@@ -62,12 +71,17 @@ func NewRecognizer(m models.Model, dir string, opt RecognizerOptions) (*Recogniz
 	defer C.free(unsafe.Pointer(cpath))
 	name := filepath.Base(path)
 	r := &Recognizer{model: m, opt: opt, buf: make([]float32, 2*maxDim)}
-	if err := cvErr("load recognizer", C.rg_recognizer_new(cpath, &r.p)); err != nil {
+	load := C.rg_recognizer_new(cpath, &r.p)
+	if m.Align == models.AlignDlibChip {
+		r.side = m.InputWidth
+		load = C.rg_recognizer_new_chip(cpath, C.int(r.side), &r.p)
+	}
+	if err := cvErr("load recognizer", load); err != nil {
 		return nil, fmt.Errorf("%w %s: OpenCV cannot load it as a recognizer: %w", models.ErrModel, name, err)
 	}
 	// Run the model once: a loadable ONNX file that is not a face
 	// recognizer fails here, at start-up, with its name.
-	probe := gocv.NewMatWithSize(112, 112, gocv.MatTypeCV8UC3)
+	probe := gocv.NewMatWithSize(max(r.side, 112), max(r.side, 112), gocv.MatTypeCV8UC3)
 	defer probe.Close()
 	f, err := r.Feature(probe)
 	if err == nil && m.Dim != 0 && len(f) != m.Dim {
@@ -90,8 +104,8 @@ func (r *Recognizer) Threshold() float32 { return r.model.Threshold }
 // Dim is the embedding's length (128 for the shipped model).
 func (r *Recognizer) Dim() int { return r.dim }
 
-// AlignCrop warps the face in img to the 112x112 ArcFace template. The
-// caller closes the returned Mat.
+// AlignCrop warps the face in img to the model's template: the 112x112
+// ArcFace one, or the dlib chip. The caller closes the returned Mat.
 func (r *Recognizer) AlignCrop(img gocv.Mat, f Face) (gocv.Mat, error) {
 	if err := checkBGR(img); err != nil {
 		return gocv.Mat{}, fmt.Errorf("vision: align: %w", err)
@@ -101,17 +115,28 @@ func (r *Recognizer) AlignCrop(img gocv.Mat, f Face) (gocv.Mat, error) {
 	if r.p == nil {
 		return gocv.Mat{}, ErrClosed
 	}
-	row := f.row()
 	out := gocv.NewMat()
-	if err := cvErr("align", C.rg_recognizer_align(r.p, matPtr(&img), &row[0], matPtr(&out))); err != nil {
+	var cerr *C.char
+	if r.side > 0 {
+		m, err := r.chipTransform(f)
+		if err != nil {
+			out.Close()
+			return gocv.Mat{}, fmt.Errorf("vision: align: %w", err)
+		}
+		cerr = C.rg_recognizer_warp(r.p, matPtr(&img), &m[0], matPtr(&out))
+	} else {
+		row := f.row()
+		cerr = C.rg_recognizer_align(r.p, matPtr(&img), &row[0], matPtr(&out))
+	}
+	if err := cvErr("align", cerr); err != nil {
 		out.Close()
 		return gocv.Mat{}, fmt.Errorf("vision: align: %w", err)
 	}
 	return out, nil
 }
 
-// Feature returns the L2-normalised embedding of an aligned 112x112 BGR
-// face (from AlignCrop, or a crop already aligned to the template).
+// Feature returns the L2-normalised embedding of an aligned BGR face (from
+// AlignCrop, or a crop already aligned to the model's template and size).
 func (r *Recognizer) Feature(aligned gocv.Mat) ([]float32, error) {
 	if err := checkBGR(aligned); err != nil {
 		return nil, fmt.Errorf("vision: feature: %w", err)
@@ -130,6 +155,20 @@ func (r *Recognizer) Feature(aligned gocv.Mat) ([]float32, error) {
 	return r.finish(int(n)), nil
 }
 
+// CropFeature returns the embedding of a 112x112 crop already aligned to
+// the ArcFace template (ArcFace112): as it is for an ArcFace model, warped
+// to the model's chip otherwise, so crop data sets measure every model.
+// A dlib chip reaches past such a tight crop; that part is black.
+func (r *Recognizer) CropFeature(crop gocv.Mat) ([]float32, error) {
+	if r.side == 0 {
+		return r.Feature(crop)
+	}
+	if crop.Cols() != 112 || crop.Rows() != 112 {
+		return nil, fmt.Errorf("vision: crop feature: %dx%d crop, want 112x112 ArcFace-aligned", crop.Cols(), crop.Rows())
+	}
+	return r.Embed(crop, Face{Box: geom.Rect{W: 112, H: 112}, Landmarks: ArcFace112, Score: 1})
+}
+
 // Embed aligns the face in img and returns its embedding, in one call
 // into OpenCV.
 func (r *Recognizer) Embed(img gocv.Mat, f Face) ([]float32, error) {
@@ -144,14 +183,39 @@ func (r *Recognizer) Embed(img gocv.Mat, f Face) ([]float32, error) {
 	if r.p == nil {
 		return nil, ErrClosed
 	}
-	row := f.row()
 	var n C.int
-	err := cvErr("embed", C.rg_recognizer_embed(r.p, matPtr(&img), &row[0], flag(r.opt.Flip),
-		(*C.float)(unsafe.Pointer(&r.buf[0])), C.int(len(r.buf)), &n))
-	if err != nil {
+	out, limit := (*C.float)(unsafe.Pointer(&r.buf[0])), C.int(len(r.buf))
+	var cerr *C.char
+	if r.side > 0 {
+		m, err := r.chipTransform(f)
+		if err != nil {
+			return nil, fmt.Errorf("vision: embed: %w", err)
+		}
+		cerr = C.rg_recognizer_embed_chip(r.p, matPtr(&img), &m[0], flag(r.opt.Flip), out, limit, &n)
+	} else {
+		row := f.row()
+		cerr = C.rg_recognizer_embed(r.p, matPtr(&img), &row[0], flag(r.opt.Flip), out, limit, &n)
+	}
+	if err := cvErr("embed", cerr); err != nil {
 		return nil, fmt.Errorf("vision: embed: %w", err)
 	}
 	return r.finish(int(n)), nil
+}
+
+// chipTransform is the frame-to-chip matrix of a face, as C doubles.
+func (r *Recognizer) chipTransform(f Face) ([6]C.double, error) {
+	var m [6]C.double
+	a, ok := dlibChipTransform(f, r.side)
+	if !ok {
+		return m, errors.New("the face's landmarks coincide")
+	}
+	for i, v := range a {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return m, errors.New("the face's landmarks are not finite")
+		}
+		m[i] = C.double(v)
+	}
+	return m, nil
 }
 
 // finish normalises the raw feature(s) in r.buf; with Flip, the two

@@ -75,3 +75,12 @@ func TestDir(t *testing.T) {
 		t.Errorf("Dir() with ROOMGATE_MODELS = %s, want /somewhere", d)
 	}
 }
+
+// TestDlibMissingSaysMakeModels: the dlib model is built, so its absence
+// has its own remedy.
+func TestDlibMissingSaysMakeModels(t *testing.T) {
+	_, err := DlibResNetV1.Check(t.TempDir())
+	if !errors.Is(err, ErrModel) || !strings.Contains(err.Error(), "make models") || !strings.Contains(err.Error(), DlibResNetV1.File) {
+		t.Errorf("Check of a missing dlib model = %v, want an ErrModel naming the file and make models", err)
+	}
+}

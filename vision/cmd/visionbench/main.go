@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"github.com/roomgate/roomgate/internal/shared"
 	"github.com/roomgate/roomgate/vision/bench"
 	"github.com/roomgate/roomgate/vision/face"
+	"github.com/roomgate/roomgate/vision/geom"
 	"github.com/roomgate/roomgate/vision/models"
 	"github.com/roomgate/roomgate/vision/track"
 )
@@ -111,11 +113,19 @@ func main() {
 	// The recognition model is configuration; these measure another one
 	// (OpenCV Zoo's SFace, say) with the same tables.
 	o.rec = models.MobileFaceNetY1
+	flag.Func("rec", "shipped recognition model to measure: mobilefacenet_y1 (default) or dlib_resnet_v1", func(v string) error {
+		m, ok := models.Recognizers[v]
+		if !ok {
+			return fmt.Errorf("unknown model %q (want %s)", v, strings.Join(slices.Sorted(maps.Keys(models.Recognizers)), " or "))
+		}
+		o.rec = m
+		return nil
+	})
 	var th float64
 	flag.StringVar(&o.rec.File, "rec-file", o.rec.File, "recognition model file (relative to -models, or absolute)")
 	flag.StringVar(&o.rec.SHA256, "rec-sha256", "", "its sha256 (default: the shipped model's, when -rec-file is the shipped file)")
 	flag.StringVar(&o.rec.Name, "rec-name", o.rec.Name, "its name, for the tables")
-	flag.Float64Var(&th, "rec-threshold", float64(o.rec.Threshold), "its default cosine threshold")
+	flag.Float64Var(&th, "rec-threshold", -2, "its default cosine threshold (default: the model's own)")
 	var galleries, sweep string
 	flag.IntVar(&o.seq.variants, "seq-variants", 6, "sequence, fit: versions of each photo (the first as it is, the rest perturbed)")
 	flag.IntVar(&o.seq.impostorRuns, "seq-impostor-tracks", 150, "sequence: tracks per stranger")
@@ -158,11 +168,15 @@ func main() {
 	if o.skipLatency {
 		delete(o.sections, secLatency)
 	}
-	o.rec.Threshold = float32(th)
-	if o.rec.SHA256 == "" && o.rec.File == models.MobileFaceNetY1.File {
-		o.rec.SHA256 = models.MobileFaceNetY1.SHA256
+	if th != -2 {
+		o.rec.Threshold = float32(th)
 	}
-	if o.rec.File != models.MobileFaceNetY1.File {
+	for _, m := range models.Recognizers {
+		if o.rec.SHA256 == "" && o.rec.File == m.File {
+			o.rec.SHA256 = m.SHA256
+		}
+	}
+	if o.rec.SHA256 == "" {
 		o.rec.Dim = 0 // another model may have another length
 	}
 	if err := run(o); err != nil {
@@ -288,7 +302,7 @@ func (c *lfwCrops) feature(rel string) ([]float32, error) {
 		return nil, fmt.Errorf("%s: %w", rel, err)
 	}
 	defer img.Close()
-	v, err := c.rec.Feature(img)
+	v, err := c.rec.CropFeature(img)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", rel, err)
 	}
@@ -354,13 +368,13 @@ func lfw(o options, c *lfwCrops) (failed []string, err error) {
 				return nil, fmt.Errorf("%s: %w", rel, err)
 			}
 			t0 := time.Now()
-			a, err := rec.Feature(img)
+			a, err := rec.CropFeature(img)
 			goFeatTime += time.Since(t0)
 			if err != nil {
 				img.Close()
 				return nil, fmt.Errorf("%s: %w", rel, err)
 			}
-			fl, err := recFlip.Feature(img)
+			fl, err := recFlip.CropFeature(img)
 			img.Close()
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", rel, err)
@@ -378,8 +392,11 @@ func lfw(o options, c *lfwCrops) (failed []string, err error) {
 	}
 
 	// The reference, in the same run.
-	args := []string{filepath.Join(o.scripts, "lfw_reference.py"), "--model", m.Path(o.models),
-		"--images", imagesDir, "--pairs", pairsPath, "--folds", strconv.Itoa(folds)}
+	args := append([]string{filepath.Join(o.scripts, "lfw_reference.py"), "--model", m.Path(o.models),
+		"--images", imagesDir, "--pairs", pairsPath, "--folds", strconv.Itoa(folds)}, chipArgs(o.rec)...)
+	if o.rec.Align == models.AlignDlibChip {
+		args = append(args, "--crop-template", landmarkArg(face.ArcFace112))
+	}
 	t0 := time.Now()
 	out, err := python(o, args)
 	if err != nil {
@@ -583,10 +600,10 @@ func latency(o options) (failed []string, err error) {
 		return d, nil
 	}
 	runPy := func(threads, n int) ([]time.Duration, int, error) {
-		out, err := python(o, []string{filepath.Join(o.scripts, "latency_reference.py"),
+		out, err := python(o, append([]string{filepath.Join(o.scripts, "latency_reference.py"),
 			"--detector", models.YuNet2022Mar.Path(o.models), "--recognizer", o.rec.Path(o.models),
 			"--frame", framePath, "--threads", strconv.Itoa(threads), "--frames", strconv.Itoa(n),
-			"--score", fmt.Sprint(models.YuNet2022Mar.Threshold)})
+			"--score", fmt.Sprint(models.YuNet2022Mar.Threshold)}, chipArgs(o.rec)...))
 		if err != nil {
 			return nil, 0, err
 		}
@@ -652,6 +669,23 @@ func latency(o options) (failed []string, err error) {
 		}
 	}
 	return failed, nil
+}
+
+// chipArgs tell a Python reference how m aligns: nothing for
+// FaceRecognizerSF, the chip's side and template for a dlib chip.
+func chipArgs(m models.Model) []string {
+	if m.Align != models.AlignDlibChip {
+		return nil
+	}
+	return []string{"--chip", strconv.Itoa(m.InputWidth), "--chip-template", landmarkArg(face.DlibChipTemplate(m.InputWidth))}
+}
+
+func landmarkArg(l geom.Landmarks) string {
+	var f []string
+	for _, p := range l {
+		f = append(f, fmt.Sprint(p.X), fmt.Sprint(p.Y))
+	}
+	return strings.Join(f, ",")
 }
 
 func ms(l bench.Latency) string {

@@ -184,7 +184,7 @@ func (e *embeddings) fill(c *lfwCrops, photos []string, variants int) error {
 				img.Close()
 				return fmt.Errorf("%s variant %d: %w", rel, v, err)
 			}
-			vec, err := c.rec.Feature(p)
+			vec, err := c.rec.CropFeature(p)
 			p.Close()
 			if err != nil {
 				img.Close()

@@ -1,0 +1,55 @@
+package config
+
+import "github.com/roomgate/roomgate/vision/models"
+
+// recognizerDefaults are what a shipped recognition model (vision.recognizer)
+// sets when the config leaves a field out: embeddings, and so thresholds and
+// the sequential rule's likelihoods, differ from one model to the next.
+type recognizerDefaults struct {
+	name      string  // vision.recognizer_name: the model of the templates in the store and the city's galleries
+	input     int     // vision.recognizer_input
+	threshold float32 // vision.threshold and policy.cccd_face.threshold
+	fitted    bool    // the sequential rule's defaults (track.EvidenceDefaults) are fitted to this model's scores
+}
+
+// defaultRecognizer is the model a config that names none runs. It stays
+// MobileFaceNet until the agent's vision tests are moved to dlib's
+// thresholds (issue 15; vision/README.md has the measurements).
+const defaultRecognizer = "mobilefacenet_y1"
+
+var recognizers = map[string]recognizerDefaults{
+	"dlib_resnet_v1":   {name: "dlib-resnet-v1", input: 150, threshold: dlibThreshold},
+	"mobilefacenet_y1": {name: "mobilefacenet-insightface-y1", input: 112, threshold: threshold, fitted: true},
+}
+
+// applyRecognizer gives the fields v leaves out the defaults of the model
+// v.Recognizer names, where they differ from the default model's.
+func applyRecognizer(v *Vision, cccd *CCCDFace, set map[string]bool) {
+	d, ok := recognizers[v.Recognizer]
+	if !ok || v.Recognizer == defaultRecognizer {
+		return // an unknown model is reported by the enum rule
+	}
+	if !set["vision.recognizer_name"] {
+		v.RecognizerName = d.name
+	}
+	if !set["vision.recognizer_input"] {
+		v.RecognizerInput = d.input
+	}
+	if !set["vision.threshold"] {
+		v.Threshold = d.threshold
+	}
+	if !set["policy.cccd_face.threshold"] {
+		cccd.Threshold = d.threshold
+	}
+}
+
+// fittedEvidence reports whether the sequential rule has likelihoods fitted
+// to v's recognizer, so decision: sequential may use the defaults.
+func (v Vision) fittedEvidence() bool {
+	d, ok := recognizers[v.Recognizer]
+	return v.RecognizerModel == "" && ok && d.fitted
+}
+
+// dlibThreshold is dlib_resnet_v1's vision.threshold: provisional (see
+// models.DlibResNetV1 and vision/README.md).
+var dlibThreshold = models.DlibResNetV1.Threshold
