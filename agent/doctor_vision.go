@@ -72,12 +72,7 @@ func (f *faceEngine) Sample(ctx context.Context, d time.Duration) (doctor.Camera
 type cameraOpener struct{ s *System }
 
 func (c cameraOpener) Sample(ctx context.Context, d time.Duration) (doctor.CameraSample, error) {
-	v := c.s.cfg.Vision.Camera
-	path := v.Path
-	if v.Kind == camera.KindFile || v.Kind == camera.KindFolder {
-		path = c.s.path(path)
-	}
-	cam, err := camera.New(camera.Config{Name: v.Name, Kind: v.Kind, Path: path, Width: v.Width, Height: v.Height, MaxFPS: v.MaxFPS, Retry: v.Retry.D()})
+	cam, err := camera.New(cameraConfig(c.s.cfg.Vision.Camera, c.s.opts.ConfigDir))
 	if err != nil {
 		return doctor.CameraSample{}, err
 	}

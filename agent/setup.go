@@ -44,8 +44,8 @@ type SetupOptions struct {
 
 // Unprovisioned is the box before provisioning: no door, no sync. It serves
 // the technician's first screen on http.listen and provisions the box from
-// a claim scanned on one of the config's scanners or sent by `roomgate
-// provision`. It returns when ctx ends: the caller ends it once a
+// a claim scanned on one of the config's scanners, held to its camera (the
+// vision build), or sent by `roomgate provision`. It returns when ctx ends: the caller ends it once a
 // provisioned config is there, and the devices are free again when it
 // returns.
 //
@@ -67,6 +67,9 @@ func Unprovisioned(ctx context.Context, local *config.Config, opts SetupOptions)
 	var names []string
 	for _, sc := range scanners {
 		names = append(names, sc.Status().Name)
+	}
+	if readsCameraClaims && local.Vision.HasCamera() {
+		names = append(names, local.Vision.Camera.Name+" (camera)")
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -115,6 +118,11 @@ func Unprovisioned(ctx context.Context, local *config.Config, opts SetupOptions)
 			}
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		cameraClaims(ctx, local, opts.ConfigDir, log, func(l scanner.Line) { p.scanned(ctx, "camera", l) })
+	}()
 	<-ctx.Done()
 	return nil
 }

@@ -106,11 +106,7 @@ func newFaceEngine(ctx context.Context, v config.Vision, dir string, st *store.S
 		kit.Close()
 		return nil, err
 	}
-	path := v.Camera.Path
-	if v.Camera.Kind == camera.KindFile || v.Camera.Kind == camera.KindFolder {
-		path = resolve(dir, path)
-	}
-	f.cam, err = camera.New(camera.Config{Name: v.Camera.Name, Kind: v.Camera.Kind, Path: path, Width: v.Camera.Width, Height: v.Camera.Height, MaxFPS: v.Camera.MaxFPS, Retry: v.Camera.Retry.D()})
+	f.cam, err = camera.New(cameraConfig(v.Camera, dir))
 	if err == nil {
 		ec := engine.Config{Quality: v.Quality, Agreement: v.Track(), MaxFaces: maxFacesPerFrame}
 		if ev, ok := v.Sequential(); ok {
@@ -203,19 +199,35 @@ func (f *faceEngine) frame(m gocv.Mat, at time.Time) {
 // scanQR hands a QR code in the frame to the gate, framed and cleaned as a
 // serial scanner's line would be.
 func (f *faceEngine) scanQR(m gocv.Mat, at time.Time) {
+	qrLines(f.qr, m, at, func(l scanner.Line) { f.onQR(f.ctx, l) })
+}
+
+// qrLines gives the QR code in the frame, if r reports one, as the lines a
+// serial scanner would have read.
+func qrLines(r *qr.Reader, m gocv.Mat, at time.Time, emit func(scanner.Line)) {
 	grey := gocv.NewMat()
 	defer grey.Close()
 	gocv.CvtColor(m, &grey, gocv.ColorBGRToGray)
 	img := &image.Gray{Pix: grey.ToBytes(), Stride: grey.Cols(), Rect: image.Rect(0, 0, grey.Cols(), grey.Rows())}
-	text, ok := f.qr.Scan(img, at)
+	text, ok := r.Scan(img, at)
 	if !ok {
 		return
 	}
 	text = strings.ReplaceAll(text, "\r", "")
 	scanner.ReadLines(strings.NewReader(text+"\r"), scanner.Framing{Terminator: "cr"}, func(l scanner.Line) {
 		l.At = at
-		f.onQR(f.ctx, l)
+		emit(l)
 	})
+}
+
+// cameraConfig is the camera of the config; files and folders are taken
+// from dir.
+func cameraConfig(c config.Camera, dir string) camera.Config {
+	path := c.Path
+	if c.Kind == camera.KindFile || c.Kind == camera.KindFolder {
+		path = resolve(dir, path)
+	}
+	return camera.Config{Name: c.Name, Kind: c.Kind, Path: path, Width: c.Width, Height: c.Height, MaxFPS: c.MaxFPS, Retry: c.Retry.D()}
 }
 
 // problem logs a failed frame, once a minute at most: a broken stream

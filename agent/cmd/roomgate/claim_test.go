@@ -48,25 +48,7 @@ func TestClaimScannedProvisionsTheBox(t *testing.T) {
 	city := enroltest.Start(t, enroltest.Options{CADir: b.CADir(), Broker: b.URL, Lifetime: time.Hour + 2*time.Minute,
 		Peripherals: map[string]string{claim.KindGate: standardGate}})
 
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, path, log) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	waitLogN := func(want string, n int, within time.Duration) {
-		t.Helper()
-		for deadline := time.Now().Add(within); strings.Count(logs.String(), want) < n; time.Sleep(20 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("not %d %q in the log within %v:\n%s", n, want, within, logs.String())
-			}
-		}
-	}
+	logs, waitLogN := serveUnprovisioned(t, path)
 	waitLogN("scanner connected", 1, 10*time.Second)
 
 	text := city.Claim(t, "gate-77", claim.KindGate, "hq")
@@ -113,4 +95,30 @@ func TestClaimScannedProvisionsTheBox(t *testing.T) {
 	waitLogN("scanner connected", 2, 10*time.Second)
 	link.Write([]byte(token + "\r"))
 	waitLogN("granted=true", 1, 10*time.Second)
+}
+
+// serveUnprovisioned runs the agent command's loop on the package-like
+// config at path until the test ends; waitLogN waits for the n-th log line
+// with want.
+func serveUnprovisioned(t *testing.T, path string) (logs *syncBuffer, waitLogN func(want string, n int, within time.Duration)) {
+	t.Helper()
+	logs = &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, path, log) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return logs, func(want string, n int, within time.Duration) {
+		t.Helper()
+		for deadline := time.Now().Add(within); strings.Count(logs.String(), want) < n; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("not %d %q in the log within %v:\n%s", n, want, within, logs.String())
+			}
+		}
+	}
 }
