@@ -52,7 +52,8 @@ type result struct {
 	connectedAll time.Duration // from start until every box was connected
 	stormBack    time.Duration // from the broker's restart until every box was connected again
 	stormRates   []int         // connections per second after the restart
-	setup        time.Duration
+	setup        time.Duration // the broker, database, ingest, stores, certificates and backlogs
+	load         string // the machine's load averages at the end: other work on it shows here
 }
 
 // env is what every scenario of a run shares.
@@ -179,6 +180,9 @@ func (e *env) run(t testing.TB, sc scenario) result {
 		t.Fatal(err)
 	}
 	r.events, r.live, r.busy = want, led.live, led.busy.Load()
+	if raw, err := os.ReadFile("/proc/loadavg"); err == nil {
+		r.load = strings.Join(strings.Fields(string(raw))[:3], " ")
+	}
 	r.elapsed = r.city.lastStored.Sub(start)
 	if r.city.lost != 0 || r.city.rows != r.city.distinct || r.city.extra != 0 || r.city.rows != want {
 		t.Errorf("%s: the city holds %d rows (%d distinct ids) of the fleet's %d events: %d lost, %d not the fleet's",
@@ -374,7 +378,7 @@ func (s connSamples) ratesAfter(from time.Time, span time.Duration) []int {
 func printTable(out io.Writer, title string, rs []result) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "\n%s: GOMAXPROCS %d, %d CPUs\n", title, runtime.GOMAXPROCS(0), runtime.NumCPU())
-	fmt.Fprintln(w, "scenario\tboxes\tingests\tevents\tlive\toffered/s\tstored/s\tp50 ms\tp99 ms\tall connected s\tbroker CPU%\tbroker RSS MiB\tingest CPU%\tingest RSS MiB\tpostgres CPU%\tfleet CPU%\tfleet RSS MiB\tbusy\tresent\tlost\tduplicated\t")
+	fmt.Fprintln(w, "scenario\tboxes\tingests\tevents\tlive\toffered/s\tstored/s\tp50 ms\tp99 ms\tall connected s\tbroker CPU%\tbroker RSS MiB\tingest CPU%\tingest RSS MiB\tpostgres CPU%\tfleet CPU%\tfleet RSS MiB\tbusy\tresent\tlost\tduplicated\tsetup s\tload avg\t")
 	for _, r := range rs {
 		secs := r.elapsed.Seconds()
 		offered, p50, p99 := "-", "-", "-"
@@ -384,10 +388,10 @@ func printTable(out io.Writer, title string, rs []result) {
 		}
 		pct := func(k string) string { return fmt.Sprintf("%.0f", 100*r.use[k].cpu.Seconds()/secs) }
 		mib := func(k string) string { return fmt.Sprintf("%.0f", float64(r.use[k].rssMax)/(1<<20)) }
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%s\t%.0f\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t\n",
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%s\t%.0f\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.0f\t%s\t\n",
 			r.sc.name, r.sc.rooms+r.sc.gates, r.sc.ingests, r.events, r.live, offered, float64(r.events)/secs, p50, p99,
 			r.connectedAll.Seconds(), pct("broker"), mib("broker"), pct("ingest"), mib("ingest"), pct("postgres"), pct("fleet"), mib("fleet"),
-			r.busy, r.resent, r.city.lost, r.city.rows-r.city.distinct+r.city.extra)
+			r.busy, r.resent, r.city.lost, r.city.rows-r.city.distinct+r.city.extra, r.setup.Seconds(), r.load)
 	}
 	w.Flush()
 	for _, r := range rs {
