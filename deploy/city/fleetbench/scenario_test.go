@@ -53,7 +53,7 @@ type result struct {
 	stormBack    time.Duration // from the broker's restart until every box was connected again
 	stormRates   []int         // connections per second after the restart
 	setup        time.Duration // the broker, database, ingest, stores, certificates and backlogs
-	load         string // the machine's load averages at the end: other work on it shows here
+	load         string        // the machine's load averages at the end: other work on it shows here
 }
 
 // env is what every scenario of a run shares.
