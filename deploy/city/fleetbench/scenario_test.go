@@ -45,6 +45,7 @@ type result struct {
 	sc           scenario
 	events, live int
 	elapsed      time.Duration // from the fleet's start until the city stored the last event
+	acked        time.Duration // from the fleet's start until every box had every ack
 	city         cityCount
 	resent       int
 	busy         int64 // records the box's store refused as locked, tried again
@@ -161,6 +162,7 @@ func (e *env) run(t testing.TB, sc scenario) result {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+	r.acked = time.Since(start)
 	r.use = m.stop()
 	seen := conns.stop()
 	r.connectedAll = seen.allConnected(start, len(boxes))
@@ -392,7 +394,7 @@ func (s connSamples) ratesAfter(from time.Time, span time.Duration) []int {
 func printTable(out io.Writer, title string, rs []result) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "\n%s: GOMAXPROCS %d, %d CPUs\n", title, runtime.GOMAXPROCS(0), runtime.NumCPU())
-	fmt.Fprintln(w, "scenario\tboxes\tingests\tevents\tlive\toffered/s\tstored/s\tp50 ms\tp99 ms\tall connected s\tbroker CPU%\tbroker RSS MiB\tingest CPU%\tingest RSS MiB\tpostgres CPU%\tfleet CPU%\tfleet RSS MiB\tbusy\tresent\tlost\tduplicated\tsetup s\tload avg\t")
+	fmt.Fprintln(w, "scenario\tboxes\tingests\tevents\tlive\toffered/s\tstored/s\tp50 ms\tp99 ms\tall acked s\tall connected s\tbroker CPU%\tbroker RSS MiB\tingest CPU%\tingest RSS MiB\tpostgres CPU%\tfleet CPU%\tfleet RSS MiB\tbusy\tresent\tlost\tduplicated\tsetup s\tload avg\t")
 	for _, r := range rs {
 		secs := r.elapsed.Seconds()
 		offered, p50, p99 := "-", "-", "-"
@@ -402,9 +404,9 @@ func printTable(out io.Writer, title string, rs []result) {
 		}
 		pct := func(k string) string { return fmt.Sprintf("%.0f", 100*r.use[k].cpu.Seconds()/secs) }
 		mib := func(k string) string { return fmt.Sprintf("%.0f", float64(r.use[k].rssMax)/(1<<20)) }
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%s\t%.0f\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.0f\t%s\t\n",
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%s\t%.0f\t%s\t%s\t%.0f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.0f\t%s\t\n",
 			r.sc.name, r.sc.rooms+r.sc.gates, r.sc.ingests, r.events, r.live, offered, float64(r.events)/secs, p50, p99,
-			r.connectedAll.Seconds(), pct("broker"), mib("broker"), pct("ingest"), mib("ingest"), pct("postgres"), pct("fleet"), mib("fleet"),
+			r.acked.Seconds(), r.connectedAll.Seconds(), pct("broker"), mib("broker"), pct("ingest"), mib("ingest"), pct("postgres"), pct("fleet"), mib("fleet"),
 			r.busy, r.resent, r.city.lost, r.city.rows-r.city.distinct+r.city.extra, r.setup.Seconds(), r.load)
 	}
 	w.Flush()
