@@ -40,7 +40,7 @@ bench-vision: ## the face engine beside python3-opencv (LFW, open-set, photos, l
 	go test -run '^$$' -bench . -benchtime 3x ./vision/gallery
 	ROOMGATE_VISION_BENCH_PEOPLE=100000 go test -tags vision -run '^$$' -bench VisionAgentMemory -benchtime 1x ./agent/
 
-bench-fleet: ## 689 rooms and 100 gates against one Mosquitto and ingest: peak, reconnect storm, morning after, 1/2/4 ingests (about 20 min; ROOMGATE_FLEET_TIME_SCALE, _ROOMS, _GATES)
+bench-fleet: ## 689 rooms and 100 gates against one Mosquitto and ingest: peak, reconnect storm, morning after, 1/2/4 ingests (about 30 min; ROOMGATE_FLEET_TIME_SCALE, _ROOMS, _GATES)
 	go test -run '^$$' -bench Fleet -benchtime 1x -timeout 90m ./deploy/city/fleetbench/
 
 browsertest: ## the kiosk in Chromium against the demo (playwright-core), screenshots in kiosk/browsertest/screenshots
