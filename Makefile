@@ -2,7 +2,7 @@
 
 # Each fuzz target runs this many executions (the issue asks for at least 1M).
 FUZZ_EXECS ?= 1000000
-.PHONY: help demo test models build cross deb bench bench-sync bench-calls bench-vision bench-sequence bench-kiosk browsertest fuzz
+.PHONY: help demo test models build cross deb bench bench-sync bench-calls bench-vision bench-sequence bench-kiosk bench-fleet browsertest fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ bench-vision: ## the face engine beside python3-opencv (LFW, open-set, photos, l
 	go run -tags vision ./vision/cmd/visionbench
 	go test -run '^$$' -bench . -benchtime 3x ./vision/gallery
 	ROOMGATE_VISION_BENCH_PEOPLE=100000 go test -tags vision -run '^$$' -bench VisionAgentMemory -benchtime 1x ./agent/
+
+bench-fleet: ## 689 rooms and 100 gates against one Mosquitto and ingest: peak, reconnect storm, morning after, 1/2/4 ingests (about 30 min; ROOMGATE_FLEET_TIME_SCALE, _ROOMS, _GATES)
+	go test -run '^$$' -bench Fleet -benchtime 1x -timeout 90m ./deploy/city/fleetbench/
 
 browsertest: ## the kiosk in Chromium against the demo (playwright-core), screenshots in kiosk/browsertest/screenshots
 	kiosk/browsertest/run.sh

@@ -233,6 +233,17 @@ func (b *Broker) Restart(t testing.TB) {
 	}
 }
 
+// Pid returns the running broker's process id, 0 while it is stopped: the
+// benchmarks read its CPU time and memory.
+func (b *Broker) Pid() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cmd == nil {
+		return 0
+	}
+	return b.cmd.Process.Pid
+}
+
 // Log returns what mosquitto has logged so far, over all its runs.
 func (b *Broker) Log() string { return b.log.String() }
 

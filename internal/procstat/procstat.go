@@ -1,13 +1,15 @@
-// Package procstat reads a process's memory from /proc, for the
-// benchmarks that report how much an agent process takes.
+// Package procstat reads a process's memory and CPU time from /proc, for
+// the benchmarks that report how much a process takes.
 package procstat
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Memory returns the process's resident set (VmRSS) and its peak (VmHWM),
@@ -35,4 +37,59 @@ func Memory(pid int) (rss, peak int64, err error) {
 		}
 	}
 	return rss, peak, sc.Err()
+}
+
+// CPU returns the user and system time the process used, and that of its
+// children it has waited for (a PostgreSQL postmaster's exited backends).
+// Linux counts them in USER_HZ, 100 a second on every architecture Go runs
+// on.
+func CPU(pid int) (used, reaped time.Duration, err error) {
+	f, err := statFields(pid)
+	if err != nil {
+		return 0, 0, err
+	}
+	// utime, stime, cutime, cstime are fields 14 to 17 of proc(5).
+	var ticks [4]int64
+	for i := range ticks {
+		if ticks[i], err = strconv.ParseInt(f[11+i], 10, 64); err != nil {
+			return 0, 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+	}
+	tick := 10 * time.Millisecond
+	return time.Duration(ticks[0]+ticks[1]) * tick, time.Duration(ticks[2]+ticks[3]) * tick, nil
+}
+
+// Children returns the ids of the processes whose parent is pid.
+func Children(pid int) []int {
+	dirs, _ := os.ReadDir("/proc")
+	var out []int
+	for _, d := range dirs {
+		child, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		// ppid is field 4 of proc(5).
+		if f, err := statFields(child); err == nil && f[1] == strconv.Itoa(pid) {
+			out = append(out, child)
+		}
+	}
+	return out
+}
+
+// statFields returns the fields of /proc/PID/stat after the command name,
+// which may hold spaces: state (field 3 of proc(5)) is the first.
+func statFields(pid int) ([]string, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.LastIndexByte(raw, ')')
+	if i < 0 {
+		return nil, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 15 {
+		return nil, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	return f, nil
 }

@@ -2,6 +2,8 @@ package procstat
 
 import (
 	"os"
+	"os/exec"
+	"slices"
 	"testing"
 )
 
@@ -21,5 +23,26 @@ func TestMemory(t *testing.T) {
 	_ = buf[len(buf)-1]
 	if _, _, err := Memory(-1); err == nil {
 		t.Error("Memory(-1) gave no error")
+	}
+}
+
+func TestCPU(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if kids := Children(os.Getpid()); !slices.Contains(kids, cmd.Process.Pid) {
+		t.Errorf("Children(self) = %v, want it to hold %d", kids, cmd.Process.Pid)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	// The busy loop was waited for: its time is the test's reaped time.
+	used, reaped, err := CPU(os.Getpid())
+	if err != nil || used <= 0 || reaped <= 0 {
+		t.Errorf("CPU(self) = %v, %v, %v; want both positive", used, reaped, err)
+	}
+	if _, _, err := CPU(-1); err == nil {
+		t.Error("CPU(-1) gave no error")
 	}
 }

@@ -445,7 +445,7 @@ func (s *sampler) stop() memory {
 	if rss, hwm, err := procStatus(s.pid); err == nil {
 		m.rssMax, m.hwm = max(m.rssMax, rss), hwm
 	}
-	m.cpu, _ = procCPU(s.pid)
+	m.cpu, _, _ = procstat.CPU(s.pid)
 	return m
 }
 
@@ -453,32 +453,6 @@ func (s *sampler) stop() memory {
 func procStatus(pid int) (rss, hwm int64, err error) {
 	rss, hwm, err = procstat.Memory(pid)
 	return rss >> 10, hwm >> 10, err
-}
-
-// procCPU reads the process's user and system time from /proc/PID/stat.
-// Linux counts them in USER_HZ, 100 a second on every architecture Go runs
-// the agent on.
-func procCPU(pid int) (time.Duration, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the command name, which may hold spaces: state is
-	// field 3 of proc(5), utime 14 and stime 15.
-	i := bytes.LastIndexByte(raw, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	f := strings.Fields(string(raw[i+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
-	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
 
 func cpuTime(r syscall.Rusage) time.Duration {
