@@ -1,5 +1,5 @@
-// Package procstat reads a process's memory from /proc, for the
-// benchmarks that report how much an agent process takes.
+// Package procstat reads a process's memory and CPU time from /proc, for
+// the benchmarks that report how much an agent process takes.
 package procstat
 
 import (
@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Memory returns the process's resident set (VmRSS) and its peak (VmHWM),
@@ -35,4 +36,62 @@ func Memory(pid int) (rss, peak int64, err error) {
 		}
 	}
 	return rss, peak, sc.Err()
+}
+
+// PSS returns the process's proportional set size from smaps_rollup, in
+// bytes: its resident pages with each shared one divided among the
+// processes that map it (shared libraries count once across a box).
+func PSS(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok || k != "Pss" {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/smaps_rollup: Pss: %w", pid, err)
+		}
+		return kb << 10, nil
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("/proc/%d/smaps_rollup: no Pss line", pid)
+}
+
+// clockTick is the unit of /proc's CPU times: USER_HZ, 100 on every Linux
+// the agent runs on.
+const clockTick = 10 * time.Millisecond
+
+// CPU returns the CPU time the process has used so far, user and system.
+func CPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: fields are
+	// counted after its closing one (utime and stime are fields 14 and 15).
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * clockTick, nil
 }

@@ -3,6 +3,7 @@ package procstat
 import (
 	"os"
 	"testing"
+	"time"
 )
 
 func TestMemory(t *testing.T) {
@@ -18,8 +19,36 @@ func TestMemory(t *testing.T) {
 	if err != nil || rss < before+32<<20 || peak < rss {
 		t.Errorf("after touching 64 MiB: rss %d (was %d), peak %d, %v", rss, before, peak, err)
 	}
+	pss, err := PSS(os.Getpid())
+	if err != nil || pss < 32<<20 || pss > rss+1<<20 {
+		t.Errorf("after touching 64 MiB: pss %d (rss %d), %v", pss, rss, err)
+	}
 	_ = buf[len(buf)-1]
 	if _, _, err := Memory(-1); err == nil {
 		t.Error("Memory(-1) gave no error")
 	}
+	if _, err := PSS(-1); err == nil {
+		t.Error("PSS(-1) gave no error")
+	}
+}
+
+func TestCPU(t *testing.T) {
+	if _, err := CPU(-1); err == nil {
+		t.Error("CPU(-1) gave no error")
+	}
+	before, err := CPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Spin until the kernel has charged at least 50 ms more.
+	for start := time.Now(); time.Since(start) < 5*time.Second; {
+		after, err := CPU(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after >= before+50*time.Millisecond {
+			return
+		}
+	}
+	t.Error("5 s of spinning charged under 50 ms of CPU")
 }
