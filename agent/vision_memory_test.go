@@ -75,7 +75,9 @@ vision:
 				m := measureAgent(b, bin, cfg, extraEnv)
 				b.ReportMetric(m.load.Seconds(), "gallery-load-s")
 				b.ReportMetric(float64(m.rss)/(1<<20), "rss-MiB")
-				b.ReportMetric(float64(m.pss)/(1<<20), "pss-MiB")
+				b.ReportMetric(float64(m.PSS)/(1<<20), "pss-MiB")
+				b.ReportMetric(float64(m.Anon)/(1<<20), "anon-MiB")
+				b.ReportMetric(float64(m.RSS-m.Anon)/(1<<20), "files-MiB")
 				b.ReportMetric(float64(m.peak)/(1<<20), "peak-MiB")
 			}
 		})
@@ -157,8 +159,9 @@ func buildVisionAgent(b *testing.B, link string) string {
 }
 
 type agentMemory struct {
-	load           time.Duration
-	rss, pss, peak int64
+	load      time.Duration
+	rss, peak int64 // from /proc/<pid>/status
+	procstat.Rollup
 }
 
 // measureAgent starts the agent, waits for its face engine and 5 s of
@@ -174,7 +177,7 @@ func measureAgent(b *testing.B, bin, cfg string, extraEnv []string) agentMemory 
 	if m.rss, m.peak, err = procstat.Memory(pid); err != nil {
 		b.Fatal(err)
 	}
-	if m.pss, err = procstat.PSS(pid); err != nil {
+	if m.Rollup, err = procstat.SmapsRollup(pid); err != nil {
 		b.Fatal(err)
 	}
 	return m
