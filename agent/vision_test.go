@@ -22,7 +22,7 @@ import (
 	"github.com/roomgate/roomgate/vision/gallery"
 )
 
-func readPhoto(t *testing.T, path string) gocv.Mat {
+func readPhoto(t testing.TB, path string) gocv.Mat {
 	t.Helper()
 	m, err := face.ReadImage(path, face.DefaultLimits)
 	if err != nil {
@@ -42,7 +42,7 @@ func sampleVideo(t *testing.T, photo, path string) {
 }
 
 // writeVideo writes a second of a 640×480 frame as an MJPG video at 10 fps.
-func writeVideo(t *testing.T, frame gocv.Mat, path string) {
+func writeVideo(t testing.TB, frame gocv.Mat, path string) {
 	t.Helper()
 	vw, err := gocv.VideoWriterFile(path, "MJPG", 10, 640, 480, true)
 	if err != nil {

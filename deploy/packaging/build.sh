@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian packages into dist/ (make deb) with nfpm:
-#   roomgate       amd64 (face engine: cgo, OpenCV 4.6 runtime libraries),
+#   roomgate       amd64 (face engine: cgo, the OpenCV 4.6 runtime libraries
+#                  it calls, see vision/slimcv.sh),
 #                  arm64 and armhf (gate-only, CGO off)
 #   roomgate-city  amd64
 # ROOMGATE_VERSION overrides the version (default: from git describe);
@@ -66,7 +67,7 @@ ldflags="-s -X main.version=$ROOMGATE_VERSION"
 for arch in $arches; do
 	bin=$work/roomgate-$arch
 	case $arch in
-	amd64) CGO_ENABLED=1 go build -tags vision -trimpath -ldflags "$ldflags" -o "$bin" ./agent/cmd/roomgate ;;
+	amd64) CGO_ENABLED=1 vision/slimcv.sh go build -tags vision,customenv -trimpath -ldflags "$ldflags" -o "$bin" ./agent/cmd/roomgate ;;
 	arm64) CGO_ENABLED=0 GOARCH=arm64 go build -trimpath -ldflags "$ldflags" -o "$bin" ./agent/cmd/roomgate ;;
 	armhf) CGO_ENABLED=0 GOARCH=arm GOARM=7 go build -trimpath -ldflags "$ldflags" -o "$bin" ./agent/cmd/roomgate ;;
 	*) echo "build.sh: unknown architecture $arch" >&2; exit 1 ;;

@@ -93,3 +93,44 @@ func statFields(pid int) ([]string, error) {
 	}
 	return f, nil
 }
+
+// Rollup is a process's resident memory from smaps_rollup, in bytes.
+type Rollup struct {
+	RSS  int64 // resident pages
+	PSS  int64 // resident pages with each shared one divided among the processes that map it
+	Anon int64 // resident pages backed by no file: the Go heap, malloc's arenas, thread stacks
+}
+
+// SmapsRollup reads the process's Rollup. RSS minus Anon is what its
+// files take: the binary, shared libraries and mapped models.
+func SmapsRollup(pid int) (Rollup, error) {
+	var r Rollup
+	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return r, err
+	}
+	defer f.Close()
+	fields := map[string]*int64{"Rss": &r.RSS, "Pss": &r.PSS, "Anonymous": &r.Anon}
+	found := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		dst := fields[k]
+		if !ok || dst == nil {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			return r, fmt.Errorf("/proc/%d/smaps_rollup: %s: %w", pid, k, err)
+		}
+		*dst = kb << 10
+		found++
+	}
+	if err := sc.Err(); err != nil {
+		return r, err
+	}
+	if found < len(fields) {
+		return r, fmt.Errorf("/proc/%d/smaps_rollup: want Rss, Pss and Anonymous lines, found %d", pid, found)
+	}
+	return r, nil
+}

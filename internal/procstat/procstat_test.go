@@ -20,9 +20,16 @@ func TestMemory(t *testing.T) {
 	if err != nil || rss < before+32<<20 || peak < rss {
 		t.Errorf("after touching 64 MiB: rss %d (was %d), peak %d, %v", rss, before, peak, err)
 	}
+	r, err := SmapsRollup(os.Getpid())
+	if err != nil || r.PSS < 32<<20 || r.PSS > r.RSS || r.Anon < 32<<20 || r.Anon > r.RSS {
+		t.Errorf("after touching 64 MiB: %+v (status rss %d), %v", r, rss, err)
+	}
 	_ = buf[len(buf)-1]
 	if _, _, err := Memory(-1); err == nil {
 		t.Error("Memory(-1) gave no error")
+	}
+	if _, err := SmapsRollup(-1); err == nil {
+		t.Error("SmapsRollup(-1) gave no error")
 	}
 }
 

@@ -1,8 +1,11 @@
 // The greeting benchmark: from a person's first frame on the camera to
-// their greeting painted in the kiosk, split by stage, then the kiosk's
-// page weight and the browser's memory after a run of simulated check-ins.
+// their greeting painted in the kiosk, split by stage, for each decision
+// rule in turn (the same video, people and browser), with the agent's CPU
+// meanwhile, then the kiosk's page weight and the browser's memory after a
+// run of simulated check-ins.
 //
-//   node kiosk/browsertest/bench.mjs [--people 60] [--checkins 50] [--duration 2m] [--keep]
+//   node kiosk/browsertest/bench.mjs [--people 60] [--checkins 50] [--duration 2m]
+//     [--decisions vote,sequential] [--link slim|full] [--fps 5] [--keep]
 //
 // (after npm ci in kiosk/browsertest, which run.sh does)
 //
@@ -10,7 +13,11 @@
 // --people LFW faces (benchmedia), enrols them, gives the agent a schedule
 // of back-to-back meetings, each one pass of the video long and inviting
 // them all, so that the looping video keeps checking people in, and drives
-// the kiosk in Debian's Chromium. Beside that page, a plain Chromium with no
+// the kiosk in Debian's Chromium. Each rule gets a fresh agent on the same
+// store and its own meetings; the soak runs on the last rule. --link full
+// builds the agent against every OpenCV module instead of the shipped link
+// (vision/slimcv.sh), to compare. --fps is the video's and the camera's
+// frame rate. Beside that page, a plain Chromium with no
 // DevTools client shows the kiosk too: its memory is a real screen's, free
 // of what playwright's watching of every request keeps in the renderer.
 // The agent runs alone (no broker, no scanner) in a fresh folder, removed
@@ -28,13 +35,20 @@ const { values: opt } = parseArgs({
     people: { type: 'string', default: '60' },
     checkins: { type: 'string', default: '50' },
     duration: { type: 'string', default: '2m' },
+    decisions: { type: 'string', default: 'vote,sequential' },
+    link: { type: 'string', default: 'slim' },
+    fps: { type: 'string', default: '5' },
     keep: { type: 'boolean', default: false },
   },
 });
+const decisions = opt.decisions.split(',');
+for (const d of decisions) if (!['vote', 'sequential'].includes(d)) throw new Error(`--decisions: ${d} is not vote or sequential`);
+if (!['slim', 'full'].includes(opt.link)) throw new Error(`--link ${opt.link}: want slim or full`);
+if (!(Number.isInteger(Number(opt.fps)) && Number(opt.fps) > 0)) throw new Error(`--fps ${opt.fps}: want a whole number of frames per second`);
 const people = Number(opt.people);
 const wantCheckins = Number(opt.checkins);
 const soakMs = parseDuration(opt.duration);
-// benchmedia's defaults: 2 s in front of the camera, 1.2 s of empty doorway, 5 fps.
+// benchmedia's defaults: 2 s in front of the camera, 1.2 s of empty doorway.
 const passMs = people * 3200;
 
 function parseDuration(s) {
@@ -74,12 +88,14 @@ process.on('SIGINT', () => {
 
 async function main() {
   console.log(`bench: building roomgate and the media for ${people} people in ${dir}`);
-  await run('go', ['build', '-tags', 'vision', '-o', path.join(dir, 'roomgate'), './agent/cmd/roomgate']);
-  await run('go', ['run', '-tags', 'vision', './kiosk/browsertest/benchmedia', '-people', String(people), '-out', dir]);
-  await writeFile(path.join(dir, 'roomgate.yaml'), config());
+  const out = path.join(dir, 'roomgate');
+  if (opt.link === 'slim') await run('vision/slimcv.sh', ['go', 'build', '-tags', 'vision,customenv', '-o', out, './agent/cmd/roomgate']);
+  else await run('go', ['build', '-tags', 'vision', '-o', out, './agent/cmd/roomgate']);
+  await run('go', ['run', '-tags', 'vision', './kiosk/browsertest/benchmedia', '-people', String(people), '-fps', opt.fps, '-out', dir]);
+  await writeFile(path.join(dir, 'roomgate.yaml'), config(decisions[0]));
   // The config check wants meetings.file to exist; the schedule proper
   // needs to know who enrolled.
-  await writeFile(path.join(dir, 'meetings.json'), JSON.stringify(schedule([], 0)));
+  await writeFile(path.join(dir, 'meetings.json'), JSON.stringify(schedule([], 0, '')));
   // A face that matches someone already enrolled is refused (exit 1): it
   // stays on the video as an unknown face, and is not invited.
   const report = JSON.parse(await run(path.join(dir, 'roomgate'),
@@ -88,47 +104,76 @@ async function main() {
   console.log(`bench: ${enrolled.length} of ${people} enrolled, ${report.refused} refused`);
   if (enrolled.length < wantCheckins) throw new Error(`only ${enrolled.length} people enrolled, want ${wantCheckins} check-ins`);
   const latencyBudget = passMs * 1.5 + 60_000;
-  await writeFile(path.join(dir, 'meetings.json'), JSON.stringify(schedule(enrolled, latencyBudget + soakMs + passMs)));
-
   browser = await launch(); // ready before the agent, so the first faces are not missed
-  agent = spawn(path.join(dir, 'roomgate'), ['agent', '--config', path.join(dir, 'roomgate.yaml')],
-    { cwd: root, env, detached: true, stdio: ['ignore', 'ignore', openSync(path.join(dir, 'agent.log'), 'w')] });
-  agent.on('close', (code) => code !== null && code !== 0 && console.error(`bench: the agent exited ${code}; see ${dir}/agent.log`));
-  await waitFor(`${kiosk}/api/status`, 60_000);
 
-  const events = listen(`${kiosk}/api/events`);
-  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
-  const page = await context.newPage();
-  const weight = pageWeight(page);
-  await page.goto(kiosk, { waitUntil: 'load' });
-  plain = spawn(chromiumPath, [...chromiumArgs, `--user-data-dir=${path.join(dir, 'plain-profile')}`, '--window-size=1920,1080', kiosk],
-    { detached: true, stdio: 'ignore' });
-  await ready(page);
-  await page.waitForTimeout(2000); // what the page fetches right after load (status, first preview)
-  const loadBytes = weight.done();
-  const traffic = pageWeight(page); // what the page keeps fetching: the live preview
-  const trafficStart = Date.now();
+  const runs = [];
+  const samples = [];
+  let loaded;
+  let page;
+  let cdp;
+  let browserCDP;
+  let events;
+  let rendered;
+  let collect;
+  let weight;
+  let traffic;
+  let trafficStart;
+  let loadBytes;
+  for (const [i, decision] of decisions.entries()) {
+    const last = i === decisions.length - 1;
+    // Meetings of their own, so the last rule's people are not already in.
+    await writeFile(path.join(dir, 'roomgate.yaml'), config(decision));
+    await writeFile(path.join(dir, 'meetings.json'), JSON.stringify(schedule(enrolled, latencyBudget + (last ? soakMs + passMs : 0), decision)));
+    agent = spawn(path.join(dir, 'roomgate'), ['agent', '--config', path.join(dir, 'roomgate.yaml')],
+      { cwd: root, env, detached: true, stdio: ['ignore', 'ignore', openSync(path.join(dir, `agent-${decision}.log`), 'w')] });
+    agent.on('close', (code) => code !== null && code !== 0 && console.error(`bench: the agent exited ${code}; see ${dir}/agent-${decision}.log`));
+    await waitFor(`${kiosk}/api/status`, 60_000);
 
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Performance.enable');
-  const browserCDP = await browser.newBrowserCDPSession();
-  const rendered = new Map();
-  const collect = async () => {
-    const list = await page.evaluate(() => window.roomgateKiosk?.greetings ?? []);
-    for (const g of list) if (!rendered.has(g.id)) rendered.set(g.id, g.renderedAt);
-  };
+    events = listen(`${kiosk}/api/events`);
+    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    page = await context.newPage();
+    weight = pageWeight(page);
+    await page.goto(kiosk, { waitUntil: 'load' });
+    if (last) {
+      plain = spawn(chromiumPath, [...chromiumArgs, `--user-data-dir=${path.join(dir, 'plain-profile')}`, '--window-size=1920,1080', kiosk],
+        { detached: true, stdio: 'ignore' });
+    }
+    await ready(page);
+    await page.waitForTimeout(2000); // what the page fetches right after load (status, first preview)
+    loadBytes = weight.done();
+    traffic = pageWeight(page); // what the page keeps fetching: the live preview
+    trafficStart = Date.now();
 
-  // Latency: until enough greetings have been both pushed and painted.
-  console.log(`bench: waiting for ${wantCheckins} check-ins (one pass of the video is ${Math.round(passMs / 1000)} s)`);
-  const loaded = Date.now();
-  const samples = [{ at: 0, ...(await memory(cdp, browserCDP)), greetings: 0 }];
-  const latencyUntil = Date.now() + latencyBudget;
-  while (Date.now() < latencyUntil && matched(events.greetings, rendered).length < wantCheckins) {
-    await page.waitForTimeout(1000);
-    await collect();
+    cdp = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    browserCDP = await browser.newBrowserCDPSession();
+    rendered = new Map();
+    const seen = rendered;
+    const thisPage = page;
+    collect = async () => {
+      const list = await thisPage.evaluate(() => window.roomgateKiosk?.greetings ?? []);
+      for (const g of list) if (!seen.has(g.id)) seen.set(g.id, g.renderedAt);
+    };
+
+    // Latency: until enough greetings have been both pushed and painted.
+    if (last) {
+      loaded = Date.now();
+      samples.push({ at: 0, ...(await memory(cdp, browserCDP)), greetings: 0 });
+    }
+    console.log(`bench: ${decision}: waiting for ${wantCheckins} check-ins (one pass of the video is ${Math.round(passMs / 1000)} s)`);
+    const cpuStart = { cpu: await cpuMs(agent.pid), at: Date.now() };
+    const latencyUntil = Date.now() + latencyBudget;
+    while (Date.now() < latencyUntil && matched(events.greetings, rendered).length < wantCheckins) {
+      await page.waitForTimeout(1000);
+      await collect();
+    }
+    const cpu = (100 * ((await cpuMs(agent.pid)) - cpuStart.cpu)) / (Date.now() - cpuStart.at);
+    runs.push({ decision, rows: matched(events.greetings, rendered), pushed: events.greetings.length, cpu });
+    if (last) break;
+    events.stop();
+    await context.close();
+    await stop(agent);
   }
-  const latency = matched(events.greetings, rendered);
-
   // Soak: the video keeps looping, each meeting greets everyone again.
   console.log(`bench: simulated check-ins for ${opt.duration}`);
   const soakStart = Date.now();
@@ -149,13 +194,14 @@ async function main() {
   const afterGC = await memory(cdp, browserCDP);
   events.stop();
 
-  printLatency(latency, events.greetings.length);
+  for (const r of runs) printLatency(r);
+  printSideBySide(runs);
   printWeight(loadBytes, traffic.done(), Date.now() - trafficStart);
   printMemory(samples, afterGC, events);
-  if (latency.length < wantCheckins) throw new Error(`only ${latency.length} check-ins measured, want ${wantCheckins}`);
+  for (const r of runs) if (r.rows.length < wantCheckins) throw new Error(`${r.decision}: only ${r.rows.length} check-ins measured, want ${wantCheckins}`);
 }
 
-function config() {
+function config(decision) {
   return `# The greeting benchmark's box (bench.mjs writes it): the camera plays the
 # bench video, meetings come from the local file, nothing syncs.
 identity: {site: bench, gate: bench-room, device: bench-box}
@@ -164,15 +210,17 @@ policy: {clock_source: trusted}
 store: {path: roomgate.db}
 http: {listen: "127.0.0.1:${port}"}
 vision:
-  camera: {name: door-cam, kind: file, path: bench.avi, max_fps: 5}
+  camera: {name: door-cam, kind: file, path: bench.avi, max_fps: ${Number(opt.fps)}}
+  decision: ${decision}
 meetings: {file: meetings.json}
 kiosk: {language: vi, secretary_pin: "246810", technician_pin: "135790"}
 `;
 }
 
 // schedule is back-to-back meetings of one pass of the video each, all
-// inviting everyone enrolled, from now for spanMs.
-function schedule(enrolled, spanMs) {
+// inviting everyone enrolled, from now for spanMs; tag keeps each rule's
+// meetings apart.
+function schedule(enrolled, spanMs, tag) {
   const t0 = Date.now() - 5000;
   const iso = (ms) => new Date(ms).toISOString();
   const meetings = [];
@@ -180,7 +228,7 @@ function schedule(enrolled, spanMs) {
     const start = t0 + i * passMs;
     const end = start + passMs;
     meetings.push({
-      id: `bench-${i + 1}`, title: `Phiên ${i + 1}`, room: 'bench-room',
+      id: `bench-${tag}-${i + 1}`, title: `Phiên ${i + 1}`, room: 'bench-room',
       start: iso(start), end: iso(end), checkin_opens: iso(start), checkin_closes: iso(end - 1),
       invitees: enrolled.map((p, j) => ({ person: p.person, name: p.name, unit: `Đoàn ${(j % 10) + 1}`, role: 'Đại biểu', seat: `${String.fromCharCode(65 + (j % 6))}${Math.floor(j / 6) + 1}` })),
     });
@@ -331,9 +379,11 @@ function pct(xs, p) {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
 
-function printLatency(rows, pushed) {
-  const f = (x) => (Number.isNaN(x) ? '-' : x < 10 ? x.toFixed(1) : Math.round(x).toString()).padStart(8);
-  console.log(`\nfirst frame → greeting painted, over ${rows.length} face check-ins (${pushed} greetings pushed), ms`);
+const fmtMs = (x) => (Number.isNaN(x) ? '-' : x < 10 ? x.toFixed(1) : Math.round(x).toString()).padStart(8);
+
+function printLatency({ decision, rows, pushed, cpu }) {
+  const f = fmtMs;
+  console.log(`\n${decision}: first frame → greeting painted, over ${rows.length} face check-ins (${pushed} greetings pushed; agent CPU meanwhile ${cpu.toFixed(1)} % of one core), ms`);
   console.log(`${'stage'.padEnd(44)}${'p50'.padStart(8)}${'p95'.padStart(8)}${'max'.padStart(8)}   share of p50 total`);
   const total50 = pct(rows.map((r) => r.total), 50);
   const stages = [
@@ -350,6 +400,34 @@ function printLatency(rows, pushed) {
     const share = k === 'total' || k === 'rulesStore' ? '' : `${((100 * p50) / total50).toFixed(1)}%`.padStart(9);
     console.log(`${label.padEnd(44)}${f(p50)}${f(pct(xs, 95))}${f(Math.max(...xs.filter((x) => x !== undefined)))}${share}`);
   }
+}
+
+// printSideBySide is the issue's figure: first frame → greeting painted
+// for each rule against the targets (p50 ≤ 150 ms, p95 ≤ 300 ms).
+function printSideBySide(runs) {
+  console.log(`\nfirst frame → greeting painted, ms (targets: p50 ≤ 150, p95 ≤ 300; agent built with --link ${opt.link}, camera at ${opt.fps} fps)`);
+  console.log(`${'decision'.padEnd(12)}${'n'.padStart(5)}${'p50'.padStart(8)}${'p95'.padStart(8)}${'vision p50'.padStart(12)}${'vision p95'.padStart(12)}${'agent CPU %'.padStart(13)}`);
+  for (const r of runs) {
+    const total = r.rows.map((x) => x.total);
+    const vision = r.rows.map((x) => x.vision);
+    console.log(`${r.decision.padEnd(12)}${String(r.rows.length).padStart(5)}${fmtMs(pct(total, 50))}${fmtMs(pct(total, 95))}${fmtMs(pct(vision, 50)).padStart(12)}${fmtMs(pct(vision, 95)).padStart(12)}${r.cpu.toFixed(1).padStart(13)}`);
+  }
+}
+
+// cpuMs is the CPU a process has used, user and system, in ms (/proc's
+// clock ticks are 10 ms).
+async function cpuMs(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+// stop ends a process started in its own group and waits for it.
+async function stop(p) {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return; // one that died already has nothing to stop
+  const closed = new Promise((r) => p.on('close', r));
+  process.kill(-p.pid, 'SIGTERM');
+  await closed;
 }
 
 function printWeight(rows, later, laterMs) {
@@ -389,11 +467,7 @@ try {
   await main();
 } finally {
   await browser?.close();
-  for (const p of [plain, agent]) {
-    if (!p || p.exitCode !== null || p.signalCode !== null) continue; // one that died already has nothing to stop
-    process.kill(-p.pid, 'SIGTERM');
-    await new Promise((r) => p.on('close', r));
-  }
+  for (const p of [plain, agent]) await stop(p);
   if (opt.keep) console.log(`kept ${dir}`);
   else await rm(dir, { recursive: true, force: true });
 }

@@ -2,7 +2,7 @@
 
 package face
 
-// #cgo pkg-config: opencv4
+// #cgo !customenv pkg-config: opencv4
 // #cgo CXXFLAGS: -std=c++17 -O2
 // #include <stdlib.h>
 // #include "face.h"
