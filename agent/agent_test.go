@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"github.com/roomgate/roomgate/devices/door"
 	"github.com/roomgate/roomgate/devices/door/doortest"
 	config "github.com/roomgate/roomgate/firmware-config"
+	"github.com/roomgate/roomgate/internal/logbuf"
 	"github.com/roomgate/roomgate/internal/socat"
 	"github.com/roomgate/roomgate/kiosk"
 )
@@ -99,7 +99,7 @@ type runningAgent struct {
 	addr    net.Addr
 	stop    context.CancelFunc
 	done    chan error
-	logBuf  *syncBuffer
+	logBuf  *logbuf.Buffer
 	session *http.Cookie // the technician's, once status logged in
 }
 
@@ -110,7 +110,7 @@ func startAgent(t testing.TB, configPath string) *runningAgent {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ra := &runningAgent{lines: &doortest.Lines{}, stop: cancel, done: make(chan error, 1), logBuf: &syncBuffer{}}
+	ra := &runningAgent{lines: &doortest.Lines{}, stop: cancel, done: make(chan error, 1), logBuf: &logbuf.Buffer{}}
 	ready := make(chan net.Addr, 1)
 	go func() {
 		ra.done <- Run(ctx, cfg, Options{
@@ -313,23 +313,6 @@ func TestDoorEventsAreKept(t *testing.T) {
 	if snap := ra.status(t); snap.Outbox.Pending != 1 {
 		t.Errorf("outbox pending = %d, want the alarm waiting for the city", snap.Outbox.Pending)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestKill9LosesNoCommittedEntry runs the real binary, streams scans into it

@@ -22,6 +22,7 @@ import (
 	"github.com/roomgate/roomgate/deploy/city/ingest"
 	"github.com/roomgate/roomgate/deploy/city/ingest/pgstore"
 	"github.com/roomgate/roomgate/devices/terminal/poly/polysim"
+	"github.com/roomgate/roomgate/internal/logbuf"
 	"github.com/roomgate/roomgate/internal/socat"
 	"github.com/roomgate/roomgate/kiosk"
 )
@@ -101,7 +102,7 @@ func BenchmarkCallConnected(b *testing.B) {
 		for i := range n {
 			fail := func(format string, args ...any) {
 				b.Helper()
-				b.Fatalf("call %d: %s\nagent log:\n%s", i+1, fmt.Sprintf(format, args...), tail(ra.logBuf.String(), 30))
+				b.Fatalf("call %d: %s\nagent log:\n%s", i+1, fmt.Sprintf(format, args...), logbuf.Tail(ra.logBuf.String(), 30))
 			}
 			if _, err := page.wait(kiosk.CallDialling); err != nil {
 				fail("%v", err)

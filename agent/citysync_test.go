@@ -23,6 +23,7 @@ import (
 	"github.com/roomgate/roomgate/deploy/city/ingest"
 	"github.com/roomgate/roomgate/deploy/city/ingest/pgstore"
 	"github.com/roomgate/roomgate/deploy/city/mqttclient"
+	"github.com/roomgate/roomgate/internal/logbuf"
 	"github.com/roomgate/roomgate/internal/mqtttest"
 	"github.com/roomgate/roomgate/internal/pgtest"
 	"github.com/roomgate/roomgate/internal/socat"
@@ -187,15 +188,10 @@ func (c *city) waitDelivered(t *testing.T, box *store.Store, timeout time.Durati
 			return len(ids)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %s: the box kept %d entries (%d not acknowledged), the city holds %d\nbroker log:\n%s", timeout, len(kept), ob.Pending, n, tail(c.broker.Log(), 20))
+			t.Fatalf("after %s: the box kept %d entries (%d not acknowledged), the city holds %d\nbroker log:\n%s", timeout, len(kept), ob.Pending, n, logbuf.Tail(c.broker.Log(), 20))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-func tail(s string, lines int) string {
-	l := strings.Split(s, "\n")
-	return strings.Join(l[max(0, len(l)-lines):], "\n")
 }
 
 func openBoxStore(t *testing.T, dir string) *store.Store {
@@ -256,7 +252,7 @@ func TestBrokerOutage(t *testing.T) {
 		t.Errorf("delivered %d, produced %d", n, produced)
 	}
 	if !strings.Contains(ra.logBuf.String(), "component=citylink") {
-		t.Errorf("the link logged nothing about the outage:\n%s", tail(ra.logBuf.String(), 20))
+		t.Errorf("the link logged nothing about the outage:\n%s", logbuf.Tail(ra.logBuf.String(), 20))
 	}
 }
 

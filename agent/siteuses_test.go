@@ -10,6 +10,7 @@ import (
 	"github.com/roomgate/roomgate/agent/event"
 	"github.com/roomgate/roomgate/agent/pass"
 	"github.com/roomgate/roomgate/agent/store"
+	"github.com/roomgate/roomgate/internal/logbuf"
 	"github.com/roomgate/roomgate/internal/socat"
 )
 
@@ -85,7 +86,7 @@ func (b *siteBox) heard(t *testing.T, c *city, n int) {
 	for deadline := time.Now().Add(30 * time.Second); strings.Count(b.agent.logBuf.String(), line) < n; time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s raised use counts from the city fewer than %d times in 30 s; log:\n%s\nbroker log:\n%s",
-				b.name, n, tail(b.agent.logBuf.String(), 20), tail(c.broker.Log(), 20))
+				b.name, n, logbuf.Tail(b.agent.logBuf.String(), 20), logbuf.Tail(c.broker.Log(), 20))
 		}
 	}
 }

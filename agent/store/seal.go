@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/roomgate/roomgate/internal/syncfile"
 )
 
 // KeySize is the size of a template key file: an AES-256 key.
@@ -29,27 +31,16 @@ var ErrKey = errors.New("store: template key refused")
 // loadKey reads the key file, making it (32 random bytes, mode 0600) when it
 // does not exist yet; made reports that it did.
 func loadKey(path string) (key []byte, made bool, err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	key = make([]byte, KeySize)
+	rand.Read(key)
+	err = syncfile.Write(path, key, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err == nil {
-		key = make([]byte, KeySize)
-		rand.Read(key)
-		_, err = f.Write(key)
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(path)
-			return nil, false, fmt.Errorf("store: make key file %q: %w", path, err)
-		}
 		return key, true, nil
 	}
 	if !errors.Is(err, fs.ErrExist) {
-		return nil, false, fmt.Errorf("store: key file %q: %w", path, err)
+		return nil, false, fmt.Errorf("store: make key file %q: %w", path, err)
 	}
-	f, err = os.Open(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: key file %q: %w", path, err)
 	}

@@ -1,7 +1,6 @@
 package syncbench
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"text/tabwriter"
@@ -26,6 +24,7 @@ import (
 	"github.com/roomgate/roomgate/deploy/city/ingest"
 	"github.com/roomgate/roomgate/deploy/city/ingest/pgstore/pgstoretest"
 	"github.com/roomgate/roomgate/deploy/city/mqttclient"
+	"github.com/roomgate/roomgate/internal/logbuf"
 	"github.com/roomgate/roomgate/internal/mqtttest"
 	"github.com/roomgate/roomgate/internal/procstat"
 )
@@ -223,7 +222,7 @@ func drain(b *testing.B, broker *mqtttest.Broker, pg *pgstoretest.Cluster, bin, 
 	in, stopIngest := startIngest(b, broker, db)
 	defer stopIngest()
 
-	var logBuf syncBuffer
+	var logBuf logbuf.Buffer
 	cmd := exec.Command(bin, "agent", "--config", cfg)
 	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
 	var before syscall.Rusage
@@ -250,7 +249,7 @@ func drain(b *testing.B, broker *mqtttest.Broker, pg *pgstoretest.Cluster, bin, 
 	timeout := 2*time.Minute + time.Duration(n)*time.Millisecond
 	fail := func(format string, args ...any) {
 		b.Helper()
-		b.Fatalf("%s after %v: %s\nagent log:\n%s", device, time.Since(start).Round(time.Millisecond), fmt.Sprintf(format, args...), tail(logBuf.String(), 30))
+		b.Fatalf("%s after %v: %s\nagent log:\n%s", device, time.Since(start).Round(time.Millisecond), fmt.Sprintf(format, args...), logbuf.Tail(logBuf.String(), 30))
 	}
 	// Ingest's counter is free to read; the box's outbox count is a scan of
 	// the whole table, so it is asked only once the city has everything.
@@ -485,27 +484,4 @@ func printTable(n int, rows []result) {
 			float64(r.rssMax)/1024, float64(r.hwm)/1024, r.agentCPU.Seconds(), r.cityCPU.Seconds(), r.redelivered)
 	}
 	w.Flush()
-}
-
-func tail(s string, lines int) string {
-	l := strings.Split(s, "\n")
-	return strings.Join(l[max(0, len(l)-lines):], "\n")
-}
-
-// syncBuffer collects the agent's log.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
 }

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/roomgate/roomgate/agent/pass"
 	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/deploy/city/mqttclient"
+	"github.com/roomgate/roomgate/internal/logbuf"
 	"github.com/roomgate/roomgate/internal/mqtttest"
 	"github.com/roomgate/roomgate/internal/socat"
 )
@@ -124,30 +124,13 @@ exec "$BIN" agent --config "$ETC/roomgate.yaml"
 // sandboxedAgent runs the real binary in the sandbox until the test ends.
 type sandboxedAgent struct {
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *logbuf.Buffer
 	done chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func startSandboxed(t *testing.T, bin, etc, state string) *sandboxedAgent {
 	t.Helper()
-	a := &sandboxedAgent{log: &syncBuffer{}, done: make(chan error, 1)}
+	a := &sandboxedAgent{log: &logbuf.Buffer{}, done: make(chan error, 1)}
 	a.cmd = exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", sandbox)
 	a.cmd.Env = append(os.Environ(), "BIN="+bin, "ETC="+etc, "STATE="+state)
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log

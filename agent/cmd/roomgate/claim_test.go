@@ -16,6 +16,7 @@ import (
 	"github.com/roomgate/roomgate/deploy/city/enrol/enroltest"
 	"github.com/roomgate/roomgate/deploy/city/issuer"
 	config "github.com/roomgate/roomgate/firmware-config"
+	"github.com/roomgate/roomgate/internal/logbuf"
 	"github.com/roomgate/roomgate/internal/mqtttest"
 	"github.com/roomgate/roomgate/provisioning/claim"
 )
@@ -100,9 +101,9 @@ func TestClaimScannedProvisionsTheBox(t *testing.T) {
 // serveUnprovisioned runs the agent command's loop on the package-like
 // config at path until the test ends; waitLogN waits for the n-th log line
 // with want.
-func serveUnprovisioned(t *testing.T, path string) (logs *syncBuffer, waitLogN func(want string, n int, within time.Duration)) {
+func serveUnprovisioned(t *testing.T, path string) (logs *logbuf.Buffer, waitLogN func(want string, n int, within time.Duration)) {
 	t.Helper()
-	logs = &syncBuffer{}
+	logs = &logbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

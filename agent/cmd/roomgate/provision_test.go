@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomgate/roomgate/internal/logbuf"
 	"github.com/roomgate/roomgate/internal/socat"
 	"github.com/roomgate/roomgate/provisioning/claim"
 )
@@ -63,7 +64,7 @@ func TestUnprovisionedAgentTakesClaims(t *testing.T) {
 	listen := ln.Addr().String()
 	ln.Close()
 	path, link := packagedConfig(t, listen)
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)

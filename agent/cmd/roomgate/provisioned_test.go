@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/roomgate/roomgate/internal/logbuf"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,7 +20,7 @@ func TestAwaitProvisioned(t *testing.T) {
 	if err := os.WriteFile(path, []byte("board: generic\nhttp: {listen: \"127.0.0.1:0\"}\nprovisioning: {dir: "+state+"/provisioning}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	got := make(chan string, 1)
 	go func() {

@@ -1,7 +1,6 @@
 package fleetbench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -12,13 +11,13 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/roomgate/roomgate/internal/logbuf"
 	"github.com/roomgate/roomgate/internal/mqtttest"
 	"github.com/roomgate/roomgate/internal/procstat"
 )
@@ -40,7 +39,7 @@ func buildCity(t testing.TB) string {
 // ingestProc is one `roomgate-city ingest` process.
 type ingestProc struct {
 	cmd    *exec.Cmd
-	log    *syncBuffer
+	log    *logbuf.Buffer
 	exited chan struct{}
 }
 
@@ -48,7 +47,7 @@ type ingestProc struct {
 func startIngest(t testing.TB, bin string, broker *mqtttest.Broker, dsn, cn string) *ingestProc {
 	t.Helper()
 	certFile, keyFile := broker.ClientCert(t, cn)
-	p := &ingestProc{log: &syncBuffer{}, exited: make(chan struct{})}
+	p := &ingestProc{log: &logbuf.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, "ingest", "-broker", broker.URL, "-ca", broker.CAFile, "-cert", certFile, "-key", keyFile, "-db", dsn, "-every", "0")
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
@@ -84,7 +83,7 @@ func (p *ingestProc) stop() (resent int, err error) {
 	}
 	m := duplicatesRe.FindStringSubmatch(p.log.String())
 	if m == nil {
-		return 0, fmt.Errorf("ingest logged no stop line:\n%s", tail(p.log.String(), 20))
+		return 0, fmt.Errorf("ingest logged no stop line:\n%s", logbuf.Tail(p.log.String(), 20))
 	}
 	return strconv.Atoi(m[1])
 }
@@ -244,27 +243,4 @@ func countAtCity(ctx context.Context, conn *pgx.Conn, led *ledger, since time.Ti
 	}
 	err = conn.QueryRow(ctx, `SELECT coalesce(max(received_at), now()) FROM events`).Scan(&c.lastStored)
 	return c, err
-}
-
-func tail(s string, lines int) string {
-	l := strings.Split(s, "\n")
-	return strings.Join(l[max(0, len(l)-lines):], "\n")
-}
-
-// syncBuffer collects a process's log.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
 }

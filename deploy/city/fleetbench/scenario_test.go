@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/roomgate/roomgate/deploy/city/ingest/pgstore/pgstoretest"
+	"github.com/roomgate/roomgate/internal/logbuf"
 	"github.com/roomgate/roomgate/internal/mqtttest"
 	"github.com/roomgate/roomgate/internal/procstat"
 )
@@ -143,7 +144,7 @@ func (e *env) run(t testing.TB, sc scenario) result {
 			break
 		}
 		if time.Since(start) > timeout {
-			t.Fatalf("%s: the city stored %d of %d events after %v\nbroker log:\n%s", sc.name, n, want, time.Since(start).Round(time.Second), tail(broker.Log(), 20))
+			t.Fatalf("%s: the city stored %d of %d events after %v\nbroker log:\n%s", sc.name, n, want, time.Since(start).Round(time.Second), logbuf.Tail(broker.Log(), 20))
 		}
 		time.Sleep(time.Second)
 	}

@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/roomgate/roomgate/deploy/city/ingest/sqlitestore"
 	"github.com/roomgate/roomgate/deploy/city/issuer"
 	"github.com/roomgate/roomgate/deploy/city/mqttclient"
+	"github.com/roomgate/roomgate/internal/logbuf"
 	"github.com/roomgate/roomgate/internal/metricstest"
 	"github.com/roomgate/roomgate/internal/mqtttest"
 )
@@ -276,19 +276,6 @@ func TestCmdErrors(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the log writer and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 func TestIngestCommand(t *testing.T) {
 	b := mqtttest.Start(t)
 	db := filepath.Join(t.TempDir(), "city.db")
@@ -297,7 +284,7 @@ func TestIngestCommand(t *testing.T) {
 	signalContext = func() (context.Context, context.CancelFunc) { return ctx, cancel }
 	t.Cleanup(func() { signalContext = orig })
 
-	var stderr syncBuffer
+	var stderr logbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		a := &app{stdout: &bytes.Buffer{}, stderr: &stderr, now: time.Now}
