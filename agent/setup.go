@@ -14,6 +14,7 @@ import (
 
 	"github.com/roomgate/roomgate/devices/scanner"
 	config "github.com/roomgate/roomgate/firmware-config"
+	"github.com/roomgate/roomgate/internal/syncfile"
 	"github.com/roomgate/roomgate/kiosk"
 	"github.com/roomgate/roomgate/provisioning/claim"
 	"github.com/roomgate/roomgate/provisioning/provision"
@@ -78,7 +79,7 @@ func Unprovisioned(ctx context.Context, local *config.Config, opts SetupOptions)
 		tokenPath := ProvisionTokenPath(opts.Dir)
 		token := rand.Text()
 		if err := os.MkdirAll(filepath.Dir(tokenPath), 0o700); err == nil {
-			err = writeFileAtomic(tokenPath, []byte(token))
+			err = syncfile.Replace(tokenPath, []byte(token), 0o600)
 		}
 		if err != nil {
 			log.Warn("roomgate provision cannot reach this agent; it will provision by itself", "err", err)
