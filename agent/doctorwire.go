@@ -14,6 +14,7 @@ import (
 	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/devices/door"
 	config "github.com/roomgate/roomgate/firmware-config"
+	"github.com/roomgate/roomgate/internal/syncfile"
 	"github.com/roomgate/roomgate/internal/tlsfiles"
 	"github.com/roomgate/roomgate/kiosk"
 	"github.com/roomgate/roomgate/provisioning/doctor"
@@ -202,7 +203,7 @@ func DoctorTokenPath(cfg *config.Config, dir string) string {
 // cannot reach the agent, but the technician's view still can.
 func (s *System) enableDoctor() {
 	token := rand.Text()
-	if err := writeFileAtomic(DoctorTokenPath(s.cfg, s.opts.ConfigDir), []byte(token)); err != nil {
+	if err := syncfile.Replace(DoctorTokenPath(s.cfg, s.opts.ConfigDir), []byte(token), 0o600); err != nil {
 		s.log.Warn("roomgate doctor cannot reach this agent; it will test the devices itself", "component", "doctor", "err", err)
 		token = ""
 	}

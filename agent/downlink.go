@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/devices/door"
 	config "github.com/roomgate/roomgate/firmware-config"
+	"github.com/roomgate/roomgate/internal/syncfile"
 )
 
 // Settings keys for what the city sent last.
@@ -149,7 +148,7 @@ func (d downlink) Config(ctx context.Context, c wire.Config) error {
 	if next.Identity != d.s.cfg.Identity {
 		return fmt.Errorf("config v%d refused: identity %+v differs from this box's %+v, which its certificate names", c.Version, next.Identity, d.s.cfg.Identity)
 	}
-	if err := writeFileAtomic(d.s.opts.CityConfigPath, []byte(c.YAML)); err != nil {
+	if err := syncfile.Replace(d.s.opts.CityConfigPath, []byte(c.YAML), 0o600); err != nil {
 		return fmt.Errorf("config v%d not written: %w", c.Version, err)
 	}
 	if err := d.s.store.SetSetting(ctx, settingConfigVersion, strconv.FormatInt(c.Version, 10)); err != nil {
@@ -158,34 +157,6 @@ func (d downlink) Config(ctx context.Context, c wire.Config) error {
 	d.s.log.Info("config applied; reloading", "component", "agent", "version", c.Version)
 	d.s.stop(ErrReload)
 	return nil
-}
-
-// writeFileAtomic replaces path with data so that a power cut leaves the old
-// file or the new one, never a mix.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err = tmp.Write(data); err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	dir, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	return dir.Sync()
 }
 
 // Command runs a city command; the door opening is kept as a door event.

@@ -15,22 +15,22 @@ import (
 	"github.com/roomgate/roomgate/vision/qr"
 )
 
-// readsCameraClaims says whether this build reads claims held to a camera.
-const readsCameraClaims = true
-
 // cameraClaims reads QR codes held up to the camera of the package's config
-// (a room's box may have no scanner) until ctx ends: only QR codes, no face
-// engine runs before provisioning.
-func cameraClaims(ctx context.Context, local *config.Config, dir string, log *slog.Logger, take func(scanner.Line)) {
+// (a room's box may have no scanner): only QR codes, no face engine runs
+// before provisioning. It returns nil when the config has no camera.
+func cameraClaims(local *config.Config, dir string, log *slog.Logger) (read func(context.Context, func(scanner.Line)), name string) {
 	if !local.Vision.HasCamera() {
-		return
+		return nil, ""
 	}
-	cam, err := camera.New(cameraConfig(local.Vision.Camera, dir))
-	if err != nil {
-		log.Error("claims held to the camera are not read", "camera", local.Vision.Camera.Name, "err", err)
-		return
-	}
-	log.Info("claims held to the camera are read", "camera", local.Vision.Camera.Name)
-	r := qr.NewReader(qrRepeat)
-	cam.Run(ctx, func(m gocv.Mat, at time.Time) { qrLines(r, m, at, take) })
+	name = local.Vision.Camera.Name
+	return func(ctx context.Context, take func(scanner.Line)) {
+		cam, err := camera.New(cameraConfig(local.Vision.Camera, dir))
+		if err != nil {
+			log.Error("claims held to the camera are not read", "component", "provision", "camera", name, "err", err)
+			return
+		}
+		log.Info("claims held to the camera are read", "component", "provision", "camera", name)
+		r := qr.NewReader(qrRepeat)
+		cam.Run(ctx, func(m gocv.Mat, at time.Time) { qrLines(r, m, at, take) })
+	}, name
 }

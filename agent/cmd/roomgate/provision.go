@@ -15,7 +15,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/roomgate/roomgate/agent"
+	"github.com/roomgate/roomgate/agent/setup"
 	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/kiosk"
 	"github.com/roomgate/roomgate/provisioning/claim"
@@ -143,7 +143,7 @@ func serviceOwner(name string) (*provision.Owner, error) {
 // from the claim, streaming the steps to emit; ok is whether it did.
 func askAgentProvision(ctx context.Context, local *config.Config, dir, text string, emit func(provision.Event)) (ok bool, err error) {
 	body, _ := json.Marshal(map[string]string{"claim": strings.TrimSpace(text)})
-	err = postAgent(ctx, local.HTTP.Listen, agent.ProvisionTokenPath(dir), kiosk.ProvisionTokenHeader, "/api/provision", body, func(line []byte) (bool, error) {
+	err = postAgent(ctx, local.HTTP.Listen, setup.TokenPath(dir), kiosk.ProvisionTokenHeader, "/api/provision", body, func(line []byte) (bool, error) {
 		var ev provision.Event
 		if err := json.Unmarshal(line, &ev); err != nil {
 			return false, err

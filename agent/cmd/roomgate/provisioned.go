@@ -11,6 +11,7 @@ import (
 
 	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/roomgate/roomgate/agent"
+	"github.com/roomgate/roomgate/agent/setup"
 	config "github.com/roomgate/roomgate/firmware-config"
 )
 
@@ -47,8 +48,8 @@ func awaitProvisioned(ctx context.Context, path string, log *slog.Logger, ready 
 	defer func() { stopSetup(); <-setupDone }()
 	go func() {
 		defer close(setupDone)
-		err := agent.Unprovisioned(setupCtx, local, agent.SetupOptions{
-			ConfigDir: filepath.Dir(path), Dir: filepath.Dir(own), Version: versionString(), Log: log, Connect: connectCity, Ready: ready,
+		err := agent.Unprovisioned(setupCtx, local, filepath.Dir(path), setup.Options{
+			Dir: filepath.Dir(own), Version: versionString(), Log: log, Connect: connectCity, Ready: ready,
 			Provisioned: func() {
 				select {
 				case provisioned <- struct{}{}:

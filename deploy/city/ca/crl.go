@@ -6,15 +6,14 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math/big"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/roomgate/roomgate/internal/syncfile"
 )
 
 // Revoked is a certificate the CA has revoked.
@@ -89,7 +88,7 @@ func (c *CA) revokeAll(rs []Revoked) ([]Revoked, error) {
 		for _, x := range list {
 			fmt.Fprintf(&b, "%x %s %s\n", x.Serial, x.At.UTC().Format(time.RFC3339), x.CN)
 		}
-		if err := WriteReplace(filepath.Join(c.dir, RevokedName), b.Bytes(), 0o644); err != nil {
+		if err := syncfile.Replace(filepath.Join(c.dir, RevokedName), b.Bytes(), 0o644); err != nil {
 			return nil, err
 		}
 	}
@@ -104,12 +103,9 @@ func (c *CA) Revoked() ([]Revoked, error) { return readRevoked(c.dir) }
 
 func readRevoked(dir string) ([]Revoked, error) {
 	name := filepath.Join(dir, RevokedName)
-	data, err := os.ReadFile(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("ca: %w", err)
+	data, err := readRecord(name)
+	if data == nil {
+		return nil, err
 	}
 	var list []Revoked
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -160,35 +156,8 @@ func (c *CA) WriteCRL(valid time.Duration) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("ca: sign CRL: %w", err)
 	}
-	if err := WriteReplace(c.CRLFile(), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o644); err != nil {
+	if err := syncfile.Replace(c.CRLFile(), pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o644); err != nil {
 		return "", err
 	}
 	return c.CRLFile(), nil
-}
-
-// WriteReplace replaces name with data atomically: the broker never reads
-// half a CRL, nor the enrolment server half its claims.
-func WriteReplace(name string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return fmt.Errorf("ca: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(perm)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), name)
-	}
-	if err != nil {
-		return fmt.Errorf("ca: write %s: %w", name, err)
-	}
-	return nil
 }

@@ -19,6 +19,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/roomgate/roomgate/internal/syncfile"
 )
 
 // IssuedName is the record of every client certificate the CA issued, by CN:
@@ -158,7 +160,7 @@ func (c *CA) record(i Issued) error {
 	if err != nil {
 		return fmt.Errorf("ca: %w", err)
 	}
-	return WriteReplace(filepath.Join(c.dir, IssuedName), append(b, '\n'), 0o600)
+	return syncfile.Replace(filepath.Join(c.dir, IssuedName), append(b, '\n'), 0o600)
 }
 
 // Issued reads the record of issued client certificates; a CA that issued
@@ -167,12 +169,9 @@ func (c *CA) Issued() ([]Issued, error) { return readIssued(c.dir) }
 
 func readIssued(dir string) ([]Issued, error) {
 	name := filepath.Join(dir, IssuedName)
-	data, err := os.ReadFile(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("ca: %w", err)
+	data, err := readRecord(name)
+	if data == nil {
+		return nil, err
 	}
 	var list []Issued
 	if err := json.Unmarshal(data, &list); err != nil {
@@ -219,4 +218,17 @@ func (c *CA) IsRevoked(cert *x509.Certificate) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// readRecord reads one of the CA's records; a record never written yet
+// (no certificate issued or revoked) reads as empty: nil data, no error.
+func readRecord(name string) ([]byte, error) {
+	data, err := os.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ca: %w", err)
+	}
+	return data, nil
 }

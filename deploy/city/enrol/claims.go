@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/roomgate/roomgate/deploy/city/ca"
+	"github.com/roomgate/roomgate/internal/syncfile"
 	"github.com/roomgate/roomgate/provisioning/claim"
 	"github.com/roomgate/roomgate/provisioning/est"
 )
@@ -165,7 +165,7 @@ func (s *Store) update(change func([]Claim) ([]Claim, error)) error {
 	if err != nil {
 		return fmt.Errorf("enrol: %w", err)
 	}
-	return ca.WriteReplace(s.file, append(data, '\n'), 0o600)
+	return syncfile.Replace(s.file, append(data, '\n'), 0o600)
 }
 
 func (s *Store) read() ([]Claim, error) {

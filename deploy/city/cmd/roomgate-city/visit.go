@@ -19,6 +19,7 @@ import (
 
 	"github.com/roomgate/roomgate/agent/citysign"
 	"github.com/roomgate/roomgate/agent/wire"
+	"github.com/roomgate/roomgate/internal/syncfile"
 )
 
 var visitCommands = []command{
@@ -288,9 +289,5 @@ func writeRegister(path string, reg visitRegister) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return syncfile.Replace(path, append(b, '\n'), 0o600)
 }
