@@ -57,7 +57,7 @@ func Replace(path string, data []byte, perm os.FileMode) error {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err == nil {
-		err = syncDir(dir)
+		err = Dir(dir)
 	}
 	if err != nil {
 		return fmt.Errorf("replace %s: %w", path, err)
@@ -65,7 +65,9 @@ func Replace(path string, data []byte, perm os.FileMode) error {
 	return nil
 }
 
-func syncDir(dir string) error {
+// Dir syncs a directory, so the names created, renamed or removed in it
+// survive a power cut.
+func Dir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -118,7 +118,7 @@ func stage(d dirs, c claim.Claim, owner *Owner) (*staged, bool, error) {
 		return nil, false, err
 	}
 	st.key = key
-	return st, false, syncDir(d.staging)
+	return st, false, syncfile.Dir(d.staging)
 }
 
 // clear removes what an interrupted attempt wrote besides its key.
@@ -201,7 +201,7 @@ func (st *staged) put(cert, ca *x509.Certificate, b *est.Bundle) error {
 			return err
 		}
 	}
-	return syncDir(st.dir)
+	return syncfile.Dir(st.dir)
 }
 
 // commit swaps the staging directory in as the provisioning directory in
@@ -212,7 +212,7 @@ func (st *staged) commit(d dirs) error {
 	if err := os.Remove(filepath.Join(d.staging, markerName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if err := syncDir(d.staging); err != nil {
+	if err := syncfile.Dir(d.staging); err != nil {
 		return err
 	}
 	_, err := os.Lstat(d.final)
@@ -228,19 +228,10 @@ func (st *staged) commit(d dirs) error {
 	if err != nil {
 		return err
 	}
-	if err := syncDir(filepath.Dir(d.final)); err != nil {
+	if err := syncfile.Dir(filepath.Dir(d.final)); err != nil {
 		return err
 	}
 	return os.RemoveAll(d.staging)
-}
-
-func syncDir(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }
 
 // checkBundle accepts the city's bundle for claim c before anything of it
