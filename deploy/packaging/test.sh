@@ -57,13 +57,14 @@ done
 check "arm64 and armhf have no OpenCV dependency"
 contents=$(dpkg-deb --contents "$box")
 for f in ./usr/bin/roomgate ./lib/systemd/system/roomgate.service ./lib/systemd/system/roomgate-kiosk.service \
-	./etc/roomgate/roomgate.yaml ./usr/share/doc/roomgate/copyright ./usr/share/roomgate/models/face_detection_yunet_2022mar.onnx; do
+	./etc/roomgate/roomgate.yaml ./usr/share/doc/roomgate/copyright ./usr/share/roomgate/models/face_detection_yunet_2022mar.onnx \
+	./usr/share/roomgate/models/face_recognition_dlib_resnet_v1.onnx; do
 	grep -q " $f\$" <<<"$contents" || fail "$box lacks $f"
 done
 ! grep -q mobilefacenet <<<"$contents" || fail "the research-only recogniser must not be shipped"
 dpkg-deb -e "$box" "$work/control"
 grep -qx /etc/roomgate/roomgate.yaml "$work/control/conffiles" || fail "the config is not a conffile"
-check "files, conffile, no research-only model"
+check "files, conffile, dlib's recogniser, no research-only model"
 
 echo "== lintian"
 lint=$(lintian --tag-display-limit 0 dist/*_"$v1"_*.deb 2>&1 | grep -v 'running with root privileges' || true)
