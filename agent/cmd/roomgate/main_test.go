@@ -98,3 +98,19 @@ func TestConfigValidateWarnsOfRemoteKiosk(t *testing.T) {
 		t.Errorf("config validate printed %q, want %q...", stderr.String(), want)
 	}
 }
+
+func TestConfigValidateWarnsOfResearchModel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "research.yaml")
+	yaml := "identity: {site: hq, gate: east, device: box-1}\nboard: sim\nvision: {recognizer: mobilefacenet_y1}\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"config", "validate", path}, &stdout, &stderr); err != nil {
+		t.Fatalf("config validate = %v, want ok with a warning; %s", err, stderr.String())
+	}
+	if want := path + ": warning: vision.recognizer: mobilefacenet_y1 is licensed for non-commercial research only, for comparison on a developer's machine: " +
+		"it must not be deployed at a city site"; !strings.HasPrefix(stderr.String(), want) || stdout.String() != path+": ok\n" {
+		t.Errorf("config validate printed %q, %q; want ok and %q...", stdout.String(), stderr.String(), want)
+	}
+}
