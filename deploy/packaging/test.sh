@@ -83,6 +83,16 @@ id -nG roomgate | tr ' ' '\n' | grep -qx video || fail "roomgate is not in video
 [ "$(stat -c '%U:%G %a' /var/lib/roomgate)" = "roomgate:roomgate 700" ] || fail "/var/lib/roomgate is $(stat -c '%U:%G %a' /var/lib/roomgate)"
 runuser -u roomgate -- roomgate config validate /etc/roomgate/roomgate.yaml || fail "the package's config does not validate"
 check "user, groups, modes; the unprovisioned config validates"
+# The installed agent finds dlib's recogniser in /usr/share/roomgate/models
+# (run from /, away from the checkout's vision/models) and enrols with it.
+mkdir -p "$work/enrolcheck"
+cp deploy/demo/media/enrol/P-obama.jpg "$work/enrolcheck/"
+printf 'identity: {site: pkg, gate: pkg, device: pkg}\nboard: sim\nstore: {path: %s/enrolcheck/roomgate.db}\n' "$work" >"$work/enrolcheck/roomgate.yaml"
+chown -R roomgate "$work/enrolcheck"
+(cd / && runuser -u roomgate -- roomgate enroll --config "$work/enrolcheck/roomgate.yaml" --id P-obama --name Obama "$work/enrolcheck/P-obama.jpg") \
+	>"$work/enrolcheck.log" 2>&1 || { cat "$work/enrolcheck.log"; fail "the installed roomgate cannot enrol with its shipped recogniser"; }
+grep -q '1 accepted, 0 refused' "$work/enrolcheck.log" || { cat "$work/enrolcheck.log"; fail "the installed roomgate did not enrol the photo"; }
+check "the installed roomgate enrols with dlib's recogniser from /usr/share/roomgate/models"
 
 echo "== a test city"
 city=$work/city
