@@ -42,13 +42,16 @@ cp deploy/packaging/copyright "$work/doc/copyright"
 
 # package builds one package from its nfpm config, with the runtime
 # libraries of a cgo binary as its Depends (what dpkg-shlibdeps would find).
+# A build without cgo has no face engine: the config's "face engine only"
+# contents are left out of it.
 package() {
-	local config=$1 bin=$2 arch=$3 shlibs=""
+	local config=$1 bin=$2 arch=$3 shlibs="" engine=0
 	# The libraries the binary names itself (NEEDED), not their own
 	# dependencies, which their packages bring.
 	local needed
 	needed=$(objdump -p "$bin" | awk '$1 == "NEEDED" {print $2}')
 	if [ -n "$needed" ]; then
+		engine=1
 		shlibs=$(for lib in $needed; do
 			path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
 			dpkg -S "$(readlink -f "$path")" 2>/dev/null || dpkg -S "$path"
@@ -57,9 +60,11 @@ package() {
 	# nfpm expands ${VAR} in contents and versions, not in depends: the
 	# list goes in here.
 	local conf=$work/$(basename "$config" .yaml)-$arch.yaml
-	awk -v shlibs="$shlibs" '
+	awk -v shlibs="$shlibs" -v engine="$engine" '
 		/\$\{ROOMGATE_SHLIBS\}/ { n = split(shlibs, s, ","); for (i = 1; i <= n; i++) print "  - " s[i]; next }
-		{ print }' "$config" >"$conf"
+		/# face engine only: begin/ { skip = !engine; next }
+		/# face engine only: end/ { skip = 0; next }
+		!skip { print }' "$config" >"$conf"
 	ROOMGATE_ARCH=$arch ROOMGATE_BIN=$bin "${nfpm[@]}" package --config "$conf" --packager deb --target dist/ >&2
 }
 

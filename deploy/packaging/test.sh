@@ -53,8 +53,9 @@ check "amd64 depends on the OpenCV 4.6 runtime libraries the engine calls, no -d
 for arch in arm64 armhf; do
 	d=$(dpkg-deb -f "dist/roomgate_${v1}_${arch}.deb" Depends)
 	! grep -q opencv <<<"$d" || fail "$arch is gate-only yet depends on OpenCV: $d"
+	! dpkg-deb --contents "dist/roomgate_${v1}_${arch}.deb" | grep -q face_recognition || fail "$arch is gate-only yet ships a face recogniser"
 done
-check "arm64 and armhf have no OpenCV dependency"
+check "arm64 and armhf have no OpenCV dependency and no face recogniser"
 contents=$(dpkg-deb --contents "$box")
 for f in ./usr/bin/roomgate ./lib/systemd/system/roomgate.service ./lib/systemd/system/roomgate-kiosk.service \
 	./etc/roomgate/roomgate.yaml ./usr/share/doc/roomgate/copyright ./usr/share/roomgate/models/face_detection_yunet_2022mar.onnx \
