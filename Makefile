@@ -19,14 +19,14 @@ models: ## convert dlib's public-domain face recogniser from the pinned npm pack
 build: ## build roomgate and roomgate-city for this machine
 	go build -o bin/ ./agent/cmd/roomgate ./deploy/city/cmd/roomgate-city
 
-build-vision: ## build roomgate with the face engine, linked against only the OpenCV modules it calls (as the package is)
+build-vision: models ## build roomgate with the face engine, linked against only the OpenCV modules it calls (as the package is); it runs dlib's recogniser, which models builds
 	vision/slimcv.sh go build -tags vision,customenv -o bin/ ./agent/cmd/roomgate
 
 cross: ## build the gate-only agent for ARM without cgo
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags=-s -o bin/roomgate-arm64 ./agent/cmd/roomgate
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 go build -trimpath -ldflags=-s -o bin/roomgate-armv7 ./agent/cmd/roomgate
 
-deb: ## Debian packages into dist/: roomgate (amd64 with the face engine, arm64, armhf) and roomgate-city
+deb: models ## Debian packages into dist/: roomgate (amd64 with the face engine, arm64, armhf) and roomgate-city
 	deploy/packaging/build.sh
 
 bench: ## scan-to-relay benchmark, 10,000 scans, beside its baselines

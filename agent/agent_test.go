@@ -392,3 +392,16 @@ func TestKill9LosesNoCommittedEntry(t *testing.T) {
 	}
 	t.Logf("%d rounds, %d scans written, %d entries reported kept, %d in store", rounds, scans, len(reported), len(kept))
 }
+
+// A box configured with the research-only recogniser runs, and its log says
+// plainly that it may not be deployed at a city site.
+func TestResearchModelWarnedInTheLog(t *testing.T) {
+	dir := t.TempDir()
+	path := writeConfig(t, dir, socat.Pair(t, dir).Device, "fail-secure", newIssuer(t))
+	appendConfig(t, path, "vision: {recognizer: mobilefacenet_y1}\n")
+	ra := startAgent(t, path)
+	if log := ra.logBuf.String(); !strings.Contains(log, "config: vision.recognizer: mobilefacenet_y1 is licensed for non-commercial research only") ||
+		!strings.Contains(log, "it must not be deployed at a city site") {
+		t.Errorf("the agent's log does not warn of the research model:\n%s", log)
+	}
+}

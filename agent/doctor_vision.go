@@ -22,7 +22,8 @@ func (s *System) cameraCheck(standalone bool) doctor.Check {
 	var models []doctor.ModelFile
 	det, rec, shipped, err := facekit.Models(v, s.opts.ConfigDir)
 	if err == nil {
-		models = []doctor.ModelFile{{Name: det.Name, Path: det.Path(shipped), SHA256: det.SHA256}, {Name: rec.Name, Path: rec.Path(shipped), SHA256: rec.SHA256}}
+		models = []doctor.ModelFile{{Name: det.Name, Path: det.Path(shipped), SHA256: det.SHA256},
+			{Name: rec.Name, Path: rec.Path(shipped), SHA256: rec.SHA256, ResearchOnly: v.ResearchModel() != ""}}
 	}
 	want := doctor.CameraWant{FPS: v.Camera.MaxFPS}
 	if v.Camera.Kind == camera.KindV4L2 {

@@ -57,6 +57,20 @@ func TestDoctorCamera(t *testing.T) {
 	if r := camera(rep); err != nil || r.Verdict != doctor.OK || !strings.Contains(r.Detail, "640x480") {
 		t.Errorf("camera standalone = %+v, %v; want ok at 640x480", r, err)
 	}
+	// The research model runs, with a warning that it may not be deployed.
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	research, err := config.Parse(path, []byte(strings.Replace(string(text), "vision:\n", "vision:\n  recognizer: mobilefacenet_y1\n", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = Doctor(context.Background(), research, opts, nil, nil)
+	if r := camera(rep); err != nil || r.Verdict != doctor.Warning || !strings.Contains(r.Detail, "licensed for non-commercial research only") ||
+		r.Remedy == nil || !strings.Contains(r.Remedy.EN, "dlib_resnet_v1") {
+		t.Errorf("camera with MobileFaceNet = %+v, %v; want a warning that it may not be deployed, with the remedy", r, err)
+	}
 	if err := os.Remove(filepath.Join(dir, "door.avi")); err != nil {
 		t.Fatal(err)
 	}

@@ -11,12 +11,24 @@ import (
 	"github.com/roomgate/roomgate/agent/gallerysync/gallerysynctest"
 	"github.com/roomgate/roomgate/agent/store"
 	"github.com/roomgate/roomgate/agent/wire"
+	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/internal/mqtttest"
 	"github.com/roomgate/roomgate/internal/socat"
 )
 
-// boxModel is the recognizer the test box runs: the config's default.
-const boxModel = "mobilefacenet-insightface-y1"
+// boxModel is the recognizer the test box runs: the config's default
+// (dlib's), whose templates the research model's never match.
+var boxModel = func() string {
+	c, err := config.Parse("default.yaml", []byte("identity: {site: s, gate: g, device: d}\nboard: sim\n"))
+	if err != nil {
+		panic(err)
+	}
+	return c.Vision.RecognizerName
+}()
+
+// researchModel is MobileFaceNet's template name, the model the box does
+// not run.
+const researchModel = "mobilefacenet-insightface-y1"
 
 func (o *ops) publishChunk(t *testing.T, index int, payload []byte) {
 	t.Helper()
@@ -52,7 +64,10 @@ func TestGalleryThroughBroker(t *testing.T) {
 	o := startOps(t, c.broker)
 	dir := t.TempDir()
 	startAgent(t, c.boxConfig(t, dir, socat.Pair(t, dir).Device, newIssuer(t)))
-	o.waitState(t, "the box online", func(st wire.State) bool { return st.Online && st.Link.Connected })
+	// Its state names its recognizer, which the city's galleries must be of.
+	o.waitState(t, "the box online, saying its model", func(st wire.State) bool {
+		return st.Online && st.Link.Connected && st.Versions.Model == boxModel
+	})
 
 	g := gallerysynctest.New(t, 1, boxModel, 25, 10)
 	for i, p := range g.Chunks {
@@ -67,13 +82,21 @@ func TestGalleryThroughBroker(t *testing.T) {
 		t.Errorf("the city's people in the store = %v, want 25 with 2 templates each", people)
 	}
 
-	// A gallery for another model is refused with the reason.
-	other := gallerysynctest.New(t, 2, "dlib-resnet-v1", 5, 5)
+	// A gallery for another model is refused with the reason and the
+	// remedy, and the gallery in force stays as it was.
+	other := gallerysynctest.New(t, 2, researchModel, 5, 5)
+	for i, p := range other.Chunks {
+		o.publishChunk(t, i, p)
+	}
 	o.publish(t, wire.LeafGalleryManifest, true, other.Manifest)
 	o.waitState(t, "the wrong model refused", func(st wire.State) bool {
-		return st.Gallery.Version == 2 && !st.Gallery.Applied &&
-			strings.HasPrefix(st.Gallery.Error, "gallery v2 is for model dlib-resnet-v1; this box runs "+boxModel+": templates of two models never match, so enrol the city's photos again")
+		return st.Gallery.Version == 2 && !st.Gallery.Applied && st.Versions.Gallery == 1 &&
+			st.Gallery.Error == "gallery v2 is for model "+researchModel+"; this box runs "+boxModel+": templates of two models never match, "+
+				"so enrol the city's photos again with the box's model (roomgate-city publish gallery with the box's config) and publish that"
 	})
+	if people := cityPeople(t, dir); len(people) != 25 || people["city-000"] != 2 || people["city-024"] != 2 {
+		t.Errorf("the city's people after the refused gallery = %v, want v1's 25 with 2 templates each", people)
+	}
 
 	// A corrupted chunk is refused; the right one completes the gallery.
 	v3 := gallerysynctest.New(t, 3, boxModel, 12, 4)

@@ -38,7 +38,7 @@ func (s *System) newLink() (*citylink.Link, error) {
 func (s *System) linkState() wire.State {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	st := wire.State{Versions: wire.Versions{Software: s.opts.Version}}
+	st := wire.State{Versions: wire.Versions{Software: s.opts.Version, Model: s.cfg.Vision.RecognizerName}}
 	for key, v := range map[string]*int64{settingConfigVersion: &st.Versions.Config, settingTrustVersion: &st.Versions.Trust} {
 		if text, err := s.store.Setting(ctx, key); err == nil && text != "" {
 			*v, _ = strconv.ParseInt(text, 10, 64)

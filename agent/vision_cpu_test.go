@@ -16,7 +16,9 @@ import (
 	"github.com/roomgate/roomgate/internal/procstat"
 )
 
-// decisionEnv chooses the CPU benchmark's rule, vote (default) or sequential.
+// decisionEnv chooses the CPU benchmark's rule, vote (default) or
+// sequential; sequential needs ROOMGATE_VISION_BENCH_RECOGNIZER=mobilefacenet_y1
+// until the rule's evidence is fitted to dlib's scores (the config says so).
 const decisionEnv = "ROOMGATE_VISION_BENCH_DECISION"
 
 // BenchmarkVisionAgentCPU runs the real agent binary (linked as
@@ -45,18 +47,7 @@ func BenchmarkVisionAgentCPU(b *testing.B) {
 				dir := b.TempDir()
 				video := filepath.Join(dir, "door.avi")
 				doorwayVideo(b, video, lfw, crops[:faces])
-				cfg := filepath.Join(dir, "roomgate.yaml")
-				yaml := fmt.Sprintf(`identity: {site: bench-site, gate: bench-gate, device: bench-box}
-board: sim
-store: {path: roomgate.db}
-http: {listen: "127.0.0.1:0"}
-vision:
-  camera: {name: bench-cam, kind: file, path: %s, max_fps: 10}
-  decision: %s
-`, video, decision)
-				if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-					b.Fatal(err)
-				}
+				cfg, _ := visionBenchConfig(b, dir, video, "decision: "+decision)
 				b.ReportMetric(agentCPU(b, bin, cfg, extraEnv), "cpu-%")
 			}
 		})

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/roomgate/roomgate/agent/store"
+	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/internal/procstat"
 	"github.com/roomgate/roomgate/vision/gallery"
 )
@@ -31,6 +32,9 @@ const (
 	// agentEnvEnv adds variables to the agent's environment, such as
 	// "OPENCV_FOR_THREADS_NUM=1 GOGC=50", to measure what each saves.
 	agentEnvEnv = "ROOMGATE_VISION_BENCH_AGENT_ENV"
+	// recognizerEnv chooses vision.recognizer, e.g. mobilefacenet_y1 to
+	// compare with the research model; the config's default without it.
+	recognizerEnv = "ROOMGATE_VISION_BENCH_RECOGNIZER"
 )
 
 // BenchmarkVisionAgentMemory runs the real agent binary, built with the
@@ -59,19 +63,8 @@ func BenchmarkVisionAgentMemory(b *testing.B) {
 		b.Run(fmt.Sprintf("people=%d/precision=%s", n, prec), func(b *testing.B) {
 			for range b.N {
 				dir := b.TempDir()
-				fillGallery(b, filepath.Join(dir, "roomgate.db"), n)
-				cfg := filepath.Join(dir, "roomgate.yaml")
-				yaml := fmt.Sprintf(`identity: {site: bench-site, gate: bench-gate, device: bench-box}
-board: sim
-store: {path: roomgate.db}
-http: {listen: "127.0.0.1:0"}
-vision:
-  camera: {name: bench-cam, kind: file, path: %s, max_fps: 10}
-  precision: %s
-`, video, prec)
-				if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-					b.Fatal(err)
-				}
+				cfg, model := visionBenchConfig(b, dir, video, "precision: "+prec)
+				fillGallery(b, filepath.Join(dir, "roomgate.db"), model, n)
 				m := measureAgent(b, bin, cfg, extraEnv)
 				b.ReportMetric(m.load.Seconds(), "gallery-load-s")
 				b.ReportMetric(float64(m.rss)/(1<<20), "rss-MiB")
@@ -84,9 +77,40 @@ vision:
 	}
 }
 
-// fillGallery writes n people with one random unit template each, in one
-// transaction (enrolling them one by one would take the benchmark's time).
-func fillGallery(b *testing.B, path string, n int) {
+// visionBenchConfig writes the benchmarks' box config into dir: a file
+// camera playing video at 10 fps, the recogniser ROOMGATE_VISION_BENCH_RECOGNIZER
+// names (the config's default without it) and the given lines of the vision
+// section. It returns the config's path and the recogniser's template name.
+func visionBenchConfig(b *testing.B, dir, video string, vision ...string) (path, model string) {
+	b.Helper()
+	if r := os.Getenv(recognizerEnv); r != "" {
+		vision = append(vision, "recognizer: "+r)
+	}
+	path = filepath.Join(dir, "roomgate.yaml")
+	yaml := fmt.Sprintf(`identity: {site: bench-site, gate: bench-gate, device: bench-box}
+board: sim
+store: {path: roomgate.db}
+http: {listen: "127.0.0.1:0"}
+vision:
+  camera: {name: bench-cam, kind: file, path: %s, max_fps: 10}
+`, video)
+	for _, l := range vision {
+		yaml += "  " + l + "\n"
+	}
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	c, err := config.Load(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return path, c.Vision.RecognizerName
+}
+
+// fillGallery writes n people with one random unit template of model each,
+// in one transaction (enrolling them one by one would take the benchmark's
+// time).
+func fillGallery(b *testing.B, path, model string, n int) {
 	b.Helper()
 	st, err := store.Open(path)
 	if err != nil {
@@ -103,7 +127,7 @@ func fillGallery(b *testing.B, path string, n int) {
 		b.Fatal(err)
 	}
 	person, _ := tx.Prepare(`INSERT INTO people(id, name, source) VALUES (?, ?, 'city')`)
-	tpl, _ := tx.Prepare(`INSERT INTO templates(person_id, model, vec, enrolled_ns) VALUES (?, 'mobilefacenet-insightface-y1', ?, 0)`)
+	tpl, _ := tx.Prepare(`INSERT INTO templates(person_id, model, vec, enrolled_ns) VALUES (?, ?, ?, 0)`)
 	rnd := rand.New(rand.NewPCG(7, uint64(n)))
 	vec := make([]float32, 128)
 	for i := range n {
@@ -119,7 +143,7 @@ func fillGallery(b *testing.B, path string, n int) {
 		if _, err := person.Exec(id, "Người "+id); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := tpl.Exec(id, gallery.Encode(vec)); err != nil {
+		if _, err := tpl.Exec(id, model, gallery.Encode(vec)); err != nil {
 			b.Fatal(err)
 		}
 	}

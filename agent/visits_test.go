@@ -36,18 +36,17 @@ func TestCityVisits(t *testing.T) {
 		return wire.Visit{ID: id, IDNumber: number, Name: "Nguyễn Văn An", Host: "Sở Nội vụ", Gates: []string{"test-site/test-gate"},
 			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), Uses: 1, Model: model, Template: template}
 	}
-	const model = "mobilefacenet-insightface-y1" // the box's recognizer: the config's default
-	o.publish(t, wire.LeafVisits, true, wire.Visits{Version: 1, Visits: []wire.Visit{visit("V-1", "001099012345", model)}})
+	o.publish(t, wire.LeafVisits, true, wire.Visits{Version: 1, Visits: []wire.Visit{visit("V-1", "001099012345", boxModel)}})
 	o.waitState(t, "visits v1 applied", func(st wire.State) bool { return st.Visits.Version == 1 && st.Visits.Applied })
 	st := openBoxStore(t, dir)
 	got, err := st.VisitsFor(context.Background(), "001099012345")
-	if err != nil || len(got) != 1 || got[0].ID != "V-1" || string(got[0].Template) != string(template) || got[0].Model != model || !got[0].NotAfter.Equal(now.Add(time.Hour)) {
+	if err != nil || len(got) != 1 || got[0].ID != "V-1" || string(got[0].Template) != string(template) || got[0].Model != boxModel || !got[0].NotAfter.Equal(now.Add(time.Hour)) {
 		t.Fatalf("VisitsFor() after v1 = %+v, %v; want V-1 with its template", got, err)
 	}
 
 	o.publish(t, wire.LeafVisits, true, wire.Visits{Version: 2, Visits: []wire.Visit{visit("V-2", "001099054321", "sface-2021dec")}})
 	refused := o.waitState(t, "visits v2 refused", func(st wire.State) bool { return st.Visits.Version == 2 && !st.Visits.Applied })
-	if !strings.Contains(refused.Visits.Error, "model sface-2021dec; this box runs "+model) {
+	if !strings.Contains(refused.Visits.Error, "model sface-2021dec; this box runs "+boxModel) {
 		t.Errorf("state().visits of another model = %+v, want the models named", refused.Visits)
 	}
 	if _, err := st.VisitsFor(context.Background(), "001099054321"); !errors.Is(err, store.ErrNoVisit) {

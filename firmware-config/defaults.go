@@ -10,14 +10,14 @@ import (
 	"github.com/roomgate/roomgate/vision/track"
 )
 
-// threshold is MobileFaceNet's default of vision.threshold, which the
+// mobileFaceNetThreshold is MobileFaceNet's default of vision.threshold, which the
 // agreement rule uses as well. It is higher than its 1:1 threshold (0.30,
 // vision/models): a check-in searches the whole gallery, and visionbench's
 // open-set table shows a stranger's frame accepted as somebody 17 % of the
 // time at 0.30 with 100 people enrolled, under 1 % at 0.42, where 97 % of
 // enrolled people are still named in one frame. A gallery of several
 // hundred people wants 0.45 to 0.48 (vision/README.md).
-const threshold float32 = 0.42
+const mobileFaceNetThreshold float32 = 0.42
 
 // Defaults for the fields a config leaves out (or sets to null). This is the
 // one list: Parse applies it and the JSON Schema shows it. Scanner defaults

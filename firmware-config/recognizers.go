@@ -1,6 +1,10 @@
 package config
 
-import "github.com/roomgate/roomgate/vision/models"
+import (
+	"fmt"
+
+	"github.com/roomgate/roomgate/vision/models"
+)
 
 // recognizerDefaults are what a shipped recognition model (vision.recognizer)
 // sets when the config leaves a field out: embeddings, and so thresholds and
@@ -10,16 +14,16 @@ type recognizerDefaults struct {
 	input     int     // vision.recognizer_input
 	threshold float32 // vision.threshold and policy.cccd_face.threshold
 	fitted    bool    // the sequential rule's defaults (track.EvidenceDefaults) are fitted to this model's scores
+	research  bool    // licensed for non-commercial research only: selectable for comparison, never for a city site
 }
 
-// defaultRecognizer is the model a config that names none runs. It stays
-// MobileFaceNet until the agent's vision tests are moved to dlib's
-// thresholds (issue 15; vision/README.md has the measurements).
-const defaultRecognizer = "mobilefacenet_y1"
+// defaultRecognizer is the model a config that names none runs: dlib's
+// ResNet, the one shipped model a city may deploy (vision/models/MODELS.md).
+const defaultRecognizer = "dlib_resnet_v1"
 
 var recognizers = map[string]recognizerDefaults{
 	"dlib_resnet_v1":   {name: "dlib-resnet-v1", input: 150, threshold: dlibThreshold},
-	"mobilefacenet_y1": {name: "mobilefacenet-insightface-y1", input: 112, threshold: threshold, fitted: true},
+	"mobilefacenet_y1": {name: "mobilefacenet-insightface-y1", input: 112, threshold: mobileFaceNetThreshold, fitted: true, research: true},
 }
 
 // applyRecognizer gives the fields v leaves out the defaults of the model
@@ -41,6 +45,17 @@ func applyRecognizer(v *Vision, cccd *CCCDFace, set map[string]bool) {
 	if !set["policy.cccd_face.threshold"] {
 		cccd.Threshold = d.threshold
 	}
+}
+
+// ResearchModel is the warning for a recognizer licensed for research only
+// ("" for one a city may deploy): it is allowed, because comparisons and
+// benchmarks run it, but it must not reach a city site.
+func (v Vision) ResearchModel() string {
+	if d, ok := recognizers[v.Recognizer]; !ok || !d.research || v.RecognizerModel != "" {
+		return ""
+	}
+	return fmt.Sprintf("vision.recognizer: %s is licensed for non-commercial research only, for comparison on a developer's machine: "+
+		"it must not be deployed at a city site; remove vision.recognizer to run %s (public domain) and re-enrol from the city's photos", v.Recognizer, defaultRecognizer)
 }
 
 // fittedEvidence reports whether the sequential rule has likelihoods fitted

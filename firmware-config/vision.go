@@ -90,10 +90,14 @@ func (v Vision) check(r *report, set map[string]bool, dir string) {
 	case v.RecognizerModel != "":
 		r.add("vision.evidence", "intercept, score and margin are required with decision sequential and a custom recognizer_model: the defaults are fitted to the shipped model's scores (fit yours with visionbench -sections fit)")
 	case !v.fittedEvidence():
-		r.add("vision.evidence", "intercept, score and margin are required with decision sequential and recognizer %s: the defaults are fitted to mobilefacenet_y1's scores (fit them with visionbench -rec %s -sections fit), or use decision vote", v.Recognizer, v.Recognizer)
+		chosen := ""
+		if !set["vision.recognizer"] {
+			chosen = " (the default)"
+		}
+		r.add("vision.evidence", "intercept, score and margin are required with decision sequential and recognizer %s%s: the defaults are fitted to mobilefacenet_y1's scores (fit them with visionbench -rec %s -sections fit), or use decision vote", v.Recognizer, chosen, v.Recognizer)
 	}
 	ruleErrors(r, set, v.Quality, quality.Defaults(), quality.Config.Validate, "quality: ", "vision.quality", qualityFields)
-	ruleErrors(r, set, v.Track(), track.Defaults(threshold), track.Config.Validate, "track: ", "vision.agreement", trackFields)
+	ruleErrors(r, set, v.Track(), track.Defaults(recognizers[defaultRecognizer].threshold), track.Config.Validate, "track: ", "vision.agreement", trackFields)
 	ruleErrors(r, set, v.Evidence.config(), track.EvidenceDefaults(), track.Evidence.Validate, "track: ", "vision.evidence", evidenceFields)
 }
 

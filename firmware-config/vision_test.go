@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/roomgate/roomgate/internal/golist"
+	"github.com/roomgate/roomgate/vision/models"
 	"github.com/roomgate/roomgate/vision/quality"
 	"github.com/roomgate/roomgate/vision/track"
 )
@@ -29,8 +30,8 @@ func TestVisionLeftOut(t *testing.T) {
 		if v.Quality != quality.Defaults() {
 			t.Errorf("Parse(%q).Vision.Quality = %+v, want quality.Defaults() %+v", extra, v.Quality, quality.Defaults())
 		}
-		if got, want := v.Track(), track.Defaults(0.42); got != want {
-			t.Errorf("Parse(%q).Vision.Track() = %+v, want track.Defaults(0.42) %+v", extra, got, want)
+		if got, want := v.Track(), track.Defaults(models.DlibResNetV1.Threshold); got != want {
+			t.Errorf("Parse(%q).Vision.Track() = %+v, want track.Defaults of dlib's threshold %+v", extra, got, want)
 		}
 	}
 }
@@ -52,8 +53,9 @@ func TestAgreementMirrorsTrack(t *testing.T) {
 
 // TestEvidenceMirrorsTrack fails when the sequential rule gains a setting
 // the evidence section does not carry.
-// TestRecognizerDefaults: choosing a model brings its name, input and
-// thresholds, and whatever the config gives itself stays.
+// TestRecognizerDefaults: no model named runs dlib's; choosing a model
+// brings its name, input and thresholds, and whatever the config gives
+// itself stays.
 func TestRecognizerDefaults(t *testing.T) {
 	base := "identity: {site: hq, gate: east, device: box-1}\nboard: rpi4\n"
 	for _, tc := range []struct {
@@ -62,8 +64,8 @@ func TestRecognizerDefaults(t *testing.T) {
 		input           int
 		threshold, cccd float32
 	}{
-		{base, "mobilefacenet-insightface-y1", 112, 0.42, 0.42},
-		{base + "vision: {recognizer: mobilefacenet_y1}\n", "mobilefacenet-insightface-y1", 112, 0.42, 0.42},
+		{base, "dlib-resnet-v1", 150, dlibThreshold, dlibThreshold},
+		{base + "vision: {recognizer: mobilefacenet_y1}\n", "mobilefacenet-insightface-y1", 112, mobileFaceNetThreshold, mobileFaceNetThreshold},
 		{base + "vision: {recognizer: dlib_resnet_v1}\n", "dlib-resnet-v1", 150, dlibThreshold, dlibThreshold},
 		{base + "vision: {recognizer: dlib_resnet_v1, threshold: 0.9, recognizer_name: city-dlib}\npolicy: {cccd_face: {threshold: 0.95}}\n", "city-dlib", 150, 0.9, 0.95},
 	} {
@@ -234,12 +236,15 @@ func TestVisionErrors(t *testing.T) {
 		{"sequential with dlib needs its fit", v + "  recognizer: dlib_resnet_v1\n  decision: sequential\n",
 			[]string{"t.yaml:4: vision.evidence: intercept, score and margin are required with decision sequential and recognizer dlib_resnet_v1: the defaults are fitted to mobilefacenet_y1's scores (fit them with visionbench -rec dlib_resnet_v1 -sections fit), or use decision vote"}},
 		{"sequential with dlib, fitted", v + "  recognizer: dlib_resnet_v1\n  decision: sequential\n  evidence: {intercept: -50, score: 55, margin: 40}\n", nil},
+		{"sequential with the default model needs its fit", v + "  decision: sequential\n",
+			[]string{"t.yaml:4: vision.evidence: intercept, score and margin are required with decision sequential and recognizer dlib_resnet_v1 (the default): the defaults are fitted to mobilefacenet_y1's scores (fit them with visionbench -rec dlib_resnet_v1 -sections fit), or use decision vote"}},
+		{"sequential with mobilefacenet uses its fit", v + "  recognizer: mobilefacenet_y1\n  decision: sequential\n", nil},
 		{"recognizer", v + "  recognizer: dlib\n",
 			[]string{`t.yaml:5: vision.recognizer: "dlib" is not allowed (did you mean dlib_resnet_v1?)`}},
 		{"decision", v + "  decision: votes\n",
 			[]string{`t.yaml:5: vision.decision: "votes" is not allowed (did you mean vote?)`}},
-		{"evidence: one frame must not name", v + "  decision: sequential\n  evidence:\n    accept: 3\n",
-			[]string{"t.yaml:7: vision.evidence.accept: evidence accept 3 must exceed cap 4: one frame must never name a person"}},
+		{"evidence: one frame must not name", v + "  recognizer: mobilefacenet_y1\n  decision: sequential\n  evidence:\n    accept: 3\n",
+			[]string{"t.yaml:8: vision.evidence.accept: evidence accept 3 must exceed cap 4: one frame must never name a person"}},
 		{"evidence: a better match is more evidence", v + "  evidence:\n    score: 0\n",
 			[]string{"t.yaml:6: vision.evidence.score: evidence score 0 and margin 22.3: want score positive, margin not negative (a better match must be more evidence)"}},
 		{"evidence spacing", v + "  evidence:\n    spacing: 0s\n",

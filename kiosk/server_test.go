@@ -188,7 +188,7 @@ var staffSnapshot = Snapshot{Site: "hq", Gate: "main-gate", Device: "hq-box-7", 
 		{Person: "P-binh", Name: "Trần Thị Bình", Unit: "Sở Nội vụ", Role: "Phó giám đốc", Seat: "A2"},
 	}},
 	Meetings: []MeetingSummary{{ID: "m-1", Title: "Giao ban tuần", Expected: 2, Present: 1}},
-	Gallery:  GalleryState{People: 3, Model: "mobilefacenet"},
+	Gallery:  GalleryState{People: 3, Model: "dlib-resnet-v1"},
 	Link:     &Link{Connected: true, LastError: "broker.city.gov.vn: refused"},
 	Call:     &Call{Terminal: "room-poly", Reachable: true, State: CallConnected, Meeting: "m-1", Bridge: "sip:7001*1234@bridge.city.gov.vn", ByBox: true},
 }
@@ -209,7 +209,7 @@ func TestPublicStatusHoldsNoStaffData(t *testing.T) {
 		t.Fatalf("GET /api/status = %d %v", resp.StatusCode, err)
 	}
 	for _, secret := range []string{"Lê Thị Hoa", "Phòng Hành chính", "pass-4711", "exp 2025", "expired", "P-kit", "Kit Harington", "0.61",
-		"P-an", "P-binh", "Sở Tài chính", "Giám đốc", "A1", "Trần Thị Bình", "face", "late", "hq-box-7", "ttyUSB0", "mobilefacenet", "broker", "v1.2", "7001*1234"} {
+		"P-an", "P-binh", "Sở Tài chính", "Giám đốc", "A1", "Trần Thị Bình", "face", "late", "hq-box-7", "ttyUSB0", "dlib-resnet-v1", "broker", "v1.2", "7001*1234"} {
 		if strings.Contains(string(body), secret) {
 			t.Errorf("GET /api/status without a session shows %q: %s", secret, body)
 		}

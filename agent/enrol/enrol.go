@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/roomgate/roomgate/agent/facekit"
@@ -52,6 +54,10 @@ const (
 	ReasonDuplicatePerson = "duplicate_person" // the face already matches another person
 	ReasonAlreadyEnrolled = "already_enrolled" // this very photo (by sha256) is enrolled already
 	ReasonNotSamePerson   = "not_same_person"  // the face matches none of the person's other photos
+	// ReasonOtherModel is not about a photo of the run: a person in the
+	// store whose templates are all of another recognizer than the box's,
+	// which never match it (the report has no path).
+	ReasonOtherModel = "other_model"
 )
 
 // PhotoReport is what became of one photo.
@@ -85,15 +91,18 @@ type Store interface {
 	facekit.Templates
 	People(ctx context.Context, model string) ([]store.PersonSummary, error)
 	AddTemplates(ctx context.Context, p store.Person, ts []store.Template) error
+	Unmatched(ctx context.Context, model string) ([]store.UnmatchedPerson, error)
 }
 
 // Run adds faces from photos to the store, as templates: the photos
 // themselves are never stored. Each photo must show one face that passes
 // the quality gate and matches no other person at v.Threshold or more (in
 // the store, or earlier in this run); the reports, in the order of
-// photos, say what became of each. The accepted photos of one person are
-// added in one transaction. An error means the run could not be made or
-// its templates not saved, not that a photo was refused.
+// photos, say what became of each, followed by one (ReasonOtherModel) for
+// each person the box's recognizer cannot match because their templates
+// are all of another model. The accepted photos of one person are added in
+// one transaction. An error means the run could not be made or its
+// templates not saved, not that a photo was refused.
 func Run(ctx context.Context, st Store, kit *facekit.Kit, v config.Vision, photos []Photo, opt Options) ([]PhotoReport, error) {
 	ids := map[string]bool{}
 	for _, p := range photos {
@@ -116,7 +125,35 @@ func Run(ctx context.Context, st Store, kit *facekit.Kit, v config.Vision, photo
 	if err := e.save(ctx, photos, reports); err != nil {
 		return reports, err
 	}
-	return reports, nil
+	unmatched, err := st.Unmatched(ctx, kit.Model)
+	if err != nil {
+		return reports, fmt.Errorf("enroll: %w", err)
+	}
+	return append(reports, otherModelReports(unmatched, kit.Model)...), nil
+}
+
+// otherModelReports refuses to count as enrolled the people whose
+// templates are all of another model than the box's, saying what brings
+// them back: a person enrolled here is enrolled again from their photos;
+// the city's people come with a gallery published for the box's model.
+func otherModelReports(unmatched []store.UnmatchedPerson, model string) []PhotoReport {
+	var out []PhotoReport
+	city := map[string]int{} // model → people
+	for _, p := range unmatched {
+		if p.Source == "city" {
+			city[p.Model]++
+			continue
+		}
+		out = append(out, PhotoReport{Person: p.ID, Name: p.Name, Reason: ReasonOtherModel,
+			Detail: fmt.Sprintf("has templates of %s only (%d); this box runs %s: templates of two models never match, so %s is not recognised: enrol them again from their photos",
+				p.Model, p.Templates, model, p.ID)})
+	}
+	for _, m := range slices.Sorted(maps.Keys(city)) {
+		out = append(out, PhotoReport{Reason: ReasonOtherModel,
+			Detail: fmt.Sprintf("%d of the city's people have templates of %s only; this box runs %s: templates of two models never match: "+
+				"the city enrols its photos again with the box's model (roomgate-city publish gallery with the box's config)", city[m], m, model)})
+	}
+	return out
 }
 
 // enroller holds what one run checks photos against.

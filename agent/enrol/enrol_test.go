@@ -23,14 +23,16 @@ import (
 	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/internal/shared"
 	"github.com/roomgate/roomgate/vision/face"
+	"github.com/roomgate/roomgate/vision/models"
 	"github.com/roomgate/roomgate/vision/quality"
 )
 
-// enrolConfig writes a minimal box config with its store in dir.
-func enrolConfig(t *testing.T, dir string) *config.Config {
+// enrolConfig writes a minimal box config with its store in dir, and the
+// given lines.
+func enrolConfig(t *testing.T, dir string, lines ...string) *config.Config {
 	t.Helper()
 	path := filepath.Join(dir, "roomgate.yaml")
-	yaml := "identity: {site: test-site, gate: test-gate, device: test-box}\nboard: sim\nstore: {path: roomgate.db}\n"
+	yaml := "identity: {site: test-site, gate: test-gate, device: test-box}\nboard: sim\nstore: {path: roomgate.db}\n" + strings.Join(lines, "")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +229,7 @@ func TestEnroll(t *testing.T) {
 		t.Errorf("Enroll(obama3.jpg as P-obama) = %+v, want accepted", reports[1])
 	}
 
-	checkStore(t, filepath.Join(dir, "roomgate.db"), map[string]int{"P-obama": 3, "P-biden": 2},
+	checkStore(t, cfg, filepath.Join(dir, "roomgate.db"), map[string]int{"P-obama": 3, "P-biden": 2},
 		photo("obama/obama.jpg"), photo("biden/biden.jpg"))
 }
 
@@ -254,7 +256,73 @@ func TestEnrollWholePerson(t *testing.T) {
 	if !reports[0].Accepted || !reports[1].Accepted {
 		t.Fatalf("Enroll(kit) = %+v, want both accepted", reports[:2])
 	}
-	checkStore(t, filepath.Join(dir, "roomgate.db"), map[string]int{"P-kit": 2})
+	checkStore(t, cfg, filepath.Join(dir, "roomgate.db"), map[string]int{"P-kit": 2})
+}
+
+// A box whose recognizer changed does not count the people enrolled with
+// the other model as enrolled: each run's report names them, with what to
+// do, until they are enrolled again from their photos; the other model's
+// templates are left as they were. Both ways between dlib's model and
+// MobileFaceNet.
+func TestEnrollOtherModel(t *testing.T) {
+	faces := shared.Need(t, "datasets/known_faces_small")
+	obama := store.Person{ID: "P-obama", Name: "Barack Obama"}
+	biden := store.Person{ID: "P-biden", Name: "Joe Biden"}
+	const research = "vision: {recognizer: mobilefacenet_y1}\n"
+	for _, c := range []struct {
+		name          string
+		before, after []string // config lines
+	}{
+		{"MobileFaceNet, then dlib", []string{research}, nil},
+		{"dlib, then MobileFaceNet", nil, []string{research}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			old := enrolConfig(t, dir, c.before...)
+			reports, err := enroll(t, old, dir, []Photo{{obama, filepath.Join(faces, "obama/obama.jpg")}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkReports(t, reports, true)
+
+			cfg := enrolConfig(t, dir, c.after...)
+			reports, err = enroll(t, cfg, dir, []Photo{{biden, filepath.Join(faces, "biden/biden.jpg")}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "has templates of " + old.Vision.RecognizerName + " only (1); this box runs " + cfg.Vision.RecognizerName +
+				": templates of two models never match, so P-obama is not recognised: enrol them again from their photos"
+			if len(reports) != 2 || !reports[0].Accepted || reports[1].Person != "P-obama" || reports[1].Accepted ||
+				reports[1].Reason != ReasonOtherModel || reports[1].Detail != want || reports[1].Path != "" {
+				t.Fatalf("Enroll(biden) on a box of another model = %+v, want biden accepted and P-obama reported: %q", reports, want)
+			}
+
+			reports, err = enroll(t, cfg, dir, []Photo{{obama, filepath.Join(faces, "obama/obama1.jpg")}}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(reports) != 1 || !reports[0].Accepted {
+				t.Errorf("Enroll(obama) again with the box's model = %+v, want accepted and nobody left to report", reports)
+			}
+			checkStore(t, cfg, filepath.Join(dir, "roomgate.db"), map[string]int{"P-obama": 1, "P-biden": 1})
+			checkStore(t, old, filepath.Join(dir, "roomgate.db"), map[string]int{"P-obama": 1, "P-biden": 0})
+		})
+	}
+}
+
+// The city's people of another model are one line: the city, not the
+// technician, publishes their gallery again.
+func TestOtherModelReportsCity(t *testing.T) {
+	unmatched := []store.UnmatchedPerson{
+		{PersonSummary: store.PersonSummary{Person: store.Person{ID: "city-1", Source: "city"}, Templates: 2}, Model: "mobilefacenet-insightface-y1"},
+		{PersonSummary: store.PersonSummary{Person: store.Person{ID: "city-2", Source: "city"}, Templates: 1}, Model: "mobilefacenet-insightface-y1"},
+	}
+	got := otherModelReports(unmatched, "dlib-resnet-v1")
+	want := "2 of the city's people have templates of mobilefacenet-insightface-y1 only; this box runs dlib-resnet-v1: templates of two models never match: " +
+		"the city enrols its photos again with the box's model (roomgate-city publish gallery with the box's config)"
+	if len(got) != 1 || got[0].Reason != ReasonOtherModel || got[0].Detail != want || got[0].Person != "" {
+		t.Errorf("otherModelReports(2 city people) = %+v, want one report %q", got, want)
+	}
 }
 
 func checkReason(t *testing.T, r PhotoReport, want string) {
@@ -277,16 +345,16 @@ func checkReports(t *testing.T, reports []PhotoReport, accepted ...bool) {
 }
 
 // checkStore checks the store holds exactly these people with these many
-// templates, each a 128-component vector with its photo's sha256 and
-// quality report, and none of the photos' bytes.
-func checkStore(t *testing.T, db string, want map[string]int, photos ...string) {
+// templates of cfg's recogniser, each a vector of its length with its
+// photo's sha256 and quality report, and none of the photos' bytes.
+func checkStore(t *testing.T, cfg *config.Config, db string, want map[string]int, photos ...string) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const model, dim = "mobilefacenet-insightface-y1", 128
+	model, dim := cfg.Vision.RecognizerName, models.Recognizers[cfg.Vision.Recognizer].Dim
 	people, err := st.People(ctx, model)
 	if err != nil {
 		t.Fatal(err)

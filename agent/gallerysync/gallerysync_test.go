@@ -36,7 +36,8 @@ func chunk(t *testing.T, payload []byte) wire.GalleryChunk {
 	return c
 }
 
-func cityPeople(t *testing.T, st *store.Store) map[string]int {
+// cityPeople are the city's people in st with their templates of model.
+func cityPeople(t *testing.T, st *store.Store, model string) map[string]int {
 	t.Helper()
 	ps, err := st.People(context.Background(), model)
 	if err != nil {
@@ -73,7 +74,7 @@ func TestChunksBeforeAndAfterTheManifest(t *testing.T) {
 	if st := g.State(); st != (State{Version: 1, Model: model, Received: 3, Total: 3, Applied: 1}) || *applied != 1 {
 		t.Fatalf("State() = %+v after %d swaps, want v1 applied once", st, *applied)
 	}
-	if people := cityPeople(t, st); len(people) != 25 || people["city-024"] != 2 {
+	if people := cityPeople(t, st, model); len(people) != 25 || people["city-024"] != 2 {
 		t.Fatalf("the city's people = %v, want 25 with 2 templates each", people)
 	}
 	// The retained manifest again, after a reconnect, changes nothing.
@@ -84,6 +85,48 @@ func TestChunksBeforeAndAfterTheManifest(t *testing.T) {
 	again := New(st, model, slog.New(slog.DiscardHandler), nil)
 	if st := again.State(); st.Applied != 1 || st.Version != 1 {
 		t.Fatalf("State() after a restart = %+v, want v1 applied", st)
+	}
+}
+
+// A gallery of another recognizer is refused with what to do, whether
+// its chunks came before its manifest or not, and the gallery in force
+// stays whole: both ways between dlib's model and MobileFaceNet.
+func TestRefusesAnotherModel(t *testing.T) {
+	const dlib, mobile = "dlib-resnet-v1", "mobilefacenet-insightface-y1"
+	ctx := context.Background()
+	for _, c := range []struct{ box, gallery string }{{dlib, mobile}, {mobile, dlib}} {
+		st, err := store.Open(filepath.Join(t.TempDir(), "roomgate.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		g := New(st, c.box, slog.New(slog.DiscardHandler), nil)
+		v1 := gallerysynctest.New(t, 1, c.box, 3, 3)
+		if err := g.Manifest(ctx, v1.Manifest); err != nil {
+			t.Fatal(err)
+		}
+		if err := g.Chunk(ctx, chunk(t, v1.Chunks[0]), v1.Chunks[0]); err != nil {
+			t.Fatal(err)
+		}
+		other := gallerysynctest.New(t, 2, c.gallery, 5, 5)
+		if err := g.Chunk(ctx, chunk(t, other.Chunks[0]), other.Chunks[0]); err != nil {
+			t.Fatal(err)
+		}
+		err = g.Manifest(ctx, other.Manifest)
+		want := "gallery v2 is for model " + c.gallery + "; this box runs " + c.box + ": templates of two models never match, " +
+			"so enrol the city's photos again with the box's model (roomgate-city publish gallery with the box's config) and publish that"
+		if err == nil || err.Error() != want || g.State().Error != want {
+			t.Errorf("box %s, gallery %s: Manifest() = %v, state %+v; want %q", c.box, c.gallery, err, g.State(), want)
+		}
+		if g.State().Applied != 1 {
+			t.Errorf("box %s, gallery %s: state %+v, want v1 still in force", c.box, c.gallery, g.State())
+		}
+		if people := cityPeople(t, st, c.box); len(people) != 3 || people["city-000"] != 2 || people["city-002"] != 2 {
+			t.Errorf("box %s, after a %s gallery: the city's people = %v, want v1's 3 with 2 templates each", c.box, c.gallery, people)
+		}
+		if n, err := st.TemplateCount(ctx, c.gallery); err != nil || n != 0 {
+			t.Errorf("box %s: %d templates of %s stored (%v), want none", c.box, n, c.gallery, err)
+		}
 	}
 }
 
@@ -122,7 +165,7 @@ func TestRefusedGalleries(t *testing.T) {
 			t.Errorf("%s: error %v, state %+v; want %q", tt.name, err, g.State(), tt.wantErr)
 		}
 	}
-	if people := cityPeople(t, st); len(people) != 4 || g.State().Applied != 2 || *applied != 1 {
+	if people := cityPeople(t, st, model); len(people) != 4 || g.State().Applied != 2 || *applied != 1 {
 		t.Fatalf("after the refusals: people %v, state %+v, %d swaps; want v2's 4 people in force", people, g.State(), *applied)
 	}
 }
@@ -149,7 +192,7 @@ func TestForgetPersonWithdrawsTheGalleryNamingThem(t *testing.T) {
 	if err != nil || !f.Person || f.Templates != 2 || f.Withdrawn != 2 {
 		t.Fatalf("ForgetPerson(city-001) = %+v, %v; want their 2 templates and v2 withdrawn", f, err)
 	}
-	if people := cityPeople(t, st); len(people) != 2 || people["city-001"] != 0 {
+	if people := cityPeople(t, st, model); len(people) != 2 || people["city-001"] != 0 {
 		t.Fatalf("the city's people = %v, want city-001 gone", people)
 	}
 	if err := g.Manifest(ctx, v2.Manifest); err == nil || !strings.Contains(err.Error(), "names a person the city deleted since") {

@@ -137,6 +137,36 @@ func (s *Store) People(ctx context.Context, model string) ([]PersonSummary, erro
 	return out, rows.Err()
 }
 
+// Unmatched lists the people with templates of other models than model and
+// none of it, by id, with the other model and its template count: a box
+// whose recognizer changed cannot recognise them until they are enrolled
+// again.
+func (s *Store) Unmatched(ctx context.Context, model string) ([]UnmatchedPerson, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT p.id, p.name, p.unit, p.source, t.model, count(*)
+		FROM people p JOIN templates t ON t.person_id = p.id
+		WHERE t.model <> ? AND NOT EXISTS (SELECT 1 FROM templates u WHERE u.person_id = p.id AND u.model = ?)
+		GROUP BY p.id, t.model ORDER BY p.id, t.model`, model, model)
+	if err != nil {
+		return nil, fmt.Errorf("store: unmatched people: %w", err)
+	}
+	defer rows.Close()
+	var out []UnmatchedPerson
+	for rows.Next() {
+		var p UnmatchedPerson
+		if err := rows.Scan(&p.ID, &p.Name, &p.Unit, &p.Source, &p.Model, &p.Templates); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// UnmatchedPerson is a person enrolled with another model only.
+type UnmatchedPerson struct {
+	PersonSummary
+	Model string // the model of their templates
+}
+
 // TemplateCount counts a model's templates, so a gallery can be sized
 // before it is loaded.
 func (s *Store) TemplateCount(ctx context.Context, model string) (int, error) {

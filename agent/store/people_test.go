@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -86,5 +88,39 @@ func TestPeopleAndTemplates(t *testing.T) {
 	}
 	if n, _ := s.TemplateCount(ctx, "m2"); n != 0 {
 		t.Errorf("TemplateCount(m2) = %d, want 0", n)
+	}
+}
+
+// Unmatched lists who has templates of other models only, per model.
+func TestUnmatched(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	add := func(p Person, models ...string) {
+		t.Helper()
+		var ts []Template
+		for i, m := range models {
+			ts = append(ts, Template{Model: m, Vec: []byte{byte(i + 1)}})
+		}
+		if err := s.AddTemplates(ctx, p, ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(Person{ID: "P-both", Name: "Both", Source: "local"}, "dlib", "mfn")
+	add(Person{ID: "P-dlib", Name: "Dlib", Source: "local"}, "dlib")
+	add(Person{ID: "P-mfn", Name: "Old", Source: "local"}, "mfn", "mfn")
+	add(Person{ID: "city-1", Name: "City", Source: "city"}, "mfn", "sface")
+	got, err := s.Unmatched(ctx, "dlib")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, p := range got {
+		rows = append(rows, fmt.Sprintf("%s %s %s %d", p.ID, p.Source, p.Model, p.Templates))
+	}
+	if want := []string{"P-mfn local mfn 2", "city-1 city mfn 1", "city-1 city sface 1"}; !slices.Equal(rows, want) {
+		t.Errorf("Unmatched(dlib) = %q, want %q", rows, want)
+	}
+	if got, err := s.Unmatched(ctx, "mfn"); err != nil || len(got) != 1 || got[0].ID != "P-dlib" {
+		t.Errorf("Unmatched(mfn) = %+v, %v; want P-dlib only", got, err)
 	}
 }

@@ -287,7 +287,7 @@ func TestStateRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	in := State{
 		Online: true, Time: at,
-		Versions: Versions{Software: "1.2.3", Config: 4, Trust: 7},
+		Versions: Versions{Software: "1.2.3", Config: 4, Trust: 7, Model: "dlib-resnet-v1"},
 		Config:   Applied{Version: 5, Error: "sync.window: must be positive"},
 		Trust:    Applied{Version: 7, Applied: true},
 		Outbox:   OutboxState{Pending: 12, Oldest: at.Add(-time.Hour), Alarm: true},

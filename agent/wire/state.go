@@ -37,6 +37,9 @@ type Versions struct {
 	Trust    int64  `json:"trust"`    // version of the city's trust in force; 0: none yet
 	Schedule int64  `json:"schedule"` // version of the schedule in force; 0: none
 	Gallery  int64  `json:"gallery"`  // version of the city's gallery in force; 0: none yet
+	// Model names the recogniser whose templates the box matches
+	// (vision.recognizer_name): the city computes its galleries with it.
+	Model string `json:"model,omitempty"`
 }
 
 // GallerySync is how far the box has received a gallery.

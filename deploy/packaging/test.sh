@@ -53,17 +53,19 @@ check "amd64 depends on the OpenCV 4.6 runtime libraries the engine calls, no -d
 for arch in arm64 armhf; do
 	d=$(dpkg-deb -f "dist/roomgate_${v1}_${arch}.deb" Depends)
 	! grep -q opencv <<<"$d" || fail "$arch is gate-only yet depends on OpenCV: $d"
+	! dpkg-deb --contents "dist/roomgate_${v1}_${arch}.deb" | grep -q face_recognition || fail "$arch is gate-only yet ships a face recogniser"
 done
-check "arm64 and armhf have no OpenCV dependency"
+check "arm64 and armhf have no OpenCV dependency and no face recogniser"
 contents=$(dpkg-deb --contents "$box")
 for f in ./usr/bin/roomgate ./lib/systemd/system/roomgate.service ./lib/systemd/system/roomgate-kiosk.service \
-	./etc/roomgate/roomgate.yaml ./usr/share/doc/roomgate/copyright ./usr/share/roomgate/models/face_detection_yunet_2022mar.onnx; do
+	./etc/roomgate/roomgate.yaml ./usr/share/doc/roomgate/copyright ./usr/share/roomgate/models/face_detection_yunet_2022mar.onnx \
+	./usr/share/roomgate/models/face_recognition_dlib_resnet_v1.onnx; do
 	grep -q " $f\$" <<<"$contents" || fail "$box lacks $f"
 done
 ! grep -q mobilefacenet <<<"$contents" || fail "the research-only recogniser must not be shipped"
 dpkg-deb -e "$box" "$work/control"
 grep -qx /etc/roomgate/roomgate.yaml "$work/control/conffiles" || fail "the config is not a conffile"
-check "files, conffile, no research-only model"
+check "files, conffile, dlib's recogniser, no research-only model"
 
 echo "== lintian"
 lint=$(lintian --tag-display-limit 0 dist/*_"$v1"_*.deb 2>&1 | grep -v 'running with root privileges' || true)
@@ -82,6 +84,16 @@ id -nG roomgate | tr ' ' '\n' | grep -qx video || fail "roomgate is not in video
 [ "$(stat -c '%U:%G %a' /var/lib/roomgate)" = "roomgate:roomgate 700" ] || fail "/var/lib/roomgate is $(stat -c '%U:%G %a' /var/lib/roomgate)"
 runuser -u roomgate -- roomgate config validate /etc/roomgate/roomgate.yaml || fail "the package's config does not validate"
 check "user, groups, modes; the unprovisioned config validates"
+# The installed agent finds dlib's recogniser in /usr/share/roomgate/models
+# (run from /, away from the checkout's vision/models) and enrols with it.
+mkdir -p "$work/enrolcheck"
+cp deploy/demo/media/enrol/P-obama.jpg "$work/enrolcheck/"
+printf 'identity: {site: pkg, gate: pkg, device: pkg}\nboard: sim\nstore: {path: %s/enrolcheck/roomgate.db}\n' "$work" >"$work/enrolcheck/roomgate.yaml"
+chown -R roomgate "$work/enrolcheck"
+(cd / && runuser -u roomgate -- roomgate enroll --config "$work/enrolcheck/roomgate.yaml" --id P-obama --name Obama "$work/enrolcheck/P-obama.jpg") \
+	>"$work/enrolcheck.log" 2>&1 || { cat "$work/enrolcheck.log"; fail "the installed roomgate cannot enrol with its shipped recogniser"; }
+grep -q '1 accepted, 0 refused' "$work/enrolcheck.log" || { cat "$work/enrolcheck.log"; fail "the installed roomgate did not enrol the photo"; }
+check "the installed roomgate enrols with dlib's recogniser from /usr/share/roomgate/models"
 
 echo "== a test city"
 city=$work/city

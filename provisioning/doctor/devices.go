@@ -170,6 +170,9 @@ type CameraWant struct {
 // ModelFile is a face model file and the sha256 the face engine expects.
 type ModelFile struct {
 	Name, Path, SHA256 string
+	// ResearchOnly marks a model licensed for research only: it runs, but
+	// may not be deployed at a city site.
+	ResearchOnly bool
 }
 
 // CameraSampleTime is how long the camera is watched.
@@ -206,6 +209,14 @@ func CameraCheck(name string, c Camera, want CameraWant, models []ModelFile) Che
 			return warn(Text{EN: "the camera is slow", VI: "camera chậm"}, fmt.Sprintf("%s; configured max_fps %.1f", detail, want.FPS),
 				Text{EN: "Improve the light (cameras slow down in the dark), use a USB 2 port of its own, or lower the size.",
 					VI: "Tăng ánh sáng (camera chậm lại khi tối), cắm vào cổng USB riêng, hoặc giảm kích thước hình."})
+		}
+		for _, m := range models {
+			if m.ResearchOnly {
+				return warn(Text{EN: "the face recogniser may not be deployed at a city site", VI: "mô hình nhận diện khuôn mặt không được phép dùng tại cơ quan thành phố"},
+					fmt.Sprintf("%s: %s is licensed for non-commercial research only", detail, m.Name),
+					Text{EN: "Remove vision.recognizer from the config to run dlib_resnet_v1 (public domain), then enrol the people again from their photos.",
+						VI: "Xóa vision.recognizer khỏi cấu hình để dùng dlib_resnet_v1 (thuộc phạm vi công cộng), rồi đăng ký lại khuôn mặt từ ảnh."})
+			}
 		}
 		return ok(Text{EN: "the camera gives frames as configured", VI: "camera gửi hình đúng cấu hình"}, detail)
 	}}

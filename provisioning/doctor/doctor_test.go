@@ -229,6 +229,7 @@ func TestCamera(t *testing.T) {
 	}
 	good := []ModelFile{{Name: "m", Path: model, SHA256: "9372c470eeadd5ecd9c3c74c2b3cb633f8e2f2fad799250a0f70d652b6b825e4"}}
 	bad := []ModelFile{{Name: "m", Path: model, SHA256: "00"}}
+	research := []ModelFile{{Name: "m", Path: model, SHA256: good[0].SHA256, ResearchOnly: true}}
 	want := CameraWant{Width: 640, Height: 480, FPS: 10}
 	for _, tc := range []struct {
 		name   string
@@ -242,6 +243,7 @@ func TestCamera(t *testing.T) {
 		{"unplugged", fakeCamera{err: errors.New("open /dev/video0: no such file")}, good, Failure},
 		{"other size", fakeCamera{s: CameraSample{1280, 720, 20, 9.8}}, good, Warning},
 		{"slow", fakeCamera{s: CameraSample{640, 480, 4, 2}}, good, Warning},
+		{"research-only recogniser", fakeCamera{s: CameraSample{640, 480, 20, 9.8}}, research, Warning},
 	} {
 		if got := run1(t, CameraCheck("front", tc.cam, want, tc.models)).Verdict; got != tc.want {
 			t.Errorf("CameraCheck(%s) = %s, want %s", tc.name, got, tc.want)

@@ -168,9 +168,13 @@ func isHex(s string) bool {
 	return err == nil
 }
 
+// Installed is where the roomgate package puts the models it ships.
+const Installed = "/usr/share/roomgate/models"
+
 // Dir finds the models directory: $ROOMGATE_MODELS if set, else
 // vision/models in the working directory or the nearest parent holding
-// it, so tests and `go run` work from anywhere in the checkout.
+// it, so tests and `go run` work from anywhere in the checkout, else the
+// package's Installed directory (the agent, doctor and enroll of a box).
 func Dir() (string, error) {
 	if d := os.Getenv("ROOMGATE_MODELS"); d != "" {
 		return d, nil
@@ -186,7 +190,10 @@ func Dir() (string, error) {
 			}
 		}
 		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("vision: models directory not found from %s: run inside the roomgate checkout or set ROOMGATE_MODELS", wd)
+			if _, err := os.Stat(filepath.Join(Installed, YuNet2022Mar.File)); err == nil {
+				return Installed, nil
+			}
+			return "", fmt.Errorf("vision: models directory not found from %s nor at %s: run inside the roomgate checkout, install the roomgate package or set ROOMGATE_MODELS", wd, Installed)
 		}
 	}
 }

@@ -84,8 +84,10 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	photoReports := reports[:len(photos)]
+	otherModel := reports[len(photos):]
 	refused := 0
-	for _, r := range reports {
+	for _, r := range photoReports {
 		if !r.Accepted {
 			refused++
 		}
@@ -94,18 +96,22 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(struct {
-			Photos   []enrol.PhotoReport `json:"photos"`
-			Accepted int                 `json:"accepted"`
-			Refused  int                 `json:"refused"`
-		}{reports, len(reports) - refused, refused})
+			Photos     []enrol.PhotoReport `json:"photos"`
+			Accepted   int                 `json:"accepted"`
+			Refused    int                 `json:"refused"`
+			OtherModel []enrol.PhotoReport `json:"other_model,omitempty"` // people this box's recognizer cannot match
+		}{photoReports, len(photos) - refused, refused, otherModel})
 	} else {
-		err = printReport(stdout, reports, refused)
+		err = printReport(stdout, photoReports, refused, otherModel)
 	}
 	if err != nil {
 		return err
 	}
-	if refused > 0 {
-		return fmt.Errorf("enroll: %d of %d photos refused", refused, len(reports))
+	switch {
+	case refused > 0:
+		return fmt.Errorf("enroll: %d of %d photos refused", refused, len(photos))
+	case len(otherModel) > 0:
+		return fmt.Errorf("enroll: templates of another model than this box's %s: enrol those people again from their photos", cfg.Vision.RecognizerName)
 	}
 	return nil
 }
@@ -191,7 +197,7 @@ func readEnrolDir(dir string) ([]enrol.Photo, error) {
 }
 
 // printReport writes one line per photo and a summary.
-func printReport(w io.Writer, reports []enrol.PhotoReport, refused int) error {
+func printReport(w io.Writer, reports []enrol.PhotoReport, refused int, otherModel []enrol.PhotoReport) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PHOTO\tPERSON\tRESULT\tDETAIL")
 	for _, r := range reports {
@@ -204,6 +210,17 @@ func printReport(w io.Writer, reports []enrol.PhotoReport, refused int) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d accepted, %d refused\n", len(reports)-refused, refused)
-	return err
+	if _, err := fmt.Fprintf(w, "%d accepted, %d refused\n", len(reports)-refused, refused); err != nil {
+		return err
+	}
+	if len(otherModel) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "not recognised by this box (templates of another model only):")
+	for _, r := range otherModel {
+		if _, err := fmt.Fprintf(w, "  %s\n", strings.TrimSpace(r.Person+" "+r.Detail)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -209,3 +209,35 @@ func TestEnrollUsage(t *testing.T) {
 		t.Errorf("enroll missing.jpg = %v, %q; want refused %s", err, stdout.String(), enrol.ReasonUnreadable)
 	}
 }
+
+// A box whose recognizer changed from MobileFaceNet to dlib's names the
+// people enrolled with the old one, says what to do, and exits non-zero
+// even though every photo of the run was accepted.
+func TestEnrollAfterTheModelChanged(t *testing.T) {
+	faces := shared.Need(t, "datasets/known_faces_small")
+	dir := t.TempDir()
+	cfg := enrolConfig(t, dir)
+	research, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, append(research, "vision: {recognizer: mobilefacenet_y1}\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"enroll", "--config", cfg, "--id", "P-obama", "--name", "Barack Obama", filepath.Join(faces, "obama/obama.jpg")}, &stdout, &stderr); err != nil {
+		t.Fatalf("enroll obama with MobileFaceNet = %v; %s%s", err, stdout.String(), stderr.String())
+	}
+	cfg = enrolConfig(t, dir) // the default recognizer, dlib's
+	stdout.Reset()
+	err = run([]string{"enroll", "--config", cfg, "--id", "P-biden", "--name", "Joe Biden", filepath.Join(faces, "biden/biden.jpg")}, &stdout, &stderr)
+	if err == nil || err.Error() != "enroll: templates of another model than this box's dlib-resnet-v1: enrol those people again from their photos" {
+		t.Errorf("enroll biden on the box now running dlib = %v, want the other model's people refused with what to do", err)
+	}
+	for _, want := range []string{"1 accepted, 0 refused\n", "not recognised by this box (templates of another model only):\n",
+		"  P-obama has templates of mobilefacenet-insightface-y1 only (1); this box runs dlib-resnet-v1: templates of two models never match, so P-obama is not recognised: enrol them again from their photos\n"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("enroll biden printed\n%s\nwant %q in it", stdout.String(), want)
+		}
+	}
+}

@@ -84,17 +84,26 @@ func TestUsageAndVersion(t *testing.T) {
 	}
 }
 
-func TestConfigValidateWarnsOfRemoteKiosk(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "remote.yaml")
-	yaml := "identity: {site: hq, gate: east, device: box-1}\nboard: sim\nhttp: {listen: \"0.0.0.0:8080\"}\nkiosk: {allow_remote: true}\n"
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	if err := run([]string{"config", "validate", path}, &stdout, &stderr); err != nil {
-		t.Fatalf("config validate = %v, want ok with a warning; %s", err, stderr.String())
-	}
-	if want := path + ": warning: kiosk.allow_remote: the kiosk on 0.0.0.0:8080 answers other machines"; !strings.HasPrefix(stderr.String(), want) {
-		t.Errorf("config validate printed %q, want %q...", stderr.String(), want)
+// config validate passes a config with settings that weaken the box, and
+// says what they cost.
+func TestConfigValidateWarns(t *testing.T) {
+	for _, c := range []struct{ name, yaml, want string }{
+		{"remote kiosk", "http: {listen: \"0.0.0.0:8080\"}\nkiosk: {allow_remote: true}\n",
+			"warning: kiosk.allow_remote: the kiosk on 0.0.0.0:8080 answers other machines"},
+		{"research model", "vision: {recognizer: mobilefacenet_y1}\n",
+			"warning: vision.recognizer: mobilefacenet_y1 is licensed for non-commercial research only, for comparison on a developer's machine: " +
+				"it must not be deployed at a city site"},
+	} {
+		path := filepath.Join(t.TempDir(), "box.yaml")
+		if err := os.WriteFile(path, []byte("identity: {site: hq, gate: east, device: box-1}\nboard: sim\n"+c.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		if err := run([]string{"config", "validate", path}, &stdout, &stderr); err != nil || stdout.String() != path+": ok\n" {
+			t.Fatalf("%s: config validate = %v, %q, want ok with a warning; %s", c.name, err, stdout.String(), stderr.String())
+		}
+		if want := path + ": " + c.want; !strings.HasPrefix(stderr.String(), want) {
+			t.Errorf("%s: config validate printed %q, want %q...", c.name, stderr.String(), want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"slices"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/roomgate/roomgate/agent/wire"
 	"github.com/roomgate/roomgate/deploy/city/mqttclient"
+	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/internal/progressbar"
 )
 
@@ -38,8 +40,13 @@ must show one face (or use -largest) that passes the quality gate and looks
 like nobody else's; the report lists those refused, with the reason, and
 they are left out. The command fails only if no photo is accepted.
 
-The templates are for the shipped recognizer unless -config names a box
-config whose vision section (models, recognizer name, quality gate) to use.
+The templates are for the default recognizer (dlib_resnet_v1) unless
+-config names a box config whose vision section (models, recognizer name,
+quality gate) to use. Before any photo is enrolled, the boxes' states say
+which recognizer each runs: if one online box runs another, nothing is
+published (templates of two models never match); run again with a config
+of those boxes. A box offline meanwhile refuses a gallery of another model
+itself, and says so in its state.
 
 Example:
   roomgate-city publish gallery -cert city-ops.pem -key city-ops.key \
@@ -101,9 +108,15 @@ func (a *app) publishGallery(path string, args []string) error {
 	if *version == 0 {
 		*version = a.now().Unix()
 	}
+	if errNoFaceEngine != nil {
+		return fmt.Errorf("%s: %w", path, errNoFaceEngine)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if err := a.checkBoxModels(ctx, broker, devices, *configPath); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	bar := progressbar.New(a.stderr, "photos")
 	e, err := enrolGallery(ctx, *csvPath, *configPath, *largest, bar.Update)
 	bar.Done()
@@ -127,6 +140,108 @@ func (a *app) publishGallery(path string, args []string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// cityConfig is the box config enrolment runs with when -config names
+// none: every vision default, so the shipped models and quality gate.
+const cityConfig = "identity: {site: city, gate: city, device: city}\nboard: sim\n"
+
+// galleryModel is the recognizer a gallery's templates are computed with:
+// configPath's, else the default.
+func galleryModel(configPath string) (string, error) {
+	var cfg *config.Config
+	var err error
+	if configPath != "" {
+		cfg, err = config.Load(configPath)
+	} else {
+		cfg, err = config.Parse("roomgate.yaml", []byte(cityConfig))
+	}
+	if err != nil {
+		return "", err
+	}
+	return cfg.Vision.RecognizerName, nil
+}
+
+// stateWait bounds the wait for the boxes' retained states; a box that
+// never connected has none.
+const stateWait = 2 * time.Second
+
+// checkBoxModels refuses a gallery whose templates would be of another
+// model than an online box runs, before any photo is enrolled: the box
+// would refuse it, and its people would not be recognised meanwhile.
+func (a *app) checkBoxModels(ctx context.Context, broker brokerFlags, devices []string, configPath string) error {
+	model, err := galleryModel(configPath)
+	if err != nil {
+		return err
+	}
+	boxes, err := boxModels(ctx, broker, devices)
+	if err != nil {
+		return err
+	}
+	var wrong, unknown []string
+	for _, d := range devices {
+		switch m, ok := boxes[d]; {
+		case !ok || m == "":
+			unknown = append(unknown, d)
+		case m != model:
+			wrong = append(wrong, d+" runs "+m)
+		}
+	}
+	if len(wrong) > 0 {
+		return fmt.Errorf("%s, and this gallery's templates would be of %s: templates of two models never match, so nothing is published. "+
+			"Enrol the city's photos with the boxes' model: run again with -config naming those boxes' config (its vision section), "+
+			"one model's boxes at a time", strings.Join(wrong, ", "), model)
+	}
+	if len(unknown) > 0 {
+		fmt.Fprintf(a.stderr, "%s: offline, so its recognizer is not known; a box of another model than %s refuses the gallery and says so in its state\n",
+			strings.Join(unknown, ", "), model)
+	}
+	return nil
+}
+
+// boxModels reads the devices' retained states: the recognizer each online
+// box reports, "" for one offline or too old to say.
+func boxModels(ctx context.Context, broker brokerFlags, devices []string) (map[string]string, error) {
+	device := map[string]string{} // state topic → device
+	var subs []string
+	for _, d := range devices {
+		t := wire.Topic(d, wire.LeafState)
+		device[t] = d
+		subs = append(subs, t)
+	}
+	var mu sync.Mutex
+	got := map[string]string{}
+	all := make(chan struct{})
+	c, err := broker.connect(ctx, subs, func(m mqttclient.Message) {
+		defer m.Ack()
+		d, ok := device[m.Topic]
+		mu.Lock()
+		defer mu.Unlock()
+		if _, seen := got[d]; !ok || seen {
+			return
+		}
+		if st, err := wire.DecodeState(m.Payload); err == nil && st.Online {
+			got[d] = st.Versions.Model
+		} else {
+			got[d] = ""
+		}
+		if len(got) == len(device) {
+			close(all)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	select {
+	case <-all:
+	case <-time.After(stateWait):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return maps.Clone(got), nil
 }
 
 // printRefused reports the refused photos and what the gallery holds.

@@ -60,8 +60,8 @@ func checkGallery(t *testing.T, b *mqtttest.Broker, device string) (wire.Gallery
 	return m, people
 }
 
-func fakeEnrolment(people int) enrolment {
-	e := enrolment{model: "mobilefacenet-insightface-y1"}
+func fakeEnrolment(model string, people int) enrolment {
+	e := enrolment{model: model}
 	for i := range people {
 		id := fmt.Sprintf("P-%02d", i)
 		e.people = append(e.people, galleryPerson{ID: id, Name: "Người " + id, Unit: "Sở",
@@ -77,6 +77,10 @@ func TestSendGallery(t *testing.T) {
 	cert, key := b.ClientCert(t, "city-ops")
 	url, ca := b.URL, b.CAFile
 	broker := brokerFlags{url: &url, ca: &ca, cert: &cert, key: &key}
+	model, err := galleryModel("") // the default recognizer's
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		version   int64
 		people    int
@@ -84,11 +88,11 @@ func TestSendGallery(t *testing.T) {
 		wantChunk int
 		wantOut   string
 	}{
-		{1, 5, 1, 5, "dev-a: gallery version 1, 5 people, 10 templates, 5 chunks, model mobilefacenet-insightface-y1"},
+		{1, 5, 1, 5, "dev-a: gallery version 1, 5 people, 10 templates, 5 chunks, model " + model},
 		{2, 5, 2, 3, "; cleared 2 old chunks\n"},
 		{3, 1, 200, 1, "; cleared 2 old chunks\n"},
 	} {
-		g, err := buildGallery(fakeEnrolment(c.people), c.version, c.perChunk)
+		g, err := buildGallery(fakeEnrolment(model, c.people), c.version, c.perChunk)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +106,7 @@ func TestSendGallery(t *testing.T) {
 		}
 		for _, d := range []string{"dev-a", "dev-b"} {
 			m, people := checkGallery(t, b, d)
-			if m.Version != c.version || m.Chunks != c.wantChunk || len(people) != c.people || m.Dim != 128 || m.Model != "mobilefacenet-insightface-y1" {
+			if m.Version != c.version || m.Chunks != c.wantChunk || len(people) != c.people || m.Dim != 128 || m.Model != model {
 				t.Errorf("%s after v%d: manifest %+v, %d people, want %d chunks, %d people, dim 128", d, c.version, m, len(people), c.wantChunk, c.people)
 			}
 		}

@@ -15,9 +15,8 @@ import (
 	config "github.com/roomgate/roomgate/firmware-config"
 )
 
-// cityConfig is the box config enrolment runs with when -config names
-// none: every vision default, so the shipped models and quality gate.
-const cityConfig = "identity: {site: city, gate: city, device: city}\nboard: sim\n"
+// errNoFaceEngine is nil: this build has the face engine.
+var errNoFaceEngine error
 
 // enrolGallery enrols the photos csvPath lists exactly as roomgate enroll
 // does on a box, into a scratch store, and reads back what was accepted.
