@@ -412,3 +412,28 @@ func (d *fakeDownlink) Uses(ctx context.Context, u wire.Uses) error {
 	d.uses = append(d.uses, u)
 	return nil
 }
+
+// fakeClock is the link's clock in a test: it moves only when told.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// useFakeClock makes l send and time acks by a fake clock.
+func useFakeClock(l *Link) *fakeClock {
+	c := &fakeClock{t: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
+	l.now = c.now
+	return c
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}

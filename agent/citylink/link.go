@@ -82,13 +82,17 @@ type Settings struct {
 	AckMode     string        // AckCity (default) or AckPuback
 	BatchEvents int           // events per message: 500
 	BatchBytes  int           // bytes per message: 256 KiB, at most wire.MaxEventsSize
-	Window      int           // messages waiting for their ack at once: 32
-	AckTimeout  time.Duration // resend what is not acknowledged after this: 30s
-	Retention   time.Duration // keep acknowledged events this long: 7 days
-	BackoffMin  time.Duration // shortest reconnect delay: 1s
-	BackoffMax  time.Duration // longest reconnect delay: 2m
-	StateEvery  time.Duration // publish state this often: 1m
-	OutboxCap   int           // raise the alarm at this many pending events; 0: never
+	Window      int           // messages waiting for their ack at once, at most: 32
+	AckTimeout  time.Duration // the first ack timeout, before an ack was timed: 30s
+	// The ack timeout then follows the acks' measured round trip within
+	// these bounds: 5s and 5m.
+	AckTimeoutMin time.Duration
+	AckTimeoutMax time.Duration
+	Retention     time.Duration // keep acknowledged events this long: 7 days
+	BackoffMin    time.Duration // shortest reconnect delay: 1s
+	BackoffMax    time.Duration // longest reconnect delay: 2m
+	StateEvery    time.Duration // publish state this often: 1m
+	OutboxCap     int           // raise the alarm at this many pending events; 0: never
 
 	Log *slog.Logger
 	// State returns the agent's part of the state (versions, devices, its
@@ -99,14 +103,16 @@ type Settings struct {
 
 // Defaults.
 const (
-	defaultBatchEvents = 500
-	defaultBatchBytes  = 256 << 10
-	defaultWindow      = 32
-	defaultAckTimeout  = 30 * time.Second
-	defaultRetention   = 7 * 24 * time.Hour
-	defaultBackoffMin  = time.Second
-	defaultBackoffMax  = 2 * time.Minute
-	defaultStateEvery  = time.Minute
+	defaultBatchEvents   = 500
+	defaultBatchBytes    = 256 << 10
+	defaultWindow        = 32
+	defaultAckTimeout    = 30 * time.Second
+	defaultAckTimeoutMin = 5 * time.Second
+	defaultAckTimeoutMax = 5 * time.Minute
+	defaultRetention     = 7 * 24 * time.Hour
+	defaultBackoffMin    = time.Second
+	defaultBackoffMax    = 2 * time.Minute
+	defaultStateEvery    = time.Minute
 )
 
 // Timings that need no setting.
@@ -133,9 +139,13 @@ type Status struct {
 	Refused   int64  // downlink messages refused (malformed, or refused by the agent)
 	Connects  int64  // connections made to the broker; each after the first is a reconnect
 	InFlight  int    // events published and not yet acknowledged
-	Pending   int    // events waiting in the outbox, as last counted
-	Oldest    time.Time
-	Alarm     bool // Pending reached OutboxCap; nothing is dropped
+	// The sender's pace now: messages it may keep waiting for acks, and
+	// how long one may wait before it is resent.
+	Window     int
+	AckTimeout time.Duration
+	Pending    int // events waiting in the outbox, as last counted
+	Oldest     time.Time
+	Alarm      bool // Pending reached OutboxCap; nothing is dropped
 }
 
 // Link is the store-and-forward link to the city.
@@ -146,6 +156,7 @@ type Link struct {
 	verify *citysign.Verifier
 	log    *slog.Logger
 	topics topics
+	now    func() time.Time // when batches are sent and acked; tests set it
 
 	notify   chan struct{} // new records committed
 	acks     chan ackReq   // to ackLoop
@@ -215,6 +226,8 @@ func New(s Settings, ob Outbox, dl Downlink) (*Link, error) {
 	def(&s.BatchBytes, defaultBatchBytes)
 	def(&s.Window, defaultWindow)
 	defDur(&s.AckTimeout, defaultAckTimeout)
+	defDur(&s.AckTimeoutMin, defaultAckTimeoutMin)
+	defDur(&s.AckTimeoutMax, defaultAckTimeoutMax)
 	defDur(&s.Retention, defaultRetention)
 	defDur(&s.BackoffMin, defaultBackoffMin)
 	defDur(&s.BackoffMax, defaultBackoffMax)
@@ -222,13 +235,14 @@ func New(s Settings, ob Outbox, dl Downlink) (*Link, error) {
 	s.BatchEvents = min(s.BatchEvents, wire.MaxBatchEvents, wire.MaxAckIDs)
 	s.BatchBytes = min(s.BatchBytes, wire.MaxEventsSize)
 	s.BackoffMax = max(s.BackoffMax, s.BackoffMin)
+	s.AckTimeoutMax = max(s.AckTimeoutMax, s.AckTimeoutMin)
 	if s.Log == nil {
 		s.Log = slog.Default()
 	}
 	t := func(leaf string) string { return wire.Topic(s.Device, leaf) }
 	return &Link{
 		s: s, ob: ob, dl: dl, verify: citysign.NewVerifier(s.CityKey, s.Device),
-		log: s.Log.With("component", "citylink"),
+		log: s.Log.With("component", "citylink"), now: time.Now,
 		topics: topics{
 			events: t(wire.LeafEvents), ack: t(wire.LeafAck), state: t(wire.LeafState), config: t(wire.LeafConfig),
 			trust: t(wire.LeafTrust), meetings: t(wire.LeafMeetings), gallery: t(wire.LeafGallery + "/#"),
@@ -277,6 +291,7 @@ func (l *Link) Status() Status {
 	}
 	if l.cur != nil {
 		st.InFlight = len(l.cur.byID)
+		st.Window, st.AckTimeout = l.cur.pace.limit(), l.cur.pace.timeout()
 	}
 	return st
 }
