@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -414,26 +415,16 @@ func (d *fakeDownlink) Uses(ctx context.Context, u wire.Uses) error {
 }
 
 // fakeClock is the link's clock in a test: it moves only when told.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type fakeClock struct{ ns atomic.Int64 }
 
 // useFakeClock makes l send and time acks by a fake clock.
 func useFakeClock(l *Link) *fakeClock {
-	c := &fakeClock{t: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
+	c := &fakeClock{}
+	c.ns.Store(time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC).UnixNano())
 	l.now = c.now
 	return c
 }
 
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
+func (c *fakeClock) now() time.Time { return time.Unix(0, c.ns.Load()) }
 
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func (c *fakeClock) add(d time.Duration) { c.ns.Add(int64(d)) }
