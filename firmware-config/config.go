@@ -208,8 +208,8 @@ type Sync struct {
 	BatchBytes    int      `yaml:"batch_bytes"`     // bytes per message at most
 	Window        int      `yaml:"window"`          // messages waiting for their ack at once, at most: the link starts at 4 and grows while acks come back in time
 	AckTimeout    Duration `yaml:"ack_timeout"`     // resend what was not acknowledged after this, until acks were timed
-	AckTimeoutMin Duration `yaml:"ack_timeout_min"` // shortest ack timeout once acks were timed: it follows their round trip (smoothed + 4 × its variation, doubled on each timeout)
-	AckTimeoutMax Duration `yaml:"ack_timeout_max"` // longest ack timeout
+	AckTimeoutMin Duration `yaml:"ack_timeout_min"` // shortest ack timeout once acks were timed: it follows their round trip (smoothed + 4 × its variation, doubled on each timeout); a shorter ack_timeout lowers it
+	AckTimeoutMax Duration `yaml:"ack_timeout_max"` // longest ack timeout; a longer ack_timeout raises it
 	Retention     Duration `yaml:"retention"`       // keep acknowledged events this long, then purge
 	OutboxCap     int      `yaml:"outbox_cap"`      // raise an alarm when this many events wait (none is dropped)
 	BackoffMin    Duration `yaml:"backoff_min"`     // first reconnect delay

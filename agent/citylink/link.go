@@ -85,7 +85,7 @@ type Settings struct {
 	Window      int           // messages waiting for their ack at once, at most: 32
 	AckTimeout  time.Duration // the first ack timeout, before an ack was timed: 30s
 	// The ack timeout then follows the acks' measured round trip within
-	// these bounds: 5s and 5m.
+	// these bounds: 5s and 5m, stretched to AckTimeout if it is outside.
 	AckTimeoutMin time.Duration
 	AckTimeoutMax time.Duration
 	Retention     time.Duration // keep acknowledged events this long: 7 days
@@ -235,7 +235,9 @@ func New(s Settings, ob Outbox, dl Downlink) (*Link, error) {
 	s.BatchEvents = min(s.BatchEvents, wire.MaxBatchEvents, wire.MaxAckIDs)
 	s.BatchBytes = min(s.BatchBytes, wire.MaxEventsSize)
 	s.BackoffMax = max(s.BackoffMax, s.BackoffMin)
-	s.AckTimeoutMax = max(s.AckTimeoutMax, s.AckTimeoutMin)
+	// A first timeout outside the bounds was meant: they stretch to it.
+	s.AckTimeoutMin = min(s.AckTimeoutMin, s.AckTimeout)
+	s.AckTimeoutMax = max(s.AckTimeoutMax, s.AckTimeoutMin, s.AckTimeout)
 	if s.Log == nil {
 		s.Log = slog.Default()
 	}

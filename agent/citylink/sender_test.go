@@ -411,6 +411,22 @@ func TestNewChecksSettings(t *testing.T) {
 	if l.s.AckMode != AckCity || l.s.BatchEvents != 500 || l.s.Window != 32 || l.topics.events != "roomgate/v1/dev/gate-7/events" {
 		t.Errorf("New(defaults) settings = %+v", l.s)
 	}
+	if l.s.AckTimeout != 30*time.Second || l.s.AckTimeoutMin != 5*time.Second || l.s.AckTimeoutMax != 5*time.Minute {
+		t.Errorf("New(defaults) ack timeouts = %v in %v..%v, want 30s in 5s..5m", l.s.AckTimeout, l.s.AckTimeoutMin, l.s.AckTimeoutMax)
+	}
+	// A first timeout set outside the default bounds (a config older than
+	// them) stretches them instead of being overruled.
+	for _, first := range []time.Duration{2 * time.Second, time.Hour} {
+		s := ok
+		s.AckTimeout = first
+		l, err := New(s, &memOutbox{}, &fakeDownlink{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := newPace(l.s.AckTimeout, l.s.AckTimeoutMin, l.s.AckTimeoutMax, l.s.Window); p.timeout() != first {
+			t.Errorf("New(AckTimeout %v): first timeout %v, bounds %v..%v", first, p.timeout(), l.s.AckTimeoutMin, l.s.AckTimeoutMax)
+		}
+	}
 }
 
 // stuckPublisher is paho while a lost connection is torn down: Publish
