@@ -84,15 +84,15 @@ type Settings struct {
 	BatchBytes  int           // bytes per message: 256 KiB, at most wire.MaxEventsSize
 	Window      int           // messages waiting for their ack at once, at most: 32
 	AckTimeout  time.Duration // the first ack timeout, before an ack was timed: 30s
+	Retention   time.Duration // keep acknowledged events this long: 7 days
+	BackoffMin  time.Duration // shortest reconnect delay: 1s
+	BackoffMax  time.Duration // longest reconnect delay: 2m
+	StateEvery  time.Duration // publish state this often: 1m
+	OutboxCap   int           // raise the alarm at this many pending events; 0: never
+
 	// The ack timeout then follows the acks' measured round trip within
 	// these bounds: 5s and 5m, stretched to AckTimeout if it is outside.
-	AckTimeoutMin time.Duration
-	AckTimeoutMax time.Duration
-	Retention     time.Duration // keep acknowledged events this long: 7 days
-	BackoffMin    time.Duration // shortest reconnect delay: 1s
-	BackoffMax    time.Duration // longest reconnect delay: 2m
-	StateEvery    time.Duration // publish state this often: 1m
-	OutboxCap     int           // raise the alarm at this many pending events; 0: never
+	AckTimeoutMin, AckTimeoutMax time.Duration
 
 	Log *slog.Logger
 	// State returns the agent's part of the state (versions, devices, its
@@ -103,16 +103,17 @@ type Settings struct {
 
 // Defaults.
 const (
-	defaultBatchEvents   = 500
-	defaultBatchBytes    = 256 << 10
-	defaultWindow        = 32
-	defaultAckTimeout    = 30 * time.Second
+	defaultBatchEvents = 500
+	defaultBatchBytes  = 256 << 10
+	defaultWindow      = 32
+	defaultAckTimeout  = 30 * time.Second
+	defaultRetention   = 7 * 24 * time.Hour
+	defaultBackoffMin  = time.Second
+	defaultBackoffMax  = 2 * time.Minute
+	defaultStateEvery  = time.Minute
+
 	defaultAckTimeoutMin = 5 * time.Second
 	defaultAckTimeoutMax = 5 * time.Minute
-	defaultRetention     = 7 * 24 * time.Hour
-	defaultBackoffMin    = time.Second
-	defaultBackoffMax    = 2 * time.Minute
-	defaultStateEvery    = time.Minute
 )
 
 // Timings that need no setting.
@@ -139,13 +140,14 @@ type Status struct {
 	Refused   int64  // downlink messages refused (malformed, or refused by the agent)
 	Connects  int64  // connections made to the broker; each after the first is a reconnect
 	InFlight  int    // events published and not yet acknowledged
+	Pending   int    // events waiting in the outbox, as last counted
+	Oldest    time.Time
+	Alarm     bool // Pending reached OutboxCap; nothing is dropped
+
 	// The sender's pace now: messages it may keep waiting for acks, and
 	// how long one may wait before it is resent.
 	Window     int
 	AckTimeout time.Duration
-	Pending    int // events waiting in the outbox, as last counted
-	Oldest     time.Time
-	Alarm      bool // Pending reached OutboxCap; nothing is dropped
 }
 
 // Link is the store-and-forward link to the city.
