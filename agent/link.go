@@ -27,7 +27,7 @@ func (s *System) newLink() (*citylink.Link, error) {
 	return citylink.New(citylink.Settings{
 		Broker: y.Broker, TLS: tlsCfg, Device: s.cfg.Identity.Device, Site: s.cfg.Identity.Site, CityKey: cityKey,
 		AckMode: y.AckMode, BatchEvents: y.BatchEvents, BatchBytes: y.BatchBytes, Window: y.Window,
-		AckTimeout: y.AckTimeout.D(), Retention: y.Retention.D(), BackoffMin: y.BackoffMin.D(), BackoffMax: y.BackoffMax.D(),
+		AckTimeout: y.AckTimeout.D(), AckTimeoutMin: y.AckTimeoutMin.D(), AckTimeoutMax: y.AckTimeoutMax.D(), Retention: y.Retention.D(), BackoffMin: y.BackoffMin.D(), BackoffMax: y.BackoffMax.D(),
 		StateEvery: y.StateEvery.D(), OutboxCap: y.OutboxCap,
 		Log: s.log, State: s.linkState,
 	}, s.store, downlink{s})

@@ -206,14 +206,17 @@ type Sync struct {
 	AckMode     string   `yaml:"ack_mode"`     // city (forget events when the city acks them) or puback (when the broker does)
 	BatchEvents int      `yaml:"batch_events"` // events per message at most
 	BatchBytes  int      `yaml:"batch_bytes"`  // bytes per message at most
-	Window      int      `yaml:"window"`       // messages waiting for their ack at once
-	AckTimeout  Duration `yaml:"ack_timeout"`  // resend what was not acknowledged after this
+	Window      int      `yaml:"window"`       // messages waiting for their ack at once, at most: the link starts at 4 and grows while acks come back in time
+	AckTimeout  Duration `yaml:"ack_timeout"`  // resend what was not acknowledged after this, until acks were timed
 	Retention   Duration `yaml:"retention"`    // keep acknowledged events this long, then purge
 	OutboxCap   int      `yaml:"outbox_cap"`   // raise an alarm when this many events wait (none is dropped)
 	BackoffMin  Duration `yaml:"backoff_min"`  // first reconnect delay
 	BackoffMax  Duration `yaml:"backoff_max"`  // longest reconnect delay (with jitter)
 	StateEvery  Duration `yaml:"state_every"`  // how often the box publishes its state
 	CityKey     string   `yaml:"city_key"`     // the city's Ed25519 signing key, a PEM PUBLIC KEY file: config, trust and commands must carry its signature; without it the box takes none of them
+
+	AckTimeoutMin Duration `yaml:"ack_timeout_min"` // shortest ack timeout once acks were timed: it follows their round trip (smoothed + 4 × its variation, doubled on each timeout); a shorter ack_timeout lowers it
+	AckTimeoutMax Duration `yaml:"ack_timeout_max"` // longest ack timeout; a longer ack_timeout raises it
 }
 
 // Vision is the face check-in engine. Without a camera (the section or its

@@ -83,7 +83,7 @@ scanners:
 			Actions: Duration(90 * 24 * time.Hour), Uses: Duration(400 * 24 * time.Hour), Staging: Duration(7 * 24 * time.Hour),
 		}},
 		HTTP: HTTP{Listen: "127.0.0.1:8080"},
-		Sync: Sync{AckMode: "city", BatchEvents: 500, BatchBytes: 256 << 10, Window: 32, AckTimeout: Duration(30 * time.Second),
+		Sync: Sync{AckMode: "city", BatchEvents: 500, BatchBytes: 256 << 10, Window: 32, AckTimeout: Duration(30 * time.Second), AckTimeoutMin: Duration(5 * time.Second), AckTimeoutMax: Duration(5 * time.Minute),
 			Retention: Duration(7 * 24 * time.Hour), OutboxCap: 1_000_000, BackoffMin: Duration(time.Second),
 			BackoffMax: Duration(2 * time.Minute), StateEvery: Duration(time.Minute)},
 		Vision: Vision{

@@ -47,6 +47,8 @@ var defaults = withSections(map[string]any{
 	"sync.batch_bytes":         256 << 10,
 	"sync.window":              32,
 	"sync.ack_timeout":         Duration(30 * time.Second),
+	"sync.ack_timeout_min":     Duration(5 * time.Second),
+	"sync.ack_timeout_max":     Duration(5 * time.Minute),
 	"sync.retention":           Duration(7 * 24 * time.Hour),
 	"sync.outbox_cap":          1_000_000,
 	"sync.backoff_min":         Duration(time.Second),
@@ -153,6 +155,8 @@ func applyDefaults(c *Config, set map[string]bool) {
 	num("sync.batch_bytes", &y.BatchBytes)
 	num("sync.window", &y.Window)
 	dur("sync.ack_timeout", &y.AckTimeout)
+	dur("sync.ack_timeout_min", &y.AckTimeoutMin)
+	dur("sync.ack_timeout_max", &y.AckTimeoutMax)
 	dur("sync.retention", &y.Retention)
 	num("sync.outbox_cap", &y.OutboxCap)
 	dur("sync.backoff_min", &y.BackoffMin)

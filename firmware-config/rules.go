@@ -152,6 +152,8 @@ var durationLimits = map[string][2]Duration{
 	"policy.cccd_face.within":  {Duration(time.Second), Duration(time.Minute)},
 	"gpio.*.debounce":          {0, Duration(time.Second)},
 	"sync.ack_timeout":         {Duration(time.Second), Duration(time.Hour)},
+	"sync.ack_timeout_min":     {Duration(time.Second), Duration(time.Hour)},
+	"sync.ack_timeout_max":     {Duration(time.Second), Duration(time.Hour)},
 	"sync.retention":           {0, Duration(365 * 24 * time.Hour)},
 	"sync.backoff_min":         {Duration(100 * time.Millisecond), Duration(time.Minute)},
 	"sync.backoff_max":         {Duration(time.Second), Duration(time.Hour)},

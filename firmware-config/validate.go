@@ -284,6 +284,9 @@ func (c *Config) checkSync(r *report, dir string) {
 			r.add(field, "cannot read %s: %v", quote(path), errors.Unwrap(err))
 		}
 	}
+	if y.AckTimeoutMax < y.AckTimeoutMin {
+		r.add("sync.ack_timeout_max", "%s is shorter than sync.ack_timeout_min %s", y.AckTimeoutMax, y.AckTimeoutMin)
+	}
 	if y.BackoffMax < y.BackoffMin {
 		r.add("sync.backoff_max", "%s is shorter than sync.backoff_min %s", y.BackoffMax, y.BackoffMin)
 	}

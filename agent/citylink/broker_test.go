@@ -222,11 +222,41 @@ func TestResendWhenTheCityDoesNotAck(t *testing.T) {
 	ob := &memOutbox{}
 	ob.add(t, 100, 10)
 	want := ob.unacked()
-	l, _ := runLink(t, b, Settings{BatchEvents: 10, Window: 4, AckTimeout: 500 * time.Millisecond}, ob, nil)
+	l, _ := runLink(t, b, Settings{BatchEvents: 10, Window: 4, AckTimeout: 500 * time.Millisecond, AckTimeoutMin: 500 * time.Millisecond}, ob, nil)
 	eventually(t, 20*time.Second, "every event acked", func() bool { return len(ob.unacked()) == 0 })
 	city.check(t, want)
 	if st := l.Status(); st.Resent < 30 || st.Acked != 100 {
 		t.Errorf("Status() = %+v, want at least the 30 events of 3 lost messages resent, 100 acked", st)
+	}
+}
+
+// A city that takes longer to ack than the first timeout (an ingest behind
+// on a morning's drain) is waited for, not sent again what it has queued;
+// messages it really lost are still sent again.
+func TestSlowCityThroughBroker(t *testing.T) {
+	b := mqtttest.Start(t)
+	const delay = 2 * time.Second
+	city := startCity(t, b, delay)
+	city.ignore.Store(2) // lost by the city: only a resend brings these
+	ob := &memOutbox{}
+	ob.add(t, 1000, 10)
+	want := ob.unacked()
+	// The first timeout and its floor at a quarter of the city's delay: the
+	// fixed timeout this replaces sent every batch about four times.
+	l, _ := runLink(t, b, Settings{BatchEvents: 20, Window: 32, AckTimeout: delay / 4, AckTimeoutMin: delay / 4}, ob, nil)
+	eventually(t, 60*time.Second, "every event acked", func() bool { return len(ob.unacked()) == 0 })
+	city.check(t, want)
+	st := l.Status()
+	distinct, again := city.received()
+	t.Logf("%d events, %d delivered again (%.2f× sent); status %+v", distinct, again, float64(distinct+again)/float64(distinct), st)
+	if st.Resent < 40 {
+		t.Errorf("%d events resent, want at least the 40 of the 2 messages the city lost", st.Resent)
+	}
+	if limit := int64(len(want)) / 10; st.Resent > limit {
+		t.Errorf("%d of %d events resent to a city that acks everything after %v, want at most %d", st.Resent, len(want), delay, limit)
+	}
+	if st.AckTimeout < delay {
+		t.Errorf("ack timeout at the end = %v, want at least the city's %v", st.AckTimeout, delay)
 	}
 }
 

@@ -6,7 +6,10 @@
 // the city acknowledges their ids on the ack topic (or, in puback mode, when
 // the broker acknowledges the message that carried them); anything not
 // acknowledged in time is read again from the store and resent, and after
-// every reconnect everything unacknowledged is resent from the oldest. The
+// every reconnect everything unacknowledged is resent from the oldest.
+// What "in time" is, and how many messages wait for acks at once, follow
+// the acks as they come (pace.go), so that a city slow to answer is not
+// sent again what it has queued. The
 // city stores each event id once, so a resend costs bandwidth, never a
 // duplicate record.
 //

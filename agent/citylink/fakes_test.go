@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -412,3 +413,18 @@ func (d *fakeDownlink) Uses(ctx context.Context, u wire.Uses) error {
 	d.uses = append(d.uses, u)
 	return nil
 }
+
+// fakeClock is the link's clock in a test: it moves only when told.
+type fakeClock struct{ ns atomic.Int64 }
+
+// useFakeClock makes l send and time acks by a fake clock.
+func useFakeClock(l *Link) *fakeClock {
+	c := &fakeClock{}
+	c.ns.Store(time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC).UnixNano())
+	l.now = c.now
+	return c
+}
+
+func (c *fakeClock) now() time.Time { return time.Unix(0, c.ns.Load()) }
+
+func (c *fakeClock) add(d time.Duration) { c.ns.Add(int64(d)) }

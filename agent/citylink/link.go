@@ -82,13 +82,17 @@ type Settings struct {
 	AckMode     string        // AckCity (default) or AckPuback
 	BatchEvents int           // events per message: 500
 	BatchBytes  int           // bytes per message: 256 KiB, at most wire.MaxEventsSize
-	Window      int           // messages waiting for their ack at once: 32
-	AckTimeout  time.Duration // resend what is not acknowledged after this: 30s
+	Window      int           // messages waiting for their ack at once, at most: 32
+	AckTimeout  time.Duration // the first ack timeout, before an ack was timed: 30s
 	Retention   time.Duration // keep acknowledged events this long: 7 days
 	BackoffMin  time.Duration // shortest reconnect delay: 1s
 	BackoffMax  time.Duration // longest reconnect delay: 2m
 	StateEvery  time.Duration // publish state this often: 1m
 	OutboxCap   int           // raise the alarm at this many pending events; 0: never
+
+	// The ack timeout then follows the acks' measured round trip within
+	// these bounds: 5s and 5m, stretched to AckTimeout if it is outside.
+	AckTimeoutMin, AckTimeoutMax time.Duration
 
 	Log *slog.Logger
 	// State returns the agent's part of the state (versions, devices, its
@@ -107,6 +111,9 @@ const (
 	defaultBackoffMin  = time.Second
 	defaultBackoffMax  = 2 * time.Minute
 	defaultStateEvery  = time.Minute
+
+	defaultAckTimeoutMin = 5 * time.Second
+	defaultAckTimeoutMax = 5 * time.Minute
 )
 
 // Timings that need no setting.
@@ -136,6 +143,11 @@ type Status struct {
 	Pending   int    // events waiting in the outbox, as last counted
 	Oldest    time.Time
 	Alarm     bool // Pending reached OutboxCap; nothing is dropped
+
+	// The sender's pace now: messages it may keep waiting for acks, and
+	// how long one may wait before it is resent.
+	Window     int
+	AckTimeout time.Duration
 }
 
 // Link is the store-and-forward link to the city.
@@ -146,6 +158,7 @@ type Link struct {
 	verify *citysign.Verifier
 	log    *slog.Logger
 	topics topics
+	now    func() time.Time // when batches are sent and acked; tests set it
 
 	notify   chan struct{} // new records committed
 	acks     chan ackReq   // to ackLoop
@@ -215,6 +228,8 @@ func New(s Settings, ob Outbox, dl Downlink) (*Link, error) {
 	def(&s.BatchBytes, defaultBatchBytes)
 	def(&s.Window, defaultWindow)
 	defDur(&s.AckTimeout, defaultAckTimeout)
+	defDur(&s.AckTimeoutMin, defaultAckTimeoutMin)
+	defDur(&s.AckTimeoutMax, defaultAckTimeoutMax)
 	defDur(&s.Retention, defaultRetention)
 	defDur(&s.BackoffMin, defaultBackoffMin)
 	defDur(&s.BackoffMax, defaultBackoffMax)
@@ -222,13 +237,16 @@ func New(s Settings, ob Outbox, dl Downlink) (*Link, error) {
 	s.BatchEvents = min(s.BatchEvents, wire.MaxBatchEvents, wire.MaxAckIDs)
 	s.BatchBytes = min(s.BatchBytes, wire.MaxEventsSize)
 	s.BackoffMax = max(s.BackoffMax, s.BackoffMin)
+	// A first timeout outside the bounds was meant: they stretch to it.
+	s.AckTimeoutMin = min(s.AckTimeoutMin, s.AckTimeout)
+	s.AckTimeoutMax = max(s.AckTimeoutMax, s.AckTimeoutMin, s.AckTimeout)
 	if s.Log == nil {
 		s.Log = slog.Default()
 	}
 	t := func(leaf string) string { return wire.Topic(s.Device, leaf) }
 	return &Link{
 		s: s, ob: ob, dl: dl, verify: citysign.NewVerifier(s.CityKey, s.Device),
-		log: s.Log.With("component", "citylink"),
+		log: s.Log.With("component", "citylink"), now: time.Now,
 		topics: topics{
 			events: t(wire.LeafEvents), ack: t(wire.LeafAck), state: t(wire.LeafState), config: t(wire.LeafConfig),
 			trust: t(wire.LeafTrust), meetings: t(wire.LeafMeetings), gallery: t(wire.LeafGallery + "/#"),
@@ -277,6 +295,7 @@ func (l *Link) Status() Status {
 	}
 	if l.cur != nil {
 		st.InFlight = len(l.cur.byID)
+		st.Window, st.AckTimeout = l.cur.pace.limit(), l.cur.pace.timeout()
 	}
 	return st
 }

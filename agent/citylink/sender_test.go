@@ -88,6 +88,7 @@ func TestBatchesRespectLimitsAndOrder(t *testing.T) {
 				all = append(all, ob.add(t, 1, tt.pad[i%len(tt.pad)])...)
 			}
 			l, s, pub := newTestLink(t, Settings{BatchEvents: tt.batchEvents, BatchBytes: tt.size, Window: 1000}, ob, nil)
+			s.pace.window = 1000 // grown to its ceiling: everything goes at once
 			s.fill()
 			msgs := pub.take(l.topics.events)
 			var got []string
@@ -201,7 +202,8 @@ func TestWindowAndAcks(t *testing.T) {
 func TestResendAfterAckTimeout(t *testing.T) {
 	ob := &memOutbox{}
 	ob.add(t, 20, 10)
-	l, s, pub := newTestLink(t, Settings{BatchEvents: 10, Window: 2, AckTimeout: 50 * time.Millisecond}, ob, nil)
+	l, s, pub := newTestLink(t, Settings{BatchEvents: 10, Window: 2, AckTimeout: 50 * time.Millisecond, AckTimeoutMin: 50 * time.Millisecond}, ob, nil)
+	clock := useFakeClock(l)
 	s.fill()
 	sent := batches(t, pub.take(l.topics.events))
 	l.ackIDs(context.Background(), slices.Concat(sent[0][:4], sent[1])) // batch 2 done, batch 1 partly
@@ -210,7 +212,7 @@ func TestResendAfterAckTimeout(t *testing.T) {
 	if n := len(pub.take(l.topics.events)); n != 0 {
 		t.Fatalf("resendExpired() before the timeout published %d batches", n)
 	}
-	time.Sleep(60 * time.Millisecond)
+	clock.add(60 * time.Millisecond)
 	s.resendExpired()
 	again := batches(t, pub.take(l.topics.events))
 	if len(again) != 1 || strings.Join(again[0], ",") != strings.Join(sent[0][4:], ",") {
@@ -226,7 +228,7 @@ func TestResendAfterAckTimeout(t *testing.T) {
 	}
 	// Acked meanwhile through the store (by another path): dropped, not resent.
 	ob.Ack(context.Background(), sent[0])
-	time.Sleep(60 * time.Millisecond)
+	clock.add(60 * time.Millisecond)
 	s.resendExpired()
 	if n := len(pub.take(l.topics.events)); n != 0 {
 		t.Errorf("resendExpired() resent %d batches whose events were acked", n)
@@ -408,6 +410,22 @@ func TestNewChecksSettings(t *testing.T) {
 	}
 	if l.s.AckMode != AckCity || l.s.BatchEvents != 500 || l.s.Window != 32 || l.topics.events != "roomgate/v1/dev/gate-7/events" {
 		t.Errorf("New(defaults) settings = %+v", l.s)
+	}
+	if l.s.AckTimeout != 30*time.Second || l.s.AckTimeoutMin != 5*time.Second || l.s.AckTimeoutMax != 5*time.Minute {
+		t.Errorf("New(defaults) ack timeouts = %v in %v..%v, want 30s in 5s..5m", l.s.AckTimeout, l.s.AckTimeoutMin, l.s.AckTimeoutMax)
+	}
+	// A first timeout set outside the default bounds (a config older than
+	// them) stretches them instead of being overruled.
+	for _, first := range []time.Duration{2 * time.Second, time.Hour} {
+		s := ok
+		s.AckTimeout = first
+		l, err := New(s, &memOutbox{}, &fakeDownlink{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := newPace(l.s.AckTimeout, l.s.AckTimeoutMin, l.s.AckTimeoutMax, l.s.Window); p.timeout() != first {
+			t.Errorf("New(AckTimeout %v): first timeout %v, bounds %v..%v", first, p.timeout(), l.s.AckTimeoutMin, l.s.AckTimeoutMax)
+		}
 	}
 }
 

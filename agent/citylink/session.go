@@ -30,6 +30,12 @@ type session struct {
 	inflight map[uint64]*batch
 	byID     map[string]uint64 // event id → batch
 	nextID   uint64
+	pace     *pace
+	// ackedThrough is the newest batch (by id, the order of first sending)
+	// of which an ack came: an older one still waiting lost its message or
+	// its ack. A loss of a batch up to recover was already answered by
+	// shrinking the window.
+	ackedThrough, recover uint64
 
 	cursor int64               // highest seq read for sending in this session
 	ahead  []store.OutboxEvent // the next batch, read while the window was full
@@ -59,12 +65,14 @@ type batch struct {
 	first, last int64               // seq range it was read from
 	ids         map[string]struct{} // events not yet acknowledged
 	sentAt      time.Time
+	resent      bool // sent more than once: its round trip is not a sample
 }
 
 func (l *Link) newSession(ctx context.Context) *session {
 	return &session{
 		l: l, ctx: ctx, done: make(chan struct{}), wake: make(chan struct{}, 1),
 		inflight: map[uint64]*batch{}, byID: map[string]uint64{},
+		pace:   newPace(l.s.AckTimeout, l.s.AckTimeoutMin, l.s.AckTimeoutMax, l.s.Window),
 		queued: make(chan struct{}, 1),
 	}
 }
@@ -137,7 +145,7 @@ func (l *Link) session(ctx context.Context) (connected bool, err error) {
 	l.log.Info("connected", "broker", l.s.Broker, "ack_mode", l.s.AckMode)
 	s.publishState()
 
-	tick := time.NewTicker(min(pollEvery, l.s.AckTimeout/2))
+	tick := time.NewTicker(min(pollEvery, l.s.AckTimeoutMin/2))
 	defer tick.Stop()
 	stateTick := time.NewTicker(l.s.StateEvery)
 	defer stateTick.Stop()
@@ -299,7 +307,7 @@ func (s *session) fill() {
 			s.cursor = evs[len(evs)-1].Seq
 		}
 		l.mu.Lock()
-		full := len(s.inflight) >= l.s.Window
+		full := len(s.inflight) >= s.pace.limit()
 		l.mu.Unlock()
 		if full {
 			return
@@ -328,7 +336,7 @@ func (s *session) send(b *batch, evs []store.OutboxEvent) {
 			l.resent++
 		}
 	}
-	b.sentAt = time.Now()
+	b.sentAt = l.now()
 	l.sent += int64(len(evs))
 	l.maxSentSeq = max(l.maxSentSeq, b.last)
 	l.mu.Unlock()
@@ -366,22 +374,47 @@ func join(evs []store.OutboxEvent) []byte {
 	return append(out, ']')
 }
 
-// resendExpired publishes again, read afresh from the outbox, what is left
-// of every batch that waited longer than AckTimeout for its ack.
+// resendExpired publishes again what is left of the batches whose ack is
+// overdue. One sent before a batch the city has acknowledged lost its
+// message or its ack: it goes again. Otherwise the city may only be slow:
+// the oldest batch alone goes again once its ack is overdue, as a probe,
+// and the pace waits twice as long before the next.
 func (s *session) resendExpired() {
 	l := s.l
-	now := time.Now()
-	var expired []*batch
+	now := l.now()
+	var due []*batch
+	var probe *batch
 	l.mu.Lock()
+	timeout := s.pace.timeout()
+	var lostThrough uint64
 	for _, b := range s.inflight {
-		if now.Sub(b.sentAt) >= l.s.AckTimeout {
-			expired = append(expired, b)
+		if probe == nil || b.id < probe.id {
+			probe = b
+		}
+		if now.Sub(b.sentAt) >= timeout && b.id < s.ackedThrough {
+			due = append(due, b)
+			lostThrough = max(lostThrough, b.id)
 		}
 	}
+	switch {
+	case lostThrough > s.recover:
+		s.pace.lost()
+		s.recover = s.nextID
+	case len(due) == 0 && probe != nil && now.Sub(probe.sentAt) >= timeout:
+		due = append(due, probe)
+		s.pace.expired()
+		s.recover = s.nextID
+	}
 	l.mu.Unlock()
-	// Oldest first, as the city would have had them.
-	slices.SortFunc(expired, func(a, b *batch) int { return cmp.Compare(a.first, b.first) })
-	for _, b := range expired {
+	s.resend(due, now)
+}
+
+// resend publishes again, read afresh from the outbox, what is left of
+// each batch, oldest first as the city would have had them.
+func (s *session) resend(due []*batch, now time.Time) {
+	l := s.l
+	slices.SortFunc(due, func(a, b *batch) int { return cmp.Compare(a.first, b.first) })
+	for _, b := range due {
 		evs, err := l.ob.Pending(s.ctx, b.first-1, l.s.BatchEvents, s.maxPayload())
 		if err != nil {
 			if s.ctx.Err() == nil {
@@ -402,6 +435,7 @@ func (s *session) resendExpired() {
 			if len(evs) == 0 {
 				delete(s.inflight, b.id)
 			}
+			b.resent = true
 		}
 		l.mu.Unlock()
 		if !still || len(evs) == 0 {
@@ -417,11 +451,12 @@ func (s *session) resendExpired() {
 // state: the city asked, perhaps after losing what it had received.
 func (s *session) resync() {
 	s.l.mu.Lock()
+	due := make([]*batch, 0, len(s.inflight))
 	for _, b := range s.inflight {
-		b.sentAt = time.Time{}
+		due = append(due, b)
 	}
 	s.l.mu.Unlock()
-	s.resendExpired()
+	s.resend(due, s.l.now())
 	s.publishState()
 }
 
@@ -503,16 +538,19 @@ func (l *Link) commitAcks(ctx context.Context, ids []string) error {
 	s := l.cur
 	freed := false
 	if s != nil {
+		now := l.now()
 		for _, id := range ids {
 			bid, ok := s.byID[id]
 			if !ok {
 				continue
 			}
 			delete(s.byID, id)
+			s.ackedThrough = max(s.ackedThrough, bid)
 			if b := s.inflight[bid]; b != nil {
 				delete(b.ids, id)
 				if len(b.ids) == 0 {
 					delete(s.inflight, bid)
+					s.pace.acked(now.Sub(b.sentAt), !b.resent)
 					freed = true
 				}
 			}

@@ -416,12 +416,15 @@ func printTable(out io.Writer, title string, rs []result) {
 			continue
 		}
 		var s []string
-		peak := 0
+		peak, total := 0, 0
 		for _, n := range r.stormRates {
 			s = append(s, fmt.Sprint(n))
 			peak = max(peak, n)
+			total += n
 		}
-		fmt.Fprintf(out, "%s: the broker was away %.1f s; every box connected again %.1f s after it was back; connections in each %v from its stop: %s (peak %.0f/s)\n",
-			r.sc.name, r.brokerDown.Seconds(), r.stormBack.Seconds(), stormBucket, strings.Join(s, " "), float64(peak)/stormBucket.Seconds())
+		// The total is printed because this line comes again in the table of
+		// every scenario: adding up the output counted each connection twice.
+		fmt.Fprintf(out, "%s: the broker was away %.1f s; every box connected again %.1f s after it was back; %d connections by %d boxes, in each %v from its stop: %s (peak %.0f/s)\n",
+			r.sc.name, r.brokerDown.Seconds(), r.stormBack.Seconds(), total, r.sc.rooms+r.sc.gates, stormBucket, strings.Join(s, " "), float64(peak)/stormBucket.Seconds())
 	}
 }
