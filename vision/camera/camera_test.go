@@ -236,3 +236,54 @@ func TestRTSPCredentialsHidden(t *testing.T) {
 	}
 	secret("New(http:// URL) error", err.Error())
 }
+
+func TestFileAtItsOwnRate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sample.avi")
+	writeVideo(t, path, photos(t)) // 10 fps
+	cam, err := New(Config{Name: "own-rate", Kind: KindFile, Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n := 0
+	cam.Run(ctx, func(gocv.Mat, time.Time) { n++ })
+	// The file's 10 fps for two seconds: about 20; 15 fps (no rate) would be 30.
+	if n < 12 || n > 24 {
+		t.Errorf("%d frames in 2 s of a 10 fps file with no max_fps", n)
+	}
+}
+
+// A slow engine gets the newest frame each time, never a queue of old ones.
+func TestSlowEngineGetsTheNewestFrame(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sample.avi")
+	writeVideo(t, path, photos(t))
+	cam, err := New(Config{Name: "busy", Kind: KindFile, Path: path, MaxFPS: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const work = 200 * time.Millisecond // the engine's time per frame, six 30 fps frames
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	var lags []time.Duration // from a call's return to when the next frame was read
+	var returned time.Time
+	cam.Run(ctx, func(_ gocv.Mat, at time.Time) {
+		if !returned.IsZero() {
+			lags = append(lags, returned.Sub(at))
+		}
+		time.Sleep(work)
+		returned = time.Now()
+	})
+	st := cam.Status()
+	if len(lags) < 5 || st.Dropped < st.Frames {
+		t.Fatalf("%d frames handed on, %d dropped: want 5 or more handed on and more dropped than handed on", st.Frames, st.Dropped)
+	}
+	// A queue would make the lag grow by a frame's work each call; the
+	// newest frame was read at most a frame interval (33 ms) before.
+	for i, lag := range lags {
+		if lag > work/2 {
+			t.Errorf("frame %d was read %v before the engine was ready for it: a queued frame, not the newest (lags %v)", i+1, lag, lags)
+			break
+		}
+	}
+}
