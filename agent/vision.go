@@ -179,7 +179,11 @@ func (f *faceEngine) frame(m gocv.Mat, at time.Time) {
 	if f.n++; f.qr != nil && f.onQR != nil && f.n%qrEvery == 0 {
 		f.scanQR(m, at)
 	}
-	res, err := f.eng.Process(m, at)
+	process := f.eng.Process
+	if f.checking() {
+		process = f.eng.ProcessAll
+	}
+	res, err := process(m, at)
 	if err != nil {
 		f.problem(err)
 		return
@@ -194,6 +198,13 @@ func (f *faceEngine) frame(m gocv.Mat, at time.Time) {
 	for _, d := range res.Decisions {
 		f.onDecision(d)
 	}
+}
+
+// checking says whether a chip ID card's face check waits on the frames.
+func (f *faceEngine) checking() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.waits) > 0
 }
 
 // scanQR hands a QR code in the frame to the gate, framed and cleaned as a
@@ -314,8 +325,12 @@ func (s *System) previewFrame(m gocv.Mat, res engine.Result) {
 	for _, seen := range res.Faces {
 		b := seen.Face.Box
 		box := recognition.FaceBox{X: b.X, Y: b.Y, W: b.W, H: b.H, Unknown: true}
-		if len(seen.Matches) > 0 && seen.Quality.OK() && seen.Matches[0].Score >= s.cfg.Vision.Threshold {
+		switch {
+		case len(seen.Matches) > 0 && seen.Quality.OK() && seen.Matches[0].Score >= s.cfg.Vision.Threshold:
 			box.Name, box.Unknown = s.preview.Name(seen.Matches[0].Person, res.At, s.personName), false
+		case !seen.Looked && seen.Named != "":
+			// Not embedded this frame: its track named the person already.
+			box.Name, box.Unknown = s.preview.Name(seen.Named, res.At, s.personName), false
 		}
 		fb.Faces = append(fb.Faces, box)
 	}

@@ -86,7 +86,7 @@ scanners:
 			Retention: Duration(7 * 24 * time.Hour), OutboxCap: 1_000_000, BackoffMin: Duration(time.Second),
 			BackoffMax: Duration(2 * time.Minute), StateEvery: Duration(time.Minute)},
 		Vision: Vision{
-			Camera:     Camera{Name: "camera", Width: 640, Height: 480, MaxFPS: 10, Retry: Duration(2 * time.Second)},
+			Camera:     Camera{Name: "camera", Width: 640, Height: 480, MaxFPS: 30, Retry: Duration(2 * time.Second)},
 			Recognizer: "mobilefacenet_y1", RecognizerName: "mobilefacenet-insightface-y1", RecognizerInput: 112, Threshold: 0.42, Precision: "float32",
 			Quality:   quality.Defaults(),
 			Decision:  "vote",
