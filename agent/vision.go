@@ -34,9 +34,11 @@ import (
 // are the people nearest the camera.
 const maxFacesPerFrame = 4
 
-// qrEvery is how many frames a QR decode is tried on (one in qrEvery): a
-// code is held up for seconds, and decoding costs about as much as a face.
-const qrEvery = 2
+// qrEvery is how often a QR decode is tried, in camera time (five times a
+// second, as on every other frame of the old 10 fps camera): a code is
+// held up for seconds, and decoding costs about as much as a face, so a
+// faster camera must not decode more often.
+const qrEvery = 200 * time.Millisecond
 
 // qrRepeat is how long a code must be out of view before it counts as a
 // new scan: a pass held up to the camera is one scan, not one per frame.
@@ -61,8 +63,8 @@ type faceEngine struct {
 	onDecision func(track.Decision)
 	onQR       func(ctx context.Context, l scanner.Line) // a code in view; may be nil
 
-	n   int // frames seen
-	ctx context.Context
+	qrAt time.Time // of the frame last decoded for a QR code
+	ctx  context.Context
 
 	mu        sync.Mutex
 	waits     []*faceWait // chip ID card face checks waiting on frames
@@ -176,7 +178,8 @@ func (f *faceEngine) frame(m gocv.Mat, at time.Time) {
 	f.mu.Lock()
 	f.size = image.Pt(m.Cols(), m.Rows())
 	f.mu.Unlock()
-	if f.n++; f.qr != nil && f.onQR != nil && f.n%qrEvery == 0 {
+	if f.qr != nil && f.onQR != nil && at.Sub(f.qrAt) >= qrEvery {
+		f.qrAt = at
 		f.scanQR(m, at)
 	}
 	process := f.eng.Process
