@@ -150,6 +150,9 @@ func (c *Camera) Run(ctx context.Context, fn func(frame gocv.Mat, at time.Time))
 		case <-ctx.Done():
 			return nil
 		case <-c.newFrame:
+			if ctx.Err() != nil {
+				return nil // select picks at random when ctx ended too
+			}
 			if at, ok := c.take(&frame); ok {
 				fn(frame, at)
 			}
