@@ -281,3 +281,47 @@ func TestTwoPeopleInOnePlace(t *testing.T) {
 		}
 	}
 }
+
+// Once a face is decided (named, or matched nobody), the recogniser looks
+// at it only once per track.Confirm, however fast the camera: at 30 fps
+// for 2 s an enrolled person and a stranger are embedded on a few frames
+// until their decision and on four confirmations after it, not on 60.
+func TestDecidedFacesAreNotEmbeddedEveryFrame(t *testing.T) {
+	fx := newFixture(t)
+	fx.enrol(t, map[string]string{"P-obama": "obama/obama.jpg", "P-biden": "biden/biden.jpg", "P-rose": "rose_leslie/img1.jpg"})
+	start := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	const frames = 60 // 2 s at 30 fps
+	for _, photo := range []string{"obama/obama2.jpg", "kit_harington/john2.jpeg"} {
+		frame := fx.frame(t, photo)
+		for _, r := range rules {
+			e := fx.engineWith(t, r.ev)
+			embedded, untilDecided := 0, 0
+			var decided time.Time
+			for i := range frames {
+				at := start.Add(time.Duration(i) * time.Second / 30)
+				res, err := e.Process(frame, at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range res.Faces {
+					if s.Looked {
+						embedded++
+					}
+				}
+				if len(res.Decisions) > 0 && decided.IsZero() {
+					decided, untilDecided = at, embedded
+				}
+			}
+			if decided.IsZero() {
+				t.Errorf("%s, %s: no decision in %d frames", photo, r.name, frames)
+				continue
+			}
+			confirmations := int(start.Add(frames*time.Second/30).Sub(decided)/track.Confirm) + 1
+			if after := embedded - untilDecided; after > confirmations {
+				t.Errorf("%s, %s: embedded on %d frames after the decision, want %d at most", photo, r.name, after, confirmations)
+			}
+			t.Logf("%s, %s: embedded on %d of %d frames (%d until the decision at %v)", photo, r.name, embedded, frames, untilDecided, decided.Sub(start))
+		}
+		frame.Close()
+	}
+}
