@@ -62,9 +62,10 @@ func New(cfg Config, det *face.Detector, rec *face.Recognizer, g *gallery.Set) (
 	return &Engine{cfg: cfg, det: det, rec: rec, gallery: g, tracker: tr, model: rec.Model().Name}, nil
 }
 
-// Seen is one face in one frame and what became of it. A face whose
-// track is decided is not embedded on most frames: it has no quality,
-// matches or embedding then, and Named says who its track named.
+// Seen is one face in one frame and what became of it. A face its track
+// needs no look at this frame (decided, or under the vote counted moments
+// ago) is not checked: Looked is false, it has no quality, matches or
+// embedding, and Named says who its track named.
 type Seen struct {
 	Face    face.Face
 	Looked  bool   // checked this frame: the quality gate, and the recogniser if it passed
