@@ -77,7 +77,7 @@ type Look struct {
 }
 
 // Confirm is how often the face of a decided track is embedded again. A
-// decided face costs only its detection (a fifth of an embedding) while it
+// decided face costs only its share of the frame's detection while it
 // stays, so a delegate chatting at the door or a stranger waiting does not
 // hold the recogniser at the camera's rate; and a confirmation that
 // disagrees with the decision (another person stepped into the same place)
