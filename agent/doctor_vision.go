@@ -52,16 +52,19 @@ func (c failedCamera) Sample(context.Context, time.Duration) (doctor.CameraSampl
 	return doctor.CameraSample{}, c.err
 }
 
-// Sample counts the frames the running engine is handed over d.
+// Sample counts the frames the camera delivered to the running engine over
+// d, handed on or dropped while the engine was busy: the check judges the
+// camera, not how many frames this machine has time for.
 func (f *faceEngine) Sample(ctx context.Context, d time.Duration) (doctor.CameraSample, error) {
-	before := f.cam.Status().Frames
+	st := f.cam.Status()
+	before := st.Frames + st.Dropped
 	start := time.Now()
 	selftest.Sleep(ctx, d)
-	st := f.cam.Status()
+	st = f.cam.Status()
 	f.mu.Lock()
 	size := f.size
 	f.mu.Unlock()
-	n := int(st.Frames - before)
+	n := int(st.Frames + st.Dropped - before)
 	var err error
 	if n == 0 && st.LastError != "" {
 		err = errors.New(st.LastError)

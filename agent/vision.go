@@ -34,9 +34,11 @@ import (
 // are the people nearest the camera.
 const maxFacesPerFrame = 4
 
-// qrEvery is how many frames a QR decode is tried on (one in qrEvery): a
-// code is held up for seconds, and decoding costs about as much as a face.
-const qrEvery = 2
+// qrEvery is how often a QR decode is tried, in camera time (five times a
+// second, as on every other frame of the old 10 fps camera): a code is
+// held up for seconds, and decoding costs about as much as a face, so a
+// faster camera must not decode more often.
+const qrEvery = 200 * time.Millisecond
 
 // qrRepeat is how long a code must be out of view before it counts as a
 // new scan: a pass held up to the camera is one scan, not one per frame.
@@ -61,8 +63,8 @@ type faceEngine struct {
 	onDecision func(track.Decision)
 	onQR       func(ctx context.Context, l scanner.Line) // a code in view; may be nil
 
-	n   int // frames seen
-	ctx context.Context
+	qrAt time.Time // of the frame last decoded for a QR code
+	ctx  context.Context
 
 	mu        sync.Mutex
 	waits     []*faceWait // chip ID card face checks waiting on frames
@@ -176,10 +178,15 @@ func (f *faceEngine) frame(m gocv.Mat, at time.Time) {
 	f.mu.Lock()
 	f.size = image.Pt(m.Cols(), m.Rows())
 	f.mu.Unlock()
-	if f.n++; f.qr != nil && f.onQR != nil && f.n%qrEvery == 0 {
+	if f.qr != nil && f.onQR != nil && at.Sub(f.qrAt) >= qrEvery {
+		f.qrAt = at
 		f.scanQR(m, at)
 	}
-	res, err := f.eng.Process(m, at)
+	process := f.eng.Process
+	if f.checking() {
+		process = f.eng.ProcessAll
+	}
+	res, err := process(m, at)
 	if err != nil {
 		f.problem(err)
 		return
@@ -194,6 +201,13 @@ func (f *faceEngine) frame(m gocv.Mat, at time.Time) {
 	for _, d := range res.Decisions {
 		f.onDecision(d)
 	}
+}
+
+// checking says whether a chip ID card's face check waits on the frames.
+func (f *faceEngine) checking() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.waits) > 0
 }
 
 // scanQR hands a QR code in the frame to the gate, framed and cleaned as a
@@ -314,8 +328,12 @@ func (s *System) previewFrame(m gocv.Mat, res engine.Result) {
 	for _, seen := range res.Faces {
 		b := seen.Face.Box
 		box := recognition.FaceBox{X: b.X, Y: b.Y, W: b.W, H: b.H, Unknown: true}
-		if len(seen.Matches) > 0 && seen.Quality.OK() && seen.Matches[0].Score >= s.cfg.Vision.Threshold {
+		switch {
+		case len(seen.Matches) > 0 && seen.Quality.OK() && seen.Matches[0].Score >= s.cfg.Vision.Threshold:
 			box.Name, box.Unknown = s.preview.Name(seen.Matches[0].Person, res.At, s.personName), false
+		case !seen.Looked && seen.Named != "":
+			// Not embedded this frame: its track named the person already.
+			box.Name, box.Unknown = s.preview.Name(seen.Named, res.At, s.personName), false
 		}
 		fb.Faces = append(fb.Faces, box)
 	}

@@ -257,6 +257,7 @@ type Agreement struct {
 	Agree     int      `yaml:"agree"`      // k: frames that must name the same person...
 	Frames    int      `yaml:"frames"`     // n: ...among the face's last n frames
 	Window    Duration `yaml:"window"`     // frames older than this do not count
+	Spacing   Duration `yaml:"spacing"`    // a frame votes only this long after the face's last vote: a fast camera's frames show the same instant
 	MinIoU    float32  `yaml:"min_iou"`    // box overlap that continues a track from one frame to the next
 	Lost      Duration `yaml:"lost"`       // a face unseen this long is gone
 }

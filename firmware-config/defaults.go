@@ -57,7 +57,7 @@ var defaults = withSections(map[string]any{
 	"vision.camera.name":       "camera",
 	"vision.camera.width":      640, // the size quality.Defaults is meant for
 	"vision.camera.height":     480,
-	"vision.camera.max_fps":    10.0, // the agreement rule's defaults suit 5 to 15 frames per second
+	"vision.camera.max_fps":    30.0, // the camera's own rate up to 30: both rules space their frames in time, and faster only adds frames of the same instant
 	"vision.camera.retry":      Duration(2 * time.Second),
 	"vision.recognizer":        defaultRecognizer,
 	"vision.recognizer_name":   recognizers[defaultRecognizer].name,

@@ -161,6 +161,7 @@ var durationLimits = map[string][2]Duration{
 	"vision.camera.retry":      {Duration(100 * time.Millisecond), Duration(5 * time.Minute)},
 	"vision.agreement.window":  {Duration(100 * time.Millisecond), Duration(time.Minute)},
 	"vision.agreement.lost":    {Duration(100 * time.Millisecond), Duration(time.Minute)},
+	"vision.agreement.spacing": {0, Duration(10 * time.Second)},
 	"vision.evidence.spacing":  {Duration(time.Millisecond), Duration(10 * time.Second)},
 	"vision.evidence.patience": {Duration(100 * time.Millisecond), Duration(time.Minute)},
 	"meetings.late_after":      {0, Duration(24 * time.Hour)},

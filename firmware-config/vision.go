@@ -27,11 +27,11 @@ func (v Vision) Track() track.Config { return v.Agreement.config(v.Threshold) }
 // agreementOf is the config section for a track.Config; its threshold is
 // vision.threshold.
 func agreementOf(c track.Config) Agreement {
-	return Agreement{MinMargin: c.MinMargin, Agree: c.Agree, Frames: c.Frames, Window: Duration(c.Window), MinIoU: c.MinIoU, Lost: Duration(c.Lost)}
+	return Agreement{MinMargin: c.MinMargin, Agree: c.Agree, Frames: c.Frames, Window: Duration(c.Window), Spacing: Duration(c.Spacing), MinIoU: c.MinIoU, Lost: Duration(c.Lost)}
 }
 
 func (a Agreement) config(threshold float32) track.Config {
-	return track.Config{Threshold: threshold, MinMargin: a.MinMargin, Agree: a.Agree, Frames: a.Frames, Window: time.Duration(a.Window), MinIoU: a.MinIoU, Lost: time.Duration(a.Lost)}
+	return track.Config{Threshold: threshold, MinMargin: a.MinMargin, Agree: a.Agree, Frames: a.Frames, Window: time.Duration(a.Window), Spacing: time.Duration(a.Spacing), MinIoU: a.MinIoU, Lost: time.Duration(a.Lost)}
 }
 
 // Sequential returns the sequential rule for vision/track, and whether

@@ -169,7 +169,7 @@ func TestVisionErrors(t *testing.T) {
 		{"unknown quality key", v + "  quality:\n    min_sharp: 10\n",
 			[]string{"t.yaml:6: vision.quality.min_sharp: unknown key (did you mean min_sharpness?)"}},
 		{"unknown agreement key: threshold is vision.threshold", v + "  agreement:\n    threshold: 0.4\n",
-			[]string{"t.yaml:6: vision.agreement.threshold: unknown key; want one of min_margin, agree, frames, window, min_iou, lost"}},
+			[]string{"t.yaml:6: vision.agreement.threshold: unknown key; want one of min_margin, agree, frames, window, spacing, min_iou, lost"}},
 		{"bad kind", v + "  camera: {kind: usb, path: /dev/video0}\n",
 			[]string{`t.yaml:5: vision.camera.kind: "usb" is not allowed; want one of v4l2, rtsp, file, folder`}},
 		{"camera without kind", v + "  camera:\n    path: /dev/video0\n",

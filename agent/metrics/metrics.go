@@ -111,7 +111,7 @@ func New(box Box, src Sources) *Metrics {
 		m.reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "roomgate_camera_frames_total", Help: "Frames the camera handed to the face engine."},
 				func() float64 { f, _ := src.Camera(); return float64(f) }),
-			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "roomgate_camera_dropped_frames_total", Help: "Frames of a live camera dropped to keep under its max_fps."},
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "roomgate_camera_dropped_frames_total", Help: "Camera frames not handed to the face engine: over max_fps, or replaced by a newer frame while the engine was busy."},
 				func() float64 { _, d := src.Camera(); return float64(d) }))
 	}
 	if src.Terminal {

@@ -32,7 +32,7 @@ type Config struct {
 	Kind          string
 	Path          string
 	Width, Height int           // asked of a V4L2 device; 0 keeps its default
-	MaxFPS        float64       // frames handed on per second at most; 0: as they come
+	MaxFPS        float64       // frames taken per second at most; 0: as they come (a file at its own rate)
 	Retry         time.Duration // wait before reopening a lost source
 }
 
@@ -66,7 +66,7 @@ type Status struct {
 	Connected bool
 	Since     time.Time // of the last change of Connected
 	Frames    int64     // handed on since start
-	Dropped   int64     // read from a live source and dropped to keep under MaxFPS
+	Dropped   int64     // read and not handed on: over MaxFPS, or replaced by a newer frame while the engine was busy
 	FPS       float64   // handed on per second, over the last few seconds
 	LastError string
 }
@@ -79,6 +79,14 @@ type Camera struct {
 	mu     sync.Mutex
 	status Status
 	recent []time.Time // when the last frames were handed on, for FPS
+
+	// The newest frame read and not yet handed on, and whether there is
+	// one. A frame the engine had no time for is replaced, never queued:
+	// a queue would make every later frame as late.
+	newest   gocv.Mat
+	newestAt time.Time
+	waiting  bool
+	newFrame chan struct{} // signalled when a frame is put in newest
 }
 
 // New checks cfg; Run opens the source.
@@ -90,7 +98,7 @@ func New(cfg Config) (*Camera, error) {
 		cfg.Retry = 2 * time.Second
 	}
 	shown := redact.URL(cfg.Path)
-	return &Camera{cfg: cfg, shown: shown, status: Status{Name: cfg.Name, Kind: cfg.Kind, Path: shown, Since: time.Now()}}, nil
+	return &Camera{cfg: cfg, shown: shown, status: Status{Name: cfg.Name, Kind: cfg.Kind, Path: shown, Since: time.Now()}, newFrame: make(chan struct{}, 1)}, nil
 }
 
 // String names the camera for logs.
@@ -112,11 +120,50 @@ func (c *Camera) Status() Status {
 }
 
 // Run hands frames to fn until ctx ends, reopening the source whenever it
-// is lost. The frame is only valid during the call. It returns nil when
-// ctx ends.
+// is lost. The source is read at its own rate (at most MaxFPS) whatever
+// fn takes: fn gets the newest frame each time it returns, stamped with
+// when it was read, and the frames in between are dropped. The frame is
+// only valid during the call. It returns nil when ctx ends; one Run at a
+// time.
 func (c *Camera) Run(ctx context.Context, fn func(frame gocv.Mat, at time.Time)) error {
+	c.mu.Lock()
+	c.newest, c.waiting = gocv.NewMat(), false
+	c.mu.Unlock()
+	frame := gocv.NewMat()
+	ctx, cancel := context.WithCancel(ctx)
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		c.read(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-read
+		frame.Close()
+		c.mu.Lock()
+		c.newest.Close()
+		c.waiting = false
+		c.mu.Unlock()
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.newFrame:
+			if ctx.Err() != nil {
+				return nil // select picks at random when ctx ended too
+			}
+			if at, ok := c.take(&frame); ok {
+				fn(frame, at)
+			}
+		}
+	}
+}
+
+// read reads the source until ctx ends, reopening it whenever it is lost.
+func (c *Camera) read(ctx context.Context) {
 	for ctx.Err() == nil {
-		err := c.play(ctx, fn)
+		err := c.play(ctx)
 		if ctx.Err() != nil {
 			break
 		}
@@ -126,13 +173,46 @@ func (c *Camera) Run(ctx context.Context, fn func(frame gocv.Mat, at time.Time))
 		case <-time.After(c.cfg.Retry):
 		}
 	}
-	return nil
+}
+
+// put makes frame the newest, taking its Mat and leaving the replaced
+// one's in *frame for the next read.
+func (c *Camera) put(frame *gocv.Mat, at time.Time) {
+	c.mu.Lock()
+	if c.waiting {
+		c.status.Dropped++
+	}
+	c.newest, *frame = *frame, c.newest
+	c.newestAt, c.waiting = at, true
+	c.mu.Unlock()
+	select {
+	case c.newFrame <- struct{}{}:
+	default:
+	}
+}
+
+// take swaps the newest frame into *frame, if one is waiting, and counts
+// it handed on.
+func (c *Camera) take(frame *gocv.Mat) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.waiting {
+		return time.Time{}, false
+	}
+	c.newest, *frame = *frame, c.newest
+	c.waiting = false
+	c.status.Frames++
+	c.recent = append(c.recent, c.newestAt)
+	if len(c.recent) > 30 {
+		c.recent = c.recent[len(c.recent)-30:]
+	}
+	return c.newestAt, true
 }
 
 // play reads the source until it fails or ctx ends.
-func (c *Camera) play(ctx context.Context, fn func(gocv.Mat, time.Time)) error {
+func (c *Camera) play(ctx context.Context) error {
 	if c.cfg.Kind == KindFolder {
-		return c.playFolder(ctx, fn)
+		return c.playFolder(ctx)
 	}
 	vc, err := c.open()
 	if err != nil {
@@ -140,9 +220,9 @@ func (c *Camera) play(ctx context.Context, fn func(gocv.Mat, time.Time)) error {
 	}
 	defer vc.Close()
 	frame := gocv.NewMat()
-	defer frame.Close()
+	defer func() { frame.Close() }() // put swaps another Mat in
 	c.setConnected(true, nil)
-	pace := c.pacer()
+	pace := c.pacer(vc.Get(gocv.VideoCaptureFPS))
 	for ctx.Err() == nil {
 		if !vc.Read(&frame) || frame.Empty() {
 			if c.cfg.Kind != KindFile {
@@ -155,7 +235,7 @@ func (c *Camera) play(ctx context.Context, fn func(gocv.Mat, time.Time)) error {
 			}
 		}
 		if at, ok := pace(ctx); ok {
-			c.handOn(frame, at, fn)
+			c.put(&frame, at)
 		}
 	}
 	return nil
@@ -192,8 +272,8 @@ func (c *Camera) open() (*gocv.VideoCapture, error) {
 
 // playFolder shows the folder's images in turn, reading the listing anew
 // on every round so images added or removed are picked up.
-func (c *Camera) playFolder(ctx context.Context, fn func(gocv.Mat, time.Time)) error {
-	pace := c.pacer()
+func (c *Camera) playFolder(ctx context.Context) error {
+	pace := c.pacer(0)
 	for ctx.Err() == nil {
 		files, err := images(c.cfg.Path)
 		if err != nil {
@@ -210,9 +290,8 @@ func (c *Camera) playFolder(ctx context.Context, fn func(gocv.Mat, time.Time)) e
 				c.setConnected(true, nil)
 			}
 			shown++
-			at, ok := pace(ctx)
-			if ok {
-				c.handOn(img, at, fn)
+			if at, ok := pace(ctx); ok {
+				c.put(&img, at)
 			}
 			img.Close()
 			if ctx.Err() != nil {
@@ -244,11 +323,15 @@ func images(dir string) ([]string, error) {
 
 // pacer returns a function that waits for the next frame slot under
 // MaxFPS and reports the time, or false when ctx ended. A file or folder
-// is played at MaxFPS (or 15 fps when unset) as if it were a live camera.
-func (c *Camera) pacer() func(context.Context) (time.Time, bool) {
+// is played as if it were a live camera: at MaxFPS, or when that is unset
+// at the file's own rate (own, if the file says; 15 fps if not).
+func (c *Camera) pacer(own float64) func(context.Context) (time.Time, bool) {
 	fps := c.cfg.MaxFPS
 	if fps == 0 && (c.cfg.Kind == KindFile || c.cfg.Kind == KindFolder) {
 		fps = 15
+		if own > 0 && own <= 120 {
+			fps = own
+		}
 	}
 	var next time.Time
 	return func(ctx context.Context) (time.Time, bool) {
@@ -274,17 +357,6 @@ func (c *Camera) pacer() func(context.Context) (time.Time, bool) {
 		next = now.Add(time.Duration(float64(time.Second) / fps))
 		return now, true
 	}
-}
-
-func (c *Camera) handOn(frame gocv.Mat, at time.Time, fn func(gocv.Mat, time.Time)) {
-	c.mu.Lock()
-	c.status.Frames++
-	c.recent = append(c.recent, at)
-	if len(c.recent) > 30 {
-		c.recent = c.recent[len(c.recent)-30:]
-	}
-	c.mu.Unlock()
-	fn(frame, at)
 }
 
 func (c *Camera) setConnected(on bool, err error) {

@@ -152,20 +152,34 @@ func TestFolder(t *testing.T) {
 		})
 }
 
-func TestFrameRateCap(t *testing.T) {
+// framesIn plays the test video (10 fps) at maxFPS for d and counts the
+// frames handed on.
+func framesIn(t *testing.T, maxFPS float64, d time.Duration) int {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "sample.avi")
 	writeVideo(t, path, photos(t))
-	cam, err := New(Config{Name: "capped", Kind: KindFile, Path: path, MaxFPS: 5})
+	cam, err := New(Config{Name: "paced", Kind: KindFile, Path: path, MaxFPS: maxFPS})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	n := 0
 	cam.Run(ctx, func(gocv.Mat, time.Time) { n++ })
+	return n
+}
+
+func TestFrameRateCap(t *testing.T) {
 	// 5 fps for one second: 5 or 6 frames; never the file's 10 fps or as fast as decoding goes.
-	if n < 3 || n > 7 {
+	if n := framesIn(t, 5, time.Second); n < 3 || n > 7 {
 		t.Errorf("%d frames in 1 s at max_fps 5", n)
+	}
+}
+
+func TestFileAtItsOwnRate(t *testing.T) {
+	// The file's 10 fps for two seconds: about 20; 15 fps (no rate) would be 30.
+	if n := framesIn(t, 0, 2*time.Second); n < 12 || n > 24 {
+		t.Errorf("%d frames in 2 s of a 10 fps file with no max_fps", n)
 	}
 }
 
@@ -235,4 +249,38 @@ func TestRTSPCredentialsHidden(t *testing.T) {
 		t.Fatal("New(http:// URL) accepted it")
 	}
 	secret("New(http:// URL) error", err.Error())
+}
+
+// A slow engine gets the newest frame each time, never a queue of old ones.
+func TestSlowEngineGetsTheNewestFrame(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sample.avi")
+	writeVideo(t, path, photos(t))
+	cam, err := New(Config{Name: "busy", Kind: KindFile, Path: path, MaxFPS: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const work = 200 * time.Millisecond // the engine's time per frame, six 30 fps frames
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	var lags []time.Duration // from a call's return to when the next frame was read
+	var returned time.Time
+	cam.Run(ctx, func(_ gocv.Mat, at time.Time) {
+		if !returned.IsZero() {
+			lags = append(lags, returned.Sub(at))
+		}
+		time.Sleep(work)
+		returned = time.Now()
+	})
+	st := cam.Status()
+	if len(lags) < 5 || st.Dropped < st.Frames {
+		t.Fatalf("%d frames handed on, %d dropped: want 5 or more handed on and more dropped than handed on", st.Frames, st.Dropped)
+	}
+	// A queue would make the lag grow by a frame's work each call; the
+	// newest frame was read at most a frame interval (33 ms) before.
+	for i, lag := range lags {
+		if lag > work/2 {
+			t.Errorf("frame %d was read %v before the engine was ready for it: a queued frame, not the newest (lags %v)", i+1, lag, lags)
+			break
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/roomgate/roomgate/vision/face"
 	"github.com/roomgate/roomgate/vision/gallery"
+	"github.com/roomgate/roomgate/vision/geom"
 	"github.com/roomgate/roomgate/vision/quality"
 	"github.com/roomgate/roomgate/vision/track"
 )
@@ -61,9 +62,14 @@ func New(cfg Config, det *face.Detector, rec *face.Recognizer, g *gallery.Set) (
 	return &Engine{cfg: cfg, det: det, rec: rec, gallery: g, tracker: tr, model: rec.Model().Name}, nil
 }
 
-// Seen is one face in one frame and what became of it.
+// Seen is one face in one frame and what became of it. A face its track
+// needs no look at this frame (decided, or under the vote counted moments
+// ago) is not checked: Looked is false, it has no quality, matches or
+// embedding, and Named says who its track named.
 type Seen struct {
 	Face    face.Face
+	Looked  bool   // checked this frame: the quality gate, and the recogniser if it passed
+	Named   string // the person the face's track named before this frame; "" while undecided or unknown
 	Quality quality.Result
 	Matches []gallery.Match // best first: the person, and the runner-up
 	// Embedding is the face's L2-normalised template, when it was good
@@ -78,9 +84,21 @@ type Result struct {
 	Decisions []track.Decision
 }
 
-// Process runs one frame. An error is about the frame or OpenCV, not the
-// people in it; the caller logs it and goes on with the next frame.
+// Process runs one frame: it detects every face and embeds those whose
+// track is undecided, or due a confirmation (track.Tracker.Plan). An error
+// is about the frame or OpenCV, not the people in it; the caller logs it
+// and goes on with the next frame.
 func (e *Engine) Process(frame gocv.Mat, at time.Time) (Result, error) {
+	return e.process(frame, at, false)
+}
+
+// ProcessAll is Process embedding every face, decided or not: for a chip
+// ID card's face check, which compares each face's embedding.
+func (e *Engine) ProcessAll(frame gocv.Mat, at time.Time) (Result, error) {
+	return e.process(frame, at, true)
+}
+
+func (e *Engine) process(frame gocv.Mat, at time.Time, all bool) (Result, error) {
 	res := Result{At: at}
 	faces, err := e.det.Detect(frame)
 	if err != nil {
@@ -88,13 +106,24 @@ func (e *Engine) Process(frame gocv.Mat, at time.Time) (Result, error) {
 	}
 	sort.Slice(faces, func(i, j int) bool { return faces[i].Box.Area() > faces[j].Box.Area() })
 	faces = faces[:min(len(faces), e.cfg.MaxFaces)]
+	boxes := make([]geom.Rect, len(faces))
+	for i, f := range faces {
+		boxes[i] = f.Box
+	}
+	plan := e.tracker.Plan(at, boxes)
 	g := e.gallery.Load()
 	obs := make([]track.Observation, 0, len(faces))
-	for _, f := range faces {
+	for i, f := range faces {
+		if !all && !plan[i].Embed {
+			res.Faces = append(res.Faces, Seen{Face: f, Named: plan[i].Named})
+			obs = append(obs, track.Observation{Box: f.Box, Skipped: true})
+			continue
+		}
 		seen, err := e.look(frame, f, g)
 		if err != nil {
 			return res, err
 		}
+		seen.Named = plan[i].Named
 		res.Faces = append(res.Faces, seen)
 		o := track.Observation{Box: f.Box, Rejected: seen.Quality.Reason}
 		if len(seen.Matches) > 0 {
@@ -112,7 +141,7 @@ func (e *Engine) Process(frame gocv.Mat, at time.Time) (Result, error) {
 // look checks one face, and if it is good enough embeds and searches it.
 func (e *Engine) look(frame gocv.Mat, f face.Face, g *gallery.Gallery) (Seen, error) {
 	s := quality.Sample{Box: f.Box, Landmarks: f.Landmarks, Score: f.Score, FrameW: frame.Cols(), FrameH: frame.Rows()}
-	seen := Seen{Face: f, Quality: e.cfg.Quality.CheckShape(s)}
+	seen := Seen{Face: f, Looked: true, Quality: e.cfg.Quality.CheckShape(s)}
 	if !seen.Quality.OK() {
 		return seen, nil
 	}

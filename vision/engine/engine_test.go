@@ -59,16 +59,27 @@ func (fx *fixture) read(t *testing.T, rel string) gocv.Mat {
 // enrol puts one photo per person into the gallery.
 func (fx *fixture) enrol(t *testing.T, photos map[string]string) {
 	t.Helper()
-	var ts []gallery.Template
+	imgs := map[string]gocv.Mat{}
 	for person, rel := range photos {
-		img := fx.read(t, rel)
+		imgs[person] = fx.read(t, rel)
+	}
+	fx.enrolFrames(t, imgs)
+	for _, img := range imgs {
+		img.Close()
+	}
+}
+
+// enrolFrames puts the largest face of one image per person into the gallery.
+func (fx *fixture) enrolFrames(t *testing.T, imgs map[string]gocv.Mat) {
+	t.Helper()
+	var ts []gallery.Template
+	for person, img := range imgs {
 		faces, err := fx.det.Detect(img)
 		f, ok := face.Largest(faces)
 		if err != nil || !ok {
-			t.Fatalf("no face in %s: %v", rel, err)
+			t.Fatalf("no face in %s's image: %v", person, err)
 		}
 		emb, err := fx.rec.Embed(img, f)
-		img.Close()
 		if err != nil {
 			t.Fatal(err)
 		}

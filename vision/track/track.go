@@ -23,13 +23,18 @@ type Config struct {
 	Agree     int           `yaml:"agree"`      // k: frames that must name the same person...
 	Frames    int           `yaml:"frames"`     // n: ...among this face's last n frames
 	Window    time.Duration `yaml:"window"`     // frames older than this do not count
+	Spacing   time.Duration `yaml:"spacing"`    // a frame votes only this long after the face's last vote
 	MinIoU    float32       `yaml:"min_iou"`    // box overlap that continues a track
-	Lost      time.Duration `yaml:"lost"`       // a face unseen this long is gone
+	Lost      time.Duration `yaml:"lost"`       // a face unseen this long, while frames came without it, is gone
 }
 
-// Defaults suit a check-in camera at 5–15 frames per second.
+// Defaults suit a check-in camera at any rate from 1 to 30 frames per
+// second. The vote counts frames, and frames a few milliseconds apart show
+// the same instant: votes are taken 100 ms apart at least (the old 10 fps
+// camera's interval), so 3 of 5 still means 200 ms of camera time or more
+// however fast the camera runs.
 func Defaults(threshold float32) Config {
-	return Config{Threshold: threshold, MinMargin: 0.05, Agree: 3, Frames: 5, Window: 3 * time.Second, MinIoU: 0.3, Lost: time.Second}
+	return Config{Threshold: threshold, MinMargin: 0.05, Agree: 3, Frames: 5, Window: 3 * time.Second, Spacing: 100 * time.Millisecond, MinIoU: 0.3, Lost: time.Second}
 }
 
 // Validate reports a rule that can never or always decide.
@@ -43,6 +48,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("track: agree %d of frames %d: want 1 <= agree <= frames", c.Agree, c.Frames)
 	case c.Window <= 0 || c.Lost <= 0:
 		return fmt.Errorf("track: window and lost must be positive")
+	case c.Spacing < 0 || c.Spacing*time.Duration(c.Frames-1) >= c.Window:
+		return fmt.Errorf("track: spacing %v: want not negative, and frames−1 spacings shorter than the window %v", c.Spacing, c.Window)
 	case c.MinIoU <= 0 || c.MinIoU > 1:
 		return fmt.Errorf("track: min_iou %v, want more than 0, at most 1", c.MinIoU)
 	}
@@ -51,14 +58,31 @@ func (c Config) Validate() error {
 
 // Observation is one face in one frame: its box and either the gallery's
 // best match with the runner-up person's score, or why it was not
-// matched.
+// matched, or that it was not looked at (Plan said its track needed no
+// look this frame).
 type Observation struct {
 	Box      geom.Rect
+	Skipped  bool           // not embedded: the face moves its track and adds no evidence
 	Rejected quality.Reason // set when the face failed the quality gate
 	Person   string         // best match; "" when the gallery is empty
 	Score    float32
 	RunnerUp float32 // the best score of any other person
 }
+
+// Look is what Plan says of one face of a frame.
+type Look struct {
+	Track int    // the track that will take the face; 0 for a new one
+	Named string // the person the track named; "" while undecided or unknown
+	Embed bool   // the face needs the recogniser this frame
+}
+
+// Confirm is how often the face of a decided track is embedded again. A
+// decided face costs only its share of the frame's detection while it
+// stays, so a delegate chatting at the door or a stranger waiting does not
+// hold the recogniser at the camera's rate; and a confirmation that
+// disagrees with the decision (another person stepped into the same place)
+// is caught within half a second, about one step through the camera's view.
+const Confirm = 500 * time.Millisecond
 
 // Decision is the outcome for one tracked face. A track names its person
 // once; before that it may say once that it is unknown (the kiosk invites
@@ -97,9 +121,11 @@ type face struct {
 	box     geom.Rect
 	first   time.Time
 	seen    time.Time
-	votes   []vote // the last Frames, oldest first
-	named   string // the person the track named last
-	unknown bool   // said so already
+	looked  time.Time // the last frame the face was embedded in
+	votes   []vote    // the last Frames, oldest first
+	named   string    // the person the track named last
+	unknown bool      // said so already
+	settled bool      // decided by clear frames (named, or matched nobody): only confirmations are embedded
 	ev      evidence
 }
 
@@ -110,6 +136,7 @@ type Tracker struct {
 	ev     *Evidence // the sequential rule; nil for the k-of-n vote
 	faces  []*face
 	nextID int
+	last   time.Time // of the last frame taken
 }
 
 // New returns a tracker; cfg must be valid.
@@ -133,38 +160,92 @@ func NewSequential(cfg Config, ev Evidence) (*Tracker, error) {
 	return &Tracker{cfg: cfg, ev: &ev}, nil
 }
 
+// Plan says, before a frame's faces are embedded, which tracks will take
+// them and which need the recogniser: a new or undecided track's face
+// does (under the vote, once per Spacing: closer frames do not vote), a
+// decided one's once per Confirm. It changes nothing; Update with the same
+// time and boxes pairs them the same way.
+func (t *Tracker) Plan(at time.Time, boxes []geom.Rect) []Look {
+	out := make([]Look, len(boxes))
+	if at.Before(t.last) {
+		return out // Update ignores the frame
+	}
+	for i, f := range t.assign(at, boxes) {
+		if f == nil {
+			out[i].Embed = true
+			continue
+		}
+		out[i] = Look{Track: f.id, Named: f.named, Embed: t.due(f, at)}
+	}
+	return out
+}
+
+// due says whether f's face in a frame at at is worth embedding.
+func (t *Tracker) due(f *face, at time.Time) bool {
+	switch n := len(f.votes); {
+	case f.settled:
+		return at.Sub(f.looked) >= Confirm
+	case t.ev == nil && n > 0:
+		return at.Sub(f.votes[n-1].at) >= t.cfg.Spacing
+	}
+	return true
+}
+
 // Update takes one frame's faces and returns the decisions they complete.
+// A frame older than the last one taken is ignored: a camera's late or
+// reordered frame must not move the tracks back in time.
 func (t *Tracker) Update(at time.Time, obs []Observation) []Decision {
+	if at.Before(t.last) {
+		return nil
+	}
+	boxes := make([]geom.Rect, len(obs))
+	for i, o := range obs {
+		boxes[i] = o.Box
+	}
+	owners := t.assign(at, boxes)
 	kept := t.faces[:0]
 	for _, f := range t.faces {
-		if at.Sub(f.seen) <= t.cfg.Lost {
+		if !t.gone(f, at) {
 			kept = append(kept, f)
 		}
 	}
-	t.faces = kept
+	t.faces, t.last = kept, at
 
 	var out []Decision
-	taken := make([]bool, len(t.faces))
-	for _, o := range obs {
-		f := t.match(o.Box, taken)
+	for i, o := range obs {
+		f := owners[i]
 		if f == nil {
 			t.nextID++
 			f = &face{id: t.nextID, first: at}
 			t.faces = append(t.faces, f)
-			taken = append(taken, true)
 		}
 		f.box, f.seen = o.Box, at
+		if o.Skipped {
+			continue
+		}
+		f.looked = at
 		var d Decision
 		var ok bool
 		if t.ev != nil {
 			d, ok = t.weigh(f, at, o)
 		} else {
+			if n := len(f.votes); n > 0 && at.Sub(f.votes[n-1].at) < t.cfg.Spacing {
+				continue // the same instant as the last vote
+			}
 			f.votes = append(f.votes, t.vote(at, o))
 			if len(f.votes) > t.cfg.Frames {
 				f.votes = f.votes[len(f.votes)-t.cfg.Frames:]
 			}
 			d, ok = t.decide(f)
 		}
+		// Settled while the clear frames agree with the verdict; one that
+		// disagrees (someone else stepped in) has every frame embedded
+		// again until the rule decides anew.
+		verdict, decided := f.named, f.settled
+		if ok && (!d.Unknown || d.Reason == notRecognised) {
+			verdict, decided = d.Person, true
+		}
+		f.settled = decided && (o.Rejected != quality.OK || t.names(at, o) == verdict)
 		switch {
 		case !ok, !d.Unknown && d.Person == f.named:
 			continue
@@ -185,19 +266,42 @@ func (t *Tracker) Update(at time.Time, obs []Observation) []Decision {
 	return out
 }
 
-// match finds the untaken face that o's box overlaps most, if enough.
-func (t *Tracker) match(box geom.Rect, taken []bool) *face {
-	best, bestIoU := -1, t.cfg.MinIoU
-	for i, f := range t.faces {
-		if iou := geom.IoU(f.box, box); !taken[i] && iou >= bestIoU {
-			best, bestIoU = i, iou
+// names is the person one frame speaks for under the rule, "" for nobody.
+func (t *Tracker) names(at time.Time, o Observation) string {
+	if t.ev == nil {
+		return t.vote(at, o).person
+	}
+	if o.Person == "" || t.ev.LLR(o.Score, o.RunnerUp) <= 0 {
+		return ""
+	}
+	return o.Person
+}
+
+// gone says whether f has left: unseen for Lost while frames came without
+// it. A slow camera's next frame (1 fps) is no sign that the face left.
+func (t *Tracker) gone(f *face, at time.Time) bool {
+	return at.Sub(f.seen) > t.cfg.Lost && f.seen.Before(t.last)
+}
+
+// assign pairs each box with the track that is not gone and that it
+// overlaps most, if enough; nil starts a new track. It changes nothing,
+// so Plan and Update pair alike.
+func (t *Tracker) assign(at time.Time, boxes []geom.Rect) []*face {
+	taken := make([]bool, len(t.faces))
+	out := make([]*face, len(boxes))
+	for i, box := range boxes {
+		best, bestIoU := -1, t.cfg.MinIoU
+		for j, f := range t.faces {
+			if iou := geom.IoU(f.box, box); !taken[j] && !t.gone(f, at) && iou >= bestIoU {
+				best, bestIoU = j, iou
+			}
+		}
+		if best >= 0 {
+			taken[best] = true
+			out[i] = t.faces[best]
 		}
 	}
-	if best < 0 {
-		return nil
-	}
-	taken[best] = true
-	return t.faces[best]
+	return out
 }
 
 func (t *Tracker) vote(at time.Time, o Observation) vote {

@@ -171,10 +171,13 @@ func TestTwoFacesTrackedApart(t *testing.T) {
 
 func TestWindowAndLostTrack(t *testing.T) {
 	tr := newTracker(t)
-	// Two good frames, then the face is gone for 2 s: a new track starts
-	// and the old votes do not count.
+	// Two good frames, then frames without the face for 2 s: a new track
+	// starts and the old votes do not count.
 	tr.Update(at(0), []Observation{match(left, "P-an", 0.6, 0.1)})
 	tr.Update(at(1), []Observation{match(left, "P-an", 0.6, 0.1)})
+	for i := 2; i < 21; i++ {
+		tr.Update(at(i), nil)
+	}
 	d := tr.Update(at(21), []Observation{match(left, "P-an", 0.6, 0.1)})
 	if len(d) != 0 {
 		t.Fatalf("decision from votes across a lost track: %+v", d)

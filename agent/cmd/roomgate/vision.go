@@ -76,6 +76,10 @@ func describeFaces(r engine.Result) string {
 		b := f.Face.Box
 		p := fmt.Sprintf("face %.0fx%.0f at %.0f,%.0f", b.W, b.H, b.X, b.Y)
 		switch {
+		case !f.Looked && f.Named != "":
+			p += fmt.Sprintf(": %s named, not embedded this frame", f.Named)
+		case !f.Looked:
+			p += ": not embedded this frame (its track is decided, or its last frame counted moments ago)"
 		case !f.Quality.OK():
 			p += fmt.Sprintf(": refused, %s (%s)", f.Quality.Reason, f.Quality.Detail)
 		case len(f.Matches) == 0:
