@@ -1,15 +1,19 @@
 package config
 
-import "github.com/roomgate/roomgate/vision/models"
+import (
+	"github.com/roomgate/roomgate/vision/models"
+	"github.com/roomgate/roomgate/vision/track"
+)
 
 // recognizerDefaults are what a shipped recognition model (vision.recognizer)
 // sets when the config leaves a field out: embeddings, and so thresholds and
 // the sequential rule's likelihoods, differ from one model to the next.
 type recognizerDefaults struct {
-	name      string  // vision.recognizer_name: the model of the templates in the store and the city's galleries
-	input     int     // vision.recognizer_input
-	threshold float32 // vision.threshold and policy.cccd_face.threshold
-	fitted    bool    // the sequential rule's defaults (track.EvidenceDefaults) are fitted to this model's scores
+	name      string          // vision.recognizer_name: the model of the templates in the store and the city's galleries
+	input     int             // vision.recognizer_input
+	threshold float32         // vision.threshold and policy.cccd_face.threshold
+	fitted    bool            // the sequential rule's defaults (track.EvidenceDefaults) are fitted to this model's scores
+	evidence  *track.Evidence // or its own fitted likelihoods (intercept, score, margin), which the config then defaults to
 }
 
 // defaultRecognizer is the model a config that names none runs. It stays
@@ -18,7 +22,7 @@ type recognizerDefaults struct {
 const defaultRecognizer = "mobilefacenet_y1"
 
 var recognizers = map[string]recognizerDefaults{
-	"dlib_resnet_v1":   {name: "dlib-resnet-v1", input: 150, threshold: dlibThreshold},
+	"dlib_resnet_v1":   {name: "dlib-resnet-v1", input: 150, threshold: dlibThreshold, evidence: &dlibEvidence},
 	"mobilefacenet_y1": {name: "mobilefacenet-insightface-y1", input: 112, threshold: threshold, fitted: true},
 }
 
@@ -41,15 +45,29 @@ func applyRecognizer(v *Vision, cccd *CCCDFace, set map[string]bool) {
 	if !set["policy.cccd_face.threshold"] {
 		cccd.Threshold = d.threshold
 	}
+	if e := d.evidence; e != nil {
+		if !set["vision.evidence.intercept"] {
+			v.Evidence.Intercept = e.Intercept
+		}
+		if !set["vision.evidence.score"] {
+			v.Evidence.Score = e.Score
+		}
+		if !set["vision.evidence.margin"] {
+			v.Evidence.Margin = e.Margin
+		}
+	}
 }
 
 // fittedEvidence reports whether the sequential rule has likelihoods fitted
 // to v's recognizer, so decision: sequential may use the defaults.
 func (v Vision) fittedEvidence() bool {
 	d, ok := recognizers[v.Recognizer]
-	return v.RecognizerModel == "" && ok && d.fitted
+	return v.RecognizerModel == "" && ok && (d.fitted || d.evidence != nil)
 }
 
-// dlibThreshold is dlib_resnet_v1's vision.threshold: provisional (see
-// models.DlibResNetV1 and vision/README.md).
-var dlibThreshold = models.DlibResNetV1.Threshold
+// dlibThreshold is dlib_resnet_v1's vision.threshold (models.DlibResNetV1,
+// chosen in vision/README.md), dlibEvidence its sequential rule's fit.
+var (
+	dlibThreshold = models.DlibResNetV1.Threshold
+	dlibEvidence  = track.EvidenceDlibResNetV1()
+)

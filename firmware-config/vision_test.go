@@ -79,6 +79,29 @@ func TestRecognizerDefaults(t *testing.T) {
 	}
 }
 
+// TestRecognizerEvidence: dlib brings its own fit of the sequential rule,
+// and a config's own numbers stay.
+func TestRecognizerEvidence(t *testing.T) {
+	base := "identity: {site: hq, gate: east, device: box-1}\nboard: rpi4\nvision:\n  decision: sequential\n"
+	dlib := track.EvidenceDlibResNetV1()
+	for _, tc := range []struct {
+		yaml string
+		want track.Evidence
+	}{
+		{base, track.EvidenceDefaults()},
+		{base + "  recognizer: dlib_resnet_v1\n", dlib},
+		{base + "  recognizer: dlib_resnet_v1\n  evidence: {score: 80}\n", func() track.Evidence { e := dlib; e.Score = 80; return e }()},
+	} {
+		c, err := Parse("t.yaml", []byte(tc.yaml))
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tc.yaml, err)
+		}
+		if got, _ := c.Vision.Sequential(); got != tc.want {
+			t.Errorf("Parse(%q): evidence %+v, want %+v", tc.yaml, got, tc.want)
+		}
+	}
+}
+
 func TestEvidenceMirrorsTrack(t *testing.T) {
 	_, have := fieldsOf(reflect.TypeFor[Evidence]())
 	_, want := fieldsOf(reflect.TypeFor[track.Evidence]())
@@ -231,8 +254,7 @@ func TestVisionErrors(t *testing.T) {
 		{"sequential with another model needs its own fit", v + "  recognizer_model: v.mp4\n  recognizer_name: x\n  decision: sequential\n  evidence:\n    cap: 3\n",
 			[]string{"t.yaml:8: vision.evidence: intercept, score and margin are required with decision sequential and a custom recognizer_model: the defaults are fitted to the shipped model's scores (fit yours with visionbench -sections fit)"}},
 		{"sequential with another model, fitted", v + "  recognizer_model: v.mp4\n  recognizer_name: x\n  decision: sequential\n  evidence:\n    intercept: -9\n    score: 20\n    margin: 5\n", nil},
-		{"sequential with dlib needs its fit", v + "  recognizer: dlib_resnet_v1\n  decision: sequential\n",
-			[]string{"t.yaml:4: vision.evidence: intercept, score and margin are required with decision sequential and recognizer dlib_resnet_v1: the defaults are fitted to mobilefacenet_y1's scores (fit them with visionbench -rec dlib_resnet_v1 -sections fit), or use decision vote"}},
+		{"sequential with dlib, its own fit", v + "  recognizer: dlib_resnet_v1\n  decision: sequential\n", nil},
 		{"sequential with dlib, fitted", v + "  recognizer: dlib_resnet_v1\n  decision: sequential\n  evidence: {intercept: -50, score: 55, margin: 40}\n", nil},
 		{"recognizer", v + "  recognizer: dlib\n",
 			[]string{`t.yaml:5: vision.recognizer: "dlib" is not allowed (did you mean dlib_resnet_v1?)`}},
