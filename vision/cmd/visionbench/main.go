@@ -38,6 +38,7 @@ type options struct {
 	sections                        sections
 	skipLFW, skipLatency, check     bool
 	lfwPlain                        bool
+	margin                          float64
 	maxRatio                        float64
 	minRank1                        float64
 	rec                             models.Model
@@ -141,6 +142,7 @@ func main() {
 	flag.IntVar(&o.seq.fitGallerySiz, "fit-gallery", 1000, "fit: the gallery's size")
 	flag.StringVar(&o.seq.cacheDir, "seq-cache", filepath.Join(os.TempDir(), "roomgate-visionbench"), "sequence, fit: where embeddings of (photo, perturbation) are kept between runs")
 	var voteTh float64
+	flag.Float64Var(&o.margin, "margin", float64(track.Defaults(0).MinMargin), "openset, photos, sequence's vote: the lead over the runner-up person a match needs (vision.min_margin)")
 	flag.Float64Var(&voteTh, "vote-threshold", 0.42, "sequence: the vote's threshold (vision.threshold; its default in firmware-config is 0.42)")
 	o.seq.evidence = track.EvidenceDefaults()
 	flag.Func("evidence", "sequence: the sequential rule as intercept,score,margin,cap,accept,reject (default: track.EvidenceDefaults)", func(v string) error {
@@ -149,7 +151,7 @@ func main() {
 		return err
 	})
 	flag.Parse()
-	o.seq.voteThreshold = float32(voteTh)
+	o.seq.voteThreshold, o.seq.voteMargin = float32(voteTh), float32(o.margin)
 	var err error
 	if o.seq.galleries, err = ints(galleries); err != nil {
 		fmt.Fprintln(os.Stderr, "visionbench: -seq-galleries:", err)

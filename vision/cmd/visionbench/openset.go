@@ -132,7 +132,7 @@ func openSet(o options, c *lfwCrops) (failed []string, err error) {
 		return nil, err
 	}
 
-	th, margin := m.Threshold, track.Defaults(m.Threshold).MinMargin
+	th, margin := m.Threshold, float32(o.margin)
 	most, mostN := "", 0
 	for p, n := range perPerson {
 		if n > mostN || n == mostN && p < most {
