@@ -9,6 +9,7 @@ type recognizerDefaults struct {
 	name      string          // vision.recognizer_name: the model of the templates in the store and the city's galleries
 	input     int             // vision.recognizer_input
 	threshold float32         // vision.threshold and policy.cccd_face.threshold
+	margin    float32         // vision.agreement.min_margin where it differs from the default model's (0: the same)
 	fitted    bool            // the sequential rule's defaults (track.EvidenceDefaults) are fitted to this model's scores
 	evidence  *track.Evidence // or its own fitted likelihoods (intercept, score, margin), which the config then defaults to
 }
@@ -19,7 +20,7 @@ type recognizerDefaults struct {
 const defaultRecognizer = "mobilefacenet_y1"
 
 var recognizers = map[string]recognizerDefaults{
-	"dlib_resnet_v1":   {name: "dlib-resnet-v1", input: 150, threshold: dlibThreshold, evidence: &dlibEvidence},
+	"dlib_resnet_v1":   {name: "dlib-resnet-v1", input: 150, threshold: dlibThreshold, margin: 0.01, evidence: &dlibEvidence},
 	"mobilefacenet_y1": {name: "mobilefacenet-insightface-y1", input: 112, threshold: threshold, fitted: true},
 }
 
@@ -41,6 +42,9 @@ func applyRecognizer(v *Vision, cccd *CCCDFace, set map[string]bool) {
 	}
 	if !set["policy.cccd_face.threshold"] {
 		cccd.Threshold = d.threshold
+	}
+	if d.margin > 0 && !set["vision.agreement.min_margin"] {
+		v.Agreement.MinMargin = d.margin
 	}
 	if e := d.evidence; e != nil {
 		if !set["vision.evidence.intercept"] {
@@ -64,9 +68,10 @@ func (v Vision) fittedEvidence() bool {
 
 // dlibThreshold is dlib_resnet_v1's vision.threshold: the lowest that keeps
 // a stranger's single frame accepted at most 1 % of the time with 25–200
-// people enrolled (vision/README.md's open-set table; models.DlibResNetV1's
-// own 0.93 is the 1:1 figure, as MobileFaceNet's 0.30 is beside its 0.42).
-// dlibEvidence is its sequential rule's fit.
+// people enrolled (vision/README.md's open-set table, at min_margin 0.01:
+// dlib's cosines sit close together, so 0.05 would name almost no one;
+// models.DlibResNetV1's own 0.93 is the 1:1 figure, as MobileFaceNet's 0.30
+// is beside its 0.42). dlibEvidence is its sequential rule's fit.
 var (
 	dlibThreshold float32 = 0.95
 	dlibEvidence          = track.EvidenceDlibResNetV1()

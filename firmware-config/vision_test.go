@@ -61,17 +61,21 @@ func TestRecognizerDefaults(t *testing.T) {
 		name            string
 		input           int
 		threshold, cccd float32
+		margin          float32
 	}{
-		{base, "mobilefacenet-insightface-y1", 112, 0.42, 0.42},
-		{base + "vision: {recognizer: mobilefacenet_y1}\n", "mobilefacenet-insightface-y1", 112, 0.42, 0.42},
-		{base + "vision: {recognizer: dlib_resnet_v1}\n", "dlib-resnet-v1", 150, dlibThreshold, dlibThreshold},
-		{base + "vision: {recognizer: dlib_resnet_v1, threshold: 0.9, recognizer_name: city-dlib}\npolicy: {cccd_face: {threshold: 0.95}}\n", "city-dlib", 150, 0.9, 0.95},
+		{base, "mobilefacenet-insightface-y1", 112, 0.42, 0.42, 0.05},
+		{base + "vision: {recognizer: mobilefacenet_y1}\n", "mobilefacenet-insightface-y1", 112, 0.42, 0.42, 0.05},
+		{base + "vision: {recognizer: dlib_resnet_v1}\n", "dlib-resnet-v1", 150, dlibThreshold, dlibThreshold, 0.01},
+		{base + "vision: {recognizer: dlib_resnet_v1, threshold: 0.9, recognizer_name: city-dlib, agreement: {min_margin: 0.02}}\npolicy: {cccd_face: {threshold: 0.95}}\n", "city-dlib", 150, 0.9, 0.95, 0.02},
 	} {
 		c, err := Parse("t.yaml", []byte(tc.yaml))
 		if err != nil {
 			t.Fatalf("Parse(%q): %v", tc.yaml, err)
 		}
 		v := c.Vision
+		if got := v.Track().MinMargin; got != tc.margin {
+			t.Errorf("Parse(%q): min_margin %v, want %v", tc.yaml, got, tc.margin)
+		}
 		if v.RecognizerName != tc.name || v.RecognizerInput != tc.input || v.Threshold != tc.threshold || c.Policy.CCCDFace.Threshold != tc.cccd || v.Track().Threshold != tc.threshold {
 			t.Errorf("Parse(%q): name %s, input %d, threshold %v, cccd %v, track %v; want %s %d %v %v", tc.yaml,
 				v.RecognizerName, v.RecognizerInput, v.Threshold, c.Policy.CCCDFace.Threshold, v.Track().Threshold, tc.name, tc.input, tc.threshold, tc.cccd)
