@@ -142,7 +142,7 @@ func main() {
 	flag.IntVar(&o.seq.fitGallerySiz, "fit-gallery", 1000, "fit: the gallery's size")
 	flag.StringVar(&o.seq.cacheDir, "seq-cache", filepath.Join(os.TempDir(), "roomgate-visionbench"), "sequence, fit: where embeddings of (photo, perturbation) are kept between runs")
 	var voteTh float64
-	flag.Float64Var(&o.margin, "margin", float64(track.Defaults(0).MinMargin), "openset, photos, sequence's vote: the lead over the runner-up person a match needs (vision.min_margin)")
+	flag.Float64Var(&o.margin, "margin", float64(track.Defaults(0).MinMargin), "openset, photos, sequence's vote: the lead over the runner-up person a match needs (vision.agreement.min_margin)")
 	flag.Float64Var(&voteTh, "vote-threshold", 0.42, "sequence: the vote's threshold (vision.threshold; its default in firmware-config is 0.42)")
 	o.seq.evidence = track.EvidenceDefaults()
 	flag.Func("evidence", "sequence: the sequential rule as intercept,score,margin,cap,accept,reject (default: track.EvidenceDefaults)", func(v string) error {

@@ -38,7 +38,7 @@ type seqOptions struct {
 	evidence      track.Evidence
 	sweepAccept   []float32
 	voteThreshold float32 // vision.threshold, which the vote uses
-	voteMargin    float32 // vision.min_margin
+	voteMargin    float32 // vision.agreement.min_margin
 	fitGallerySiz int
 }
 
