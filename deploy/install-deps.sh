@@ -14,8 +14,9 @@ if [ "$purpose" = test ]; then
 	# qemu and the Debian kernel bits run the GPIO driver against gpio-sim;
 	# qemu-user-static runs the cross-built ARM binaries.
 	# The tests' harnesses start mosquitto and postgresql on 127.0.0.1.
-	# python3-opencv runs the same models as the face benchmark's reference.
-	packages+=(python3-opencv mosquitto-clients postgresql build-essential qemu-system-x86 qemu-user-static busybox-static cpio kmod xz-utils
+	# python3-opencv runs the same models as the face benchmark's reference;
+	# libdlib-dev is dlib's own face chip, the alignment test's reference.
+	packages+=(python3-opencv libdlib-dev mosquitto-clients postgresql build-essential qemu-system-x86 qemu-user-static busybox-static cpio kmod xz-utils
 		linux-image-amd64 linux-headers-amd64 linux-source-6.1)
 	# The kiosk's browser tests drive Debian's Chromium with playwright-core
 	# from npm (installed above), and Node runs dlib's TF.js network as the

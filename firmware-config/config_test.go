@@ -89,11 +89,15 @@ scanners:
 		Vision: Vision{
 			Camera:     Camera{Name: "camera", Width: 640, Height: 480, MaxFPS: 30, Retry: Duration(2 * time.Second)},
 			Recognizer: "dlib_resnet_v1", RecognizerName: "dlib-resnet-v1", RecognizerInput: 150, Threshold: models.DlibResNetV1.Threshold, Precision: "float32",
-			Quality:   quality.Defaults(),
-			Decision:  "vote",
-			Agreement: agreementOf(track.Defaults(models.DlibResNetV1.Threshold)),
-			Evidence:  evidenceOf(track.EvidenceDefaults()),
-			QR:        true,
+			Quality:  quality.Defaults(),
+			Decision: "vote",
+			Agreement: func() Agreement {
+				a := agreementOf(track.Defaults(models.DlibResNetV1.Threshold))
+				a.MinMargin = 0.01
+				return a
+			}(),
+			Evidence: evidenceOf(track.EvidenceDlibResNetV1()),
+			QR:       true,
 		},
 		Meetings: Meetings{TimeZone: "Asia/Ho_Chi_Minh", LateAfter: Duration(10 * time.Minute), NonInvitees: "notice", GreetingHold: Duration(6 * time.Second)},
 		Kiosk:    Kiosk{Language: "vi"},

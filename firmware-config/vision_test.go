@@ -30,8 +30,10 @@ func TestVisionLeftOut(t *testing.T) {
 		if v.Quality != quality.Defaults() {
 			t.Errorf("Parse(%q).Vision.Quality = %+v, want quality.Defaults() %+v", extra, v.Quality, quality.Defaults())
 		}
-		if got, want := v.Track(), track.Defaults(models.DlibResNetV1.Threshold); got != want {
-			t.Errorf("Parse(%q).Vision.Track() = %+v, want track.Defaults of dlib's threshold %+v", extra, got, want)
+		want := track.Defaults(models.DlibResNetV1.Threshold)
+		want.MinMargin = 0.01
+		if got := v.Track(); got != want {
+			t.Errorf("Parse(%q).Vision.Track() = %+v, want track.Defaults of dlib's threshold and margin %+v", extra, got, want)
 		}
 	}
 }
@@ -63,20 +65,48 @@ func TestRecognizerDefaults(t *testing.T) {
 		name            string
 		input           int
 		threshold, cccd float32
+		margin          float32
 	}{
-		{base, "dlib-resnet-v1", 150, dlibThreshold, dlibThreshold},
-		{base + "vision: {recognizer: mobilefacenet_y1}\n", "mobilefacenet-insightface-y1", 112, mobileFaceNetThreshold, mobileFaceNetThreshold},
-		{base + "vision: {recognizer: dlib_resnet_v1}\n", "dlib-resnet-v1", 150, dlibThreshold, dlibThreshold},
-		{base + "vision: {recognizer: dlib_resnet_v1, threshold: 0.9, recognizer_name: city-dlib}\npolicy: {cccd_face: {threshold: 0.95}}\n", "city-dlib", 150, 0.9, 0.95},
+		{base, "dlib-resnet-v1", 150, dlibThreshold, dlibThreshold, 0.01},
+		{base + "vision: {recognizer: mobilefacenet_y1}\n", "mobilefacenet-insightface-y1", 112, mobileFaceNetThreshold, mobileFaceNetThreshold, 0.05},
+		{base + "vision: {recognizer: dlib_resnet_v1}\n", "dlib-resnet-v1", 150, dlibThreshold, dlibThreshold, 0.01},
+		{base + "vision: {recognizer: dlib_resnet_v1, threshold: 0.9, recognizer_name: city-dlib, agreement: {min_margin: 0.02}}\npolicy: {cccd_face: {threshold: 0.95}}\n", "city-dlib", 150, 0.9, 0.95, 0.02},
 	} {
 		c, err := Parse("t.yaml", []byte(tc.yaml))
 		if err != nil {
 			t.Fatalf("Parse(%q): %v", tc.yaml, err)
 		}
 		v := c.Vision
+		if got := v.Track().MinMargin; got != tc.margin {
+			t.Errorf("Parse(%q): min_margin %v, want %v", tc.yaml, got, tc.margin)
+		}
 		if v.RecognizerName != tc.name || v.RecognizerInput != tc.input || v.Threshold != tc.threshold || c.Policy.CCCDFace.Threshold != tc.cccd || v.Track().Threshold != tc.threshold {
 			t.Errorf("Parse(%q): name %s, input %d, threshold %v, cccd %v, track %v; want %s %d %v %v", tc.yaml,
 				v.RecognizerName, v.RecognizerInput, v.Threshold, c.Policy.CCCDFace.Threshold, v.Track().Threshold, tc.name, tc.input, tc.threshold, tc.cccd)
+		}
+	}
+}
+
+// TestRecognizerEvidence: dlib brings its own fit of the sequential rule,
+// and a config's own numbers stay.
+func TestRecognizerEvidence(t *testing.T) {
+	base := "identity: {site: hq, gate: east, device: box-1}\nboard: rpi4\nvision:\n  decision: sequential\n"
+	dlib := track.EvidenceDlibResNetV1()
+	for _, tc := range []struct {
+		yaml string
+		want track.Evidence
+	}{
+		{base, dlib},
+		{base + "  recognizer: mobilefacenet_y1\n", track.EvidenceDefaults()},
+		{base + "  recognizer: dlib_resnet_v1\n", dlib},
+		{base + "  recognizer: dlib_resnet_v1\n  evidence: {score: 80}\n", func() track.Evidence { e := dlib; e.Score = 80; return e }()},
+	} {
+		c, err := Parse("t.yaml", []byte(tc.yaml))
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tc.yaml, err)
+		}
+		if got, _ := c.Vision.Sequential(); got != tc.want {
+			t.Errorf("Parse(%q): evidence %+v, want %+v", tc.yaml, got, tc.want)
 		}
 	}
 }
@@ -233,11 +263,9 @@ func TestVisionErrors(t *testing.T) {
 		{"sequential with another model needs its own fit", v + "  recognizer_model: v.mp4\n  recognizer_name: x\n  decision: sequential\n  evidence:\n    cap: 3\n",
 			[]string{"t.yaml:8: vision.evidence: intercept, score and margin are required with decision sequential and a custom recognizer_model: the defaults are fitted to the shipped model's scores (fit yours with visionbench -sections fit)"}},
 		{"sequential with another model, fitted", v + "  recognizer_model: v.mp4\n  recognizer_name: x\n  decision: sequential\n  evidence:\n    intercept: -9\n    score: 20\n    margin: 5\n", nil},
-		{"sequential with dlib needs its fit", v + "  recognizer: dlib_resnet_v1\n  decision: sequential\n",
-			[]string{"t.yaml:4: vision.evidence: intercept, score and margin are required with decision sequential and recognizer dlib_resnet_v1: the defaults are fitted to mobilefacenet_y1's scores (fit them with visionbench -rec dlib_resnet_v1 -sections fit), or use decision vote"}},
+		{"sequential with dlib, its own fit", v + "  recognizer: dlib_resnet_v1\n  decision: sequential\n", nil},
 		{"sequential with dlib, fitted", v + "  recognizer: dlib_resnet_v1\n  decision: sequential\n  evidence: {intercept: -50, score: 55, margin: 40}\n", nil},
-		{"sequential with the default model needs its fit", v + "  decision: sequential\n",
-			[]string{"t.yaml:4: vision.evidence: intercept, score and margin are required with decision sequential and recognizer dlib_resnet_v1 (the default): the defaults are fitted to mobilefacenet_y1's scores (fit them with visionbench -rec dlib_resnet_v1 -sections fit), or use decision vote"}},
+		{"sequential with the default model, its own fit", v + "  decision: sequential\n", nil},
 		{"sequential with mobilefacenet uses its fit", v + "  recognizer: mobilefacenet_y1\n  decision: sequential\n", nil},
 		{"recognizer", v + "  recognizer: dlib\n",
 			[]string{`t.yaml:5: vision.recognizer: "dlib" is not allowed (did you mean dlib_resnet_v1?)`}},
@@ -246,7 +274,7 @@ func TestVisionErrors(t *testing.T) {
 		{"evidence: one frame must not name", v + "  recognizer: mobilefacenet_y1\n  decision: sequential\n  evidence:\n    accept: 3\n",
 			[]string{"t.yaml:8: vision.evidence.accept: evidence accept 3 must exceed cap 4: one frame must never name a person"}},
 		{"evidence: a better match is more evidence", v + "  evidence:\n    score: 0\n",
-			[]string{"t.yaml:6: vision.evidence.score: evidence score 0 and margin 22.3: want score positive, margin not negative (a better match must be more evidence)"}},
+			[]string{"t.yaml:6: vision.evidence.score: evidence score 0 and margin 142: want score positive, margin not negative (a better match must be more evidence)"}},
 		{"evidence spacing", v + "  evidence:\n    spacing: 0s\n",
 			[]string{"t.yaml:6: vision.evidence.spacing: 0s is out of range: want 1ms to 10s"}},
 		{"agreement k of n", v + "  agreement:\n    frames: 2\n",

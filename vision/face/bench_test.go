@@ -68,3 +68,20 @@ func BenchmarkFrame(b *testing.B) {
 }
 
 func imagePt(x, y int) image.Point { return image.Pt(x, y) }
+
+// BenchmarkLoad is what a recognition model costs the agent at start: the
+// sha256 check, reading the ONNX into OpenCV and the one trial run.
+func BenchmarkLoad(b *testing.B) {
+	dir := modelsDir(b)
+	for _, m := range recognizers {
+		b.Run(m.File, func(b *testing.B) {
+			for range b.N {
+				r, err := NewRecognizer(m, dir, RecognizerOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				r.Close()
+			}
+		})
+	}
+}

@@ -24,11 +24,13 @@ if [ "$got" != "$tarball_sha256" ]; then
 	echo "models: $cache/$tarball has sha256 $got, want $tarball_sha256: not the pinned $pkg; delete it and run make models again" >&2
 	exit 1
 fi
-if [ ! -f "$dest/.extracted" ]; then
+# The 68-point landmarker is only the alignment test's reference (vision/face).
+if [ ! -f "$dest/.extracted" ] || [ ! -f "$dest/package/model/face_landmark_68_model.bin" ]; then
 	rm -rf "$dest"
 	mkdir -p "$dest"
 	tar -xzf "$cache/$tarball" -C "$dest" package/model/face_recognition_model-weights_manifest.json \
-		package/model/face_recognition_model.bin package/dist/face-api.js package/LICENSE package/package.json
+		package/model/face_recognition_model.bin package/dist/face-api.js package/LICENSE package/package.json \
+		package/model/face_landmark_68_model-weights_manifest.json package/model/face_landmark_68_model.bin
 	touch "$dest/.extracted"
 fi
 go run ./vision/cmd/dlibconv -weights "$dest/package/model" -out vision/models/face_recognition_dlib_resnet_v1.onnx -check

@@ -42,6 +42,17 @@ func EvidenceDefaults() Evidence {
 	return Evidence{Intercept: -9.2, Score: 16.9, Margin: 22.3, Cap: 4, Accept: 8, Reject: 6, Spacing: 100 * time.Millisecond, Patience: time.Second}
 }
 
+// EvidenceDlibResNetV1 is the rule fitted the same way for dlib's ResNet
+// (visionbench -rec dlib_resnet_v1 -sections fit, the same people and
+// perturbations): its cosines sit near 0.9 and close together, so its
+// weights are larger. The bounds are EvidenceDefaults' (vision/README.md
+// has the sequence benchmark of both).
+func EvidenceDlibResNetV1() Evidence {
+	e := EvidenceDefaults()
+	e.Intercept, e.Score, e.Margin = -90.0, 94.2, 142.0
+	return e
+}
+
 // Validate reports a rule that can never decide, or decides on one frame.
 func (e Evidence) Validate() error {
 	switch {

@@ -132,7 +132,7 @@ func openSet(o options, c *lfwCrops) (failed []string, err error) {
 		return nil, err
 	}
 
-	th, margin := m.Threshold, track.Defaults(m.Threshold).MinMargin
+	th, margin := m.Threshold, float32(o.margin)
 	most, mostN := "", 0
 	for p, n := range perPerson {
 		if n > mostN || n == mostN && p < most {
@@ -178,7 +178,7 @@ func openSet(o options, c *lfwCrops) (failed []string, err error) {
 
 	fmt.Printf("\nCurve: DIR (genuine probes named rightly and accepted) against FAR (impostors accepted as anyone), by threshold; margin %.2f, and without a margin\n\n", margin)
 	fmt.Printf("| threshold | Float32 DIR | FAR | misidentified | Int8 DIR | FAR | no margin: Float32 DIR | FAR |\n|---|---|---|---|---|---|---|---|\n")
-	for _, t := range []float32{0.20, 0.22, 0.24, 0.26, 0.28, 0.30, 0.32, 0.34, 0.36, 0.38, 0.40, 0.45, 0.50} {
+	for _, t := range sweep(th, []float32{0.20, 0.22, 0.24, 0.26, 0.28, 0.30, 0.32, 0.34, 0.36, 0.38, 0.40, 0.45, 0.50}) {
 		a, b, z := bench.Identify(s32, t, margin), bench.Identify(s8, t, margin), bench.Identify(s32, t, 0)
 		mark := ""
 		if t == th {
@@ -212,9 +212,9 @@ func openSet(o options, c *lfwCrops) (failed []string, err error) {
 			return nil, err
 		}
 		r := bench.Identify(ss, th, margin)
-		at := "none up to 0.60"
+		at := "none up to 0.99"
 		var rt bench.IDRates
-		for k := 20; k <= 60; k++ {
+		for k := 20; k <= 99; k++ {
 			t := float32(k) / 100
 			if rt = bench.Identify(ss, t, margin); rt.FAR() <= 0.01 {
 				at = fmt.Sprintf("%.2f", t)

@@ -17,7 +17,6 @@ import (
 	"github.com/roomgate/roomgate/vision/gallery"
 	"github.com/roomgate/roomgate/vision/models"
 	"github.com/roomgate/roomgate/vision/quality"
-	"github.com/roomgate/roomgate/vision/track"
 )
 
 // photo is one full photo through the pipeline, as enrolment runs it:
@@ -133,7 +132,7 @@ func photos(o options) (failed []string, err error) {
 	}
 
 	m := o.rec
-	th, margin := m.Threshold, track.Defaults(m.Threshold).MinMargin
+	th, margin := m.Threshold, float32(o.margin)
 	fmt.Printf("\n## End to end on full photos: %s (%d photos of %d people), detect (%s, largest face) + quality gate + align + embed (%s)\n\n",
 		filepath.Base(dir), len(ps), countPeople(ps), models.YuNet2022Mar.Name, m.Name)
 	fmt.Printf("The quality gate is quality.Defaults() as the engine runs it: CheckShape on the box and landmarks, then sharpness and brightness measured on the aligned crop (engine.Measure). ")

@@ -38,6 +38,7 @@ type seqOptions struct {
 	evidence      track.Evidence
 	sweepAccept   []float32
 	voteThreshold float32 // vision.threshold, which the vote uses
+	voteMargin    float32 // vision.agreement.min_margin
 	fitGallerySiz int
 }
 
@@ -453,6 +454,7 @@ func sequence(o options, c *lfwCrops, doFit, doBench bool) ([]seqRow, error) {
 	within := 2 * time.Second
 	ev := so.evidence
 	vote := track.Defaults(so.voteThreshold)
+	vote.MinMargin = so.voteMargin
 	fmt.Printf("\n## Sequences: check-in tracks of LFW faces, the k-of-n vote against the sequential rule (%s)\n\n", o.rec.Name)
 	fmt.Printf("Tracks of %d frames at %.0f fps (%.1f s). People with 2+ photos, not those the fit saw: %d members (enrolled with their first photo; %d tracks each from their other photos) and %d strangers (never enrolled; %d tracks each from all their photos). ",
 		so.frames, so.fps, float64(so.frames)/so.fps, len(members), so.genuineRuns, len(strangers), so.impostorRuns)

@@ -21,7 +21,7 @@ func TestSequenceShort(t *testing.T) {
 	}
 	o := options{models: md, shared: shared.Dir(), rec: models.MobileFaceNetY1}
 	o.seq = seqOptions{variants: 3, impostorRuns: 10, genuineRuns: 5, frames: 20, fps: 10, people: 48,
-		galleries: []int{100}, fitGallerySiz: 100, cacheDir: t.TempDir(), evidence: track.EvidenceDefaults(), voteThreshold: 0.42}
+		galleries: []int{100}, fitGallerySiz: 100, cacheDir: t.TempDir(), evidence: track.EvidenceDefaults(), voteThreshold: 0.42, voteMargin: track.Defaults(0).MinMargin}
 	c, err := newLFWCrops(o)
 	if err != nil {
 		t.Fatal(err)

@@ -15,17 +15,9 @@ import (
 
 // packageDir is where make models extracted the pinned package.
 func packageDir(t testing.TB) string {
-	cache := os.Getenv("ROOMGATE_CACHE")
-	if cache == "" {
-		d, err := os.UserCacheDir()
-		if err != nil {
-			t.Skip(err)
-		}
-		cache = filepath.Join(d, "roomgate")
-	}
-	dir := filepath.Join(cache, "face-api-1.7.15", "package")
-	if _, err := os.Stat(filepath.Join(dir, "model", WeightsFile)); err != nil {
-		t.Skipf("%s is not extracted (run make models): %v", Package, err)
+	dir, err := PackageDir()
+	if err != nil {
+		t.Skip(err)
 	}
 	return dir
 }
