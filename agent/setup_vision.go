@@ -12,12 +12,12 @@ import (
 	"github.com/roomgate/roomgate/devices/scanner"
 	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/vision/camera"
-	"github.com/roomgate/roomgate/vision/qr"
 )
 
 // cameraClaims reads QR codes held up to the camera of the package's config
 // (a room's box may have no scanner): only QR codes, no face engine runs
-// before provisioning. It returns nil when the config has no camera.
+// before provisioning, five times a second of camera time as in service.
+// It returns nil when the config has no camera.
 func cameraClaims(local *config.Config, dir string, log *slog.Logger) (read func(context.Context, func(scanner.Line)), name string) {
 	if !local.Vision.HasCamera() {
 		return nil, ""
@@ -30,7 +30,7 @@ func cameraClaims(local *config.Config, dir string, log *slog.Logger) (read func
 			return
 		}
 		log.Info("claims held to the camera are read", "component", "provision", "camera", name)
-		r := qr.NewReader(qrRepeat)
-		cam.Run(ctx, func(m gocv.Mat, at time.Time) { qrLines(r, m, at, take) })
+		qrs := newCameraQR()
+		cam.Run(ctx, func(m gocv.Mat, at time.Time) { qrs.frame(m, at, take) })
 	}, name
 }

@@ -54,7 +54,7 @@ type faceEngine struct {
 	cam   *camera.Camera
 	eng   *engine.Engine
 	set   gallery.Set
-	qr    *qr.Reader // nil unless vision.qr
+	qr    *cameraQR // nil unless vision.qr
 	store *store.Store
 	log   *slog.Logger
 
@@ -63,8 +63,7 @@ type faceEngine struct {
 	onDecision func(track.Decision)
 	onQR       func(ctx context.Context, l scanner.Line) // a code in view; may be nil
 
-	qrAt time.Time // of the frame last decoded for a QR code
-	ctx  context.Context
+	ctx context.Context
 
 	mu        sync.Mutex
 	waits     []*faceWait // chip ID card face checks waiting on frames
@@ -102,7 +101,7 @@ func newFaceEngine(ctx context.Context, v config.Vision, dir string, st *store.S
 	}
 	f := &faceEngine{kit: kit, store: st, log: log}
 	if v.QR {
-		f.qr = qr.NewReader(qrRepeat)
+		f.qr = newCameraQR()
 	}
 	if err := f.reloadGallery(ctx); err != nil {
 		kit.Close()
@@ -178,9 +177,8 @@ func (f *faceEngine) frame(m gocv.Mat, at time.Time) {
 	f.mu.Lock()
 	f.size = image.Pt(m.Cols(), m.Rows())
 	f.mu.Unlock()
-	if f.qr != nil && f.onQR != nil && at.Sub(f.qrAt) >= qrEvery {
-		f.qrAt = at
-		f.scanQR(m, at)
+	if f.qr != nil && f.onQR != nil {
+		f.qr.frame(m, at, func(l scanner.Line) { f.onQR(f.ctx, l) })
 	}
 	process := f.eng.Process
 	if f.checking() {
@@ -210,20 +208,27 @@ func (f *faceEngine) checking() bool {
 	return len(f.waits) > 0
 }
 
-// scanQR hands a QR code in the frame to the gate, framed and cleaned as a
-// serial scanner's line would be.
-func (f *faceEngine) scanQR(m gocv.Mat, at time.Time) {
-	qrLines(f.qr, m, at, func(l scanner.Line) { f.onQR(f.ctx, l) })
+// cameraQR reads QR codes from a camera's frames, decoding one frame per
+// qrEvery of camera time.
+type cameraQR struct {
+	r  *qr.Reader
+	at time.Time // of the frame last decoded
 }
 
-// qrLines gives the QR code in the frame, if r reports one, as the lines a
-// serial scanner would have read.
-func qrLines(r *qr.Reader, m gocv.Mat, at time.Time, emit func(scanner.Line)) {
+func newCameraQR() *cameraQR { return &cameraQR{r: qr.NewReader(qrRepeat)} }
+
+// frame gives the QR code in the frame, if it is due a decode and the reader
+// reports one, as the lines a serial scanner would have read.
+func (c *cameraQR) frame(m gocv.Mat, at time.Time, emit func(scanner.Line)) {
+	if at.Sub(c.at) < qrEvery {
+		return
+	}
+	c.at = at
 	grey := gocv.NewMat()
 	defer grey.Close()
 	gocv.CvtColor(m, &grey, gocv.ColorBGRToGray)
 	img := &image.Gray{Pix: grey.ToBytes(), Stride: grey.Cols(), Rect: image.Rect(0, 0, grey.Cols(), grey.Rows())}
-	text, ok := r.Scan(img, at)
+	text, ok := c.r.Scan(img, at)
 	if !ok {
 		return
 	}

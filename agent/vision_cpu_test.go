@@ -17,14 +17,13 @@ import (
 )
 
 // decisionEnv chooses the CPU benchmark's rule, vote (default) or
-// sequential; sequential needs ROOMGATE_VISION_BENCH_RECOGNIZER=mobilefacenet_y1
-// until the rule's evidence is fitted to dlib's scores (the config says so).
+// sequential.
 const decisionEnv = "ROOMGATE_VISION_BENCH_DECISION"
 
 // BenchmarkVisionAgentCPU runs the real agent binary (linked as
 // ROOMGATE_VISION_BENCH_LINK says, see BenchmarkVisionAgentMemory) on a file
-// camera at 10 fps showing an empty doorway, one face and five faces side by
-// side, and reports its CPU over 10 s as a share of one core. The faces are
+// camera at ROOMGATE_VISION_BENCH_FPS (30 without it) showing an empty
+// doorway, one face and five faces side by side, and reports its CPU over 10 s as a share of one core. The faces are
 // LFW crops of people nobody enrolled: strangers standing there keep their
 // tracks undecided, the engine's busiest steady state.
 //

@@ -35,6 +35,9 @@ const (
 	// recognizerEnv chooses vision.recognizer, e.g. mobilefacenet_y1 to
 	// compare with the research model; the config's default without it.
 	recognizerEnv = "ROOMGATE_VISION_BENCH_RECOGNIZER"
+	// fpsEnv sets the file camera's rate (vision.camera.max_fps); the
+	// default is the camera's own default, 30.
+	fpsEnv = "ROOMGATE_VISION_BENCH_FPS"
 )
 
 // BenchmarkVisionAgentMemory runs the real agent binary, built with the
@@ -78,13 +81,21 @@ func BenchmarkVisionAgentMemory(b *testing.B) {
 }
 
 // visionBenchConfig writes the benchmarks' box config into dir: a file
-// camera playing video at 10 fps, the recogniser ROOMGATE_VISION_BENCH_RECOGNIZER
-// names (the config's default without it) and the given lines of the vision
+// camera playing video at ROOMGATE_VISION_BENCH_FPS (30 without it), the
+// recogniser ROOMGATE_VISION_BENCH_RECOGNIZER names (the config's default
+// without it) and the given lines of the vision
 // section. It returns the config's path and the recogniser's template name.
 func visionBenchConfig(b *testing.B, dir, video string, vision ...string) (path, model string) {
 	b.Helper()
 	if r := os.Getenv(recognizerEnv); r != "" {
 		vision = append(vision, "recognizer: "+r)
+	}
+	fps := "30"
+	if s := os.Getenv(fpsEnv); s != "" {
+		if v, err := strconv.ParseFloat(s, 64); err != nil || v <= 0 {
+			b.Fatalf("%s=%q: want a positive frame rate", fpsEnv, s)
+		}
+		fps = s
 	}
 	path = filepath.Join(dir, "roomgate.yaml")
 	yaml := fmt.Sprintf(`identity: {site: bench-site, gate: bench-gate, device: bench-box}
@@ -92,8 +103,8 @@ board: sim
 store: {path: roomgate.db}
 http: {listen: "127.0.0.1:0"}
 vision:
-  camera: {name: bench-cam, kind: file, path: %s, max_fps: 10}
-`, video)
+  camera: {name: bench-cam, kind: file, path: %s, max_fps: %s}
+`, video, fps)
 	for _, l := range vision {
 		yaml += "  " + l + "\n"
 	}
