@@ -225,6 +225,7 @@ type Sync struct {
 type Vision struct {
 	Camera          Camera         `yaml:"camera"`
 	DetectorModel   string         `yaml:"detector_model"`   // where the YuNet 2022mar ONNX file is (its sha256 is checked: OpenCV 4.6 runs no other); empty uses the shipped vision/models copy
+	DetectWidth     int            `yaml:"detect_width"`     // px: wider frames are searched for faces on a copy scaled down to this width (detection's cost grows with the pixels; faces are then cut from the whole frame)
 	Recognizer      string         `yaml:"recognizer"`       // the shipped recognition model: dlib_resnet_v1 (public domain, the one a city may deploy) or mobilefacenet_y1 (research only, for comparison); its name, input, threshold and fit are the defaults
 	RecognizerModel string         `yaml:"recognizer_model"` // another ONNX file aligned as vision.recognizer's model is; empty uses the shipped file
 	RecognizerName  string         `yaml:"recognizer_name"`  // names the model's templates in the store and the city's galleries; a custom recognizer_model needs its own

@@ -87,8 +87,9 @@ scanners:
 			Retention: Duration(7 * 24 * time.Hour), OutboxCap: 1_000_000, BackoffMin: Duration(time.Second),
 			BackoffMax: Duration(2 * time.Minute), StateEvery: Duration(time.Minute)},
 		Vision: Vision{
-			Camera:     Camera{Name: "camera", Width: 640, Height: 480, MaxFPS: 30, Retry: Duration(2 * time.Second)},
-			Recognizer: "dlib_resnet_v1", RecognizerName: "dlib-resnet-v1", RecognizerInput: 150, Threshold: models.DlibResNetV1.Threshold, Precision: "float32",
+			Camera:      Camera{Name: "camera", Width: 640, Height: 480, MaxFPS: 30, Retry: Duration(2 * time.Second)},
+			DetectWidth: 640,
+			Recognizer:  "dlib_resnet_v1", RecognizerName: "dlib-resnet-v1", RecognizerInput: 150, Threshold: models.DlibResNetV1.Threshold, Precision: "float32",
 			Quality:  quality.Defaults(),
 			Decision: "vote",
 			Agreement: func() Agreement {

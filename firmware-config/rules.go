@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/roomgate/roomgate/devices/terminal/generic"
+	"github.com/roomgate/roomgate/vision/models"
 )
 
 // The limits below are shared by validation and the JSON Schema. They are
@@ -110,6 +111,7 @@ var intLimits = map[string][2]int{
 	"vision.camera.width":     {0, 7680},
 	"vision.camera.height":    {0, 4320},
 	"vision.recognizer_input": {32, 1024},
+	"vision.detect_width":     {models.MinDetectWidth, 7680},
 	"vision.agreement.agree":  {1, 100},
 	"vision.agreement.frames": {1, 100},
 }

@@ -64,7 +64,7 @@ func Open(v config.Vision, dir string) (*Kit, error) {
 	if v.Precision == "int8" {
 		k.Precision = gallery.Int8
 	}
-	if k.Detector, err = face.NewDetector(det, shipped, face.DetectorOptions{}); err != nil {
+	if k.Detector, err = face.NewDetector(det, shipped, face.DetectorOptions{MaxWidth: v.DetectWidth}); err != nil {
 		return nil, err
 	}
 	if k.Recognizer, err = face.NewRecognizer(rec, shipped, face.RecognizerOptions{}); err != nil {

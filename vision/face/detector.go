@@ -58,6 +58,11 @@ type DetectorOptions struct {
 	NMSThreshold float32
 	// TopK bounds the candidates kept before NMS (default 5000, OpenCV's).
 	TopK int
+	// MaxWidth, above 0, has frames wider than it detected on a copy
+	// scaled down to it, boxes and landmarks scaled back: YuNet's cost
+	// grows with the pixels, and a face the quality gate would take is
+	// still tens of pixels wide at half a VGA frame (0: every frame whole).
+	MaxWidth int
 }
 
 // Detector finds faces with YuNet. It is safe for concurrent use, but
@@ -86,6 +91,9 @@ func NewDetector(m models.Model, dir string, opt DetectorOptions) (*Detector, er
 	if opt.ScoreThreshold <= 0 || opt.ScoreThreshold > 1 || opt.NMSThreshold <= 0 || opt.NMSThreshold > 1 || opt.TopK < 0 {
 		return nil, fmt.Errorf("vision: detector options %+v: thresholds must be in (0, 1] and top_k positive", opt)
 	}
+	if opt.MaxWidth != 0 && opt.MaxWidth < models.MinDetectWidth {
+		return nil, fmt.Errorf("vision: detector options %+v: max width must be 0 or at least %d px", opt, models.MinDetectWidth)
+	}
 	w, h := m.InputWidth, m.InputHeight
 	if w <= 0 || h <= 0 {
 		w, h = 320, 320
@@ -95,7 +103,7 @@ func NewDetector(m models.Model, dir string, opt DetectorOptions) (*Detector, er
 	name := filepath.Base(path)
 	d := &Detector{model: name}
 	if err := cvErr("load detector", C.rg_detector_new(cpath, C.int(w), C.int(h),
-		C.float(opt.ScoreThreshold), C.float(opt.NMSThreshold), C.int(opt.TopK), &d.p)); err != nil {
+		C.float(opt.ScoreThreshold), C.float(opt.NMSThreshold), C.int(opt.TopK), C.int(opt.MaxWidth), &d.p)); err != nil {
 		return nil, fmt.Errorf("%w %s: OpenCV cannot load it as a detector: %w", models.ErrModel, name, err)
 	}
 	// A file with the right sha256 can still be the wrong kind of model

@@ -18,6 +18,8 @@ namespace {
 struct Detector {
 	cv::Ptr<cv::FaceDetectorYN> yn;
 	cv::Size size;
+	int max_width = 0;
+	cv::Mat small; // the frame scaled down to max_width
 	cv::Mat faces;
 };
 
@@ -112,7 +114,7 @@ void feature(Recognizer *r, const cv::Mat &aligned, int flip, float *out, int ca
 
 extern "C" {
 
-char *rg_detector_new(const char *model, int w, int h, float score, float nms, int top_k, RGDetector *out) {
+char *rg_detector_new(const char *model, int w, int h, float score, float nms, int top_k, int max_width, RGDetector *out) {
 	*out = nullptr;
 	return guard([&] {
 		Detector *d = new Detector();
@@ -124,6 +126,7 @@ char *rg_detector_new(const char *model, int w, int h, float score, float nms, i
 			throw;
 		}
 		d->size = cv::Size(w, h);
+		d->max_width = max_width;
 		*out = d;
 	});
 }
@@ -136,15 +139,24 @@ char *rg_detector_detect(RGDetector dp, RGMat img, const float **rows, int *n) {
 	return guard([&] {
 		Detector *d = static_cast<Detector *>(dp);
 		cv::Mat &m = *static_cast<cv::Mat *>(img);
-		if (m.size() != d->size) {
-			d->yn->setInputSize(m.size());
-			d->size = m.size();
+		const cv::Mat *in = &m;
+		double scale = 1;
+		// A copy too flat for YuNet (under 64 rows) is not made.
+		if (d->max_width > 0 && m.cols > d->max_width && m.rows * d->max_width >= 64 * m.cols) {
+			scale = double(d->max_width) / m.cols;
+			cv::resize(m, d->small, cv::Size(d->max_width, int(m.rows * scale + 0.5)), 0, 0, cv::INTER_AREA);
+			in = &d->small;
+		}
+		if (in->size() != d->size) {
+			d->yn->setInputSize(in->size());
+			d->size = in->size();
 		}
 		d->faces.release();
-		d->yn->detect(m, d->faces);
+		d->yn->detect(*in, d->faces);
 		if (d->faces.empty()) return;
 		if (d->faces.type() != CV_32F || d->faces.cols != 15 || !d->faces.isContinuous())
 			CV_Error(cv::Error::StsBadSize, "detector output is not Nx15 float: is this a YuNet 2022mar model?");
+		if (scale != 1) d->faces.colRange(0, 14) *= 1 / scale; // box and landmarks back in the frame's pixels
 		*rows = d->faces.ptr<float>();
 		*n = d->faces.rows;
 	});

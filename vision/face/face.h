@@ -14,11 +14,13 @@ typedef void *RGRecognizer;
 // RGMat is a cv::Mat*, the same pointer gocv's Mat.Ptr() returns.
 typedef void *RGMat;
 
-char *rg_detector_new(const char *model, int w, int h, float score, float nms, int top_k, RGDetector *out);
+// max_width above 0 has wider images detected on a copy scaled down to it.
+char *rg_detector_new(const char *model, int w, int h, float score, float nms, int top_k, int max_width, RGDetector *out);
 void rg_detector_free(RGDetector d);
-// rg_detector_detect sets the input size to the image's when it changed,
-// runs YuNet and points *rows at n rows of 15 floats owned by d (valid
-// until the next call on d).
+// rg_detector_detect sets the input size to the image's (or its scaled
+// copy's) when it changed, runs YuNet and points *rows at n rows of 15
+// floats in the image's own pixels, owned by d (valid until the next call
+// on d).
 char *rg_detector_detect(RGDetector d, RGMat img, const float **rows, int *n);
 
 char *rg_recognizer_new(const char *model, RGRecognizer *out);

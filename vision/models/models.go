@@ -62,6 +62,11 @@ var YuNet2022Mar = Model{
 	License:     "MIT (OpenCV Zoo)",
 }
 
+// MinDetectWidth is the narrowest a frame is scaled to for YuNet
+// (vision.detect_width): a 16:9 frame is then still 90 rows, and YuNet
+// 2022mar throws under 63.
+const MinDetectWidth = 160
+
 // MobileFaceNetY1 is the shipped development recognition model: InsightFace
 // MobileFaceNet model-y1, 128-d, a drop-in for cv::FaceRecognizerSF.
 //
