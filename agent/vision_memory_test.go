@@ -38,6 +38,9 @@ const (
 	// fpsEnv sets the file camera's rate (vision.camera.max_fps); the
 	// default is the camera's own default, 30.
 	fpsEnv = "ROOMGATE_VISION_BENCH_FPS"
+	// visionEnv adds lines to the config's vision section, separated by
+	// ";", such as "detect_width: 320", to measure what a setting costs.
+	visionEnv = "ROOMGATE_VISION_BENCH_VISION"
 )
 
 // BenchmarkVisionAgentMemory runs the real agent binary, built with the
@@ -89,6 +92,9 @@ func visionBenchConfig(b *testing.B, dir, video string, vision ...string) (path,
 	b.Helper()
 	if r := os.Getenv(recognizerEnv); r != "" {
 		vision = append(vision, "recognizer: "+r)
+	}
+	if s := os.Getenv(visionEnv); s != "" {
+		vision = append(vision, strings.Split(s, ";")...)
 	}
 	fps := "30"
 	if s := os.Getenv(fpsEnv); s != "" {
