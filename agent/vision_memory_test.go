@@ -86,8 +86,9 @@ func BenchmarkVisionAgentMemory(b *testing.B) {
 // visionBenchConfig writes the benchmarks' box config into dir: a file
 // camera playing video at ROOMGATE_VISION_BENCH_FPS (30 without it), the
 // recogniser ROOMGATE_VISION_BENCH_RECOGNIZER names (the config's default
-// without it) and the given lines of the vision
-// section. It returns the config's path and the recogniser's template name.
+// without it), the given lines of the vision section and those of
+// ROOMGATE_VISION_BENCH_VISION. It returns the config's path and the
+// recogniser's template name.
 func visionBenchConfig(b *testing.B, dir, video string, vision ...string) (path, model string) {
 	b.Helper()
 	if r := os.Getenv(recognizerEnv); r != "" {
