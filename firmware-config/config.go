@@ -231,6 +231,7 @@ type Vision struct {
 	RecognizerName  string         `yaml:"recognizer_name"`  // names the model's templates in the store and the city's galleries; a custom recognizer_model needs its own
 	RecognizerInput int            `yaml:"recognizer_input"` // px, the side of the aligned face the model takes (112 for cv::FaceRecognizerSF)
 	Threshold       float32        `yaml:"threshold"`        // cosine similarity a frame's best match must reach; the agreement rule's threshold too
+	MatchThreshold  float32        `yaml:"match_threshold"`  // cosine at which two photos are taken as one person when enrolling (another person's face refused, a person's own new photo accepted); the recogniser's 1:1 figure
 	SHA256          string         `yaml:"sha256"`           // of a custom recognizer_model, checked when the engine loads it
 	Precision       string         `yaml:"precision"`        // gallery templates in memory: float32, or int8 (a quarter of the size, slightly less exact)
 	Quality         quality.Config `yaml:"quality"`          // the quality gate: a face that fails is not recognised

@@ -89,11 +89,11 @@ scanners:
 		Vision: Vision{
 			Camera:      Camera{Name: "camera", Width: 640, Height: 480, MaxFPS: 30, Retry: Duration(2 * time.Second)},
 			DetectWidth: 640,
-			Recognizer:  "dlib_resnet_v1", RecognizerName: "dlib-resnet-v1", RecognizerInput: 150, Threshold: models.DlibResNetV1.Threshold, Precision: "float32",
+			Recognizer:  "dlib_resnet_v1", RecognizerName: "dlib-resnet-v1", RecognizerInput: 150, Threshold: dlibThreshold, MatchThreshold: models.DlibResNetV1.Threshold, Precision: "float32",
 			Quality:  quality.Defaults(),
 			Decision: "vote",
 			Agreement: func() Agreement {
-				a := agreementOf(track.Defaults(models.DlibResNetV1.Threshold))
+				a := agreementOf(track.Defaults(dlibThreshold))
 				a.MinMargin = 0.01
 				return a
 			}(),

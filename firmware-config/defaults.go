@@ -64,6 +64,7 @@ var defaults = withSections(map[string]any{
 	"vision.recognizer_name":   recognizers[defaultRecognizer].name,
 	"vision.recognizer_input":  recognizers[defaultRecognizer].input,
 	"vision.threshold":         recognizers[defaultRecognizer].threshold,
+	"vision.match_threshold":   recognizers[defaultRecognizer].match,
 	"vision.precision":         "float32",
 	"vision.decision":          "vote",
 	"vision.qr":                true,
@@ -96,7 +97,7 @@ var defaults = withSections(map[string]any{
 
 	// A chip ID card's face check compares one face with one template, so
 	// the check-in's threshold is already strict; ten seconds to step up.
-	"policy.cccd_face.threshold": recognizers[defaultRecognizer].threshold,
+	"policy.cccd_face.threshold": recognizers[defaultRecognizer].match,
 	"policy.cccd_face.within":    Duration(10 * time.Second),
 }, map[string]any{
 	"vision.quality":   quality.Defaults(),

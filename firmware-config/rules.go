@@ -121,6 +121,7 @@ var intLimits = map[string][2]int{
 var floatLimits = map[string][2]float64{
 	"vision.camera.max_fps":           {0, 120},
 	"vision.threshold":                {0, 1},
+	"vision.match_threshold":          {0, 1},
 	"policy.cccd_face.threshold":      {0.2, 1}, // below 0.2 nearly anyone matches
 	"vision.quality.min_score":        {0, 1},
 	"vision.quality.edge_margin":      {0, 100},

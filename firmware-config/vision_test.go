@@ -30,7 +30,7 @@ func TestVisionLeftOut(t *testing.T) {
 		if v.Quality != quality.Defaults() {
 			t.Errorf("Parse(%q).Vision.Quality = %+v, want quality.Defaults() %+v", extra, v.Quality, quality.Defaults())
 		}
-		want := track.Defaults(models.DlibResNetV1.Threshold)
+		want := track.Defaults(dlibThreshold)
 		want.MinMargin = 0.01
 		if got := v.Track(); got != want {
 			t.Errorf("Parse(%q).Vision.Track() = %+v, want track.Defaults of dlib's threshold and margin %+v", extra, got, want)
@@ -67,9 +67,9 @@ func TestRecognizerDefaults(t *testing.T) {
 		threshold, cccd float32
 		margin          float32
 	}{
-		{base, "dlib-resnet-v1", 150, dlibThreshold, dlibThreshold, 0.01},
+		{base, "dlib-resnet-v1", 150, dlibThreshold, models.DlibResNetV1.Threshold, 0.01},
 		{base + "vision: {recognizer: mobilefacenet_y1}\n", "mobilefacenet-insightface-y1", 112, mobileFaceNetThreshold, mobileFaceNetThreshold, 0.05},
-		{base + "vision: {recognizer: dlib_resnet_v1}\n", "dlib-resnet-v1", 150, dlibThreshold, dlibThreshold, 0.01},
+		{base + "vision: {recognizer: dlib_resnet_v1}\n", "dlib-resnet-v1", 150, dlibThreshold, models.DlibResNetV1.Threshold, 0.01},
 		{base + "vision: {recognizer: dlib_resnet_v1, threshold: 0.9, recognizer_name: city-dlib, agreement: {min_margin: 0.02}}\npolicy: {cccd_face: {threshold: 0.95}}\n", "city-dlib", 150, 0.9, 0.95, 0.02},
 	} {
 		c, err := Parse("t.yaml", []byte(tc.yaml))

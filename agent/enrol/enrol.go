@@ -96,7 +96,7 @@ type Store interface {
 
 // Run adds faces from photos to the store, as templates: the photos
 // themselves are never stored. Each photo must show one face that passes
-// the quality gate and matches no other person at v.Threshold or more (in
+// the quality gate and matches no other person at v.MatchThreshold or more (in
 // the store, or earlier in this run); the reports, in the order of
 // photos, say what became of each, followed by one (ReasonOtherModel) for
 // each person the box's recognizer cannot match because their templates
@@ -181,7 +181,7 @@ type accepted struct {
 // newEnroller reads what the store knows; ids are the people this run
 // enrols, whose templates it keeps to check new photos against.
 func newEnroller(ctx context.Context, st Store, kit *facekit.Kit, v config.Vision, opt Options, ids map[string]bool) (*enroller, error) {
-	e := &enroller{st: st, kit: kit, quality: v.Quality, threshold: v.Threshold, limits: opt.Limits, largest: opt.Largest,
+	e := &enroller{st: st, kit: kit, quality: v.Quality, threshold: v.MatchThreshold, limits: opt.Limits, largest: opt.Largest,
 		names: map[string]string{}, photos: map[string]string{}, given: map[string]string{}, own: map[string][][]float32{}}
 	if e.limits.MaxBytes <= 0 {
 		e.limits.MaxBytes = face.DefaultLimits.MaxBytes

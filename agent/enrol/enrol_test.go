@@ -152,8 +152,8 @@ func TestEnroll(t *testing.T) {
 	}
 	checkReports(t, reports, true, true, false, false)
 	checkReason(t, reports[2], ReasonDuplicatePerson)
-	if m := reports[2].Match; m == nil || m.ID != "P-obama" || m.Name != "Barack Obama" || m.Score < cfg.Vision.Threshold {
-		t.Errorf("Enroll(obama2.jpg as P-an).Match = %+v, want P-obama (Barack Obama) at %.2f or more", m, cfg.Vision.Threshold)
+	if m := reports[2].Match; m == nil || m.ID != "P-obama" || m.Name != "Barack Obama" || m.Score < cfg.Vision.MatchThreshold {
+		t.Errorf("Enroll(obama2.jpg as P-an).Match = %+v, want P-obama (Barack Obama) at %.2f or more", m, cfg.Vision.MatchThreshold)
 	}
 	checkReason(t, reports[3], ReasonAlreadyEnrolled)
 	if want := []int{1, 4, 2, 4, 3, 4, 4, 4}; !slices.Equal(progress, want) {

@@ -5,7 +5,8 @@
 // run of simulated check-ins.
 //
 //   node kiosk/browsertest/bench.mjs [--people 60] [--checkins 50] [--duration 2m]
-//     [--decisions vote,sequential] [--link slim|full] [--fps 5] [--keep]
+//     [--decisions vote,sequential] [--link slim|full] [--fps 5]
+//     [--detect-width 640] [--keep]
 //
 // (after npm ci in kiosk/browsertest, which run.sh does)
 //
@@ -17,7 +18,8 @@
 // store and its own meetings; the soak runs on the last rule. --link full
 // builds the agent against every OpenCV module instead of the shipped link
 // (vision/slimcv.sh), to compare. --fps is the video's and the camera's
-// frame rate. Beside that page, a plain Chromium with no
+// frame rate; --detect-width is vision.detect_width (the config's default
+// without it). Beside that page, a plain Chromium with no
 // DevTools client shows the kiosk too: its memory is a real screen's, free
 // of what playwright's watching of every request keeps in the renderer.
 // The agent runs alone (no broker, no scanner) in a fresh folder, removed
@@ -38,11 +40,13 @@ const { values: opt } = parseArgs({
     decisions: { type: 'string', default: 'vote,sequential' },
     link: { type: 'string', default: 'slim' },
     fps: { type: 'string', default: '5' },
+    'detect-width': { type: 'string', default: '' },
     keep: { type: 'boolean', default: false },
   },
 });
 const decisions = opt.decisions.split(',');
 for (const d of decisions) if (!['vote', 'sequential'].includes(d)) throw new Error(`--decisions: ${d} is not vote or sequential`);
+if (opt['detect-width'] && !(Number.isInteger(Number(opt['detect-width'])) && Number(opt['detect-width']) >= 160)) throw new Error(`--detect-width ${opt['detect-width']}: want a whole number of pixels, 160 or more`);
 if (!['slim', 'full'].includes(opt.link)) throw new Error(`--link ${opt.link}: want slim or full`);
 if (!(Number.isInteger(Number(opt.fps)) && Number(opt.fps) > 0)) throw new Error(`--fps ${opt.fps}: want a whole number of frames per second`);
 const people = Number(opt.people);
@@ -211,7 +215,7 @@ store: {path: roomgate.db}
 http: {listen: "127.0.0.1:${port}"}
 vision:
   camera: {name: door-cam, kind: file, path: bench.avi, max_fps: ${Number(opt.fps)}}
-  decision: ${decision}
+  decision: ${decision}${opt['detect-width'] ? `\n  detect_width: ${Number(opt['detect-width'])}` : ''}
 meetings: {file: meetings.json}
 kiosk: {language: vi, secretary_pin: "246810", technician_pin: "135790"}
 `;
@@ -405,7 +409,7 @@ function printLatency({ decision, rows, pushed, cpu }) {
 // printSideBySide is the issue's figure: first frame → greeting painted
 // for each rule against the targets (p50 ≤ 150 ms, p95 ≤ 300 ms).
 function printSideBySide(runs) {
-  console.log(`\nfirst frame → greeting painted, ms (targets: p50 ≤ 150, p95 ≤ 300; agent built with --link ${opt.link}, camera at ${opt.fps} fps)`);
+  console.log(`\nfirst frame → greeting painted, ms (targets: p50 ≤ 150, p95 ≤ 300; agent built with --link ${opt.link}, camera at ${opt.fps} fps${opt['detect-width'] ? `, detect_width ${opt['detect-width']}` : ''})`);
   console.log(`${'decision'.padEnd(12)}${'n'.padStart(5)}${'p50'.padStart(8)}${'p95'.padStart(8)}${'vision p50'.padStart(12)}${'vision p95'.padStart(12)}${'agent CPU %'.padStart(13)}`);
   for (const r of runs) {
     const total = r.rows.map((x) => x.total);
