@@ -88,7 +88,7 @@ scanners:
 			BackoffMax: Duration(2 * time.Minute), StateEvery: Duration(time.Minute)},
 		Vision: Vision{
 			Camera:      Camera{Name: "camera", Width: 640, Height: 480, MaxFPS: 30, Retry: Duration(2 * time.Second)},
-			DetectWidth: 640,
+			DetectWidth: 320,
 			Recognizer:  "dlib_resnet_v1", RecognizerName: "dlib-resnet-v1", RecognizerInput: 150, Threshold: dlibThreshold, MatchThreshold: models.DlibResNetV1.Threshold, Precision: "float32",
 			Quality:  quality.Defaults(),
 			Decision: "vote",

@@ -59,7 +59,7 @@ var defaults = withSections(map[string]any{
 	"vision.camera.height":     480,
 	"vision.camera.max_fps":    30.0, // the camera's own rate up to 30: both rules space their frames in time, and faster only adds frames of the same instant
 	"vision.camera.retry":      Duration(2 * time.Second),
-	"vision.detect_width":      640,
+	"vision.detect_width":      320, // half a VGA frame: a third of the CPU at 30 fps, and a 60-px face is still 30 px to YuNet (vision/README.md)
 	"vision.recognizer":        defaultRecognizer,
 	"vision.recognizer_name":   recognizers[defaultRecognizer].name,
 	"vision.recognizer_input":  recognizers[defaultRecognizer].input,
