@@ -23,6 +23,11 @@ const provisionedName = "roomgate.yaml"
 // by hand); it also pings the unit's watchdog (10 s) meanwhile.
 const provisionedPoll = time.Second
 
+// provisionedHold is how long the first screen stays after provisioning
+// succeeded: its last step and "Provisioned" reach the technician's page
+// before the agent restarts on the new config and the board takes over.
+const provisionedHold = 2 * time.Second
+
 // awaitProvisioned returns the config the agent runs on. A config that names
 // its box is run as it is. The package's config names none: the box's own is
 // <provisioning.dir>/roomgate.yaml, which provisioning writes; until one is
@@ -85,6 +90,11 @@ func awaitProvisioned(ctx context.Context, path string, log *slog.Logger, ready 
 			return "", nil
 		case <-time.After(provisionedPoll):
 		case <-provisioned:
+			select {
+			case <-ctx.Done():
+				return "", nil
+			case <-time.After(provisionedHold):
+			}
 		}
 	}
 }
