@@ -45,11 +45,15 @@ func EvidenceDefaults() Evidence {
 // EvidenceDlibResNetV1 is the rule fitted the same way for dlib's ResNet
 // (visionbench -rec dlib_resnet_v1 -sections fit, the same people and
 // perturbations): its cosines sit near 0.9 and close together, so its
-// weights are larger. The bounds are EvidenceDefaults' (vision/README.md
-// has the sequence benchmark of both).
+// weights are larger. The fit's intercept is -90.0; the rule's is two nats
+// stricter, because one face's frames are correlated and the per-frame fit
+// overstates what they add up to: on the sequence benchmark with 100
+// people enrolled -90 checked in 4.1 % of strangers' tracks, -92 0.33 %,
+// fewer than the vote at 0.95 (0.78 %). The bounds are EvidenceDefaults'
+// (vision/README.md has the sequence benchmark of both).
 func EvidenceDlibResNetV1() Evidence {
 	e := EvidenceDefaults()
-	e.Intercept, e.Score, e.Margin = -90.0, 94.2, 142.0
+	e.Intercept, e.Score, e.Margin = -92.0, 94.2, 142.0
 	return e
 }
 
