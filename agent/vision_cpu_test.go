@@ -25,8 +25,8 @@ const decisionEnv = "ROOMGATE_VISION_BENCH_DECISION"
 // camera at ROOMGATE_VISION_BENCH_FPS (30 without it) showing an empty
 // doorway, one face and five faces side by side, and reports its CPU over
 // 10 s as a share of one core. The faces are LFW crops of people nobody
-// enrolled: strangers standing there keep their tracks undecided, the
-// engine's busiest steady state.
+// enrolled: strangers standing there, detected on every frame and embedded
+// until called unknown, then on each confirmation.
 //
 //	go test -tags vision -run '^$' -bench VisionAgentCPU -benchtime 1x ./agent/
 func BenchmarkVisionAgentCPU(b *testing.B) {

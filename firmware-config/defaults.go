@@ -95,8 +95,8 @@ var defaults = withSections(map[string]any{
 	"store.retention.uses":        Duration(400 * 24 * time.Hour),
 	"store.retention.staging":     Duration(7 * 24 * time.Hour),
 
-	// A chip ID card's face check compares one face with one template, so
-	// the check-in's threshold is already strict; ten seconds to step up.
+	// A chip ID card's face check compares one face with one template: the
+	// recogniser's 1:1 figure, as enrolment's; ten seconds to step up.
 	"policy.cccd_face.threshold": recognizers[defaultRecognizer].match,
 	"policy.cccd_face.within":    Duration(10 * time.Second),
 }, map[string]any{

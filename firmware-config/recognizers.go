@@ -103,8 +103,9 @@ func (v Vision) fittedEvidence() bool {
 // 0.78 % (vision/README.md): a delegate not named can still check in by
 // pass or at the secretary's screen, a stranger named stays in the record.
 // min_margin 0.01: dlib's cosines sit close together, 0.05 would name
-// almost no one. dlibEvidence is its sequential rule's fit.
-var (
-	dlibThreshold float32 = 0.95
-	dlibEvidence          = track.EvidenceDlibResNetV1()
-)
+// almost no one.
+const dlibThreshold float32 = 0.95
+
+// dlibEvidence is dlib's sequential rule: its fit, with a stricter
+// intercept (track.EvidenceDlibResNetV1).
+var dlibEvidence = track.EvidenceDlibResNetV1()
