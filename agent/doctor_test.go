@@ -102,7 +102,7 @@ func TestDoctorOverTheRunningAgent(t *testing.T) {
 	// and keeps at it until the check answers, as a person would.
 	var acting sync.WaitGroup
 	var stop chan struct{} // closed when the check being acted on answers
-	act := func(stop <-chan struct{}, f func()) {
+	act := func(stop <-chan struct{}, every time.Duration, f func()) {
 		acting.Add(1)
 		go func() {
 			defer acting.Done()
@@ -111,7 +111,7 @@ func TestDoctorOverTheRunningAgent(t *testing.T) {
 				select {
 				case <-stop:
 					return
-				case <-time.After(300 * time.Millisecond):
+				case <-time.After(every):
 				}
 			}
 		}()
@@ -130,17 +130,22 @@ func TestDoctorOverTheRunningAgent(t *testing.T) {
 		stop = make(chan struct{})
 		switch ev.Running {
 		case "scan:front":
-			act(stop, func() { link.Write([]byte("TEST-SCAN\r")) })
+			act(stop, 300*time.Millisecond, func() { link.Write([]byte("TEST-SCAN\r")) })
 		case "door-loop":
-			act(stop, func() {
-				if ra.lines.Value(config.RoleRelay) {
+			// The technician's hand is on the door: it opens within the
+			// 200 ms pulse, once per release (a 300 ms look missed it).
+			released := false
+			act(stop, 5*time.Millisecond, func() {
+				on := ra.lines.Value(config.RoleRelay)
+				if on && !released {
 					ra.lines.Drive(config.RoleDoorSensor, true)
 					time.Sleep(20 * time.Millisecond)
 					ra.lines.Drive(config.RoleDoorSensor, false)
 				}
+				released = on
 			})
 		case "exit-button":
-			act(stop, func() {
+			act(stop, 300*time.Millisecond, func() {
 				ra.lines.Drive(config.RoleExitButton, true)
 				time.Sleep(20 * time.Millisecond)
 				ra.lines.Drive(config.RoleExitButton, false)
