@@ -232,6 +232,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 		go func() { defer wg.Done(); s.renewCertificate(runCtx) }()
 	}
 
+	// Warnings pass validation: the operator chose these and is told what they cost.
+	for _, w := range cfg.Warnings() {
+		s.log.Warn("config: "+w, "component", "config")
+	}
 	var httpAddr net.Addr
 	if cfg.HTTP.Listen != "" {
 		var prev kiosk.Preview
@@ -245,9 +249,6 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (err error) {
 			return fmt.Errorf("http: %w", err)
 		}
 		httpAddr = ln.Addr()
-		for _, w := range cfg.Warnings() {
-			s.log.Warn("config: "+w, "component", "kiosk")
-		}
 		srv := s.kiosk.HTTPServer()
 		wg.Add(1)
 		go func() { defer wg.Done(); srv.Serve(ln) }()

@@ -235,10 +235,12 @@ type Vision struct {
 	SHA256          string         `yaml:"sha256"`           // of a custom recognizer_model, checked when the engine loads it
 	Precision       string         `yaml:"precision"`        // gallery templates in memory: float32, or int8 (a quarter of the size, slightly less exact)
 	Quality         quality.Config `yaml:"quality"`          // the quality gate: a face that fails is not recognised
-	Decision        string         `yaml:"decision"`         // how a tracked face is named: sequential (its frames' evidence adds up to a bound, vision.evidence) or vote (k of n frames agree, vision.agreement)
+	Decision        string         `yaml:"decision"`         // how a tracked face is named: sequential (its frames' evidence adds up to a bound, vision.evidence; the default) or vote (k of n frames agree, vision.agreement; the default for a recognizer_model without a fitted vision.evidence)
 	Agreement       Agreement      `yaml:"agreement"`        // how many frames must agree before a person is named; with decision sequential only min_iou and lost apply
 	Evidence        Evidence       `yaml:"evidence"`         // the sequential rule: per-frame likelihoods fitted by visionbench -sections fit, and its bounds
 	QR              bool           `yaml:"qr"`               // decode QR codes in camera frames and hand them to the gate like a scanner's
+
+	voteWithoutFit bool // decision left out, and the vote chosen because the recognizer has no fitted evidence
 }
 
 // Camera is the check-in camera.

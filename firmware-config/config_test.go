@@ -91,7 +91,7 @@ scanners:
 			DetectWidth: 320,
 			Recognizer:  "dlib_resnet_v1", RecognizerName: "dlib-resnet-v1", RecognizerInput: 150, Threshold: dlibThreshold, MatchThreshold: models.DlibResNetV1.Threshold, Precision: "float32",
 			Quality:  quality.Defaults(),
-			Decision: "vote",
+			Decision: "sequential",
 			Agreement: func() Agreement {
 				a := agreementOf(track.Defaults(dlibThreshold))
 				a.MinMargin = 0.01
@@ -270,7 +270,10 @@ func TestWarnings(t *testing.T) {
 		{"dlib named", minimal + "vision: {recognizer: dlib_resnet_v1}\n", false, nil},
 		{"research model", minimal + "vision: {recognizer: mobilefacenet_y1}\n", false,
 			[]string{"vision.recognizer: mobilefacenet_y1 is licensed for non-commercial research only, for comparison on a developer's machine: it must not be deployed at a city site; remove vision.recognizer to run dlib_resnet_v1 (public domain) and re-enrol from the city's photos"}},
-		{"research alignment, another file", minimal + "vision: {recognizer: mobilefacenet_y1, recognizer_model: " + model + ", recognizer_name: sface}\n", false, nil},
+		{"research alignment, another file, no fit", minimal + "vision: {recognizer: mobilefacenet_y1, recognizer_model: " + model + ", recognizer_name: sface}\n", false,
+			[]string{"vision.decision: vote, because recognizer_model " + model + " has no fitted vision.evidence: a face is named when 3 of 5 frames agree instead of as soon as the evidence suffices; fit intercept, score and margin with visionbench -sections fit and set them in vision.evidence"}},
+		{"another file, fitted", minimal + "vision: {recognizer_model: " + model + ", recognizer_name: sface, evidence: {intercept: -9, score: 20, margin: 5}}\n", false, nil},
+		{"another file, the vote chosen", minimal + "vision: {recognizer_model: " + model + ", recognizer_name: sface, decision: vote}\n", false, nil},
 	} {
 		c, err := Parse("t.yaml", []byte(tt.yaml))
 		if err != nil {

@@ -66,7 +66,7 @@ var defaults = withSections(map[string]any{
 	"vision.threshold":         recognizers[defaultRecognizer].threshold,
 	"vision.match_threshold":   recognizers[defaultRecognizer].match,
 	"vision.precision":         "float32",
-	"vision.decision":          "vote",
+	"vision.decision":          "sequential", // names a clear face in two frames 100 ms apart; a recognizer without a fit falls back to the vote (applyRecognizer)
 	"vision.qr":                true,
 	"meetings.time_zone":       "Asia/Ho_Chi_Minh",
 	"meetings.late_after":      Duration(10 * time.Minute),

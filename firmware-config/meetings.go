@@ -62,8 +62,10 @@ func (c *Config) Warnings() []string {
 	if l := c.Metrics.Listen; l != "" && !loopbackListen(l) {
 		out = append(out, fmt.Sprintf("metrics.listen: %s answers other machines without a login: open it to the city's Prometheus only (firewall, management network)", l))
 	}
-	if w := c.Vision.ResearchModel(); w != "" {
-		out = append(out, w)
+	for _, w := range []string{c.Vision.ResearchModel(), c.Vision.VoteWithoutFit()} {
+		if w != "" {
+			out = append(out, w)
+		}
 	}
 	return append(out, c.terminalWarnings()...)
 }

@@ -40,6 +40,12 @@ func applyRecognizer(v *Vision, cccd *CCCDFace, set map[string]bool) {
 	if v.Recognizer != defaultRecognizer { // the defaults are the default model's already
 		applyModel(v, cccd, d, set)
 	}
+	if !set["vision.decision"] && !v.fittedEvidence() && !(set["vision.evidence.intercept"] && set["vision.evidence.score"] && set["vision.evidence.margin"]) {
+		// The sequential rule's likelihoods are another model's; the vote's
+		// threshold and margin are the model's own (Warnings says so).
+		v.Decision = "vote"
+		v.voteWithoutFit = true
+	}
 	if v.RecognizerModel != "" {
 		return // a model file of one's own brings its own margin and fit
 	}
@@ -75,6 +81,21 @@ func applyModel(v *Vision, cccd *CCCDFace, d recognizerDefaults, set map[string]
 	if !set["policy.cccd_face.threshold"] {
 		cccd.Threshold = d.match
 	}
+}
+
+// VoteWithoutFit is the warning for a box that names faces by the vote
+// because its recognizer has no fitted sequential rule ("" otherwise).
+func (v Vision) VoteWithoutFit() string {
+	if !v.voteWithoutFit {
+		return ""
+	}
+	model := "recognizer " + v.Recognizer
+	if v.RecognizerModel != "" {
+		model = "recognizer_model " + v.RecognizerModel
+	}
+	return fmt.Sprintf("vision.decision: vote, because %s has no fitted vision.evidence: a face is named when %d of %d frames agree "+
+		"instead of as soon as the evidence suffices; fit intercept, score and margin with visionbench -sections fit and set them in vision.evidence",
+		model, v.Agreement.Agree, v.Agreement.Frames)
 }
 
 // ResearchModel is the warning for a recognizer licensed for research only

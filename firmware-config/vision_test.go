@@ -111,6 +111,33 @@ func TestRecognizerEvidence(t *testing.T) {
 	}
 }
 
+// TestDecisionDefault: the sequential rule unless the recognizer has no fit
+// of it, where the vote is the default and an explicit choice stays.
+func TestDecisionDefault(t *testing.T) {
+	model := filepath.Join(t.TempDir(), "sface.onnx")
+	if err := os.WriteFile(model, []byte("onnx"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := "identity: {site: hq, gate: east, device: box-1}\nboard: rpi4\nvision:\n"
+	custom := "  recognizer_model: " + model + "\n  recognizer_name: sface\n"
+	for _, tc := range []struct{ yaml, want string }{
+		{base, "sequential"},
+		{base + "  recognizer: mobilefacenet_y1\n", "sequential"},
+		{base + "  decision: vote\n", "vote"},
+		{base + custom, "vote"},
+		{base + custom + "  evidence: {intercept: -9, score: 20, margin: 5}\n", "sequential"},
+		{base + custom + "  evidence: {intercept: -9}\n", "vote"},
+	} {
+		c, err := Parse("t.yaml", []byte(tc.yaml))
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tc.yaml, err)
+		}
+		if _, seq := c.Vision.Sequential(); c.Vision.Decision != tc.want || seq != (tc.want == "sequential") {
+			t.Errorf("Parse(%q): decision %s (sequential %v), want %s", tc.yaml, c.Vision.Decision, seq, tc.want)
+		}
+	}
+}
+
 func TestEvidenceMirrorsTrack(t *testing.T) {
 	_, have := fieldsOf(reflect.TypeFor[Evidence]())
 	_, want := fieldsOf(reflect.TypeFor[track.Evidence]())

@@ -93,8 +93,13 @@ func TestConfigValidateWarns(t *testing.T) {
 		{"research model", "vision: {recognizer: mobilefacenet_y1}\n",
 			"warning: vision.recognizer: mobilefacenet_y1 is licensed for non-commercial research only, for comparison on a developer's machine: " +
 				"it must not be deployed at a city site"},
+		{"custom model without a fit", "vision: {recognizer_model: sface.onnx, recognizer_name: sface}\n",
+			"warning: vision.decision: vote, because recognizer_model sface.onnx has no fitted vision.evidence"},
 	} {
 		path := filepath.Join(t.TempDir(), "box.yaml")
+		if err := os.WriteFile(filepath.Join(filepath.Dir(path), "sface.onnx"), []byte("onnx"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(path, []byte("identity: {site: hq, gate: east, device: box-1}\nboard: sim\n"+c.yaml), 0o600); err != nil {
 			t.Fatal(err)
 		}
