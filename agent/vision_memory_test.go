@@ -41,6 +41,9 @@ const (
 	// visionEnv adds lines to the config's vision section, separated by
 	// ";", such as "detect_width: 320", to measure what a setting costs.
 	visionEnv = "ROOMGATE_VISION_BENCH_VISION"
+	// smapsEnv names a folder where each run's /proc/<pid>/smaps is
+	// kept, to see which mappings the memory is in.
+	smapsEnv = "ROOMGATE_VISION_BENCH_SMAPS"
 )
 
 // BenchmarkVisionAgentMemory runs the real agent binary, built with the
@@ -221,6 +224,15 @@ func measureAgent(b *testing.B, bin, cfg string, extraEnv []string) agentMemory 
 	}
 	if m.Rollup, err = procstat.SmapsRollup(pid); err != nil {
 		b.Fatal(err)
+	}
+	if dir := os.Getenv(smapsEnv); dir != "" {
+		smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".smaps"), smaps, 0o644)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
 	}
 	return m
 }

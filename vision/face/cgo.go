@@ -5,7 +5,9 @@ package face
 // #cgo !customenv pkg-config: opencv4
 // #cgo CXXFLAGS: -std=c++17 -O2
 // #include <stdlib.h>
+// #include <malloc.h>
 // #include "face.h"
+// static size_t rg_heap_in_use(void) { struct mallinfo2 m = mallinfo2(); return m.uordblks + m.hblkhd; }
 import "C"
 
 import (
@@ -50,3 +52,7 @@ func SetNumThreads(n int) { C.rg_set_num_threads(C.int(n)) }
 
 // NumThreads returns OpenCV's current number of worker threads.
 func NumThreads() int { return int(C.rg_get_num_threads()) }
+
+// cHeapInUse is the bytes the C heap has handed out (glibc, all arenas):
+// what OpenCV holds for the models and frames.
+func cHeapInUse() int64 { return int64(C.rg_heap_in_use()) }

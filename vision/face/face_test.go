@@ -382,6 +382,31 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
+// TestRecognizerHoldsOneNetwork: a recogniser holds its network once. dlib's
+// was loaded twice, once through FaceRecognizerSF and dropped unfreed,
+// which kept 22 MB of weights for nothing.
+func TestRecognizerHoldsOneNetwork(t *testing.T) {
+	for _, m := range recognizers {
+		fi, err := os.Stat(filepath.Join(modelsDir(t), m.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := cHeapInUse()
+		r := newRecognizerOf(t, m, RecognizerOptions{})
+		held := cHeapInUse() - before
+		// The weights once, and the buffers of one forward pass (MobileFaceNet's
+		// at 112x112 are larger than its 4 MB of weights).
+		if limit := fi.Size() + 10e6; held > limit {
+			t.Errorf("%s: the recogniser holds %.1f MB of C heap, want under %.1f (its file is %.1f MB)", m.File, float64(held)/1e6, float64(limit)/1e6, float64(fi.Size())/1e6)
+		}
+		r.Close()
+		if after := cHeapInUse() - before; after > 1<<20 {
+			t.Errorf("%s: %.1f MB of C heap still held after Close", m.File, float64(after)/1e6)
+		}
+		t.Logf("%s: file %.1f MB, C heap held %.1f MB", m.File, float64(fi.Size())/1e6, float64(held)/1e6)
+	}
+}
+
 func TestModelErrors(t *testing.T) {
 	dir := modelsDir(t)
 	tmp := t.TempDir()

@@ -71,10 +71,12 @@ func NewRecognizer(m models.Model, dir string, opt RecognizerOptions) (*Recogniz
 	defer C.free(unsafe.Pointer(cpath))
 	name := filepath.Base(path)
 	r := &Recognizer{model: m, opt: opt, buf: make([]float32, 2*maxDim)}
-	load := C.rg_recognizer_new(cpath, &r.p)
+	var load *C.char
 	if m.Align == models.AlignDlibChip {
 		r.side = m.InputWidth
 		load = C.rg_recognizer_new_chip(cpath, C.int(r.side), &r.p)
+	} else {
+		load = C.rg_recognizer_new(cpath, &r.p)
 	}
 	if err := cvErr("load recognizer", load); err != nil {
 		return nil, fmt.Errorf("%w %s: OpenCV cannot load it as a recognizer: %w", models.ErrModel, name, err)
