@@ -6,6 +6,7 @@ package qr
 import (
 	"errors"
 	"image"
+	"strings"
 	"time"
 
 	"github.com/makiuchi-d/gozxing"
@@ -64,7 +65,12 @@ func (q *Reader) decode(frame *image.Gray) (string, error) {
 		// The single reader takes the first three finder-like patterns it
 		// trusts, and data modules that look like one mislead it: about 2 %
 		// of claims and passes (version 12 codes) did not decode from a
-		// perfect image. The multi reader weighs every triple.
+		// perfect image. The multi reader weighs every triple; it is not
+		// tried where the scan found fewer than three (gozxing 0.1.1 says
+		// "startSize"), as in most frames, which would only cost it again.
+		if strings.Contains(err.Error(), "startSize") {
+			return "", err
+		}
 		all, merr := q.multi.DecodeMultiple(bmp, q.hints)
 		if merr != nil || len(all) == 0 {
 			return "", err
