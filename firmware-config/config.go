@@ -271,14 +271,16 @@ type Agreement struct {
 // defaults are MobileFaceNet's; dlib_resnet_v1 and a custom
 // recognizer_model need their own fit (vision/README.md).
 type Evidence struct {
-	Intercept float32  `yaml:"intercept"` // a frame's log likelihood ratio, in nats, is intercept + score·best + margin·(best − runner-up)
-	Score     float32  `yaml:"score"`     // weight of the best match's cosine
-	Margin    float32  `yaml:"margin"`    // weight of its lead over the runner-up person
-	Cap       float32  `yaml:"cap"`       // no frame adds more than this or less than −cap: frames of one face are correlated
-	Accept    float32  `yaml:"accept"`    // evidence that names the person; more than cap, so one frame never does
-	Reject    float32  `yaml:"reject"`    // evidence against everyone that calls the face unknown
-	Spacing   Duration `yaml:"spacing"`   // frames closer than this count in part, so a faster or duplicating camera decides no sooner
-	Patience  Duration `yaml:"patience"`  // a face with no usable frame this long is unknown, for the reason seen most
+	Intercept   float32  `yaml:"intercept"`    // a frame's log likelihood ratio, in nats, is intercept + people_slope·ln(gallery's people/people) + score·best + margin·(best − runner-up)
+	Score       float32  `yaml:"score"`        // weight of the best match's cosine
+	Margin      float32  `yaml:"margin"`       // weight of its lead over the runner-up person
+	Cap         float32  `yaml:"cap"`          // no frame adds more than this or less than −cap: frames of one face are correlated
+	Accept      float32  `yaml:"accept"`       // evidence that names the person; more than cap, so one frame never does
+	Reject      float32  `yaml:"reject"`       // evidence against everyone that calls the face unknown
+	Spacing     Duration `yaml:"spacing"`      // frames closer than this count in part, so a faster or duplicating camera decides no sooner
+	Patience    Duration `yaml:"patience"`     // a face with no usable frame this long is unknown, for the reason seen most
+	People      int      `yaml:"people"`       // the gallery's size (people enrolled) the intercept is for; a smaller gallery keeps it
+	PeopleSlope float32  `yaml:"people_slope"` // nats the intercept gains per e-fold more people than that: a larger gallery crowds the runner-up closer; 0 ignores the gallery's size
 }
 
 // Duration is a time.Duration written as "300ms", "5s", "2m" in YAML.

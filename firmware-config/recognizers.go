@@ -17,7 +17,7 @@ type recognizerDefaults struct {
 	match     float32         // vision.match_threshold and policy.cccd_face.threshold: one face against one photo
 	margin    float32         // vision.agreement.min_margin where it differs from the default model's (0: the same)
 	fitted    bool            // the sequential rule's defaults (track.EvidenceDefaults) are fitted to this model's scores
-	evidence  *track.Evidence // or its own fitted likelihoods (intercept, score, margin), which the config then defaults to
+	evidence  *track.Evidence // or its own fitted likelihoods (intercept, score, margin, people, people_slope), which the config then defaults to
 	research  bool            // licensed for non-commercial research only: selectable for comparison, never for a city site
 }
 
@@ -61,6 +61,12 @@ func applyRecognizer(v *Vision, cccd *CCCDFace, set map[string]bool) {
 		}
 		if !set["vision.evidence.margin"] {
 			v.Evidence.Margin = e.Margin
+		}
+		if !set["vision.evidence.people"] {
+			v.Evidence.People = e.People
+		}
+		if !set["vision.evidence.people_slope"] {
+			v.Evidence.PeopleSlope = e.PeopleSlope
 		}
 	}
 }

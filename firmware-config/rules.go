@@ -112,6 +112,7 @@ var intLimits = map[string][2]int{
 	"vision.camera.height":    {0, 4320},
 	"vision.recognizer_input": {32, 1024},
 	"vision.detect_width":     {models.MinDetectWidth, 7680},
+	"vision.evidence.people":  {1, 10_000_000},
 	"vision.agreement.agree":  {1, 100},
 	"vision.agreement.frames": {1, 100},
 }
@@ -142,6 +143,7 @@ var floatLimits = map[string][2]float64{
 	"vision.evidence.cap":             {0, 100},
 	"vision.evidence.accept":          {0, 1000},
 	"vision.evidence.reject":          {0, 1000},
+	"vision.evidence.people_slope":    {-5, 5},
 }
 
 // durationLimits are inclusive ranges.

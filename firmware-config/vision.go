@@ -41,11 +41,11 @@ func (v Vision) Sequential() (track.Evidence, bool) {
 }
 
 func evidenceOf(e track.Evidence) Evidence {
-	return Evidence{Intercept: e.Intercept, Score: e.Score, Margin: e.Margin, Cap: e.Cap, Accept: e.Accept, Reject: e.Reject, Spacing: Duration(e.Spacing), Patience: Duration(e.Patience)}
+	return Evidence{Intercept: e.Intercept, Score: e.Score, Margin: e.Margin, Cap: e.Cap, Accept: e.Accept, Reject: e.Reject, Spacing: Duration(e.Spacing), Patience: Duration(e.Patience), People: e.People, PeopleSlope: e.PeopleSlope}
 }
 
 func (e Evidence) config() track.Evidence {
-	return track.Evidence{Intercept: e.Intercept, Score: e.Score, Margin: e.Margin, Cap: e.Cap, Accept: e.Accept, Reject: e.Reject, Spacing: time.Duration(e.Spacing), Patience: time.Duration(e.Patience)}
+	return track.Evidence{Intercept: e.Intercept, Score: e.Score, Margin: e.Margin, Cap: e.Cap, Accept: e.Accept, Reject: e.Reject, Spacing: time.Duration(e.Spacing), Patience: time.Duration(e.Patience), People: e.People, PeopleSlope: e.PeopleSlope}
 }
 
 // Where the fields that the vision packages' Validate names are in a config.

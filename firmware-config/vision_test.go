@@ -100,6 +100,8 @@ func TestRecognizerEvidence(t *testing.T) {
 		{base + "  recognizer: mobilefacenet_y1\n", track.EvidenceDefaults()},
 		{base + "  recognizer: dlib_resnet_v1\n", dlib},
 		{base + "  recognizer: dlib_resnet_v1\n  evidence: {score: 80}\n", func() track.Evidence { e := dlib; e.Score = 80; return e }()},
+		{base + "  evidence: {people_slope: 0}\n", func() track.Evidence { e := dlib; e.PeopleSlope = 0; return e }()},
+		{base + "  evidence: {people: 1000}\n", func() track.Evidence { e := dlib; e.People = 1000; return e }()},
 	} {
 		c, err := Parse("t.yaml", []byte(tc.yaml))
 		if err != nil {
@@ -302,6 +304,10 @@ func TestVisionErrors(t *testing.T) {
 			[]string{"t.yaml:8: vision.evidence.accept: evidence accept 3 must exceed cap 4: one frame must never name a person"}},
 		{"evidence: a better match is more evidence", v + "  evidence:\n    score: 0\n",
 			[]string{"t.yaml:6: vision.evidence.score: evidence score 0 and margin 142: want score positive, margin not negative (a better match must be more evidence)"}},
+		{"evidence people", v + "  evidence:\n    people: 0\n",
+			[]string{"t.yaml:6: vision.evidence.people: 0 is out of range: want 1 to 10000000"}},
+		{"evidence people_slope", v + "  evidence:\n    people_slope: 9\n",
+			[]string{"t.yaml:6: vision.evidence.people_slope: 9 is out of range: want -5 to 5"}},
 		{"evidence spacing", v + "  evidence:\n    spacing: 0s\n",
 			[]string{"t.yaml:6: vision.evidence.spacing: 0s is out of range: want 1ms to 10s"}},
 		{"agreement k of n", v + "  agreement:\n    frames: 2\n",

@@ -126,6 +126,9 @@ func (e *Engine) process(frame gocv.Mat, at time.Time, all bool) (Result, error)
 		seen.Named = plan[i].Named
 		res.Faces = append(res.Faces, seen)
 		o := track.Observation{Box: f.Box, Rejected: seen.Quality.Reason}
+		if g != nil {
+			o.People = g.People()
+		}
 		if len(seen.Matches) > 0 {
 			o.Person, o.Score = seen.Matches[0].Person, seen.Matches[0].Score
 		}

@@ -1,6 +1,7 @@
 package track
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -26,14 +27,33 @@ var (
 
 func TestEvidenceScores(t *testing.T) {
 	e := EvidenceDefaults()
-	if l := e.LLR(clear[0], clear[1]); l != e.Cap {
+	if l := e.LLR(clear[0], clear[1], e.People); l != e.Cap {
 		t.Errorf("LLR(clear) = %v, want the cap %v", l, e.Cap)
 	}
-	if l := e.LLR(weak[0], weak[1]); l != -e.Cap {
+	if l := e.LLR(weak[0], weak[1], e.People); l != -e.Cap {
 		t.Errorf("LLR(weak) = %v, want −cap", l)
 	}
-	if l := e.LLR(modest[0], modest[1]); l < 1.5 || l > 2.5 {
+	if l := e.LLR(modest[0], modest[1], e.People); l < 1.5 || l > 2.5 {
 		t.Errorf("LLR(modest) = %v, want about 2", l)
+	}
+}
+
+// TestEvidenceFollowsTheGallery: the same match is more evidence in a
+// gallery larger than people, by people_slope per e-fold; a smaller one
+// keeps the intercept, and a slope of 0 ignores the gallery.
+func TestEvidenceFollowsTheGallery(t *testing.T) {
+	e := EvidenceDlibResNetV1()
+	e.Cap = 100 // to see the sums uncapped
+	at := func(people int) float32 { return e.LLR(0.95, 0.93, people) }
+	if d := at(100*int(math.Round(math.E*1000))/1000) - at(100); math.Abs(float64(d-e.PeopleSlope)) > 0.01 {
+		t.Errorf("an e-fold more people adds %v nats, want people_slope %v", d, e.PeopleSlope)
+	}
+	if at(1000) <= at(100) || at(10) != at(100) || at(0) != at(100) {
+		t.Errorf("LLR at 0, 10, 100, 1000 people = %v, %v, %v, %v: want the same up to 100, then more", at(0), at(10), at(100), at(1000))
+	}
+	e.PeopleSlope = 0
+	if at(10) != at(100000) {
+		t.Errorf("people_slope 0: LLR %v at 10 people, %v at 100,000, want the same", at(10), at(100000))
 	}
 }
 
@@ -193,6 +213,9 @@ func TestEvidenceValidate(t *testing.T) {
 		func(e *Evidence) { e.Reject = 0 },
 		func(e *Evidence) { e.Spacing = 0 },
 		func(e *Evidence) { e.Patience = 0 },
+		func(e *Evidence) { e.People = 0 },
+		func(e *Evidence) { e.PeopleSlope = 6 },
+		func(e *Evidence) { e.PeopleSlope = float32(math.NaN()) },
 	} {
 		e := EvidenceDefaults()
 		change(&e)

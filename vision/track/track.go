@@ -67,6 +67,7 @@ type Observation struct {
 	Person   string         // best match; "" when the gallery is empty
 	Score    float32
 	RunnerUp float32 // the best score of any other person
+	People   int     // in the gallery searched (the sequential rule weighs a match by it)
 }
 
 // Look is what Plan says of one face of a frame.
@@ -271,7 +272,7 @@ func (t *Tracker) names(at time.Time, o Observation) string {
 	if t.ev == nil {
 		return t.vote(at, o).person
 	}
-	if o.Person == "" || t.ev.LLR(o.Score, o.RunnerUp) <= 0 {
+	if o.Person == "" || t.ev.LLR(o.Score, o.RunnerUp, o.People) <= 0 {
 		return ""
 	}
 	return o.Person

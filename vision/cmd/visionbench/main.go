@@ -144,13 +144,23 @@ func main() {
 	var voteTh float64
 	flag.Float64Var(&o.margin, "margin", float64(track.Defaults(0).MinMargin), "openset, photos, sequence's vote: the lead over the runner-up person a match needs (vision.agreement.min_margin)")
 	flag.Float64Var(&voteTh, "vote-threshold", 0.42, "sequence: the vote's threshold (vision.threshold; its default in firmware-config is 0.42)")
-	o.seq.evidence = track.EvidenceDefaults()
-	flag.Func("evidence", "sequence: the sequential rule as intercept,score,margin,cap,accept,reject (default: track.EvidenceDefaults)", func(v string) error {
+	evidenceSet := false
+	flag.Func("evidence", "sequence: the sequential rule as intercept,score,margin,cap,accept,reject[,people,people_slope] (default: the recogniser's, track.EvidenceDefaults or track.EvidenceDlibResNetV1)", func(v string) error {
+		o.seq.evidence, evidenceSet = track.EvidenceDefaults(), true
 		e := &o.seq.evidence
-		_, err := fmt.Sscanf(v, "%g,%g,%g,%g,%g,%g", &e.Intercept, &e.Score, &e.Margin, &e.Cap, &e.Accept, &e.Reject)
-		return err
+		n, err := fmt.Sscanf(v, "%g,%g,%g,%g,%g,%g,%d,%g", &e.Intercept, &e.Score, &e.Margin, &e.Cap, &e.Accept, &e.Reject, &e.People, &e.PeopleSlope)
+		if n == 6 || n == 8 {
+			return nil
+		}
+		return fmt.Errorf("want 6 or 8 numbers: %v", err)
 	})
 	flag.Parse()
+	if !evidenceSet {
+		o.seq.evidence = track.EvidenceDefaults()
+		if o.rec.File == models.DlibResNetV1.File {
+			o.seq.evidence = track.EvidenceDlibResNetV1()
+		}
+	}
 	o.seq.voteThreshold, o.seq.voteMargin = float32(voteTh), float32(o.margin)
 	var err error
 	if o.seq.galleries, err = ints(galleries); err != nil {

@@ -281,7 +281,7 @@ func searchAll(g *gallery.Gallery, model string, emb *embeddings, keys []string)
 		if err != nil {
 			return nil, err
 		}
-		var o track.Observation
+		o := track.Observation{People: g.People()}
 		if len(ms) > 0 {
 			o.Person, o.Score = ms[0].Person, ms[0].Score
 		}
@@ -460,8 +460,8 @@ func sequence(o options, c *lfwCrops, doFit, doBench bool) ([]seqRow, error) {
 		so.frames, so.fps, float64(so.frames)/so.fps, len(members), so.genuineRuns, len(strangers), so.impostorRuns)
 	fmt.Printf("A frame is one of %d versions of a photo (as it is, or turned, sheared, zoomed, shrunk, blurred, relit, cut at an edge, JPEG-compressed; seeded); a track stays on one photo for a few frames and turns to another with probability 0.3 per frame. Crops go to the recogniser directly (no detector, no quality gate). ", so.variants)
 	fmt.Printf("Galleries are filled to size with other LFW people (one photo each). Per-frame decisions are vision/track's Tracker, the code the engine runs.\n\n")
-	fmt.Printf("vote: threshold %.2f, margin %.2f, %d of %d frames. sequential: LLR = %.2f + %.2f·score + %.2f·margin, cap ±%.1f, accept %.1f, reject %.1f, spacing %v.\n\n",
-		vote.Threshold, vote.MinMargin, vote.Agree, vote.Frames, ev.Intercept, ev.Score, ev.Margin, ev.Cap, ev.Accept, ev.Reject, ev.Spacing)
+	fmt.Printf("vote: threshold %.2f, margin %.2f, %d of %d frames. sequential: LLR = %.2f + %.2f·ln(people/%d) + %.2f·score + %.2f·margin, cap ±%.1f, accept %.1f, reject %.1f, spacing %v.\n\n",
+		vote.Threshold, vote.MinMargin, vote.Agree, vote.Frames, ev.Intercept, ev.PeopleSlope, ev.People, ev.Score, ev.Margin, ev.Cap, ev.Accept, ev.Reject, ev.Spacing)
 	fmt.Printf("The 95 %% bound treats tracks as independent; tracks of one stranger share their photos, so read it with the number of distinct strangers checked in.\n\n")
 	fmt.Printf("| gallery | rule | false check-ins / impostor tracks | 95 %% upper bound | strangers checked in (of %d) | genuine not named within %v | wrong person (genuine tracks) | frames to name p50 / p95 |\n|---|---|---|---|---|---|---|---|\n", len(strangers), within)
 	var rows []seqRow
