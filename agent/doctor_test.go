@@ -102,17 +102,17 @@ func TestDoctorOverTheRunningAgent(t *testing.T) {
 	// and keeps at it until the check answers, as a person would.
 	var acting sync.WaitGroup
 	var stop chan struct{} // closed when the check being acted on answers
-	act := func(stop <-chan struct{}, every time.Duration, f func()) {
+	act := func(stop <-chan struct{}, first, every time.Duration, f func()) {
 		acting.Add(1)
 		go func() {
 			defer acting.Done()
-			for {
-				f()
+			for wait := first; ; wait = every {
 				select {
 				case <-stop:
 					return
-				case <-time.After(every):
+				case <-time.After(wait):
 				}
+				f()
 			}
 		}()
 	}
@@ -130,12 +130,15 @@ func TestDoctorOverTheRunningAgent(t *testing.T) {
 		stop = make(chan struct{})
 		switch ev.Running {
 		case "scan:front":
-			act(stop, 300*time.Millisecond, func() { link.Write([]byte("TEST-SCAN\r")) })
+			// A person reads the prompt before scanning, and scans again only
+			// when nothing happened for a while: a scan before the check
+			// listens, or after it answered, is an ordinary scan at the gate.
+			act(stop, 300*time.Millisecond, 2*time.Second, func() { link.Write([]byte("TEST-SCAN\r")) })
 		case "door-loop":
 			// The technician's hand is on the door: it opens within the
 			// 200 ms pulse, once per release (a 300 ms look missed it).
 			released := false
-			act(stop, 5*time.Millisecond, func() {
+			act(stop, 0, 5*time.Millisecond, func() {
 				on := ra.lines.Value(config.RoleRelay)
 				if on && !released {
 					ra.lines.Drive(config.RoleDoorSensor, true)
@@ -145,7 +148,7 @@ func TestDoctorOverTheRunningAgent(t *testing.T) {
 				released = on
 			})
 		case "exit-button":
-			act(stop, 300*time.Millisecond, func() {
+			act(stop, 300*time.Millisecond, 2*time.Second, func() {
 				ra.lines.Drive(config.RoleExitButton, true)
 				time.Sleep(20 * time.Millisecond)
 				ra.lines.Drive(config.RoleExitButton, false)
