@@ -23,7 +23,7 @@ import (
 // least (Accept/Cap − 1) × Spacing of camera time after the first frame,
 // whatever the frame rate.
 type Evidence struct {
-	Intercept float32       `yaml:"intercept"` // LLR = intercept + score·best + margin·(best − runner-up), in nats, with a gallery of people people
+	Intercept float32       `yaml:"intercept"` // LLR = intercept + score·best + margin·(best − runner-up), in nats, for a gallery of up to People
 	Score     float32       `yaml:"score"`     // weight of the best cosine
 	Margin    float32       `yaml:"margin"`    // weight of the lead over the runner-up person
 	Cap       float32       `yaml:"cap"`       // no frame adds more than this, or less than −cap
