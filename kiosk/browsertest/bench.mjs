@@ -6,7 +6,7 @@
 //
 //   node kiosk/browsertest/bench.mjs [--people 60] [--checkins 50] [--duration 2m]
 //     [--decisions vote,sequential] [--link slim|full] [--fps 5]
-//     [--detect-width 640] [--keep]
+//     [--detect-width 640] [--vision 'evidence: {intercept: -90}'] [--keep]
 //
 // (after npm ci in kiosk/browsertest, which run.sh does)
 //
@@ -19,7 +19,8 @@
 // builds the agent against every OpenCV module instead of the shipped link
 // (vision/slimcv.sh), to compare. --fps is the video's and the camera's
 // frame rate; --detect-width is vision.detect_width (the config's default
-// without it). Beside that page, a plain Chromium with no
+// without it); --vision adds lines to the config's vision section,
+// separated by ";", to measure what a setting costs. Beside that page, a plain Chromium with no
 // DevTools client shows the kiosk too: its memory is a real screen's, free
 // of what playwright's watching of every request keeps in the renderer.
 // The agent runs alone (no broker, no scanner) in a fresh folder, removed
@@ -41,6 +42,7 @@ const { values: opt } = parseArgs({
     link: { type: 'string', default: 'slim' },
     fps: { type: 'string', default: '5' },
     'detect-width': { type: 'string', default: '' },
+    vision: { type: 'string', default: '' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -215,7 +217,7 @@ store: {path: roomgate.db}
 http: {listen: "127.0.0.1:${port}"}
 vision:
   camera: {name: door-cam, kind: file, path: bench.avi, max_fps: ${Number(opt.fps)}}
-  decision: ${decision}${opt['detect-width'] ? `\n  detect_width: ${Number(opt['detect-width'])}` : ''}
+  decision: ${decision}${opt['detect-width'] ? `\n  detect_width: ${Number(opt['detect-width'])}` : ''}${opt.vision.split(';').filter((l) => l.trim()).map((l) => `\n  ${l.trim()}`).join('')}
 meetings: {file: meetings.json}
 kiosk: {language: vi, secretary_pin: "246810", technician_pin: "135790"}
 `;
@@ -409,7 +411,7 @@ function printLatency({ decision, rows, pushed, cpu }) {
 // printSideBySide is the issue's figure: first frame → greeting painted
 // for each rule against the targets (p50 ≤ 150 ms, p95 ≤ 300 ms).
 function printSideBySide(runs) {
-  console.log(`\nfirst frame → greeting painted, ms (targets: p50 ≤ 150, p95 ≤ 300; agent built with --link ${opt.link}, camera at ${opt.fps} fps${opt['detect-width'] ? `, detect_width ${opt['detect-width']}` : ''})`);
+  console.log(`\nfirst frame → greeting painted, ms (targets: p50 ≤ 150, p95 ≤ 300; agent built with --link ${opt.link}, camera at ${opt.fps} fps${opt['detect-width'] ? `, detect_width ${opt['detect-width']}` : ''}${opt.vision ? `, ${opt.vision}` : ''})`);
   console.log(`${'decision'.padEnd(12)}${'n'.padStart(5)}${'p50'.padStart(8)}${'p95'.padStart(8)}${'vision p50'.padStart(12)}${'vision p95'.padStart(12)}${'agent CPU %'.padStart(13)}`);
   for (const r of runs) {
     const total = r.rows.map((x) => x.total);
