@@ -60,7 +60,7 @@ for target in "FuzzReadLines ./devices/scanner 10s" "FuzzVerify ./agent/pass 10s
 	"FuzzDecodeAck ./agent/wire 5s" "FuzzDecodeConfig ./agent/wire 5s" "FuzzDecodeTrust ./agent/wire 5s" \
 	"FuzzDecodeCommand ./agent/wire 5s" "FuzzDecodeEvents ./agent/wire 5s" "FuzzDecodeSchedule ./agent/wire 5s" \
 	"FuzzDecodeGalleryManifest ./agent/wire 5s" "FuzzDecodeGalleryChunk ./agent/wire 5s" "FuzzDecodeUses ./agent/wire 5s" "FuzzDecodeVisits ./agent/wire 5s" \
-	"FuzzDecodeSigned ./agent/citysign 10s" "FuzzDecodeImage ./vision/face 10s" \
+	"FuzzDecodeSigned ./agent/citysign 10s" "FuzzDecodeImage ./vision/face 10s" "FuzzScan ./vision/qr 5s" \
 	"FuzzParseLine ./devices/terminal/poly 5s" "FuzzParseSession ./devices/terminal/poly 5s" "FuzzDialCommand ./devices/terminal/poly 5s" \
 	"FuzzParseLine ./devices/terminal/cisco 5s" "FuzzReadCalls ./devices/terminal/cisco 5s" \
 	"FuzzReadReply ./devices/terminal/cisco 5s" "FuzzFeedback ./devices/terminal/cisco 5s" \
