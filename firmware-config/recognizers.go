@@ -40,7 +40,7 @@ func applyRecognizer(v *Vision, cccd *CCCDFace, set map[string]bool) {
 	if v.Recognizer != defaultRecognizer { // the defaults are the default model's already
 		applyModel(v, cccd, d, set)
 	}
-	if !set["vision.decision"] && !v.fittedEvidence() && !(set["vision.evidence.intercept"] && set["vision.evidence.score"] && set["vision.evidence.margin"]) {
+	if !set["vision.decision"] && !v.fittedEvidence() && !evidenceGiven(set) {
 		// The sequential rule's likelihoods are another model's; the vote's
 		// threshold and margin are the model's own (Warnings says so).
 		v.Decision = "vote"
@@ -120,6 +120,12 @@ func (v Vision) ResearchModel() string {
 func (v Vision) fittedEvidence() bool {
 	d, ok := recognizers[v.Recognizer]
 	return v.RecognizerModel == "" && ok && (d.fitted || d.evidence != nil)
+}
+
+// evidenceGiven reports whether the config gives the sequential rule's own
+// likelihoods, so no fit of a shipped model is needed.
+func evidenceGiven(set map[string]bool) bool {
+	return set["vision.evidence.intercept"] && set["vision.evidence.score"] && set["vision.evidence.margin"]
 }
 
 // dlibThreshold is dlib_resnet_v1's vision.threshold. Its 1:1 figure

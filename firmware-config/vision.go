@@ -86,7 +86,7 @@ func (v Vision) check(r *report, set map[string]bool, dir string) {
 		r.add("vision.recognizer_name", "required with a custom recognizer_model: templates are stored per model, and another model's embeddings do not match them")
 	}
 	switch {
-	case v.Decision != "sequential" || set["vision.evidence.intercept"] && set["vision.evidence.score"] && set["vision.evidence.margin"]:
+	case v.Decision != "sequential" || evidenceGiven(set):
 	case recognizers[v.Recognizer] == (recognizerDefaults{}): // an unknown model is reported by the enum rule
 	case v.RecognizerModel != "":
 		r.add("vision.evidence", "intercept, score and margin are required with decision sequential and a custom recognizer_model: the defaults are fitted to the shipped model's scores (fit yours with visionbench -sections fit)")
