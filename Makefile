@@ -68,6 +68,7 @@ fuzz: ## run each fuzz target for 1,000,000 executions (FUZZ_EXECS to change)
 		go test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZ_EXECS)x ./devices/terminal/poly || exit 1; done
 	go test -tags vision -run='^$$' -fuzz='^FuzzDecodeImage$$' -fuzztime=$(FUZZ_EXECS)x ./vision/face
 	go test -run='^$$' -fuzz='^FuzzScan$$' -fuzztime=$(FUZZ_EXECS)x ./vision/qr
+	go test -run='^$$' -fuzz='^FuzzReader$$' -fuzztime=$(FUZZ_EXECS)x ./vision/avi
 	for f in FuzzParseLine FuzzReadCalls FuzzReadReply FuzzFeedback; do \
 		go test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZ_EXECS)x ./devices/terminal/cisco || exit 1; done
 	go test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZ_EXECS)x ./provisioning/est

@@ -3,7 +3,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -25,6 +24,7 @@ import (
 	"github.com/roomgate/roomgate/kiosk"
 	"github.com/roomgate/roomgate/vision/camera"
 	"github.com/roomgate/roomgate/vision/engine"
+	"github.com/roomgate/roomgate/vision/face"
 	"github.com/roomgate/roomgate/vision/gallery"
 	"github.com/roomgate/roomgate/vision/qr"
 	"github.com/roomgate/roomgate/vision/track"
@@ -325,12 +325,11 @@ func (s *System) previewFrame(m gocv.Mat, res engine.Result) {
 	if s.kiosk == nil || !s.preview.Due(res.At) {
 		return
 	}
-	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegQuality, 70})
+	jpg, err := face.EncodeJPEG(m, 70)
 	if err != nil {
 		return
 	}
-	s.preview.Set(bytes.Clone(buf.GetBytes()), res.At)
-	buf.Close()
+	s.preview.Set(jpg, res.At)
 	fb := recognition.FrameBoxes{At: res.At, Width: m.Cols(), Height: m.Rows(), Faces: make([]recognition.FaceBox, 0, len(res.Faces))}
 	for _, seen := range res.Faces {
 		b := seen.Face.Box

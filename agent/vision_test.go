@@ -13,6 +13,8 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 	"gocv.io/x/gocv"
 
+	"github.com/roomgate/roomgate/vision/camera"
+
 	"github.com/roomgate/roomgate/agent/facekit"
 	"github.com/roomgate/roomgate/agent/store"
 	config "github.com/roomgate/roomgate/firmware-config"
@@ -44,15 +46,17 @@ func sampleVideo(t *testing.T, photo, path string) {
 // writeVideo writes a second of a 640×480 frame as an MJPG video at 10 fps.
 func writeVideo(t testing.TB, frame gocv.Mat, path string) {
 	t.Helper()
-	vw, err := gocv.VideoWriterFile(path, "MJPG", 10, 640, 480, true)
+	vw, err := camera.CreateVideo(path, 640, 480, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer vw.Close()
 	for range 10 {
 		if err := vw.Write(frame); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := vw.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -149,7 +153,10 @@ func TestPassShownToCamera(t *testing.T) {
 	if err := qrcode.WriteFile(is.pass(t, "p-camera", "test-site/test-gate"), qrcode.Medium, 360, png); err != nil {
 		t.Fatal(err)
 	}
-	code := gocv.IMRead(png, gocv.IMReadColor)
+	code, err := face.ReadImage(png, face.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer code.Close()
 	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(255, 255, 255, 0), 480, 640, gocv.MatTypeCV8UC3)
 	defer frame.Close()

@@ -22,6 +22,8 @@ if [ "$purpose" = test ]; then
 	# from npm (installed above), and Node runs dlib's TF.js network as the
 	# converted model's reference.
 	packages+=(chromium fonts-dejavu-core)
+	# FFmpeg reads RTSP cameras (the camera tests make their videos with it).
+	packages+=(ffmpeg)
 	# The enrolment server's interop test enrols with openssl and curl.
 	packages+=(curl openssl)
 	# systemd-analyze rates the shipped unit's sandbox (offline, no PID 1

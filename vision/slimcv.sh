@@ -13,7 +13,7 @@
 # highgui, video and photo they hold. calib3d, features2d and flann are
 # loaded anyway as objdetect's own dependencies; gocv's calib3d and
 # features2d wrappers must still name them on the command line.
-opencv_modules="objdetect calib3d features2d flann dnn videoio imgcodecs imgproc core"
+opencv_modules="objdetect calib3d features2d flann dnn imgproc core"
 CGO_CPPFLAGS="$(pkg-config --cflags opencv4)" || return 1 2>/dev/null || exit 1
 export CGO_CPPFLAGS
 export CGO_CFLAGS="-O2 -g -ffunction-sections -fdata-sections"

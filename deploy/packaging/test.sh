@@ -48,7 +48,7 @@ dpkg-deb --info "$box" >/dev/null
 depends=$(dpkg-deb -f "$box" Depends)
 grep -q 'libopencv-dnn406' <<<"$depends" || fail "amd64 Depends lacks OpenCV 4.6's runtime: $depends"
 ! grep -q -- '-dev' <<<"$depends" || fail "amd64 Depends names a -dev package: $depends"
-! grep -qE 'libopencv-(highgui|video|photo)406' <<<"$depends" || fail "amd64 Depends names an OpenCV module the engine never calls (vision/slimcv.sh): $depends"
+! grep -qE 'libopencv-(highgui|video|videoio|imgcodecs|photo)406' <<<"$depends" || fail "amd64 Depends names an OpenCV module the engine never calls (vision/slimcv.sh): $depends"
 check "amd64 depends on the OpenCV 4.6 runtime libraries the engine calls, no -dev"
 for arch in arm64 armhf; do
 	d=$(dpkg-deb -f "dist/roomgate_${v1}_${arch}.deb" Depends)

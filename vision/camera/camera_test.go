@@ -7,6 +7,7 @@ import (
 	"image"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/roomgate/roomgate/internal/shared"
+	"github.com/roomgate/roomgate/vision/face"
 )
 
 // photos returns a few dataset photos scaled to 640×480; the caller closes them.
@@ -23,9 +25,9 @@ func photos(t *testing.T) []gocv.Mat {
 	dir := shared.Need(t, "datasets/known_faces_small")
 	var out []gocv.Mat
 	for _, f := range []string{"obama/obama.jpg", "biden/biden.jpg", "rose_leslie/img1.jpg"} {
-		img := gocv.IMRead(filepath.Join(dir, f), gocv.IMReadColor)
-		if img.Empty() {
-			t.Fatalf("cannot read %s", f)
+		img, err := face.ReadImage(filepath.Join(dir, f), face.DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
 		}
 		small := gocv.NewMat()
 		gocv.Resize(img, &small, image.Pt(640, 480), 0, 0, gocv.InterpolationArea)
@@ -40,19 +42,21 @@ func photos(t *testing.T) []gocv.Mat {
 	return out
 }
 
-// writeVideo writes the frames as an MJPG AVI, as the demo's sample video is made.
+// writeVideo writes the frames as a 10 fps video, as the demo's is made.
 func writeVideo(t *testing.T, path string, frames []gocv.Mat) {
 	t.Helper()
-	w, err := gocv.VideoWriterFile(path, "MJPG", 10, 640, 480, true)
+	v, err := CreateVideo(path, 640, 480, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range frames {
-		if err := w.Write(f); err != nil {
+	for _, m := range frames {
+		if err := v.Write(m); err != nil {
 			t.Fatal(err)
 		}
 	}
-	w.Close()
+	if err := v.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // run runs a camera until cond holds for its status, or fails after 10 s.
@@ -132,10 +136,15 @@ func TestFileComesBack(t *testing.T) {
 
 func TestFolder(t *testing.T) {
 	dir := t.TempDir()
-	for i, m := range photos(t)[:2] {
-		if !gocv.IMWrite(filepath.Join(dir, []string{"a.jpg", "b.png"}[i]), m) {
-			t.Fatal("IMWrite failed")
+	for i, encode := range []func(gocv.Mat) ([]byte, error){
+		func(m gocv.Mat) ([]byte, error) { return face.EncodeJPEG(m, 90) },
+		face.EncodePNG,
+	} {
+		b, err := encode(photos(t)[i])
+		if err != nil {
+			t.Fatal(err)
 		}
+		os.WriteFile(filepath.Join(dir, []string{"a.jpg", "b.png"}[i]), b, 0o644)
 	}
 	os.WriteFile(filepath.Join(dir, "c.jpg"), []byte("truncated"), 0o644)
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("ignored"), 0o644)
@@ -282,5 +291,70 @@ func TestSlowEngineGetsTheNewestFrame(t *testing.T) {
 			t.Errorf("frame %d was read %v before the engine was ready for it: a queued frame, not the newest (lags %v)", i+1, lag, lags)
 			break
 		}
+	}
+}
+
+// A video that is not an MJPEG AVI is read through FFmpeg, at the rate
+// its header gives, in a loop.
+func TestFileThroughFFmpeg(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skipf("ffmpeg not installed (deploy/install-deps.sh test installs it): %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "clip.mp4")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
+		"-frames:v", "10", "-c:v", "mpeg4", path).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v: %s", err, out)
+	}
+	st := run(t, Config{Name: "mp4", Kind: KindFile, Path: path}, "10 frames played twice",
+		func(st Status, seen []image.Point) bool { return len(seen) >= 20 })
+	if !st.Connected || st.LastError != "" {
+		t.Errorf("Status() = %+v, want connected", st)
+	}
+	if st.FPS < 15 || st.FPS > 30 {
+		t.Errorf("Status().FPS = %.1f, want about the file's 25", st.FPS)
+	}
+
+	// A file that FFmpeg cannot read either: FFmpeg's reason, no crash.
+	os.WriteFile(path, []byte("not a video"), 0o644)
+	run(t, Config{Name: "mp4", Kind: KindFile, Path: path, Retry: 50 * time.Millisecond}, "FFmpeg's refusal reported",
+		func(st Status, _ []image.Point) bool {
+			return !st.Connected && strings.Contains(st.LastError, "ffmpeg: ")
+		})
+}
+
+// YUYV from a USB camera becomes BGR; a frame shorter than its size says
+// is refused with the remedy.
+func TestYUYV(t *testing.T) {
+	const w, h = 4, 2
+	buf := make([]byte, 0, w*h*2)
+	for range w * h / 2 {
+		buf = append(buf, 81, 90, 81, 240) // Y U Y V: pure red in BT.601
+	}
+	frame := gocv.NewMat()
+	defer frame.Close()
+	if err := yuyvToBGR(buf, w, h, &frame); err != nil {
+		t.Fatal(err)
+	}
+	if frame.Cols() != w || frame.Rows() != h || frame.Type() != gocv.MatTypeCV8UC3 {
+		t.Fatalf("frame is %dx%d of type %v, want %dx%d BGR", frame.Cols(), frame.Rows(), frame.Type(), w, h)
+	}
+	for y := range h {
+		for x := range w {
+			if b, g, r := frame.GetVecbAt(y, x)[0], frame.GetVecbAt(y, x)[1], frame.GetVecbAt(y, x)[2]; b > 10 || g > 10 || r < 240 {
+				t.Fatalf("pixel (%d,%d) = BGR %d,%d,%d, want red", x, y, b, g, r)
+			}
+		}
+	}
+	if err := yuyvToBGR(buf[:10], w, h, &frame); err == nil || !strings.Contains(err.Error(), "v4l2-ctl") {
+		t.Errorf("yuyvToBGR(short frame) = %v, want an error with the remedy", err)
+	}
+}
+
+// Something that is not a video device is reported, not opened.
+func TestV4L2NotADevice(t *testing.T) {
+	st := run(t, Config{Name: "usb", Kind: KindV4L2, Path: "/dev/null", Retry: 50 * time.Millisecond}, "error reported",
+		func(st Status, _ []image.Point) bool { return !st.Connected && st.LastError != "" })
+	if !strings.Contains(st.LastError, "/dev/null") {
+		t.Errorf("Status().LastError = %q, want it to name the device", st.LastError)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -43,8 +44,12 @@ func folderCamera(t *testing.T, frames []gocv.Mat, fps float64) *camera.Camera {
 	t.Helper()
 	dir := t.TempDir()
 	for i, m := range frames {
-		if !gocv.IMWrite(filepath.Join(dir, fmt.Sprintf("%03d.png", i)), m) {
-			t.Fatalf("cannot write frame %d", i)
+		encoded, err := face.EncodePNG(m)
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%03d.png", i)), encoded, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 	cam, err := camera.New(camera.Config{Name: "test-cam", Kind: camera.KindFolder, Path: dir, MaxFPS: fps})

@@ -3,7 +3,10 @@
 package face
 
 import (
+	"bytes"
 	"image"
+	"image/jpeg"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
@@ -84,4 +87,52 @@ func BenchmarkLoad(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkDecodeImage decodes a camera frame and a 12 MP phone photo.
+func BenchmarkDecodeImage(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		w, h    int
+		quality int
+	}{
+		{"camera_640x480", 640, 480, 80},
+		{"photo_4000x3000", 4000, 3000, 92},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			data := photoLikeJPEG(b, tc.w, tc.h, tc.quality)
+			b.SetBytes(int64(len(data)))
+			b.ResetTimer()
+			for range b.N {
+				m, err := DecodeImage(data, DefaultLimits)
+				if err != nil {
+					b.Fatal(err)
+				}
+				m.Close()
+			}
+		})
+	}
+}
+
+// photoLikeJPEG encodes smooth gradients with sensor-like noise, which
+// compress about as a photo does (testPicture's stripes do not).
+func photoLikeJPEG(b *testing.B, w, h, quality int) []byte {
+	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for y := range h {
+		for x := range w {
+			img.Y[img.YOffset(x, y)] = uint8(64 + 96*x/w + 64*y/h + rng.IntN(9))
+		}
+	}
+	for y := range img.Rect.Dy() / 2 {
+		for x := range img.Rect.Dx() / 2 {
+			img.Cb[y*img.CStride+x] = uint8(96 + 64*x*2/w)
+			img.Cr[y*img.CStride+x] = uint8(160 - 64*y*2/h)
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
 }

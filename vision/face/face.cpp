@@ -9,7 +9,6 @@
 
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect/face.hpp>
 
@@ -227,13 +226,6 @@ char *rg_recognizer_embed(RGRecognizer rp, RGMat img, const float *face, int fli
 		Recognizer *r = static_cast<Recognizer *>(rp);
 		r->sf->alignCrop(*static_cast<cv::Mat *>(img), faceRow(face), r->aligned);
 		feature(r, r->aligned, flip, out, cap, n);
-	});
-}
-
-char *rg_imdecode(const unsigned char *buf, int len, RGMat out) {
-	return guard([&] {
-		cv::Mat raw(1, len, CV_8U, const_cast<unsigned char *>(buf));
-		cv::imdecode(raw, cv::IMREAD_COLOR, static_cast<cv::Mat *>(out));
 	});
 }
 

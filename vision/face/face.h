@@ -42,9 +42,6 @@ char *rg_recognizer_feature(RGRecognizer r, RGMat aligned, int flip, float *out,
 // rg_recognizer_embed is align then feature in one call.
 char *rg_recognizer_embed(RGRecognizer r, RGMat img, const float *face, int flip, float *out, int cap, int *n);
 
-// rg_imdecode decodes buf as a 3-channel BGR image into out.
-char *rg_imdecode(const unsigned char *buf, int len, RGMat out);
-
 void rg_set_num_threads(int n);
 int rg_get_num_threads(void);
 

@@ -75,47 +75,51 @@ func pngHeaderOnly(w, h uint32) []byte {
 	return b.Bytes()
 }
 
-// encodeOther returns a grey PNG, a 16-bit PNG and a progressive JPEG
-// (made by OpenCV: Go's encoder writes baseline only).
-func encodeOther(t testing.TB) (gray, deep, progressive []byte) {
-	var b bytes.Buffer
-	g := image.NewGray(image.Rect(0, 0, 20, 10))
-	if err := png.Encode(&b, g); err != nil {
+// otherImage is an encoding DecodeImage must read besides encodeJPEG's
+// and encodePNG's.
+type otherImage struct {
+	name string
+	data []byte
+	w, h int
+}
+
+// otherImages returns a grey PNG, a 16-bit PNG, a paletted PNG with a
+// transparent entry, a grey JPEG and a progressive JPEG (made once by
+// OpenCV: Go's encoder writes baseline only).
+func otherImages(t testing.TB) []otherImage {
+	encode := func(img image.Image) []byte {
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	pal := image.NewPaletted(image.Rect(0, 0, 9, 5), color.Palette{color.RGBA{200, 10, 10, 255}, color.NRGBA{10, 200, 10, 0}})
+	pal.Pix[3] = 1
+	var grey bytes.Buffer
+	if err := jpeg.Encode(&grey, image.NewGray(image.Rect(0, 0, 24, 8)), nil); err != nil {
 		t.Fatal(err)
 	}
-	gray = append([]byte(nil), b.Bytes()...)
-	b.Reset()
-	if err := png.Encode(&b, image.NewRGBA64(image.Rect(0, 0, 12, 8))); err != nil {
-		t.Fatal(err)
-	}
-	deep = append([]byte(nil), b.Bytes()...)
-	m, err := DecodeImage(encodeJPEG(t, 40, 30), DefaultLimits)
+	progressive, err := os.ReadFile("testdata/progressive.jpg")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
-	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, m, []int{gocv.IMWriteJpegProgressive, 1})
-	if err != nil {
-		t.Fatal(err)
+	return []otherImage{
+		{"grey png", encode(image.NewGray(image.Rect(0, 0, 20, 10))), 20, 10},
+		{"16-bit png", encode(image.NewRGBA64(image.Rect(0, 0, 12, 8))), 12, 8},
+		{"paletted png", encode(pal), 9, 5},
+		{"grey jpeg", grey.Bytes(), 24, 8},
+		{"progressive jpeg", progressive, 40, 30},
 	}
-	defer buf.Close()
-	return gray, deep, append([]byte(nil), buf.GetBytes()...)
 }
 
 func TestDecodeImage(t *testing.T) {
-	gray, deep, progressive := encodeOther(t)
-	for _, tc := range []struct {
-		name string
-		data []byte
-		w, h int
-	}{
+	cases := []otherImage{
 		{"jpeg", encodeJPEG(t, 64, 48), 64, 48},
 		{"png", encodePNG(t, 33, 17), 33, 17},
-		{"grey png", gray, 20, 10},
-		{"16-bit png", deep, 12, 8},
-		{"progressive jpeg", progressive, 40, 30},
 		{"jpeg with trailing bytes", append(encodeJPEG(t, 16, 16), "camera trailer"...), 16, 16},
-	} {
+	}
+	for _, tc := range append(cases, otherImages(t)...) {
 		m, err := DecodeImage(tc.data, DefaultLimits)
 		if err != nil {
 			t.Errorf("%s: DecodeImage = %v", tc.name, err)
@@ -129,6 +133,25 @@ func TestDecodeImage(t *testing.T) {
 	if p, err := filepath.Glob(filepath.Join(shared.Need(t, "datasets/known_faces_small"), "obama", "*.jpg")); err == nil {
 		for _, f := range p {
 			readImage(t, f) // real photos, progressive and baseline, decode
+		}
+	}
+}
+
+// TestDecodeImageTruncated cuts JPEGs at every length: none may decode
+// (libjpeg made a grey-bottomed image of one).
+func TestDecodeImageTruncated(t *testing.T) {
+	progressive, err := os.ReadFile("testdata/progressive.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"baseline": encodeJPEG(t, 40, 24), "progressive": progressive} {
+		for n := 1; n < len(data); n++ {
+			if m, err := DecodeImage(data[:n], DefaultLimits); !errors.Is(err, ErrBadImage) {
+				t.Errorf("%s cut to %d of %d bytes: DecodeImage = %v, want %v", name, n, len(data), err, ErrBadImage)
+				if err == nil {
+					m.Close()
+				}
+			}
 		}
 	}
 }
@@ -195,10 +218,11 @@ func FuzzDecodeImage(f *testing.F) {
 	f.Add([]byte{})
 	j := encodeJPEG(f, 40, 30)
 	f.Add(j[:len(j)/2])
-	gray, deep, progressive := encodeOther(f)
-	f.Add(gray)
-	f.Add(deep)
-	f.Add(progressive)
+	for _, o := range otherImages(f) {
+		f.Add(o.data)
+	}
+	f.Add(withExif(encodeJPEG(f, 24, 16), orientationTIFF(binary.BigEndian, 6)))
+	f.Add(withExif(encodeJPEG(f, 24, 16), orientationTIFF(binary.LittleEndian, 7)))
 	lim := Limits{MaxBytes: 1 << 20, MaxPixels: 1 << 20}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := DecodeImage(data, lim)

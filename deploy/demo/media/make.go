@@ -17,6 +17,8 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/roomgate/roomgate/vision/camera"
+
 	"github.com/roomgate/roomgate/vision/face"
 )
 
@@ -35,11 +37,10 @@ var enrol = map[string]string{"P-obama": "obama/obama.jpg", "P-kit": "kit_haring
 func main() {
 	src := filepath.Join("..", "shared", "datasets", "known_faces_small")
 	out := filepath.Join("deploy", "demo", "media")
-	w, err := gocv.VideoWriterFile(filepath.Join(out, "sample.avi"), "MJPG", fps, 640, 480, true)
+	w, err := camera.CreateVideo(filepath.Join(out, "sample.avi"), 640, 480, fps)
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer w.Close()
 	blank := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(60, 60, 60, 0), 480, 640, gocv.MatTypeCV8UC3)
 	defer blank.Close()
 	for _, v := range visitors {
@@ -52,6 +53,7 @@ func main() {
 			must(w.Write(blank))
 		}
 	}
+	must(w.Close())
 	for id, photo := range enrol {
 		copyFile(filepath.Join(src, photo), filepath.Join(out, "enrol", id+filepath.Ext(photo)))
 	}

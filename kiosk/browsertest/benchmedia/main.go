@@ -27,6 +27,8 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/roomgate/roomgate/vision/camera"
+
 	"github.com/roomgate/roomgate/vision/face"
 )
 
@@ -55,11 +57,10 @@ func run() error {
 	if err := os.MkdirAll(filepath.Join(*out, "enrol"), 0o755); err != nil {
 		return err
 	}
-	w, err := gocv.VideoWriterFile(filepath.Join(*out, "bench.avi"), "MJPG", float64(*fps), 640, 480, true)
+	w, err := camera.CreateVideo(filepath.Join(*out, "bench.avi"), 640, 480, float64(*fps))
 	if err != nil {
 		return err
 	}
-	defer w.Close()
 	grey := gocv.NewScalar(60, 60, 60, 0)
 	blank := gocv.NewMatWithSizeFromScalar(grey, 480, 640, gocv.MatTypeCV8UC3)
 	defer blank.Close()
@@ -100,6 +101,9 @@ func run() error {
 	if err := cw.Error(); err != nil {
 		return err
 	}
+	if err := w.Close(); err != nil {
+		return err
+	}
 	fmt.Printf("benchmedia: %d people, %.0f s per pass, in %s\n", len(names), float64(len(names))*(*seconds+*gap), *out)
 	return f.Close()
 }
@@ -134,10 +138,11 @@ func enrolPhoto(from, to string) error {
 	padded := gocv.NewMat()
 	defer padded.Close()
 	gocv.CopyMakeBorder(img, &padded, 56, 56, 56, 56, gocv.BorderConstant, color.RGBA{R: 60, G: 60, B: 60})
-	if !gocv.IMWrite(to, padded) {
-		return fmt.Errorf("write %s", to)
+	encoded, err := face.EncodePNG(padded)
+	if err != nil {
+		return err
 	}
-	return nil
+	return os.WriteFile(to, encoded, 0o644)
 }
 
 // doorway puts a crop, unscaled (scaling would blur it below the quality

@@ -21,8 +21,6 @@ import (
 	"strings"
 	"time"
 
-	"gocv.io/x/gocv"
-
 	"github.com/roomgate/roomgate/internal/shared"
 	"github.com/roomgate/roomgate/vision/bench"
 	"github.com/roomgate/roomgate/vision/face"
@@ -580,13 +578,12 @@ func makeFrame(o options, dir string) (string, error) {
 	defer img.Close()
 	frame := face.Letterbox(img, 640, 480, color.RGBA{})
 	defer frame.Close()
-	buf, err := gocv.IMEncode(gocv.PNGFileExt, frame)
+	encoded, err := face.EncodePNG(frame)
 	if err != nil {
 		return "", err
 	}
-	defer buf.Close()
 	p := filepath.Join(dir, "frame640x480.png")
-	return p, os.WriteFile(p, buf.GetBytes(), 0o644)
+	return p, os.WriteFile(p, encoded, 0o644)
 }
 
 type pyLatency struct {

@@ -42,9 +42,10 @@ type seqOptions struct {
 	fitGallerySiz int
 }
 
-// perturbVersion names the perturbations below; change it with them so
-// cached embeddings of the old ones are not reused.
-const perturbVersion = "p1"
+// perturbVersion names the perturbations below and the codecs they go
+// through; change it with them so cached embeddings of the old ones are
+// not reused. p2: Go's JPEG encoder and decoder replaced OpenCV's.
+const perturbVersion = "p2"
 
 // perturb returns variant v of an aligned crop (variant 0 is the photo as
 // it is): a camera's view of the same face further away or nearer,
@@ -93,15 +94,12 @@ func perturb(src gocv.Mat, rel string, v int) (gocv.Mat, error) {
 		rects := []image.Rectangle{image.Rect(0, 0, d, ht), image.Rect(w-d, 0, w, ht), image.Rect(0, ht-d, w, ht)}
 		gocv.Rectangle(&out, rects[r.IntN(len(rects))], color.RGBA{}, -1)
 	}
-	buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, out, []int{gocv.IMWriteJpegQuality, int(u(25, 90))})
+	jpg, err := face.EncodeJPEG(out, int(u(25, 90)))
+	out.Close()
 	if err != nil {
-		out.Close()
 		return gocv.Mat{}, err
 	}
-	defer buf.Close()
-	dec, err := gocv.IMDecode(buf.GetBytes(), gocv.IMReadColor)
-	out.Close()
-	return dec, err
+	return face.DecodeImage(jpg, face.DefaultLimits)
 }
 
 // embeddings is the cache of (photo, variant) → template for one model.

@@ -15,6 +15,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/roomgate/roomgate/internal/shared"
+	"github.com/roomgate/roomgate/vision/face"
 	"github.com/roomgate/roomgate/vision/models"
 )
 
@@ -44,9 +45,9 @@ func chips(t *testing.T) [][]float32 {
 	root := filepath.Join(shared.Need(t, "datasets/lfw_112x112"), "images")
 	var out [][]float32
 	for _, name := range []string{"AJ_Cook/AJ_Cook_0001.jpg", "Aaron_Pena/Aaron_Pena_0001.jpg", "Aaron_Patterson/Aaron_Patterson_0001.jpg"} {
-		img := gocv.IMRead(filepath.Join(root, name), gocv.IMReadColor)
-		if img.Empty() {
-			t.Fatalf("cannot read %s", name)
+		img, err := face.ReadImage(filepath.Join(root, name), face.DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
 		}
 		big := gocv.NewMat()
 		gocv.Resize(img, &big, image.Pt(InputSize, InputSize), 0, 0, gocv.InterpolationCubic)
