@@ -20,11 +20,10 @@ var frameLimits = face.Limits{MaxBytes: avi.MaxFrameBytes, MaxPixels: 4096 * 216
 // errNotMJPEGAVI says a file needs FFmpeg.
 var errNotMJPEGAVI = errors.New("not an MJPEG AVI")
 
-// aviSource plays an MJPEG AVI in a loop, decoding its frames in Go.
+// aviSource plays an MJPEG AVI in a loop.
 type aviSource struct {
-	f   *os.File
-	r   *avi.Reader
-	buf []byte
+	f *os.File
+	r *avi.Reader
 }
 
 func openAVI(path string) (source, float64, error) {
@@ -40,27 +39,13 @@ func openAVI(path string) (source, float64, error) {
 	return &aviSource{f: f, r: r}, r.Info().FPS, nil
 }
 
-func (a *aviSource) next(frame *gocv.Mat) error {
-	b, err := a.r.Next(a.buf)
-	if err != nil {
-		return err
-	}
-	a.buf = b
-	return decodeJPEG(b, frame)
+func (a *aviSource) next(frame *rawFrame) error {
+	b, err := a.r.Next(frame.jpeg)
+	frame.jpeg = b
+	return err
 }
 
 func (a *aviSource) close() { a.f.Close() }
-
-// decodeJPEG decodes a Motion JPEG frame into *frame.
-func decodeJPEG(b []byte, frame *gocv.Mat) error {
-	m, err := face.DecodeImage(avi.WithHuffmanTables(b), frameLimits)
-	if err != nil {
-		return err
-	}
-	frame.Close()
-	*frame = m
-	return nil
-}
 
 // VideoFile writes frames as an MJPEG AVI that a file camera plays: the
 // demo's video, the kiosk benchmark's and the tests' are made with it.

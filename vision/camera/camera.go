@@ -84,7 +84,7 @@ type Camera struct {
 	// The newest frame read and not yet handed on, and whether there is
 	// one. A frame the engine had no time for is replaced, never queued:
 	// a queue would make every later frame as late.
-	newest   gocv.Mat
+	newest   rawFrame
 	newestAt time.Time
 	waiting  bool
 	newFrame chan struct{} // signalled when a frame is put in newest
@@ -128,9 +128,9 @@ func (c *Camera) Status() Status {
 // time.
 func (c *Camera) Run(ctx context.Context, fn func(frame gocv.Mat, at time.Time)) error {
 	c.mu.Lock()
-	c.newest, c.waiting = gocv.NewMat(), false
+	c.newest, c.waiting = rawFrame{mat: gocv.NewMat()}, false
 	c.mu.Unlock()
-	frame := gocv.NewMat()
+	frame := rawFrame{mat: gocv.NewMat()}
 	ctx, cancel := context.WithCancel(ctx)
 	read := make(chan struct{})
 	go func() {
@@ -140,9 +140,9 @@ func (c *Camera) Run(ctx context.Context, fn func(frame gocv.Mat, at time.Time))
 	defer func() {
 		cancel()
 		<-read
-		frame.Close()
+		frame.close()
 		c.mu.Lock()
-		c.newest.Close()
+		c.newest.close()
 		c.waiting = false
 		c.mu.Unlock()
 	}()
@@ -154,9 +154,16 @@ func (c *Camera) Run(ctx context.Context, fn func(frame gocv.Mat, at time.Time))
 			if ctx.Err() != nil {
 				return nil // select picks at random when ctx ended too
 			}
-			if at, ok := c.take(&frame); ok {
-				fn(frame, at)
+			at, ok := c.take(&frame)
+			if !ok {
+				continue
 			}
+			if err := frame.decode(); err != nil {
+				c.badFrame(err)
+				continue
+			}
+			c.handedOn(at)
+			fn(frame.mat, at)
 		}
 	}
 }
@@ -176,9 +183,27 @@ func (c *Camera) read(ctx context.Context) {
 	}
 }
 
-// put makes frame the newest, taking its Mat and leaving the replaced
-// one's in *frame for the next read.
-func (c *Camera) put(frame *gocv.Mat, at time.Time) {
+// rawFrame is a frame as read: decoded, or still Motion JPEG, decoded
+// only if the engine takes it (a busy engine takes one frame in several).
+type rawFrame struct {
+	mat  gocv.Mat
+	jpeg []byte // when not empty, what mat will be
+}
+
+func (f *rawFrame) decode() error {
+	if len(f.jpeg) == 0 {
+		return nil
+	}
+	err := decodeJPEG(f.jpeg, &f.mat)
+	f.jpeg = f.jpeg[:0]
+	return err
+}
+
+func (f *rawFrame) close() { f.mat.Close() }
+
+// put makes frame the newest, taking it and leaving the replaced one in
+// *frame for the next read.
+func (c *Camera) put(frame *rawFrame, at time.Time) {
 	c.mu.Lock()
 	if c.waiting {
 		c.status.Dropped++
@@ -192,9 +217,8 @@ func (c *Camera) put(frame *gocv.Mat, at time.Time) {
 	}
 }
 
-// take swaps the newest frame into *frame, if one is waiting, and counts
-// it handed on.
-func (c *Camera) take(frame *gocv.Mat) (time.Time, bool) {
+// take swaps the newest frame into *frame, if one is waiting.
+func (c *Camera) take(frame *rawFrame) (time.Time, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.waiting {
@@ -202,12 +226,27 @@ func (c *Camera) take(frame *gocv.Mat) (time.Time, bool) {
 	}
 	c.newest, *frame = *frame, c.newest
 	c.waiting = false
+	return c.newestAt, true
+}
+
+// handedOn counts a frame read at at handed on.
+func (c *Camera) handedOn(at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.status.Frames++
-	c.recent = append(c.recent, c.newestAt)
+	c.recent = append(c.recent, at)
 	if len(c.recent) > 30 {
 		c.recent = c.recent[len(c.recent)-30:]
 	}
-	return c.newestAt, true
+}
+
+// badFrame counts a frame that did not decode as dropped, and says why:
+// one corrupt frame is no reason to reopen the source.
+func (c *Camera) badFrame(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.status.Dropped++
+	c.status.LastError = "a frame did not decode: " + err.Error()
 }
 
 // play reads the source until it fails or ctx ends.
@@ -221,8 +260,8 @@ func (c *Camera) play(ctx context.Context) error {
 		return fmt.Errorf("open %s: %s", c.shown, redact.URL(err.Error()))
 	}
 	defer src.close()
-	frame := gocv.NewMat()
-	defer func() { frame.Close() }() // put swaps another Mat in
+	frame := rawFrame{mat: gocv.NewMat()}
+	defer func() { frame.close() }() // put swaps another frame in
 	c.setConnected(true, nil)
 	pace := c.pacer(fps)
 	for ctx.Err() == nil {
@@ -241,9 +280,9 @@ func (c *Camera) play(ctx context.Context) error {
 
 // source is an open camera source.
 type source interface {
-	// next puts the next frame in *frame as 8-bit BGR; a file starts
-	// again after its end.
-	next(frame *gocv.Mat) error
+	// next puts the next frame in *frame, 8-bit BGR or Motion JPEG; a
+	// file starts again after its end.
+	next(frame *rawFrame) error
 	close()
 }
 
@@ -285,10 +324,11 @@ func (c *Camera) playFolder(ctx context.Context) error {
 				c.setConnected(true, nil)
 			}
 			shown++
+			f := rawFrame{mat: img}
 			if at, ok := pace(ctx); ok {
-				c.put(&img, at)
+				c.put(&f, at)
 			}
-			img.Close()
+			f.close() // the frame put replaced, or img itself
 			if ctx.Err() != nil {
 				return nil
 			}

@@ -3,7 +3,9 @@
 package camera
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"image"
 	"net"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/roomgate/roomgate/internal/shared"
+	"github.com/roomgate/roomgate/vision/avi"
 	"github.com/roomgate/roomgate/vision/face"
 )
 
@@ -357,4 +360,143 @@ func TestV4L2NotADevice(t *testing.T) {
 	if !strings.Contains(st.LastError, "/dev/null") {
 		t.Errorf("Status().LastError = %q, want it to name the device", st.LastError)
 	}
+}
+
+// A frame that does not decode is dropped and reported; the frames around
+// it still come, without reopening the file.
+func TestCorruptFrameDropped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "corrupt.avi")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := avi.NewWriter(f, 640, 480, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := face.EncodeJPEG(photos(t)[0], 90)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, frame := range [][]byte{good, []byte("\xff\xd8 not a jpeg"), good} {
+		if err := w.Write(frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := errors.Join(w.Close(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	st := run(t, Config{Name: "door-cam", Kind: KindFile, Path: path, MaxFPS: 50}, "good frames and a reported bad one",
+		func(st Status, seen []image.Point) bool { return len(seen) >= 8 && st.Dropped >= 2 })
+	if !st.Connected || !strings.Contains(st.LastError, "did not decode") {
+		t.Errorf("Status() = %+v, want connected, saying a frame did not decode", st)
+	}
+}
+
+// libjpeg-turbo decodes camera frames to what Go's decoder makes of them
+// (within rounding), decodes FFmpeg's frames, which leave the Huffman
+// tables out, and refuses a frame cut short.
+func TestDecodeJPEG(t *testing.T) {
+	frame := gocv.NewMat()
+	defer frame.Close()
+	photo, err := face.EncodeJPEG(photos(t)[2], 90)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := decodeJPEG(photo, &frame); err != nil {
+		t.Fatal(err)
+	}
+	want, err := face.DecodeImage(photo, face.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Close()
+	diff := gocv.NewMat()
+	defer diff.Close()
+	gocv.AbsDiff(frame, want, &diff)
+	if m := diff.Mean(); frame.Cols() != 640 || frame.Rows() != 480 || m.Val1+m.Val2+m.Val3 > 3 {
+		t.Errorf("decoded %dx%d, mean difference from Go's decoder %.2f %.2f %.2f, want 640x480 and under 1 a channel",
+			frame.Cols(), frame.Rows(), m.Val1, m.Val2, m.Val3)
+	}
+	if err := decodeJPEG(photo[:len(photo)/2], &frame); err == nil {
+		t.Error("a frame cut in half decoded")
+	}
+	for _, bad := range [][]byte{nil, []byte("not a jpeg"), {0xff, 0xd8, 0xff}} {
+		if err := decodeJPEG(bad, &frame); err == nil {
+			t.Errorf("decodeJPEG(%q) decoded", bad)
+		}
+	}
+
+	// Motion JPEG from many USB cameras leaves out the Huffman tables and
+	// relies on the standard ones, which Go's encoder writes.
+	stripped := withoutHuffmanTables(t, photo)
+	if err := decodeJPEG(stripped, &frame); err != nil || frame.Cols() != 640 {
+		t.Fatalf("a frame without Huffman tables: %v", err)
+	}
+	diff2 := gocv.NewMat()
+	defer diff2.Close()
+	gocv.AbsDiff(frame, want, &diff2)
+	if m := diff2.Mean(); m.Val1+m.Val2+m.Val3 > 3 {
+		t.Errorf("a frame without Huffman tables decodes to other pixels: mean difference %.2f %.2f %.2f", m.Val1, m.Val2, m.Val3)
+	}
+}
+
+// withoutHuffmanTables takes the DHT segments out of a JPEG's header.
+func withoutHuffmanTables(t *testing.T, b []byte) []byte {
+	t.Helper()
+	out := bytes.Clone(b[:2])
+	for i := 2; i+4 <= len(b); {
+		marker, n := b[i+1], int(b[i+2])<<8|int(b[i+3])
+		if marker == 0xda { // the scan: the rest as it is
+			out = append(out, b[i:]...)
+			break
+		}
+		if marker != 0xc4 {
+			out = append(out, b[i:i+2+n]...)
+		}
+		i += 2 + n
+	}
+	if len(out) >= len(b) {
+		t.Fatal("the JPEG had no Huffman tables to take out")
+	}
+	if _, err := face.DecodeImage(out, face.DefaultLimits); err == nil {
+		t.Fatal("Go decodes the JPEG without its Huffman tables: the test proves nothing")
+	}
+	return out
+}
+
+// BenchmarkDecodeJPEG decodes a frame of the demo's video as the camera
+// does (libjpeg-turbo into the frame's memory) and as photos are (Go).
+func BenchmarkDecodeJPEG(b *testing.B) {
+	f, err := os.Open("../../deploy/demo/media/sample.avi")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	r, err := avi.NewReader(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	jpeg, err := r.Next(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("camera", func(b *testing.B) {
+		frame := gocv.NewMat()
+		defer frame.Close()
+		for b.Loop() {
+			if err := decodeJPEG(jpeg, &frame); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("go", func(b *testing.B) {
+		for b.Loop() {
+			m, err := face.DecodeImage(jpeg, frameLimits)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m.Close()
+		}
+	})
 }

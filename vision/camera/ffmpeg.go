@@ -118,7 +118,7 @@ func (f *ffmpegSource) header() (float64, error) {
 	return fps, nil
 }
 
-func (f *ffmpegSource) next(frame *gocv.Mat) error {
+func (f *ffmpegSource) next(frame *rawFrame) error {
 	line, err := f.line()
 	if err == nil && !strings.HasPrefix(line, "FRAME") {
 		err = fmt.Errorf("ffmpeg wrote %q, not a frame header", truncate(line, 40))
@@ -134,7 +134,8 @@ func (f *ffmpegSource) next(frame *gocv.Mat) error {
 		return err
 	}
 	defer yuv.Close()
-	gocv.CvtColor(yuv, frame, gocv.ColorYUVToBGRIYUV)
+	gocv.CvtColor(yuv, &frame.mat, gocv.ColorYUVToBGRIYUV)
+	frame.jpeg = frame.jpeg[:0]
 	return nil
 }
 

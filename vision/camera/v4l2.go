@@ -115,7 +115,7 @@ func nearest(sizes []webcam.FrameSize, w, h int) (int, int) {
 	return bw, bh
 }
 
-func (v *v4l2Source) next(frame *gocv.Mat) error {
+func (v *v4l2Source) next(frame *rawFrame) error {
 	for {
 		if err := v.cam.WaitForFrame(2000); err != nil {
 			var timeout *webcam.Timeout
@@ -132,18 +132,15 @@ func (v *v4l2Source) next(frame *gocv.Mat) error {
 			v.cam.ReleaseFrame(index)
 			continue
 		}
-		err = v.convert(buf, frame)
+		if v.format == pixMJPG {
+			frame.jpeg = append(frame.jpeg[:0], buf...) // out of the driver's buffer, decoded if taken
+		} else {
+			frame.jpeg = frame.jpeg[:0]
+			err = yuyvToBGR(buf, v.width, v.height, &frame.mat)
+		}
 		v.cam.ReleaseFrame(index)
 		return err
 	}
-}
-
-// convert turns one V4L2 frame into BGR.
-func (v *v4l2Source) convert(buf []byte, frame *gocv.Mat) error {
-	if v.format == pixMJPG {
-		return decodeJPEG(buf, frame)
-	}
-	return yuyvToBGR(buf, v.width, v.height, frame)
 }
 
 // yuyvToBGR converts packed YUYV 4:2:2 into BGR.
