@@ -316,7 +316,7 @@ func (c *Camera) playFolder(ctx context.Context) error {
 		}
 		shown := 0
 		for _, f := range files {
-			img, err := face.ReadImage(f, frameLimits)
+			frame, err := readImage(f)
 			if err != nil {
 				continue // being written, or not an image: the next round tries again
 			}
@@ -324,11 +324,10 @@ func (c *Camera) playFolder(ctx context.Context) error {
 				c.setConnected(true, nil)
 			}
 			shown++
-			f := rawFrame{mat: img}
 			if at, ok := pace(ctx); ok {
-				c.put(&f, at)
+				c.put(&frame, at)
 			}
-			f.close() // the frame put replaced, or img itself
+			frame.close() // the frame put replaced, or this one
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -338,6 +337,26 @@ func (c *Camera) playFolder(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// readImage reads one image of a folder: a JPEG is kept encoded, like a
+// Motion JPEG frame, once its header reads; a PNG is decoded.
+func readImage(path string) (rawFrame, error) {
+	if st, err := os.Stat(path); err != nil || st.Size() > int64(frameLimits.MaxBytes) {
+		return rawFrame{}, fmt.Errorf("%s: missing, or over %d bytes", path, frameLimits.MaxBytes)
+	}
+	if ext := strings.ToLower(filepath.Ext(path)); ext != ".jpg" && ext != ".jpeg" {
+		img, err := face.ReadImage(path, frameLimits)
+		return rawFrame{mat: img}, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return rawFrame{}, err
+	}
+	if _, _, err := jpegSize(b); err != nil {
+		return rawFrame{}, err
+	}
+	return rawFrame{mat: gocv.NewMat(), jpeg: b}, nil
 }
 
 func images(dir string) ([]string, error) {

@@ -22,28 +22,38 @@ import (
 // (BenchmarkDecodeJPEG). Photos from the network still go through Go's
 // memory-safe decoder (face.DecodeImage).
 func decodeJPEG(b []byte, frame *gocv.Mat) error {
-	if len(b) == 0 || len(b) > frameLimits.MaxBytes {
-		return fmt.Errorf("jpeg: a frame of %d bytes (1..%d)", len(b), frameLimits.MaxBytes)
+	w, h, err := jpegSize(b)
+	if err != nil {
+		return err
 	}
-	var msg [200]C.char
-	var w, h C.int
-	src := (*C.uchar)(unsafe.Pointer(&b[0]))
-	if C.rg_jpeg_size(src, C.ulong(len(b)), &w, &h, &msg[0], C.int(len(msg))) != 0 {
-		return errors.New("jpeg: " + C.GoString(&msg[0]))
-	}
-	if w <= 0 || h <= 0 || int(w)*int(h) > frameLimits.MaxPixels {
-		return fmt.Errorf("jpeg: a frame of %dx%d (at most %d pixels)", w, h, frameLimits.MaxPixels)
-	}
-	if frame.Empty() || frame.Cols() != int(w) || frame.Rows() != int(h) || frame.Type() != gocv.MatTypeCV8UC3 || !frame.IsContinuous() {
+	if frame.Empty() || frame.Cols() != w || frame.Rows() != h || frame.Type() != gocv.MatTypeCV8UC3 || !frame.IsContinuous() {
 		frame.Close()
-		*frame = gocv.NewMatWithSize(int(h), int(w), gocv.MatTypeCV8UC3)
+		*frame = gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
 	}
 	out, err := frame.DataPtrUint8()
 	if err != nil {
 		return err
 	}
-	if C.rg_jpeg_decode_bgr(src, C.ulong(len(b)), (*C.uchar)(unsafe.Pointer(&out[0])), w, h, w*3, &msg[0], C.int(len(msg))) != 0 {
+	var msg [200]C.char
+	if C.rg_jpeg_decode_bgr((*C.uchar)(unsafe.Pointer(&b[0])), C.ulong(len(b)), (*C.uchar)(unsafe.Pointer(&out[0])),
+		C.int(w), C.int(h), C.int(w*3), &msg[0], C.int(len(msg))) != 0 {
 		return errors.New("jpeg: " + C.GoString(&msg[0]))
 	}
 	return nil
+}
+
+// jpegSize reads a frame's size from its header, within frameLimits.
+func jpegSize(b []byte) (w, h int, err error) {
+	if len(b) == 0 || len(b) > frameLimits.MaxBytes {
+		return 0, 0, fmt.Errorf("jpeg: a frame of %d bytes (1..%d)", len(b), frameLimits.MaxBytes)
+	}
+	var msg [200]C.char
+	var cw, ch C.int
+	if C.rg_jpeg_size((*C.uchar)(unsafe.Pointer(&b[0])), C.ulong(len(b)), &cw, &ch, &msg[0], C.int(len(msg))) != 0 {
+		return 0, 0, errors.New("jpeg: " + C.GoString(&msg[0]))
+	}
+	if cw <= 0 || ch <= 0 || int(cw)*int(ch) > frameLimits.MaxPixels {
+		return 0, 0, fmt.Errorf("jpeg: a frame of %dx%d (at most %d pixels)", cw, ch, frameLimits.MaxPixels)
+	}
+	return int(cw), int(ch), nil
 }
