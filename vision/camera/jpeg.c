@@ -30,7 +30,7 @@ static void emit_message(j_common_ptr c, int level) {
 	if (level < 0 && c->err->msg_code == JWRN_JPEG_EOF) error_exit(c);
 }
 
-int rg_jpeg_size(const unsigned char *buf, unsigned long len, int *w, int *h, char *msg, int cap) {
+int rg_jpeg_decode_bgr(const unsigned char *buf, unsigned long len, unsigned char *out, int *w, int *h, char *msg, int cap) {
 	struct jpeg_decompress_struct d;
 	struct strict_error e = {.msg = msg, .cap = cap};
 	d.err = jpeg_std_error(&e.pub);
@@ -43,34 +43,21 @@ int rg_jpeg_size(const unsigned char *buf, unsigned long len, int *w, int *h, ch
 	jpeg_create_decompress(&d);
 	jpeg_mem_src(&d, buf, len);
 	jpeg_read_header(&d, TRUE);
-	*w = d.image_width;
-	*h = d.image_height;
-	jpeg_destroy_decompress(&d);
-	return 0;
-}
-
-int rg_jpeg_decode_bgr(const unsigned char *buf, unsigned long len, unsigned char *out, int w, int h, int stride, char *msg, int cap) {
-	struct jpeg_decompress_struct d;
-	struct strict_error e = {.msg = msg, .cap = cap};
-	d.err = jpeg_std_error(&e.pub);
-	e.pub.error_exit = error_exit;
-	e.pub.emit_message = emit_message;
-	if (setjmp(e.jump)) {
+	if (out == NULL) {
+		*w = d.image_width;
+		*h = d.image_height;
 		jpeg_destroy_decompress(&d);
-		return -1;
+		return 0;
 	}
-	jpeg_create_decompress(&d);
-	jpeg_mem_src(&d, buf, len);
-	jpeg_read_header(&d, TRUE);
 	d.out_color_space = JCS_EXT_BGR;
 	jpeg_start_decompress(&d);
-	if ((int)d.output_width != w || (int)d.output_height != h || d.output_components != 3) {
-		snprintf(msg, cap, "decodes to %ux%u, not the %dx%d its header said", d.output_width, d.output_height, w, h);
+	if ((int)d.output_width != *w || (int)d.output_height != *h || d.output_components != 3) {
+		snprintf(msg, cap, "decodes to %ux%u, not the %dx%d its header said", d.output_width, d.output_height, *w, *h);
 		jpeg_destroy_decompress(&d);
 		return -1;
 	}
 	while (d.output_scanline < d.output_height) {
-		JSAMPROW row = out + (size_t)d.output_scanline * stride;
+		JSAMPROW row = out + (size_t)d.output_scanline * 3 * *w;
 		jpeg_read_scanlines(&d, &row, 1);
 	}
 	jpeg_finish_decompress(&d);

@@ -34,12 +34,18 @@ func decodeJPEG(b []byte, frame *gocv.Mat) error {
 	if err != nil {
 		return err
 	}
+	_, _, err = libjpeg(b, &out[0], w, h)
+	return err
+}
+
+// libjpeg decodes b into out, w×h BGR, or reads its size when out is nil.
+func libjpeg(b []byte, out *byte, w, h int) (int, int, error) {
 	var msg [200]C.char
-	if C.rg_jpeg_decode_bgr((*C.uchar)(unsafe.Pointer(&b[0])), C.ulong(len(b)), (*C.uchar)(unsafe.Pointer(&out[0])),
-		C.int(w), C.int(h), C.int(w*3), &msg[0], C.int(len(msg))) != 0 {
-		return errors.New("jpeg: " + C.GoString(&msg[0]))
+	cw, ch := C.int(w), C.int(h)
+	if C.rg_jpeg_decode_bgr((*C.uchar)(unsafe.Pointer(&b[0])), C.ulong(len(b)), (*C.uchar)(unsafe.Pointer(out)), &cw, &ch, &msg[0], C.int(len(msg))) != 0 {
+		return 0, 0, errors.New("jpeg: " + C.GoString(&msg[0]))
 	}
-	return nil
+	return int(cw), int(ch), nil
 }
 
 // jpegSize reads a frame's size from its header, within frameLimits.
@@ -47,13 +53,9 @@ func jpegSize(b []byte) (w, h int, err error) {
 	if len(b) == 0 || len(b) > frameLimits.MaxBytes {
 		return 0, 0, fmt.Errorf("jpeg: a frame of %d bytes (1..%d)", len(b), frameLimits.MaxBytes)
 	}
-	var msg [200]C.char
-	var cw, ch C.int
-	if C.rg_jpeg_size((*C.uchar)(unsafe.Pointer(&b[0])), C.ulong(len(b)), &cw, &ch, &msg[0], C.int(len(msg))) != 0 {
-		return 0, 0, errors.New("jpeg: " + C.GoString(&msg[0]))
+	w, h, err = libjpeg(b, nil, 0, 0)
+	if err == nil && (w <= 0 || h <= 0 || w*h > frameLimits.MaxPixels) {
+		err = fmt.Errorf("jpeg: a frame of %dx%d (at most %d pixels)", w, h, frameLimits.MaxPixels)
 	}
-	if cw <= 0 || ch <= 0 || int(cw)*int(ch) > frameLimits.MaxPixels {
-		return 0, 0, fmt.Errorf("jpeg: a frame of %dx%d (at most %d pixels)", cw, ch, frameLimits.MaxPixels)
-	}
-	return int(cw), int(ch), nil
+	return w, h, err
 }

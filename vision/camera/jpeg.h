@@ -1,3 +1,4 @@
-// Motion JPEG frames decoded by libjpeg-turbo straight into a BGR buffer.
-int rg_jpeg_size(const unsigned char *buf, unsigned long len, int *w, int *h, char *msg, int cap);
-int rg_jpeg_decode_bgr(const unsigned char *buf, unsigned long len, unsigned char *out, int w, int h, int stride, char *msg, int cap);
+// rg_jpeg_decode_bgr decodes a JPEG with libjpeg-turbo into out, w×h
+// packed BGR; with out NULL it only reads the size into *w and *h. It
+// returns 0, or -1 with the reason in msg.
+int rg_jpeg_decode_bgr(const unsigned char *buf, unsigned long len, unsigned char *out, int *w, int *h, char *msg, int cap);
