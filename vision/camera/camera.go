@@ -3,9 +3,11 @@
 package camera
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image/jpeg"
 	"os"
 	"path/filepath"
 	"slices"
@@ -194,7 +196,7 @@ func (f *rawFrame) decode() error {
 	if len(f.jpeg) == 0 {
 		return nil
 	}
-	err := decodeJPEG(f.jpeg, &f.mat)
+	err := face.DecodeFrame(f.jpeg, &f.mat, frameLimits)
 	f.jpeg = f.jpeg[:0]
 	return err
 }
@@ -353,7 +355,7 @@ func readImage(path string) (rawFrame, error) {
 	if err != nil {
 		return rawFrame{}, err
 	}
-	if _, _, err := jpegSize(b); err != nil {
+	if _, err := jpeg.DecodeConfig(bytes.NewReader(b)); err != nil {
 		return rawFrame{}, err
 	}
 	return rawFrame{mat: gocv.NewMat(), jpeg: b}, nil

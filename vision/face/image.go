@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -37,19 +38,15 @@ var DefaultLimits = Limits{MaxBytes: 32 << 20, MaxPixels: 50_000_000}
 // DecodeImage decodes a JPEG or PNG into an 8-bit BGR Mat the caller
 // closes, turned as a JPEG's EXIF orientation says. It reads the size from
 // the header first, so a small file that claims a huge image is refused
-// before anything is allocated. Go's decoders do the work, not OpenCV's
-// imgcodecs: with its TIFF, EXR, GDAL and JPEG 2000 readers that is a
-// large attack surface, and tens of MiB of memory, for no use here.
+// before anything is allocated. libjpeg-turbo decodes JPEGs (as OpenCV
+// did, and as fast), Go's image/png PNGs and CMYK JPEGs; OpenCV's
+// imgcodecs is not linked: with its TIFF, EXR, GDAL and JPEG 2000 readers
+// it is a large attack surface, and tens of MiB of memory, for no use here.
 func DecodeImage(data []byte, lim Limits) (gocv.Mat, error) {
 	fail := func(err error) (gocv.Mat, error) {
 		return gocv.Mat{}, fmt.Errorf("vision: decode image: %w", err)
 	}
-	if lim.MaxBytes <= 0 {
-		lim.MaxBytes = DefaultLimits.MaxBytes
-	}
-	if lim.MaxPixels <= 0 {
-		lim.MaxPixels = DefaultLimits.MaxPixels
-	}
+	lim = lim.orDefaults()
 	if len(data) == 0 {
 		return fail(ErrEmptyImage)
 	}
@@ -73,9 +70,14 @@ func DecodeImage(data []byte, lim Limits) (gocv.Mat, error) {
 		return fail(fmt.Errorf("%w: %dx%d is %.1f megapixels, limit %.1f", ErrImageTooLarge, w, h,
 			float64(w)*float64(h)/1e6, float64(lim.MaxPixels)/1e6))
 	}
-	// Go's JPEG decoder fails on a file cut short (libjpeg decoded one as a
-	// grey-bottomed image without an error), so nothing truncated reaches
-	// enrolment.
+	if c.name == "jpeg" && cfg.ColorModel != color.CMYKModel { // libjpeg makes no BGR of CMYK
+		m := gocv.NewMat()
+		if err := DecodeFrame(data, &m, lim); err != nil {
+			m.Close()
+			return fail(fmt.Errorf("%w: %v", ErrBadImage, err))
+		}
+		return orient(m, exifOrientation(data)), nil
+	}
 	img, err := c.decode(bytes.NewReader(data))
 	if err != nil {
 		return fail(fmt.Errorf("%w: %v", ErrBadImage, c.explain(err)))
@@ -85,6 +87,16 @@ func DecodeImage(data []byte, lim Limits) (gocv.Mat, error) {
 		m = orient(m, exifOrientation(data))
 	}
 	return m, nil
+}
+
+func (lim Limits) orDefaults() Limits {
+	if lim.MaxBytes <= 0 {
+		lim.MaxBytes = DefaultLimits.MaxBytes
+	}
+	if lim.MaxPixels <= 0 {
+		lim.MaxPixels = DefaultLimits.MaxPixels
+	}
+	return lim
 }
 
 // codec is a format DecodeImage accepts. Its decoders are called directly,

@@ -24,10 +24,10 @@ static void error_exit(j_common_ptr c) {
 	longjmp(e->jump, 1);
 }
 
-// A frame cut short would decode with a grey bottom: that warning is an
-// error. Other warnings (extraneous bytes, which some cameras send) are not.
+// A file cut short would decode with a grey bottom: those warnings are
+// errors. Others (extraneous bytes, which some cameras send) are not.
 static void emit_message(j_common_ptr c, int level) {
-	if (level < 0 && c->err->msg_code == JWRN_JPEG_EOF) error_exit(c);
+	if (level < 0 && (c->err->msg_code == JWRN_JPEG_EOF || c->err->msg_code == JWRN_HIT_MARKER)) error_exit(c);
 }
 
 int rg_jpeg_decode_bgr(const unsigned char *buf, unsigned long len, unsigned char *out, int *w, int *h, char *msg, int cap) {
