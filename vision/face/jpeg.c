@@ -2,6 +2,7 @@
 
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
 #include <jerror.h>
@@ -62,5 +63,36 @@ int rg_jpeg_decode_bgr(const unsigned char *buf, unsigned long len, unsigned cha
 	}
 	jpeg_finish_decompress(&d);
 	jpeg_destroy_decompress(&d);
+	return 0;
+}
+
+int rg_jpeg_encode(const unsigned char *in, int w, int h, int channels, int quality, unsigned char **out, unsigned long *out_len, char *msg, int cap) {
+	struct jpeg_compress_struct c;
+	struct strict_error e = {.msg = msg, .cap = cap};
+	*out = NULL;
+	*out_len = 0;
+	c.err = jpeg_std_error(&e.pub);
+	e.pub.error_exit = error_exit;
+	if (setjmp(e.jump)) {
+		jpeg_destroy_compress(&c);
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	jpeg_create_compress(&c);
+	jpeg_mem_dest(&c, out, out_len);
+	c.image_width = w;
+	c.image_height = h;
+	c.input_components = channels;
+	c.in_color_space = channels == 3 ? JCS_EXT_BGR : JCS_GRAYSCALE;
+	jpeg_set_defaults(&c);
+	jpeg_set_quality(&c, quality, TRUE);
+	jpeg_start_compress(&c, TRUE);
+	while (c.next_scanline < c.image_height) {
+		JSAMPROW row = (JSAMPROW)(in + (size_t)c.next_scanline * channels * w);
+		jpeg_write_scanlines(&c, &row, 1);
+	}
+	jpeg_finish_compress(&c);
+	jpeg_destroy_compress(&c);
 	return 0;
 }

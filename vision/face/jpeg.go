@@ -55,3 +55,29 @@ func libjpeg(b []byte, out *byte, w, h int) (int, int, error) {
 	}
 	return int(cw), int(ch), nil
 }
+
+// EncodeJPEG encodes an 8-bit BGR or grey Mat as a baseline JPEG with
+// libjpeg-turbo (the kiosk's preview, four times a second: Go's encoder
+// took several times as long). quality outside 1..100 is clamped.
+func EncodeJPEG(m gocv.Mat, quality int) ([]byte, error) {
+	c, copied, err := checkEncodable(m)
+	if err != nil {
+		return nil, fmt.Errorf("vision: encode jpeg: %w", err)
+	}
+	if copied {
+		defer c.Close()
+	}
+	in, err := c.DataPtrUint8()
+	if err != nil {
+		return nil, fmt.Errorf("vision: encode jpeg: %w", err)
+	}
+	var out *C.uchar
+	var n C.ulong
+	var msg [200]C.char
+	if C.rg_jpeg_encode((*C.uchar)(unsafe.Pointer(&in[0])), C.int(c.Cols()), C.int(c.Rows()), C.int(c.Channels()),
+		C.int(min(max(quality, 1), 100)), &out, &n, &msg[0], C.int(len(msg))) != 0 {
+		return nil, fmt.Errorf("vision: encode jpeg: %s", C.GoString(&msg[0]))
+	}
+	defer C.free(unsafe.Pointer(out))
+	return C.GoBytes(unsafe.Pointer(out), C.int(n)), nil
+}
