@@ -112,8 +112,9 @@ func (f *ffmpegSource) header() (float64, error) {
 			}
 		}
 	}
-	if f.width < minSide || f.height < minSide || f.width > maxSide || f.height > maxSide || f.width%2 == 1 || f.height%2 == 1 {
-		return 0, fmt.Errorf("stream is %dx%d: want even sides of %d to %d", f.width, f.height, minSide, maxSide)
+	if f.width < minSide || f.height < minSide || f.width > maxSide || f.height > maxSide || f.width%2 == 1 || f.height%2 == 1 ||
+		f.width*f.height > frameLimits.MaxPixels {
+		return 0, fmt.Errorf("stream is %dx%d: want even sides of %d to %d, %d pixels at most", f.width, f.height, minSide, maxSide, frameLimits.MaxPixels)
 	}
 	return fps, nil
 }
