@@ -3,6 +3,7 @@
 package camera
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"image"
@@ -389,5 +390,31 @@ func TestCorruptFrameDropped(t *testing.T) {
 		func(st Status, seen []image.Point) bool { return len(seen) >= 8 && st.Dropped >= 2 })
 	if !st.Connected || !strings.Contains(st.LastError, "did not decode") {
 		t.Errorf("Status() = %+v, want connected, saying a frame did not decode", st)
+	}
+}
+
+// FFmpeg's stream header is checked before a frame buffer is allocated.
+func TestY4MHeader(t *testing.T) {
+	for _, c := range []struct {
+		header string
+		ok     bool
+	}{
+		{"YUV4MPEG2 W640 H480 F30000:1001 Ip A1:1 C420jpeg XYSCSS=420JPEG\n", true},
+		{"YUV4MPEG2 W640 H480 F25:1 C422\n", false},
+		{"YUV4MPEG2 W641 H480 F25:1\n", false},
+		{"YUV4MPEG2 W8192 H8192 F25:1\n", false},
+		{"YUV4MPEG2 W0 H0\n", false},
+		{"RIFF....AVI \n", false},
+		{"YUV4MPEG2 W640 H480 " + strings.Repeat("X", 300) + "\n", false},
+		{"YUV4MPEG2 W640", false},
+	} {
+		f := &ffmpegSource{out: bufio.NewReader(strings.NewReader(c.header))}
+		fps, err := f.header()
+		if (err == nil) != c.ok {
+			t.Errorf("header %.40q: err %v, want ok %v", c.header, err, c.ok)
+		}
+		if c.ok && (f.width != 640 || f.height != 480 || fps < 29.9 || fps > 30) {
+			t.Errorf("header %.40q: %dx%d at %.2f fps, want 640x480 at 29.97", c.header, f.width, f.height, fps)
+		}
 	}
 }
