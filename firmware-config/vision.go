@@ -141,9 +141,9 @@ func (v Vision) checkCamera(r *report, set map[string]bool, dir string) {
 	}
 	switch {
 	case c.Width == 0 && c.Height != 0:
-		r.add("vision.camera.width", "0 with height %d: give both, or 0 for both to keep the device's size", c.Height)
+		r.add("vision.camera.width", "0 with height %d: give both, or 0 for both for 640x480 (or the size nearest it the camera offers)", c.Height)
 	case c.Height == 0 && c.Width != 0:
-		r.add("vision.camera.height", "0 with width %d: give both, or 0 for both to keep the device's size", c.Width)
+		r.add("vision.camera.height", "0 with width %d: give both, or 0 for both for 640x480 (or the size nearest it the camera offers)", c.Width)
 	}
 }
 

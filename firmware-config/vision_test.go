@@ -250,7 +250,7 @@ func TestVisionErrors(t *testing.T) {
 			[]string{`t.yaml:5: vision.camera.path: "D/v.mp4" is not a folder: a video file needs kind: file`}},
 		{"file and folder found", v + "  camera: {kind: file, path: v.mp4}\n", nil},
 		{"only width", v + "  camera: {kind: folder, path: frames, width: 1280, height: 0}\n",
-			[]string{"t.yaml:5: vision.camera.height: 0 with width 1280: give both, or 0 for both to keep the device's size"}},
+			[]string{"t.yaml:5: vision.camera.height: 0 with width 1280: give both, or 0 for both for 640x480 (or the size nearest it the camera offers)"}},
 		{"max_fps not a number", v + "  camera: {kind: folder, path: frames, max_fps: fast}\n",
 			[]string{`t.yaml:5: vision.camera.max_fps: want a number, got the text "fast"`}},
 		{"max_fps out of range", v + "  camera:\n    kind: folder\n    path: frames\n    max_fps: 500.5\n",

@@ -34,7 +34,7 @@ type Config struct {
 	Name          string
 	Kind          string
 	Path          string
-	Width, Height int           // asked of a V4L2 device; 0 keeps its default
+	Width, Height int           // asked of a V4L2 device; 0: 640x480, or the size nearest it the device offers
 	MaxFPS        float64       // frames taken per second at most; 0: as they come (a file at its own rate)
 	Retry         time.Duration // wait before reopening a lost source
 }
