@@ -29,7 +29,7 @@ vision/slimcv.sh go test -race -count=1 -tags vision,customenv ./vision/... ./ag
 vision/slimcv.sh go test -race -count=1 -tags vision,customenv -run 'Enrol|Camera|Vision|Gallery|CheckIn' ./agent
 vision/slimcv.sh go test -race -count=1 -tags vision,customenv ./deploy/city/cmd/roomgate-city
 
-step "the slim link names only the engine's OpenCV modules (no highgui, video, photo, nor videoio and imgcodecs: the camera and photos are read in Go)"
+step "the slim link names only the engine's OpenCV modules (no highgui, video, photo, nor videoio and imgcodecs: the camera is read by Go, libjpeg-turbo or an FFmpeg process)"
 out=${TMPDIR:-/tmp}/roomgate-slim
 mkdir -p "$out"
 vision/slimcv.sh go build -tags vision,customenv -o "$out/" ./agent/cmd/roomgate ./deploy/city/cmd/roomgate-city
