@@ -11,8 +11,9 @@ import (
 
 // FromImage copies img into an 8-bit BGR Mat (CV_8UC3) the caller closes.
 // Alpha is dropped and the colour kept un-premultiplied, as OpenCV's
-// IMREAD_COLOR read a PNG with transparency. The types Go's decoders
-// return have fast paths; other types go through img.At, pixel by pixel.
+// IMREAD_COLOR read a PNG with transparency. The types Go's PNG decoder
+// returns most have fast paths; others (a CMYK JPEG, 16-bit PNGs) go
+// through img.At, pixel by pixel. JPEGs are libjpeg-turbo's (DecodeFrame).
 func FromImage(img image.Image) gocv.Mat {
 	r := img.Bounds()
 	m := gocv.NewMatWithSize(r.Dy(), r.Dx(), gocv.MatTypeCV8UC3)
@@ -33,30 +34,6 @@ func FromImage(img image.Image) gocv.Mat {
 func rowFiller(img image.Image) func(bgr []byte, y int) {
 	x0, w := img.Bounds().Min.X, img.Bounds().Dx()
 	switch src := img.(type) {
-	case *image.YCbCr:
-		// Where each column's chroma sample is, relative to the row's
-		// first: COffset's arithmetic for every subsampling ratio, once.
-		cols := make([]int, w)
-		for i := range cols {
-			cols[i] = src.COffset(x0+i, src.Rect.Min.Y) - src.COffset(x0, src.Rect.Min.Y)
-		}
-		return func(bgr []byte, y int) {
-			lum := src.Y[src.YOffset(x0, y):][:w]
-			c0 := src.COffset(x0, y)
-			cb, cr := src.Cb[c0:], src.Cr[c0:]
-			// Neighbours that share a chroma sample share its terms of
-			// color.YCbCrToRGB's sums.
-			last, bc, gc, rc := -1, int32(0), int32(0), int32(0)
-			for i, c := range cols {
-				if c != last {
-					cb1, cr1 := int32(cb[c])-128, int32(cr[c])-128
-					last, bc, gc, rc = c, 116130*cb1, -22554*cb1-46802*cr1, 91881*cr1
-				}
-				yy := int32(lum[i]) * 0x10101
-				px := bgr[3*i : 3*i+3 : 3*i+3]
-				px[0], px[1], px[2] = clamp16(yy+bc), clamp16(yy+gc), clamp16(yy+rc)
-			}
-		}
 	case *image.Gray:
 		return func(bgr []byte, y int) {
 			for i, v := range src.Pix[src.PixOffset(x0, y):][:w] {
@@ -91,15 +68,6 @@ func rowFiller(img image.Image) func(bgr []byte, y int) {
 			bgr[3*i], bgr[3*i+1], bgr[3*i+2] = c.B, c.G, c.R
 		}
 	}
-}
-
-// clamp16 is color.YCbCrToRGB's rounding: v carries 16 fraction bits and
-// is clamped to 0..255.
-func clamp16(v int32) uint8 {
-	if uint32(v)&0xff000000 == 0 {
-		return uint8(v >> 16)
-	}
-	return uint8(^(v >> 31))
 }
 
 // unpremultiply is color.NRGBAModel's conversion of an 8-bit color.RGBA.
