@@ -229,7 +229,11 @@ func (c *cameraQR) frame(m gocv.Mat, at time.Time, emit func(scanner.Line)) {
 	grey := gocv.NewMat()
 	defer grey.Close()
 	gocv.CvtColor(m, &grey, gocv.ColorBGRToGray)
-	img := &image.Gray{Pix: grey.ToBytes(), Stride: grey.Cols(), Rect: image.Rect(0, 0, grey.Cols(), grey.Rows())}
+	pix, err := grey.DataPtrUint8() // the Mat's own memory: no copy for the collector to free
+	if err != nil {
+		return
+	}
+	img := &image.Gray{Pix: pix, Stride: grey.Cols(), Rect: image.Rect(0, 0, grey.Cols(), grey.Rows())}
 	text, ok := c.r.Scan(img, at)
 	if !ok {
 		return

@@ -75,7 +75,8 @@ type Gallery struct {
 	prec      Precision
 	persons   []string // distinct ids, in order of first appearance
 	rowPerson []int32  // index into persons of each row
-	// The matrix, in tiles (see tileRows): one of f32 and i8, by prec.
+	// The matrix, in tiles (see tileRows): one of f32 and i8, by prec,
+	// mapped outside the Go heap (offheap.go).
 	f32   []float32
 	i8    []int8
 	scale []float32 // of each int8 row: component ≈ code * scale
@@ -95,33 +96,50 @@ func Build(cfg Config, src Source) (*Gallery, error) {
 		return nil, fmt.Errorf("gallery: unknown precision %v", cfg.Precision)
 	}
 	g := &Gallery{model: cfg.Model, dim: cfg.Dim, pdim: (cfg.Dim + 7) / 8 * 8, prec: cfg.Precision}
+	var f32 mapped[float32]
+	var i8 mapped[int8]
+	if err := g.read(cfg, src, &f32, &i8); err != nil {
+		f32.free()
+		i8.free()
+		return nil, err
+	}
+	g.f32, g.i8 = f32.s, i8.s
+	own(g, f32)
+	own(g, i8)
+	return g, nil
+}
+
+// read fills g's tables and f32 or i8 (by g.prec) from src.
+func (g *Gallery) read(cfg Config, src Source, f32 *mapped[float32], i8 *mapped[int8]) error {
 	rows := max(cfg.Rows, 0)
 	g.rowPerson = make([]int32, 0, rows)
 	size := (rows + tileRows - 1) / tileRows * tileRows * g.pdim
 	if g.prec == Int8 {
-		g.i8 = make([]int8, 0, size)
 		g.scale = make([]float32, 0, rows)
-	} else {
-		g.f32 = make([]float32, 0, size)
+		if err := i8.realloc(size); err != nil {
+			return err
+		}
+	} else if err := f32.realloc(size); err != nil {
+		return err
 	}
 	index := make(map[string]int32)
 	unit := make([]float32, g.pdim) // the padding stays zero
 	codes := make([]int8, g.pdim)
 	for t, err := range src {
 		if err != nil {
-			return nil, fmt.Errorf("gallery: source: %w", err)
+			return fmt.Errorf("gallery: source: %w", err)
 		}
 		r := len(g.rowPerson)
 		if t.Model != cfg.Model {
-			return nil, fmt.Errorf("%w: template %d (person %q) is of %q, gallery of %q", ErrModel, r, t.Person, t.Model, cfg.Model)
+			return fmt.Errorf("%w: template %d (person %q) is of %q, gallery of %q", ErrModel, r, t.Person, t.Model, cfg.Model)
 		}
 		if err := normalise(unit[:g.dim], t.Vec); err != nil {
-			return nil, fmt.Errorf("%w: template %d (person %q)", err, r, t.Person)
+			return fmt.Errorf("%w: template %d (person %q)", err, r, t.Person)
 		}
 		p, ok := index[t.Person]
 		if !ok {
 			if len(g.persons) == math.MaxInt32 {
-				return nil, errors.New("gallery: too many people")
+				return errors.New("gallery: too many people")
 			}
 			p = int32(len(g.persons))
 			index[t.Person] = p
@@ -131,25 +149,32 @@ func Build(cfg Config, src Source) (*Gallery, error) {
 		newTile := r%tileRows == 0
 		if g.prec == Int8 {
 			if newTile {
-				g.i8 = append(g.i8, make([]int8, tileRows*g.pdim)...)
+				if err := i8.extend(tileRows * g.pdim); err != nil {
+					return err
+				}
 			}
 			g.scale = append(g.scale, quantise(codes, unit))
 			for j, c := range codes {
-				g.i8[at(g.pdim, r, j)] = c
+				i8.s[at(g.pdim, r, j)] = c
 			}
 		} else {
 			if newTile {
-				g.f32 = append(g.f32, make([]float32, tileRows*g.pdim)...)
+				if err := f32.extend(tileRows * g.pdim); err != nil {
+					return err
+				}
 			}
 			for j, x := range unit {
-				g.f32[at(g.pdim, r, j)] = x
+				f32.s[at(g.pdim, r, j)] = x
 			}
 		}
 	}
 	// Without a count up front, appends leave up to half of each slice unused
 	// for the life of the gallery.
-	g.rowPerson, g.f32, g.i8, g.scale = fit(g.rowPerson), fit(g.f32), fit(g.i8), fit(g.scale)
-	return g, nil
+	g.rowPerson, g.scale = fit(g.rowPerson), fit(g.scale)
+	if err := f32.fit(); err != nil {
+		return err
+	}
+	return i8.fit()
 }
 
 func fit[E any](s []E) []E {

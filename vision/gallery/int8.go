@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 )
 
 // quantise writes the unit vector v as int8 codes to dst and returns the scale: v[i] ≈
@@ -51,7 +52,10 @@ func CompareInt8(g *Gallery, probes [][]float32) (Agreement, error) {
 	if g.prec != Float32 {
 		return Agreement{}, errors.New("gallery: compare int8: want a float32 gallery")
 	}
-	q := g.toInt8()
+	q, err := g.toInt8()
+	if err != nil {
+		return Agreement{}, err
+	}
 	var a Agreement
 	for i, p := range probes {
 		f, err := g.Top(g.model, p, 2)
@@ -83,11 +87,16 @@ func CompareInt8(g *Gallery, probes [][]float32) (Agreement, error) {
 }
 
 // toInt8 is g stored as Int8; the two share their person tables.
-func (g *Gallery) toInt8() *Gallery {
+func (g *Gallery) toInt8() (*Gallery, error) {
 	q := new(Gallery)
 	*q = *g
 	q.prec, q.f32 = Int8, nil
-	q.i8 = make([]int8, len(g.f32))
+	var i8 mapped[int8]
+	if err := i8.extend(len(g.f32)); err != nil {
+		return nil, err
+	}
+	q.i8 = i8.s
+	own(q, i8)
 	q.scale = make([]float32, g.Len())
 	unit, codes := make([]float32, g.pdim), make([]int8, g.pdim)
 	for r := range q.scale {
@@ -99,5 +108,6 @@ func (g *Gallery) toInt8() *Gallery {
 			q.i8[at(g.pdim, r, j)] = c
 		}
 	}
-	return q
+	runtime.KeepAlive(g)
+	return q, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 )
 
 // Match is a person and the cosine similarity of the probe to that person's
@@ -38,6 +39,7 @@ func (g *Gallery) Top(model string, probe []float32, k int) ([]Match, error) {
 	} else {
 		g.scanFloat32(q, &t)
 	}
+	runtime.KeepAlive(g) // its matrix is unmapped once g is unreachable
 	m := make([]Match, len(t.person))
 	for i, p := range t.person {
 		m[i] = Match{Person: g.persons[p], Score: t.score[i] * unit}

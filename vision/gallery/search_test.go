@@ -118,7 +118,11 @@ func TestInt8Agreement(t *testing.T) {
 			t.Errorf("%s: CompareInt8 = %v; want at most %d differing, |Δscore| ≤ 0.02, |Δmargin| ≤ 0.04", c.name, a, c.maxDiffers)
 		}
 	}
-	if _, err := CompareInt8(g.toInt8(), enrolled); err == nil {
+	q, err := g.toInt8()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CompareInt8(q, enrolled); err == nil {
 		t.Error("CompareInt8 of an int8 gallery: no error")
 	}
 }

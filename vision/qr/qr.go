@@ -52,7 +52,7 @@ func (q *Reader) Scan(frame *image.Gray, at time.Time) (string, bool) {
 }
 
 func (q *Reader) decode(frame *image.Gray) (string, error) {
-	bmp, err := gozxing.NewBinaryBitmapFromImage(frame)
+	bmp, err := bitmap(frame)
 	if err != nil {
 		return "", err
 	}
@@ -67,7 +67,7 @@ func (q *Reader) decode(frame *image.Gray) (string, error) {
 		// of finder patterns cost it 1.1 s a frame. Not tried where the scan
 		// found fewer than three patterns (gozxing 0.1.1 says "startSize"),
 		// as in most frames.
-		if turned, terr := gozxing.NewBinaryBitmapFromImage(quarterTurn(frame)); terr == nil {
+		if turned, terr := bitmap(quarterTurn(frame)); terr == nil {
 			if r, rerr := q.r.Decode(turned, q.hints); rerr == nil {
 				res, err = r, nil
 			}
@@ -83,6 +83,20 @@ func (q *Reader) decode(frame *image.Gray) (string, error) {
 }
 
 // quarterTurn returns frame turned 90° clockwise.
+// bitmap reads frame's pixels where they are: gozxing's image source would
+// copy every frame it is given, 300 KB of garbage five times a second.
+func bitmap(frame *image.Gray) (*gozxing.BinaryBitmap, error) {
+	b := frame.Bounds()
+	if b.Empty() {
+		return nil, errors.New("qr: empty frame")
+	}
+	src, err := gozxing.NewPlanarYUVLuminanceSource(frame.Pix[frame.PixOffset(b.Min.X, b.Min.Y):], frame.Stride, b.Dy(), 0, 0, b.Dx(), b.Dy(), false)
+	if err != nil {
+		return nil, err
+	}
+	return gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
+}
+
 func quarterTurn(frame *image.Gray) *image.Gray {
 	b := frame.Bounds()
 	out := image.NewGray(image.Rect(0, 0, b.Dy(), b.Dx()))
