@@ -12,12 +12,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/roomgate/roomgate/agent/store"
+	"github.com/roomgate/roomgate/deploy/systemd"
 	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/internal/procstat"
 	"github.com/roomgate/roomgate/vision/gallery"
@@ -260,8 +262,11 @@ func measureAgent(b *testing.B, bin, cfg string, extraEnv []string, window time.
 func startVisionAgent(b *testing.B, bin, cfg string, extraEnv []string) (stop func(), pid int) {
 	b.Helper()
 	cmd := exec.Command(bin, "agent", "--config", cfg)
-	cmd.Env = append(os.Environ(), "MALLOC_ARENA_MAX=2") // as deploy/systemd/roomgate.service runs it
-	cmd.Env = append(cmd.Env, extraEnv...)
+	unitEnv, err := systemd.AgentEnvironment() // as the box runs it
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Env = slices.Concat(os.Environ(), unitEnv, extraEnv)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		b.Fatal(err)

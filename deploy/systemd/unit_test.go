@@ -1,9 +1,6 @@
-// Package systemd holds the agent's systemd unit; its test keeps the
-// unit's sandbox from being loosened by accident.
 package systemd
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"slices"
@@ -13,8 +10,6 @@ import (
 
 const unit = "roomgate.service"
 
-// parseUnit returns every value of every key of the unit's [Service]
-// section, in order; a repeated key keeps all its values.
 func parseUnit(t *testing.T, name string) map[string][]string {
 	t.Helper()
 	f, err := os.Open(name)
@@ -22,27 +17,23 @@ func parseUnit(t *testing.T, name string) map[string][]string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	out := map[string][]string{}
-	section := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		switch {
-		case line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";"):
-		case strings.HasPrefix(line, "["):
-			section = strings.Trim(line, "[]")
-		case section == "Service":
-			k, v, ok := strings.Cut(line, "=")
-			if !ok {
-				t.Fatalf("%s: %q is not key=value", name, line)
-			}
-			out[k] = append(out[k], v)
-		}
+	s, err := Service(f)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
-	if err := sc.Err(); err != nil {
+	return s
+}
+
+// The benchmarks run the agent in the unit's environment; glibc's arena
+// limit is measured there (agent's BenchmarkVisionAgentMemory).
+func TestAgentEnvironment(t *testing.T) {
+	env, err := AgentEnvironment()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, "MALLOC_ARENA_MAX=") }) {
+		t.Errorf("the agent's environment %q sets no MALLOC_ARENA_MAX", env)
+	}
 }
 
 func TestUnitHardening(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 	"github.com/roomgate/roomgate/internal/shared"
 	"github.com/roomgate/roomgate/vision/bench"
 	"github.com/roomgate/roomgate/vision/face"
+	"github.com/roomgate/roomgate/vision/gallery"
 	"github.com/roomgate/roomgate/vision/geom"
 	"github.com/roomgate/roomgate/vision/models"
 	"github.com/roomgate/roomgate/vision/track"
@@ -136,6 +137,22 @@ func main() {
 	flag.Float64Var(&o.seq.fps, "seq-fps", 10, "sequence: the camera's frames per second")
 	flag.IntVar(&o.seq.people, "seq-people", 0, "sequence, fit: people with 2+ photos to use (0: all)")
 	flag.StringVar(&galleries, "seq-galleries", "100,1000,0", "sequence: gallery sizes (0: everyone the data allow)")
+	o.seq.precisions = []gallery.Precision{gallery.Float32}
+	flag.Func("seq-precision", "sequence: how each gallery stores its templates, float32 (default), int8 or float32,int8 side by side", func(v string) error {
+		o.seq.precisions = nil
+		for _, p := range strings.Split(v, ",") {
+			switch p {
+			case "float32":
+				o.seq.precisions = append(o.seq.precisions, gallery.Float32)
+			case "int8":
+				o.seq.precisions = append(o.seq.precisions, gallery.Int8)
+			default:
+				return fmt.Errorf("%q: want float32 or int8", p)
+			}
+		}
+		return nil
+	})
+	flag.Float64Var(&o.seq.calibrate, "seq-calibrate", 0, "sequence: choose the sequential rule's intercept and people slope on whole tracks of the fit half's people for this rate of false check-ins per stranger track (e.g. 0.0001), and add the rule so chosen to the table (0: not done)")
 	flag.StringVar(&sweep, "seq-sweep-accept", "", "sequence: other accept bounds to show beside the configured rule, comma-separated")
 	flag.IntVar(&o.seq.fitGallerySiz, "fit-gallery", 1000, "fit: the gallery's size")
 	flag.StringVar(&o.seq.cacheDir, "seq-cache", filepath.Join(os.TempDir(), "roomgate-visionbench"), "sequence, fit: where embeddings of (photo, perturbation) are kept between runs")

@@ -34,9 +34,11 @@ type seqOptions struct {
 	fps           float64 // the camera's rate
 	people        int     // people with 2+ photos to use (0: all); CI takes a few
 	galleries     []int   // gallery sizes; 0 is everyone the data allow
-	cacheDir      string  // embeddings of (photo, perturbation), per model
+	precisions    []gallery.Precision
+	cacheDir      string // embeddings of (photo, perturbation), per model
 	evidence      track.Evidence
 	sweepAccept   []float32
+	calibrate     float64 // a stranger track's check-in rate the fit half's tracks set the intercept for; 0: none
 	voteThreshold float32 // vision.threshold, which the vote uses
 	voteMargin    float32 // vision.agreement.min_margin
 	fitGallerySiz int
@@ -44,7 +46,8 @@ type seqOptions struct {
 
 // perturbVersion names the perturbations below and the codecs they go
 // through; change it with them so cached embeddings of the old ones are
-// not reused. p2: Go's JPEG encoder and decoder replaced OpenCV's.
+// not reused. p2: face.EncodeJPEG and DecodeImage (libjpeg-turbo, called
+// directly) replaced OpenCV's imencode and imdecode.
 const perturbVersion = "p2"
 
 // perturb returns variant v of an aligned crop (variant 0 is the photo as
@@ -293,7 +296,7 @@ func searchAll(g *gallery.Gallery, model string, emb *embeddings, keys []string)
 
 // buildGallery enrols the members' first photos and fills to size with
 // other people's first photos.
-func buildGallery(o options, c *lfwCrops, emb *embeddings, members, fillers []bench.Identity, size int) (*gallery.Gallery, []bench.Identity, error) {
+func buildGallery(o options, c *lfwCrops, emb *embeddings, members, fillers []bench.Identity, size int, prec gallery.Precision) (*gallery.Gallery, []bench.Identity, error) {
 	in := slices.Concat(members, fillers)
 	if size > 0 && size < len(in) {
 		in = in[:size]
@@ -309,7 +312,7 @@ func buildGallery(o options, c *lfwCrops, emb *embeddings, members, fillers []be
 	for _, id := range in {
 		ts = append(ts, gallery.Template{Person: id.Name, Model: o.rec.Name, Vec: emb.vecs[varKey(id.Images[0], 0)]})
 	}
-	g, err := gallery.Build(gallery.Config{Model: o.rec.Name, Dim: c.rec.Dim(), Precision: gallery.Float32, Rows: len(ts)},
+	g, err := gallery.Build(gallery.Config{Model: o.rec.Name, Dim: c.rec.Dim(), Precision: prec, Rows: len(ts)},
 		func(yield func(gallery.Template, error) bool) {
 			for _, t := range ts {
 				if !yield(t, nil) {
@@ -430,29 +433,19 @@ func sequence(o options, c *lfwCrops, doFit, doBench bool) ([]seqRow, error) {
 	}
 	members, strangers := data.test.members, data.test.strangers
 	fillers := fillersFor(data.fit)
-	r := rand.New(rand.NewPCG(16, 2))
-	var tracks []trackSpec
-	var frames [][]string
-	for _, id := range members {
-		for range so.genuineRuns {
-			tracks = append(tracks, trackSpec{person: id.Name, photos: id.Images[1:], member: true})
-		}
-	}
-	for _, id := range strangers {
-		for range so.impostorRuns {
-			tracks = append(tracks, trackSpec{person: id.Name, photos: id.Images})
-		}
-	}
-	var keys []string
-	for _, tk := range tracks {
-		f := frameKeys(r, tk.photos, so.variants, so.frames)
-		frames = append(frames, f)
-		keys = append(keys, f...)
-	}
+	tracks, frames, keys := walkUps(rand.New(rand.NewPCG(16, 2)), so, members, strangers)
 	within := 2 * time.Second
 	ev := so.evidence
 	vote := track.Defaults(so.voteThreshold)
 	vote.MinMargin = so.voteMargin
+	var calibrated *track.Evidence
+	if so.calibrate > 0 {
+		e, err := calibrateSection(o, c, emb, data.fit.members, data.fit.strangers, fillersFor(data.test), vote, within)
+		if err != nil {
+			return nil, err
+		}
+		calibrated = &e
+	}
 	fmt.Printf("\n## Sequences: check-in tracks of LFW faces, the k-of-n vote against the sequential rule (%s)\n\n", o.rec.Name)
 	fmt.Printf("Tracks of %d frames at %.0f fps (%.1f s). People with 2+ photos, not those the fit saw: %d members (enrolled with their first photo; %d tracks each from their other photos) and %d strangers (never enrolled; %d tracks each from all their photos). ",
 		so.frames, so.fps, float64(so.frames)/so.fps, len(members), so.genuineRuns, len(strangers), so.impostorRuns)
@@ -464,57 +457,176 @@ func sequence(o options, c *lfwCrops, doFit, doBench bool) ([]seqRow, error) {
 	fmt.Printf("| gallery | rule | false check-ins / impostor tracks | 95 %% upper bound | strangers checked in (of %d) | genuine not named within %v | wrong person (genuine tracks) | frames to name p50 / p95 |\n|---|---|---|---|---|---|---|---|\n", len(strangers), within)
 	var rows []seqRow
 	for _, size := range so.galleries {
-		g, in, err := buildGallery(o, c, emb, members, fillers, size)
-		if err != nil {
-			return nil, err
-		}
-		enrolled := map[string]bool{}
-		for _, id := range in {
-			enrolled[id.Name] = true
-		}
-		var ts []trackSpec
-		var fs [][]string
-		for i, tk := range tracks {
-			if !tk.member || enrolled[tk.person] {
-				ts, fs = append(ts, tk), append(fs, frames[i])
-			}
-		}
-		ss, err := searchAll(g, o.rec.Name, emb, keys)
-		if err != nil {
-			return nil, err
-		}
-		rules := []struct {
-			name string
-			new  func() (*track.Tracker, error)
-		}{
-			{"vote 3 of 5", func() (*track.Tracker, error) { return track.New(vote) }},
-			{"sequential", func() (*track.Tracker, error) { return track.NewSequential(vote, ev) }},
-		}
-		for _, a := range so.sweepAccept {
-			e := ev
-			e.Accept = a
-			rules = append(rules, struct {
-				name string
-				new  func() (*track.Tracker, error)
-			}{fmt.Sprintf("sequential, accept %.0f", a), func() (*track.Tracker, error) { return track.NewSequential(vote, e) }})
-		}
-		for _, rl := range rules {
-			res, err := runRule(rl.new, ts, fs, ss, so.fps, within)
+		for _, prec := range so.precisions {
+			g, in, err := buildGallery(o, c, emb, members, fillers, size, prec)
 			if err != nil {
 				return nil, err
 			}
-			rows = append(rows, seqRow{g.People(), rl.name, res})
-			fmt.Printf("| %d | %s | %d / %d | %.2g | %d | %s | %d | %d / %d |\n", g.People(), rl.name, res.falseIn, res.impostors, bench.Upper95(res.falseIn, res.impostors),
-				len(res.falsePeople), pct(res.late, res.genuine), res.wrong, bench.Percentile(res.framesToName, 50), bench.Percentile(res.framesToName, 95))
+			ts, fs := enrolledTracks(tracks, frames, in)
+			ss, err := searchAll(g, o.rec.Name, emb, keys)
+			if err != nil {
+				return nil, err
+			}
+			stored := ""
+			if len(so.precisions) > 1 || prec != gallery.Float32 {
+				stored = ", " + prec.String()
+			}
+			rules := []struct {
+				name string
+				new  func() (*track.Tracker, error)
+			}{
+				{"vote 3 of 5" + stored, func() (*track.Tracker, error) { return track.New(vote) }},
+				{"sequential" + stored, func() (*track.Tracker, error) { return track.NewSequential(vote, ev) }},
+			}
+			if calibrated != nil {
+				e := *calibrated
+				rules = append(rules, struct {
+					name string
+					new  func() (*track.Tracker, error)
+				}{"sequential, calibrated on the fit half" + stored, func() (*track.Tracker, error) { return track.NewSequential(vote, e) }})
+			}
+			for _, a := range so.sweepAccept {
+				e := ev
+				e.Accept = a
+				rules = append(rules, struct {
+					name string
+					new  func() (*track.Tracker, error)
+				}{fmt.Sprintf("sequential, accept %.0f%s", a, stored), func() (*track.Tracker, error) { return track.NewSequential(vote, e) }})
+			}
+			for _, rl := range rules {
+				res, err := runRule(rl.new, ts, fs, ss, so.fps, within)
+				if err != nil {
+					return nil, err
+				}
+				rows = append(rows, seqRow{g.People(), rl.name, res})
+				fmt.Printf("| %d | %s | %d / %d | %.2g | %d | %s | %d | %d / %d |\n", g.People(), rl.name, res.falseIn, res.impostors, bench.Upper95(res.falseIn, res.impostors),
+					len(res.falsePeople), pct(res.late, res.genuine), res.wrong, bench.Percentile(res.framesToName, 50), bench.Percentile(res.framesToName, 95))
+			}
 		}
 	}
 	return rows, nil
 }
 
+// walkUps draws one side's tracks: genuineRuns for each member from the
+// photos after the one enrolled, impostorRuns for each stranger from all
+// of theirs. keys are every frame's, for the searches.
+func walkUps(r *rand.Rand, so seqOptions, members, strangers []bench.Identity) (tracks []trackSpec, frames [][]string, keys []string) {
+	for _, id := range members {
+		for range so.genuineRuns {
+			tracks = append(tracks, trackSpec{person: id.Name, photos: id.Images[1:], member: true})
+		}
+	}
+	for _, id := range strangers {
+		for range so.impostorRuns {
+			tracks = append(tracks, trackSpec{person: id.Name, photos: id.Images})
+		}
+	}
+	for _, tk := range tracks {
+		f := frameKeys(r, tk.photos, so.variants, so.frames)
+		frames = append(frames, f)
+		keys = append(keys, f...)
+	}
+	return tracks, frames, keys
+}
+
+// calibrateSection chooses the sequential rule's intercept on whole tracks
+// of the fit half's people, so that the benchmark's half, which it never
+// sees, can say how the choice holds: for each gallery size, the highest
+// intercept whose false check-ins stay at or below the target rate
+// (bisection: more intercept, more evidence, more check-ins), then the
+// people slope through those intercepts. It prints what it found and
+// returns the rule.
+func calibrateSection(o options, c *lfwCrops, emb *embeddings, members, strangers, fillers []bench.Identity, vote track.Config, within time.Duration) (track.Evidence, error) {
+	so := o.seq
+	tracks, frames, keys := walkUps(rand.New(rand.NewPCG(16, 3)), so, members, strangers)
+	fmt.Printf("\n## The intercept chosen on whole tracks of the fit half (%s)\n\n", o.rec.Name)
+	fmt.Printf("%d members and %d strangers the benchmark below never shows, tracks drawn as below. For each gallery the highest intercept (to 0.01 nats) whose false check-ins per stranger track stay at or below %.2g, the rule's other weights as configured:\n\n", len(members), len(strangers), so.calibrate)
+	fmt.Printf("| gallery | intercept | false check-ins / impostor tracks | strangers checked in (of %d) | genuine not named within %v | wrong person |\n|---|---|---|---|---|---|\n", len(strangers), within)
+	var xs, ys []float64
+	for _, size := range so.galleries {
+		g, in, err := buildGallery(o, c, emb, members, fillers, size, gallery.Float32)
+		if err != nil {
+			return track.Evidence{}, err
+		}
+		ts, fs := enrolledTracks(tracks, frames, in)
+		ss, err := searchAll(g, o.rec.Name, emb, keys)
+		if err != nil {
+			return track.Evidence{}, err
+		}
+		e := so.evidence
+		e.People, e.PeopleSlope = g.People(), 0 // the intercept is this gallery's own
+		run := func(intercept float32) (ruleResult, error) {
+			e.Intercept = intercept
+			return runRule(func() (*track.Tracker, error) { return track.NewSequential(vote, e) }, ts, fs, ss, so.fps, within)
+		}
+		lo, hi := so.evidence.Intercept-16, so.evidence.Intercept+16
+		for hi-lo > 0.01 {
+			mid := (lo + hi) / 2
+			res, err := run(mid)
+			if err != nil {
+				return track.Evidence{}, err
+			}
+			if float64(res.falseIn) <= so.calibrate*float64(res.impostors) {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		res, err := run(lo)
+		if err != nil {
+			return track.Evidence{}, err
+		}
+		fmt.Printf("| %d | %.2f | %d / %d | %d | %s | %d |\n", g.People(), lo, res.falseIn, res.impostors, len(res.falsePeople), pct(res.late, res.genuine), res.wrong)
+		xs, ys = append(xs, math.Log(float64(g.People())/float64(so.evidence.People))), append(ys, float64(lo))
+	}
+	e := so.evidence
+	e.Intercept, e.PeopleSlope = fitLine(xs, ys)
+	fmt.Printf("\nThrough those: intercept %.2f at %d people, people_slope %.2f (least squares on ln(people/%d)); as flags: -evidence=%g,%g,%g,%g,%g,%g,%d,%.2f\n",
+		e.Intercept, e.People, e.PeopleSlope, e.People, e.Intercept, e.Score, e.Margin, e.Cap, e.Accept, e.Reject, e.People, e.PeopleSlope)
+	return e, nil
+}
+
+// fitLine is the least-squares line y = a + b·x; one point gives b = 0.
+func fitLine(xs, ys []float64) (a, b float32) {
+	var mx, my float64
+	for i := range xs {
+		mx, my = mx+xs[i], my+ys[i]
+	}
+	n := float64(len(xs))
+	mx, my = mx/n, my/n
+	var sxy, sxx float64
+	for i := range xs {
+		sxy += (xs[i] - mx) * (ys[i] - my)
+		sxx += (xs[i] - mx) * (xs[i] - mx)
+	}
+	slope := 0.0
+	if sxx > 0 {
+		slope = sxy / sxx
+	}
+	return float32(my - slope*mx), float32(slope)
+}
+
+// enrolledTracks keeps the strangers' tracks and those of members the
+// gallery holds.
+func enrolledTracks(tracks []trackSpec, frames [][]string, in []bench.Identity) ([]trackSpec, [][]string) {
+	enrolled := map[string]bool{}
+	for _, id := range in {
+		enrolled[id.Name] = true
+	}
+	var ts []trackSpec
+	var fs [][]string
+	for i, tk := range tracks {
+		if !tk.member || enrolled[tk.person] {
+			ts, fs = append(ts, tk), append(fs, frames[i])
+		}
+	}
+	return ts, fs
+}
+
 // fitSection fits the per-frame LLR on the fit side's people, frames of
 // every variant against a gallery of fitGallerySiz people.
 func fitSection(o options, c *lfwCrops, emb *embeddings, members, strangers, fillers []bench.Identity) error {
-	g, _, err := buildGallery(o, c, emb, members, fillers, o.seq.fitGallerySiz)
+	g, _, err := buildGallery(o, c, emb, members, fillers, o.seq.fitGallerySiz, gallery.Float32)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/roomgate/roomgate/internal/shared"
+	"github.com/roomgate/roomgate/vision/gallery"
 	"github.com/roomgate/roomgate/vision/models"
 	"github.com/roomgate/roomgate/vision/track"
 )
@@ -21,7 +22,7 @@ func TestSequenceShort(t *testing.T) {
 	}
 	o := options{models: md, shared: shared.Dir(), rec: models.MobileFaceNetY1}
 	o.seq = seqOptions{variants: 3, impostorRuns: 10, genuineRuns: 5, frames: 20, fps: 10, people: 48,
-		galleries: []int{100}, fitGallerySiz: 100, cacheDir: t.TempDir(), evidence: track.EvidenceDefaults(), voteThreshold: 0.42, voteMargin: track.Defaults(0).MinMargin}
+		galleries: []int{100}, precisions: []gallery.Precision{gallery.Float32, gallery.Int8}, calibrate: 0.01, fitGallerySiz: 100, cacheDir: t.TempDir(), evidence: track.EvidenceDefaults(), voteThreshold: 0.42, voteMargin: track.Defaults(0).MinMargin}
 	c, err := newLFWCrops(o)
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +36,7 @@ func TestSequenceShort(t *testing.T) {
 	for _, r := range rows {
 		got[r.rule] = r.res
 	}
-	vote, seq := got["vote 3 of 5"], got["sequential"]
+	vote, seq := got["vote 3 of 5, float32"], got["sequential, float32"]
 	if vote.impostors == 0 || seq.impostors != vote.impostors || seq.genuine == 0 || seq.genuine != vote.genuine {
 		t.Fatalf("rows %+v: want both rules over the same, non-empty tracks", rows)
 	}
@@ -47,4 +48,17 @@ func TestSequenceShort(t *testing.T) {
 	if named := seq.genuine - seq.late; named*10 < seq.genuine*8 {
 		t.Errorf("sequential named %d of %d members within 2 s, want 80 %% or more", named, seq.genuine)
 	}
+	// The rule calibrated on the fit half's tracks runs on the same tracks.
+	if cal, ok := got["sequential, calibrated on the fit half, float32"]; !ok || cal.impostors != seq.impostors || cal.genuine != seq.genuine {
+		t.Errorf("calibrated rule: %+v (found %v), want it over the tracks of %+v", cal, ok, seq)
+	}
+	// int8 templates score within about 0.003 of float32's: the same
+	// tracks, give or take one, end the same way.
+	q := got["sequential, int8"]
+	if q.impostors != seq.impostors || q.genuine != seq.genuine ||
+		abs(q.falseIn-seq.falseIn) > 1 || abs(q.late-seq.late) > 1 || abs(q.wrong-seq.wrong) > 1 {
+		t.Errorf("sequential with int8 templates %+v, with float32 %+v: want the same outcomes within a track", q, seq)
+	}
 }
+
+func abs(n int) int { return max(n, -n) }
