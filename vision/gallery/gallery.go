@@ -122,7 +122,7 @@ func (g *Gallery) read(cfg Config, src Source, f32 *mapped[float32], i8 *mapped[
 	} else if err := f32.realloc(size); err != nil {
 		return err
 	}
-	index := make(map[string]int32)
+	index := make(map[string]int32, rows) // sized once: a growing map leaves its old buckets to the collector mid-load
 	unit := make([]float32, g.pdim) // the padding stays zero
 	codes := make([]int8, g.pdim)
 	for t, err := range src {
