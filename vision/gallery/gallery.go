@@ -122,7 +122,8 @@ func (g *Gallery) read(cfg Config, src Source, f32 *mapped[float32], i8 *mapped[
 	} else if err := f32.realloc(size); err != nil {
 		return err
 	}
-	index := make(map[string]int32, rows) // sized once: a growing map leaves its old buckets to the collector mid-load
+	// Sized once: a growing map leaves its old buckets to the collector mid-load.
+	index := make(map[string]int32, rows)
 	unit := make([]float32, g.pdim) // the padding stays zero
 	codes := make([]int8, g.pdim)
 	for t, err := range src {
