@@ -56,14 +56,7 @@ const benchWait = 30 * time.Second
 //	go test -run '^$' -bench CallConnected -benchtime 1x ./agent/
 //	ROOMGATE_CALLS_BENCH_N=300 go test -run '^$' -bench CallConnected -benchtime 1x ./agent/
 func BenchmarkCallConnected(b *testing.B) {
-	n := defaultBenchCalls
-	if s := os.Getenv(callsBenchEnv); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			b.Fatalf("%s=%q: want a positive number of calls", callsBenchEnv, s)
-		}
-		n = v
-	}
+	n := positiveEnv(b, callsBenchEnv, defaultBenchCalls, "calls")
 	c := newCity(b)
 	committed := make(chan callCommit, 256)
 	c.startIngestTo(b, &timedStore{Store: c.db, committed: committed})
@@ -307,4 +300,18 @@ func (p *kioskPage) wait(state string) (time.Time, error) {
 			return time.Time{}, fmt.Errorf("the kiosk page did not show the call %s within %v", state, benchWait)
 		}
 	}
+}
+
+// positiveEnv is the whole number the environment variable name gives a
+// benchmark, def without it; anything but a positive number stops it.
+func positiveEnv(b *testing.B, name string, def int, what string) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 1 {
+		b.Fatalf("%s=%q: want a positive number of %s", name, s, what)
+	}
+	return v
 }

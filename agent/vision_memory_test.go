@@ -60,22 +60,8 @@ const (
 //
 //	ROOMGATE_VISION_BENCH_PEOPLE=100000 go test -tags vision -run '^$' -bench VisionAgentMemory -benchtime 1x ./agent/
 func BenchmarkVisionAgentMemory(b *testing.B) {
-	n := 10_000
-	if s := os.Getenv(peopleEnv); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			b.Fatalf("%s=%q: want a positive number of people", peopleEnv, s)
-		}
-		n = v
-	}
-	window := 30 * time.Second
-	if s := os.Getenv(secondsEnv); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 {
-			b.Fatalf("%s=%q: want a positive number of seconds", secondsEnv, s)
-		}
-		window = time.Duration(v) * time.Second
-	}
+	n := positiveEnv(b, peopleEnv, 10_000, "people")
+	window := time.Duration(positiveEnv(b, secondsEnv, 30, "seconds")) * time.Second
 	bin := buildVisionAgent(b, os.Getenv(linkEnv))
 	extraEnv := strings.Fields(os.Getenv(agentEnvEnv))
 	video, err := filepath.Abs("../deploy/demo/media/sample.avi")

@@ -37,6 +37,16 @@ func (p Precision) String() string {
 	return fmt.Sprintf("Precision(%d)", uint8(p))
 }
 
+// ParsePrecision is the precision String names.
+func ParsePrecision(s string) (Precision, error) {
+	for _, p := range []Precision{Float32, Int8} {
+		if s == p.String() {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("gallery: precision %q: want float32 or int8", s)
+}
+
 // maxDim keeps an int8 dot product inside int32: each term is at most 127².
 const maxDim = math.MaxInt32 / (127 * 127)
 

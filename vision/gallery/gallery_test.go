@@ -141,3 +141,14 @@ func TestTopDistinctPeople(t *testing.T) {
 		}
 	}
 }
+
+func TestParsePrecision(t *testing.T) {
+	for _, p := range []Precision{Float32, Int8} {
+		if got, err := ParsePrecision(p.String()); err != nil || got != p {
+			t.Errorf("ParsePrecision(%q) = %v, %v, want %v", p.String(), got, err, p)
+		}
+	}
+	if _, err := ParsePrecision("float16"); err == nil {
+		t.Error("ParsePrecision(float16): no error")
+	}
+}

@@ -140,15 +140,12 @@ func main() {
 	o.seq.precisions = []gallery.Precision{gallery.Float32}
 	flag.Func("seq-precision", "sequence: how each gallery stores its templates, float32 (default), int8 or float32,int8 side by side", func(v string) error {
 		o.seq.precisions = nil
-		for _, p := range strings.Split(v, ",") {
-			switch p {
-			case "float32":
-				o.seq.precisions = append(o.seq.precisions, gallery.Float32)
-			case "int8":
-				o.seq.precisions = append(o.seq.precisions, gallery.Int8)
-			default:
-				return fmt.Errorf("%q: want float32 or int8", p)
+		for _, name := range strings.Split(v, ",") {
+			p, err := gallery.ParsePrecision(name)
+			if err != nil {
+				return err
 			}
+			o.seq.precisions = append(o.seq.precisions, p)
 		}
 		return nil
 	})

@@ -383,6 +383,12 @@ func runRule(newTracker func() (*track.Tracker, error), tracks []trackSpec, fram
 	return res, nil
 }
 
+// namedRule makes a fresh tracker of one decision rule for each track.
+type namedRule struct {
+	name string
+	new  func() (*track.Tracker, error)
+}
+
 // seqRow is one line of the table: a rule's outcomes on one gallery.
 type seqRow struct {
 	people int
@@ -471,27 +477,20 @@ func sequence(o options, c *lfwCrops, doFit, doBench bool) ([]seqRow, error) {
 			if len(so.precisions) > 1 || prec != gallery.Float32 {
 				stored = ", " + prec.String()
 			}
-			rules := []struct {
-				name string
-				new  func() (*track.Tracker, error)
-			}{
+			sequential := func(e track.Evidence) func() (*track.Tracker, error) {
+				return func() (*track.Tracker, error) { return track.NewSequential(vote, e) }
+			}
+			rules := []namedRule{
 				{"vote 3 of 5" + stored, func() (*track.Tracker, error) { return track.New(vote) }},
-				{"sequential" + stored, func() (*track.Tracker, error) { return track.NewSequential(vote, ev) }},
+				{"sequential" + stored, sequential(ev)},
 			}
 			if calibrated != nil {
-				e := *calibrated
-				rules = append(rules, struct {
-					name string
-					new  func() (*track.Tracker, error)
-				}{"sequential, calibrated on the fit half" + stored, func() (*track.Tracker, error) { return track.NewSequential(vote, e) }})
+				rules = append(rules, namedRule{"sequential, calibrated on the fit half" + stored, sequential(*calibrated)})
 			}
 			for _, a := range so.sweepAccept {
 				e := ev
 				e.Accept = a
-				rules = append(rules, struct {
-					name string
-					new  func() (*track.Tracker, error)
-				}{fmt.Sprintf("sequential, accept %.0f%s", a, stored), func() (*track.Tracker, error) { return track.NewSequential(vote, e) }})
+				rules = append(rules, namedRule{fmt.Sprintf("sequential, accept %.0f%s", a, stored), sequential(e)})
 			}
 			for _, rl := range rules {
 				res, err := runRule(rl.new, ts, fs, ss, so.fps, within)
