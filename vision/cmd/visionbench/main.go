@@ -150,6 +150,7 @@ func main() {
 		return nil
 	})
 	flag.Float64Var(&o.seq.calibrate, "seq-calibrate", 0, "sequence: choose the sequential rule's intercept and people slope on whole tracks of the fit half's people for this rate of false check-ins per stranger track (e.g. 0.0001), and add the rule so chosen to the table (0: not done)")
+	flag.BoolVar(&o.seq.fuse, "seq-fuse", false, "sequence: search each frame with the mean of its track's templates so far, not its own (to compare)")
 	flag.StringVar(&sweep, "seq-sweep-accept", "", "sequence: other accept bounds to show beside the configured rule, comma-separated")
 	flag.IntVar(&o.seq.fitGallerySiz, "fit-gallery", 1000, "fit: the gallery's size")
 	flag.StringVar(&o.seq.cacheDir, "seq-cache", filepath.Join(os.TempDir(), "roomgate-visionbench"), "sequence, fit: where embeddings of (photo, perturbation) are kept between runs")

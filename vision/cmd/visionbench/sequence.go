@@ -39,6 +39,7 @@ type seqOptions struct {
 	evidence      track.Evidence
 	sweepAccept   []float32
 	calibrate     float64 // a stranger track's check-in rate the fit half's tracks set the intercept for; 0: none
+	fuse          bool    // search with the track's running mean template, not each frame's
 	voteThreshold float32 // vision.threshold, which the vote uses
 	voteMargin    float32 // vision.agreement.min_margin
 	fitGallerySiz int
@@ -269,6 +270,35 @@ func frameKeys(r *rand.Rand, photos []string, variants, n int) []string {
 	return out
 }
 
+// fuseFrames gives each frame of each track the sum of the track's
+// templates up to it, under a key of its own, as an engine that searched
+// with a track's running mean would see them (the templates are unit
+// vectors and the gallery normalises what it is asked). The sums are kept
+// apart from the cache, which holds only what the recogniser made. Each
+// track here is one person, so the mean never has to restart.
+func fuseFrames(emb *embeddings, frames [][]string) (*embeddings, [][]string, []string) {
+	fused := &embeddings{vecs: map[string][]float32{}}
+	var keys []string
+	out := make([][]string, len(frames))
+	for i, fr := range frames {
+		var sum []float32
+		for j, k := range fr {
+			sum = slices.Clone(sum)
+			if sum == nil {
+				sum = make([]float32, len(emb.vecs[k]))
+			}
+			for d, x := range emb.vecs[k] {
+				sum[d] += x
+			}
+			key := fmt.Sprintf("mean of track %d to frame %d", i, j)
+			fused.vecs[key] = sum
+			out[i] = append(out[i], key)
+			keys = append(keys, key)
+		}
+	}
+	return fused, out, keys
+}
+
 // searches holds one gallery's answer to each (photo, variant).
 type searches map[string]track.Observation
 
@@ -439,7 +469,7 @@ func sequence(o options, c *lfwCrops, doFit, doBench bool) ([]seqRow, error) {
 	}
 	members, strangers := data.test.members, data.test.strangers
 	fillers := fillersFor(data.fit)
-	tracks, frames, keys := walkUps(rand.New(rand.NewPCG(16, 2)), so, members, strangers)
+	tracks, frames, keys, searched := walkUps(rand.New(rand.NewPCG(16, 2)), so, emb, members, strangers)
 	within := 2 * time.Second
 	ev := so.evidence
 	vote := track.Defaults(so.voteThreshold)
@@ -457,6 +487,9 @@ func sequence(o options, c *lfwCrops, doFit, doBench bool) ([]seqRow, error) {
 		so.frames, so.fps, float64(so.frames)/so.fps, len(members), so.genuineRuns, len(strangers), so.impostorRuns)
 	fmt.Printf("A frame is one of %d versions of a photo (as it is, or turned, sheared, zoomed, shrunk, blurred, relit, cut at an edge, JPEG-compressed; seeded); a track stays on one photo for a few frames and turns to another with probability 0.3 per frame. Crops go to the recogniser directly (no detector, no quality gate). ", so.variants)
 	fmt.Printf("Galleries are filled to size with other LFW people (one photo each). Per-frame decisions are vision/track's Tracker, the code the engine runs.\n\n")
+	if so.fuse {
+		fmt.Printf("-seq-fuse: each frame is searched with the mean of its track's templates up to it, not its own.\n\n")
+	}
 	fmt.Printf("vote: threshold %.2f, margin %.2f, %d of %d frames. sequential: LLR = %.2f + %.2f·ln(people/%d) + %.2f·score + %.2f·margin, cap ±%.1f, accept %.1f, reject %.1f, spacing %v.\n\n",
 		vote.Threshold, vote.MinMargin, vote.Agree, vote.Frames, ev.Intercept, ev.PeopleSlope, ev.People, ev.Score, ev.Margin, ev.Cap, ev.Accept, ev.Reject, ev.Spacing)
 	fmt.Printf("The 95 %% bound treats tracks as independent; tracks of one stranger share their photos, so read it with the number of distinct strangers checked in.\n\n")
@@ -469,7 +502,7 @@ func sequence(o options, c *lfwCrops, doFit, doBench bool) ([]seqRow, error) {
 				return nil, err
 			}
 			ts, fs := enrolledTracks(tracks, frames, in)
-			ss, err := searchAll(g, o.rec.Name, emb, keys)
+			ss, err := searchAll(g, o.rec.Name, searched, keys)
 			if err != nil {
 				return nil, err
 			}
@@ -508,8 +541,10 @@ func sequence(o options, c *lfwCrops, doFit, doBench bool) ([]seqRow, error) {
 
 // walkUps draws one side's tracks: genuineRuns for each member from the
 // photos after the one enrolled, impostorRuns for each stranger from all
-// of theirs. keys are every frame's, for the searches.
-func walkUps(r *rand.Rand, so seqOptions, members, strangers []bench.Identity) (tracks []trackSpec, frames [][]string, keys []string) {
+// of theirs. keys are every frame's, for the searches, and searched the
+// templates to search them with: emb's, or with -seq-fuse the tracks'
+// running sums.
+func walkUps(r *rand.Rand, so seqOptions, emb *embeddings, members, strangers []bench.Identity) (tracks []trackSpec, frames [][]string, keys []string, searched *embeddings) {
 	for _, id := range members {
 		for range so.genuineRuns {
 			tracks = append(tracks, trackSpec{person: id.Name, photos: id.Images[1:], member: true})
@@ -525,7 +560,11 @@ func walkUps(r *rand.Rand, so seqOptions, members, strangers []bench.Identity) (
 		frames = append(frames, f)
 		keys = append(keys, f...)
 	}
-	return tracks, frames, keys
+	if so.fuse {
+		searched, frames, keys = fuseFrames(emb, frames)
+		return tracks, frames, keys, searched
+	}
+	return tracks, frames, keys, emb
 }
 
 // calibrateSection chooses the sequential rule's intercept on whole tracks
@@ -537,7 +576,7 @@ func walkUps(r *rand.Rand, so seqOptions, members, strangers []bench.Identity) (
 // returns the rule.
 func calibrateSection(o options, c *lfwCrops, emb *embeddings, members, strangers, fillers []bench.Identity, vote track.Config, within time.Duration) (track.Evidence, error) {
 	so := o.seq
-	tracks, frames, keys := walkUps(rand.New(rand.NewPCG(16, 3)), so, members, strangers)
+	tracks, frames, keys, searched := walkUps(rand.New(rand.NewPCG(16, 3)), so, emb, members, strangers)
 	fmt.Printf("\n## The intercept chosen on whole tracks of the fit half (%s)\n\n", o.rec.Name)
 	fmt.Printf("%d members and %d strangers the benchmark below never shows, tracks drawn as below. For each gallery the highest intercept (to 0.01 nats) whose false check-ins per stranger track stay at or below %.2g, the rule's other weights as configured:\n\n", len(members), len(strangers), so.calibrate)
 	fmt.Printf("| gallery | intercept | false check-ins / impostor tracks | strangers checked in (of %d) | genuine not named within %v | wrong person |\n|---|---|---|---|---|---|\n", len(strangers), within)
@@ -548,7 +587,7 @@ func calibrateSection(o options, c *lfwCrops, emb *embeddings, members, stranger
 			return track.Evidence{}, err
 		}
 		ts, fs := enrolledTracks(tracks, frames, in)
-		ss, err := searchAll(g, o.rec.Name, emb, keys)
+		ss, err := searchAll(g, o.rec.Name, searched, keys)
 		if err != nil {
 			return track.Evidence{}, err
 		}

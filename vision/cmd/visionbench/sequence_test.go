@@ -3,6 +3,7 @@
 package main
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/roomgate/roomgate/internal/shared"
@@ -62,3 +63,25 @@ func TestSequenceShort(t *testing.T) {
 }
 
 func abs(n int) int { return max(n, -n) }
+
+// TestFuseFrames checks that -seq-fuse searches frame j with the sum of
+// its track's templates 0..j, each track on its own, and leaves the
+// recogniser's cache as it was.
+func TestFuseFrames(t *testing.T) {
+	emb := &embeddings{vecs: map[string][]float32{"a": {1, 0}, "b": {0, 1}, "c": {-1, 0}}}
+	fused, frames, keys := fuseFrames(emb, [][]string{{"a", "b", "c"}, {"c"}})
+	want := [][][]float32{{{1, 0}, {1, 1}, {0, 1}}, {{-1, 0}}}
+	if len(frames) != len(want) || len(keys) != 4 {
+		t.Fatalf("fuseFrames: %d tracks, %d keys; want 2 and 4", len(frames), len(keys))
+	}
+	for i, fr := range frames {
+		for j, k := range fr {
+			if got := fused.vecs[k]; !slices.Equal(got, want[i][j]) {
+				t.Errorf("track %d frame %d: %v, want %v", i, j, got, want[i][j])
+			}
+		}
+	}
+	if len(emb.vecs) != 3 || !slices.Equal(emb.vecs["a"], []float32{1, 0}) {
+		t.Errorf("the cache changed: %v", emb.vecs)
+	}
+}
