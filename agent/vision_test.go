@@ -4,9 +4,14 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"image/color"
+	"io"
+	"log/slog"
 	"path/filepath"
+	"runtime/debug"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,5 +181,56 @@ func TestPassShownToCamera(t *testing.T) {
 	time.Sleep(2 * time.Second) // the looping video shows the code 20 times more
 	if n := len(ra.status(t).Entries); n != 1 {
 		t.Errorf("%d entries for one pass held up to the camera, want 1", n)
+	}
+}
+
+// TestGalleryReloadsOneAtATime: the city's deletions and the store's
+// poller may reload the gallery at once. Each load collects its garbage
+// eagerly (a lower GC percent while it runs); loads taking turns leave the
+// collector's setting as it was, and the gallery as the store is at the end.
+func TestGalleryReloadsOneAtATime(t *testing.T) {
+	faces := shared.Need(t, "datasets/known_faces_small")
+	dir := t.TempDir()
+	sampleVideo(t, filepath.Join(faces, "obama", "obama2.jpg"), filepath.Join(dir, "door.avi"))
+	link := socat.Pair(t, dir)
+	path := writeConfig(t, dir, link.Device, "fail-secure", newIssuer(t))
+	appendConfig(t, path, "vision:\n  camera: {name: door-cam, kind: file, path: door.avi, max_fps: 10}\n")
+	cfg := enrolObama(t, path, faces)
+	st, err := store.Open(filepath.Join(dir, "roomgate.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	f, err := newFaceEngine(ctx, cfg.Vision, dir, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.kit.Close()
+	const setting = 73
+	defer debug.SetGCPercent(debug.SetGCPercent(setting))
+
+	vec := make([]float32, f.kit.Recognizer.Dim())
+	var wg sync.WaitGroup
+	for i := range 8 {
+		vec[i] = 1
+		p := store.Person{ID: fmt.Sprintf("P-%d", i), Name: fmt.Sprintf("Người %d", i), Source: "local"}
+		if err := st.AddTemplates(ctx, p, []store.Template{{Model: f.kit.Model, Vec: gallery.Encode(vec), EnrolledAt: time.Now()}}); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f.reloadGallery(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := debug.SetGCPercent(setting); got != setting {
+		t.Errorf("GC percent after concurrent loads = %d, want %d as before them", got, setting)
+	}
+	if got := f.set.Load().People(); got != 9 {
+		t.Errorf("gallery holds %d people after the loads, want 9 (the delegate and 8 added)", got)
 	}
 }
