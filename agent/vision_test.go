@@ -110,16 +110,23 @@ func embedPhoto(t *testing.T, cfg *config.Config, dir, photo string) (model stri
 	return kit.Model, gallery.Encode(emb)
 }
 
+// obamaAtTheDoor writes a box's config in a new folder whose camera plays
+// a video of the delegate, enrolled with another photo in its store.
+func obamaAtTheDoor(t *testing.T) (dir, path string, cfg *config.Config) {
+	t.Helper()
+	faces := shared.Need(t, "datasets/known_faces_small")
+	dir = t.TempDir()
+	sampleVideo(t, filepath.Join(faces, "obama", "obama2.jpg"), filepath.Join(dir, "door.avi"))
+	link := socat.Pair(t, dir)
+	path = writeConfig(t, dir, link.Device, "fail-secure", newIssuer(t))
+	appendConfig(t, path, "vision:\n  camera: {name: door-cam, kind: file, path: door.avi, max_fps: 10}\n")
+	return dir, path, enrolObama(t, path, faces)
+}
+
 // TestAgentRecognisesFromCamera: a delegate enrolled in the store walks in
 // front of the camera (a video file) and the status page names them.
 func TestAgentRecognisesFromCamera(t *testing.T) {
-	faces := shared.Need(t, "datasets/known_faces_small")
-	dir := t.TempDir()
-	sampleVideo(t, filepath.Join(faces, "obama", "obama2.jpg"), filepath.Join(dir, "door.avi"))
-	link := socat.Pair(t, dir)
-	path := writeConfig(t, dir, link.Device, "fail-secure", newIssuer(t))
-	appendConfig(t, path, "vision:\n  camera: {name: door-cam, kind: file, path: door.avi, max_fps: 10}\n")
-	cfg := enrolObama(t, path, faces)
+	_, path, cfg := obamaAtTheDoor(t)
 
 	ra := startAgent(t, path)
 	deadline := time.Now().Add(20 * time.Second)
@@ -189,13 +196,7 @@ func TestPassShownToCamera(t *testing.T) {
 // eagerly (a lower GC percent while it runs); loads taking turns leave the
 // collector's setting as it was, and the gallery as the store is at the end.
 func TestGalleryReloadsOneAtATime(t *testing.T) {
-	faces := shared.Need(t, "datasets/known_faces_small")
-	dir := t.TempDir()
-	sampleVideo(t, filepath.Join(faces, "obama", "obama2.jpg"), filepath.Join(dir, "door.avi"))
-	link := socat.Pair(t, dir)
-	path := writeConfig(t, dir, link.Device, "fail-secure", newIssuer(t))
-	appendConfig(t, path, "vision:\n  camera: {name: door-cam, kind: file, path: door.avi, max_fps: 10}\n")
-	cfg := enrolObama(t, path, faces)
+	dir, _, cfg := obamaAtTheDoor(t)
 	st, err := store.Open(filepath.Join(dir, "roomgate.db"))
 	if err != nil {
 		t.Fatal(err)
