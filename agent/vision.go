@@ -332,7 +332,7 @@ func (s *System) personName(id string) string {
 }
 
 // previewFrame keeps a JPEG of the frame for the kiosk and pushes its face
-// boxes, named where the frame's best match is good enough.
+// boxes, labelled as faceBox says.
 func (s *System) previewFrame(m gocv.Mat, res engine.Result) {
 	if s.kiosk == nil || !s.preview.Due(res.At) {
 		return
@@ -343,19 +343,26 @@ func (s *System) previewFrame(m gocv.Mat, res engine.Result) {
 	}
 	s.preview.Set(jpg, res.At)
 	fb := recognition.FrameBoxes{At: res.At, Width: m.Cols(), Height: m.Rows(), Faces: make([]recognition.FaceBox, 0, len(res.Faces))}
+	name := func(person string) string { return s.preview.Name(person, res.At, s.personName) }
 	for _, seen := range res.Faces {
-		b := seen.Face.Box
-		box := recognition.FaceBox{X: b.X, Y: b.Y, W: b.W, H: b.H, Unknown: true}
-		switch {
-		case len(seen.Matches) > 0 && seen.Quality.OK() && seen.Matches[0].Score >= s.cfg.Vision.Threshold:
-			box.Name, box.Unknown = s.preview.Name(seen.Matches[0].Person, res.At, s.personName), false
-		case !seen.Looked && seen.Named != "":
-			// Not embedded this frame: its track named the person already.
-			box.Name, box.Unknown = s.preview.Name(seen.Named, res.At, s.personName), false
-		}
-		fb.Faces = append(fb.Faces, box)
+		fb.Faces = append(fb.Faces, faceBox(seen, name))
 	}
 	s.kiosk.Push("faces", fb)
+}
+
+// faceBox labels a face on the kiosk's camera pane with its track's
+// verdict: the person once the decision rule has named them, unknown once
+// it has said so, and neither while it weighs the frames (the page says it
+// is checking). One frame's best match is never shown: it would greet a
+// delegate by name before the rule does, and show a stranger whom they
+// resemble for a frame.
+func faceBox(seen engine.Seen, name func(person string) string) recognition.FaceBox {
+	b := seen.Face.Box
+	box := recognition.FaceBox{X: b.X, Y: b.Y, W: b.W, H: b.H, Unknown: seen.Unknown}
+	if seen.Named != "" {
+		box.Name = name(seen.Named)
+	}
+	return box
 }
 
 // recognised keeps a decision of the face engine, checks the person in

@@ -21,12 +21,15 @@ import (
 	"github.com/roomgate/roomgate/vision/camera"
 
 	"github.com/roomgate/roomgate/agent/facekit"
+	"github.com/roomgate/roomgate/agent/recognition"
 	"github.com/roomgate/roomgate/agent/store"
 	config "github.com/roomgate/roomgate/firmware-config"
 	"github.com/roomgate/roomgate/internal/shared"
 	"github.com/roomgate/roomgate/internal/socat"
+	"github.com/roomgate/roomgate/vision/engine"
 	"github.com/roomgate/roomgate/vision/face"
 	"github.com/roomgate/roomgate/vision/gallery"
+	"github.com/roomgate/roomgate/vision/geom"
 )
 
 func readPhoto(t testing.TB, path string) gocv.Mat {
@@ -233,5 +236,29 @@ func TestGalleryReloadsOneAtATime(t *testing.T) {
 	}
 	if got := f.set.Load().People(); got != 9 {
 		t.Errorf("gallery holds %d people after the loads, want 9 (the delegate and 8 added)", got)
+	}
+}
+
+// TestFaceBoxShowsTheTracksVerdict: the camera pane names a face only once
+// its track has; one frame's strong match is not a name.
+func TestFaceBoxShowsTheTracksVerdict(t *testing.T) {
+	names := map[string]string{"P-an": "Nguyễn Văn An"}
+	name := func(person string) string { return names[person] }
+	at := face.Face{Box: geom.Rect{X: 10, Y: 20, W: 30, H: 40}}
+	strong := []gallery.Match{{Person: "P-an", Score: 0.99}, {Person: "P-binh", Score: 0.5}}
+	for _, c := range []struct {
+		name string
+		seen engine.Seen
+		want recognition.FaceBox
+	}{
+		{"deciding, with a strong frame", engine.Seen{Face: at, Looked: true, Matches: strong}, recognition.FaceBox{}},
+		{"named, not looked at", engine.Seen{Face: at, Named: "P-an"}, recognition.FaceBox{Name: "Nguyễn Văn An"}},
+		{"named, a confirmation", engine.Seen{Face: at, Named: "P-an", Looked: true, Matches: strong}, recognition.FaceBox{Name: "Nguyễn Văn An"}},
+		{"said unknown, with a strong frame", engine.Seen{Face: at, Unknown: true, Looked: true, Matches: strong}, recognition.FaceBox{Unknown: true}},
+	} {
+		c.want.X, c.want.Y, c.want.W, c.want.H = 10, 20, 30, 40
+		if got := faceBox(c.seen, name); got != c.want {
+			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
+		}
 	}
 }

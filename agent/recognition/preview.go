@@ -81,12 +81,13 @@ type FrameBoxes struct {
 }
 
 // FaceBox is one face on the camera pane, labelled with the name the room
-// sees there; ids and scores are for the technician's recognitions.
+// sees there; ids and scores are for the technician's recognitions. A
+// face whose track is still deciding has neither a name nor unknown.
 type FaceBox struct {
 	X       float32 `json:"x"`
 	Y       float32 `json:"y"`
 	W       float32 `json:"w"`
 	H       float32 `json:"h"`
-	Name    string  `json:"name,omitempty"`
-	Unknown bool    `json:"unknown"`
+	Name    string  `json:"name,omitempty"` // once the face's track named the person
+	Unknown bool    `json:"unknown"`        // once it said the face is unknown
 }

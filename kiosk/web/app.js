@@ -166,8 +166,11 @@ function drawFaces(f) {
   const boxes = (f.faces ?? []).map((b) => {
     // Labels of boxes near the right edge hang leftwards, inside the frame.
     const right = (b.x + b.w) / f.width > 0.7 ? ' right' : '';
-    const box = el('div', { 'data-testid': 'face-box', class: `face-box${b.unknown ? ' unknown' : ''}${right}` },
-      el('span', {}, b.unknown ? t('face.unknown') : b.name || ''));
+    // A face is named or called unknown once its track has decided; until
+    // then the box says it is being checked.
+    const state = b.unknown ? ' unknown' : b.name ? '' : ' checking';
+    const box = el('div', { 'data-testid': 'face-box', class: `face-box${state}${right}` },
+      el('span', {}, b.unknown ? t('face.unknown') : b.name || t('face.checking')));
     box.style.left = `${(100 * b.x) / f.width}%`;
     box.style.top = `${(100 * b.y) / f.height}%`;
     box.style.width = `${(100 * b.w) / f.width}%`;

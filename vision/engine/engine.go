@@ -70,6 +70,7 @@ type Seen struct {
 	Face    face.Face
 	Looked  bool   // checked this frame: the quality gate, and the recogniser if it passed
 	Named   string // the person the face's track named before this frame; "" while undecided or unknown
+	Unknown bool   // the face's track said before this frame that it is unknown, and has named nobody since
 	Quality quality.Result
 	Matches []gallery.Match // best first: the person, and the runner-up
 	// Embedding is the face's L2-normalised template, when it was good
@@ -115,7 +116,7 @@ func (e *Engine) process(frame gocv.Mat, at time.Time, all bool) (Result, error)
 	obs := make([]track.Observation, 0, len(faces))
 	for i, f := range faces {
 		if !all && !plan[i].Embed {
-			res.Faces = append(res.Faces, Seen{Face: f, Named: plan[i].Named})
+			res.Faces = append(res.Faces, Seen{Face: f, Named: plan[i].Named, Unknown: plan[i].Unknown})
 			obs = append(obs, track.Observation{Box: f.Box, Skipped: true})
 			continue
 		}
@@ -123,7 +124,7 @@ func (e *Engine) process(frame gocv.Mat, at time.Time, all bool) (Result, error)
 		if err != nil {
 			return res, err
 		}
-		seen.Named = plan[i].Named
+		seen.Named, seen.Unknown = plan[i].Named, plan[i].Unknown
 		res.Faces = append(res.Faces, seen)
 		o := track.Observation{Box: f.Box, Rejected: seen.Quality.Reason}
 		if g != nil {

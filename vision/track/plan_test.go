@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/roomgate/roomgate/vision/geom"
+	"github.com/roomgate/roomgate/vision/quality"
 )
 
 // rules are both decision rules at their defaults.
@@ -130,5 +131,34 @@ func TestPlanPairsAsUpdate(t *testing.T) {
 	}
 	if look[1].Embed {
 		t.Errorf("Plan = %+v: P-an was named 100 ms ago, want no embedding before %v", look, Confirm)
+	}
+}
+
+// TestPlanSaysWhatTheTrackSaid: the kiosk labels a face by its track's
+// verdict before each frame: nothing while undecided, unknown once said,
+// the name once named (also after an unknown), and unknown again when a
+// stranger steps into a named face's place.
+func TestPlanSaysWhatTheTrackSaid(t *testing.T) {
+	tr := newTracker(t)
+	var verdicts []Decision
+	for i := range 24 {
+		o := Observation{Box: moved(left, i), Rejected: quality.TooSmall} // too far for 5 frames: unknown
+		switch {
+		case i >= 14:
+			o = match(moved(left, i), "P-an", 0.1, 0.05) // someone else stands there
+		case i >= 7:
+			o = match(moved(left, i), "P-an", 0.7, 0.1)
+		}
+		var want Look
+		if n := len(verdicts); n > 0 {
+			want.Named, want.Unknown = verdicts[n-1].Person, verdicts[n-1].Unknown
+		}
+		if look := tr.Plan(at(i), []geom.Rect{o.Box})[0]; i > 0 && (look.Named != want.Named || look.Unknown != want.Unknown) {
+			t.Errorf("frame %d: Plan says named %q, unknown %v; after %d decisions want %q, %v", i, look.Named, look.Unknown, len(verdicts), want.Named, want.Unknown)
+		}
+		verdicts = append(verdicts, tr.Update(at(i), []Observation{o})...)
+	}
+	if len(verdicts) != 3 || !verdicts[0].Unknown || verdicts[1].Person != "P-an" || !verdicts[2].Unknown {
+		t.Errorf("decisions = %+v, want unknown, P-an, unknown", verdicts)
 	}
 }

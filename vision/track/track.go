@@ -72,9 +72,10 @@ type Observation struct {
 
 // Look is what Plan says of one face of a frame.
 type Look struct {
-	Track int    // the track that will take the face; 0 for a new one
-	Named string // the person the track named; "" while undecided or unknown
-	Embed bool   // the face needs the recogniser this frame
+	Track   int    // the track that will take the face; 0 for a new one
+	Named   string // the person the track named; "" while undecided or unknown
+	Unknown bool   // the track said the face is unknown, and has named nobody since
+	Embed   bool   // the face needs the recogniser this frame
 }
 
 // Confirm is how often the face of a decided track is embedded again. A
@@ -176,7 +177,7 @@ func (t *Tracker) Plan(at time.Time, boxes []geom.Rect) []Look {
 			out[i].Embed = true
 			continue
 		}
-		out[i] = Look{Track: f.id, Named: f.named, Embed: t.due(f, at)}
+		out[i] = Look{Track: f.id, Named: f.named, Unknown: f.unknown && f.named == "", Embed: t.due(f, at)}
 	}
 	return out
 }

@@ -137,6 +137,8 @@ test('each delegate on the sample video is greeted by name; the unknown face get
   const known = new Set(delegates.map((d) => d.name));
   assert.deepEqual(seen.greetings.map((g) => g.name).filter((n) => ![...known].some((k) => n.includes(k))), [], 'only invited delegates are greeted');
   assert.ok(seen.faces.some((f) => delegates.some((d) => f.includes(d.name))), `the preview's face boxes name a delegate: ${JSON.stringify(seen.faces)}`);
+  // Before its track decides, a face's box says it is being checked, not a name.
+  assert.ok(seen.faces.includes('Đang nhận diện…'), `a face box said it was checking before a decision: ${JSON.stringify(seen.faces)}`);
   await page.locator(tid('preview')).waitFor();
   for (const d of delegates) {
     assert.ok((await attendees(page)).some((a) => a.includes(d.name)), `${d.name} is on the board`);
