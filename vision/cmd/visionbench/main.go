@@ -151,6 +151,7 @@ func main() {
 	})
 	flag.Float64Var(&o.seq.calibrate, "seq-calibrate", 0, "sequence: choose the sequential rule's intercept and people slope on whole tracks of the fit half's people for this rate of false check-ins per stranger track (e.g. 0.0001), and add the rule so chosen to the table (0: not done)")
 	flag.BoolVar(&o.seq.fuse, "seq-fuse", false, "sequence: search each frame with the mean of its track's templates so far, not its own (to compare)")
+	flag.BoolVar(&o.seq.detect, "seq-detect", false, "sequence, fit: set each perturbed crop in a grey frame and find and align the face again with YuNet, as the engine does with a camera's frame (a version with no face found is a frame without one)")
 	flag.StringVar(&sweep, "seq-sweep-accept", "", "sequence: other accept bounds to show beside the configured rule, comma-separated")
 	flag.IntVar(&o.seq.fitGallerySiz, "fit-gallery", 1000, "fit: the gallery's size")
 	flag.StringVar(&o.seq.cacheDir, "seq-cache", filepath.Join(os.TempDir(), "roomgate-visionbench"), "sequence, fit: where embeddings of (photo, perturbation) are kept between runs")
@@ -298,6 +299,7 @@ type scores struct {
 type lfwCrops struct {
 	pairsPath, imagesDir string
 	rec                  *face.Recognizer
+	det                  *face.Detector       // -seq-detect's; nil without it
 	feats                map[string][]float32 // by path relative to imagesDir
 }
 
@@ -310,10 +312,22 @@ func newLFWCrops(o options) (*lfwCrops, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &lfwCrops{pairsPath: pairsPath, imagesDir: filepath.Join(filepath.Dir(pairsPath), "images"), rec: rec, feats: map[string][]float32{}}, nil
+	c := &lfwCrops{pairsPath: pairsPath, imagesDir: filepath.Join(filepath.Dir(pairsPath), "images"), rec: rec, feats: map[string][]float32{}}
+	if o.seq.detect {
+		if c.det, err = face.NewDetector(models.YuNet2022Mar, o.models, face.DetectorOptions{}); err != nil {
+			rec.Close()
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
-func (c *lfwCrops) Close() error { return c.rec.Close() }
+func (c *lfwCrops) Close() error {
+	if c.det != nil {
+		c.det.Close()
+	}
+	return c.rec.Close()
+}
 
 // feature returns the embedding of one crop: its bytes through
 // DecodeImage, then Feature, as enrolment of an aligned crop runs.

@@ -40,6 +40,7 @@ type seqOptions struct {
 	sweepAccept   []float32
 	calibrate     float64 // a stranger track's check-in rate the fit half's tracks set the intercept for; 0: none
 	fuse          bool    // search with the track's running mean template, not each frame's
+	detect        bool    // perturb the photo on a larger canvas and find the face again, as the engine does
 	voteThreshold float32 // vision.threshold, which the vote uses
 	voteMargin    float32 // vision.agreement.min_margin
 	fitGallerySiz int
@@ -51,12 +52,12 @@ type seqOptions struct {
 // directly) replaced OpenCV's imencode and imdecode.
 const perturbVersion = "p2"
 
-// perturb returns variant v of an aligned crop (variant 0 is the photo as
-// it is): a camera's view of the same face further away or nearer,
-// blurred, lit differently, turned a little, compressed, and cut by the
-// frame's edge. The parameters are drawn from a seed of (photo, v), so a
-// variant is the same in every run.
-func perturb(src gocv.Mat, rel string, v int) (gocv.Mat, error) {
+// perturb returns variant v of a photo whose face fills box (variant 0 is
+// the photo as it is): a camera's view of the same face further away or
+// nearer, blurred, lit differently, turned a little, compressed, and cut
+// by the frame's edge. The parameters are drawn from a seed of (photo, v),
+// so a variant is the same in every run.
+func perturb(src gocv.Mat, box image.Rectangle, rel string, v int) (gocv.Mat, error) {
 	out := src.Clone()
 	if v == 0 {
 		return out, nil
@@ -72,7 +73,8 @@ func perturb(src gocv.Mat, rel string, v int) (gocv.Mat, error) {
 		out = dst
 	}
 	// Pose and distance: a small rotation, shear and zoom about the centre.
-	rot := gocv.GetRotationMatrix2D(image.Pt(w/2, ht/2), u(-10, 10), u(0.9, 1.1))
+	c := box.Min.Add(box.Max).Div(2)
+	rot := gocv.GetRotationMatrix2D(c, u(-10, 10), u(0.9, 1.1))
 	rot.SetDoubleAt(0, 1, rot.GetDoubleAt(0, 1)+u(-0.08, 0.08))
 	rot.SetDoubleAt(0, 2, rot.GetDoubleAt(0, 2)+u(-4, 4))
 	rot.SetDoubleAt(1, 2, rot.GetDoubleAt(1, 2)+u(-4, 4))
@@ -94,8 +96,8 @@ func perturb(src gocv.Mat, rel string, v int) (gocv.Mat, error) {
 	step(func(dst *gocv.Mat) { out.ConvertToWithParams(dst, gocv.MatTypeCV8UC3, float32(alpha), float32(beta)) })
 	// The edge of the frame or a hand: a band of one side hidden.
 	if r.Float64() < 0.3 {
-		d := int(u(0.05, 0.2) * float64(w))
-		rects := []image.Rectangle{image.Rect(0, 0, d, ht), image.Rect(w-d, 0, w, ht), image.Rect(0, ht-d, w, ht)}
+		d := int(u(0.05, 0.2) * float64(box.Dx()))
+		rects := []image.Rectangle{image.Rect(0, 0, box.Min.X+d, ht), image.Rect(box.Max.X-d, 0, w, ht), image.Rect(0, box.Max.Y-d, w, ht)}
 		gocv.Rectangle(&out, rects[r.IntN(len(rects))], color.RGBA{}, -1)
 	}
 	jpg, err := face.EncodeJPEG(out, int(u(25, 90)))
@@ -121,7 +123,11 @@ func openEmbeddings(dir string, c *lfwCrops, o options) (*embeddings, error) {
 	if len(key) > 16 {
 		key = key[:16]
 	}
-	e := &embeddings{path: filepath.Join(dir, fmt.Sprintf("%s-%s-%s.gob", o.rec.Name, key, perturbVersion)), vecs: map[string][]float32{}}
+	version := perturbVersion
+	if o.seq.detect {
+		version += "-detect"
+	}
+	e := &embeddings{path: filepath.Join(dir, fmt.Sprintf("%s-%s-%s.gob", o.rec.Name, key, version)), vecs: map[string][]float32{}}
 	if f, err := os.Open(e.path); err == nil {
 		defer f.Close()
 		if err := gob.NewDecoder(f).Decode(&e.vecs); err != nil {
@@ -182,13 +188,7 @@ func (e *embeddings) fill(c *lfwCrops, photos []string, variants int) error {
 			if _, ok := e.vecs[k]; ok {
 				continue
 			}
-			p, err := perturb(img, rel, v)
-			if err != nil {
-				img.Close()
-				return fmt.Errorf("%s variant %d: %w", rel, v, err)
-			}
-			vec, err := c.rec.CropFeature(p)
-			p.Close()
+			vec, err := c.variantFeature(img, rel, v)
 			if err != nil {
 				img.Close()
 				return fmt.Errorf("%s variant %d: %w", rel, v, err)
@@ -208,7 +208,61 @@ func (e *embeddings) fill(c *lfwCrops, photos []string, variants int) error {
 	return e.save()
 }
 
+// missing counts the perturbed versions of photos in which no face was
+// found.
+func (e *embeddings) missing(photos []string, variants int) int {
+	n := 0
+	for _, rel := range photos {
+		for v := 1; v < variants; v++ {
+			if len(e.vecs[varKey(rel, v)]) == 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 func varKey(rel string, v int) string { return fmt.Sprintf("%s#%d", rel, v) }
+
+// canvasPad is the grey border -seq-detect sets a crop in, so that a
+// turned, shifted or zoomed face stays whole and the detector sees it
+// with some background, as in a camera's frame.
+const canvasPad = 56
+
+// variantFeature embeds variant v of an aligned crop. Without a detector
+// the perturbed crop goes to the recogniser as it is, so a turn or a
+// shift is never undone; with one (-seq-detect) the crop is perturbed on
+// a grey canvas and the face found and aligned again, as the engine does
+// with a camera's frame: a variant in which YuNet finds no face has no
+// template (empty), a frame the engine would have had no face in. Variant
+// 0, the photo as it is and the one enrolled, is the crop either way.
+func (c *lfwCrops) variantFeature(crop gocv.Mat, rel string, v int) ([]float32, error) {
+	if c.det == nil || v == 0 {
+		p, err := perturb(crop, image.Rect(0, 0, crop.Cols(), crop.Rows()), rel, v)
+		if err != nil {
+			return nil, err
+		}
+		defer p.Close()
+		return c.rec.CropFeature(p)
+	}
+	canvas := gocv.NewMat()
+	defer canvas.Close()
+	gocv.CopyMakeBorder(crop, &canvas, canvasPad, canvasPad, canvasPad, canvasPad, gocv.BorderConstant, color.RGBA{R: 128, G: 128, B: 128})
+	p, err := perturb(canvas, image.Rect(canvasPad, canvasPad, canvasPad+crop.Cols(), canvasPad+crop.Rows()), rel, v)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	faces, err := c.det.Detect(p)
+	if err != nil {
+		return nil, err
+	}
+	f, ok := face.Largest(faces)
+	if !ok {
+		return []float32{}, nil // kept, so the cache knows it was tried
+	}
+	return c.rec.Embed(p, f)
+}
 
 // seqData splits the LFW people for the fit and the benchmark: of the
 // people with two or more photos, alternate ones go to the fit and to the
@@ -283,14 +337,16 @@ func fuseFrames(emb *embeddings, frames [][]string) (*embeddings, [][]string, []
 	for i, fr := range frames {
 		var sum []float32
 		for j, k := range fr {
-			sum = slices.Clone(sum)
-			if sum == nil {
-				sum = make([]float32, len(emb.vecs[k]))
-			}
-			for d, x := range emb.vecs[k] {
-				sum[d] += x
-			}
 			key := fmt.Sprintf("mean of track %d to frame %d", i, j)
+			if v := emb.vecs[k]; len(v) > 0 {
+				sum = slices.Clone(sum)
+				if sum == nil {
+					sum = make([]float32, len(v))
+				}
+				for d, x := range v {
+					sum[d] += x
+				}
+			}
 			fused.vecs[key] = sum
 			out[i] = append(out[i], key)
 			keys = append(keys, key)
@@ -299,13 +355,14 @@ func fuseFrames(emb *embeddings, frames [][]string) (*embeddings, [][]string, []
 	return fused, out, keys
 }
 
-// searches holds one gallery's answer to each (photo, variant).
+// searches holds one gallery's answer to each (photo, variant) with a
+// face in it.
 type searches map[string]track.Observation
 
 func searchAll(g *gallery.Gallery, model string, emb *embeddings, keys []string) (searches, error) {
 	out := searches{}
 	for _, k := range keys {
-		if _, ok := out[k]; ok {
+		if _, ok := out[k]; ok || len(emb.vecs[k]) == 0 {
 			continue
 		}
 		ms, err := g.Top(model, emb.vecs[k], 2)
@@ -376,10 +433,13 @@ func runRule(newTracker func() (*track.Tracker, error), tracks []trackSpec, fram
 		named, at := "", -1
 		wrong := false
 		for j, k := range frames[i] {
-			o := ss[k]
-			o.Box = box
-			o.Box.X += float32(j % 3)
-			for _, d := range tr.Update(t0.Add(time.Duration(j)*dt), []track.Observation{o}) {
+			var obs []track.Observation
+			if o, ok := ss[k]; ok {
+				o.Box = box
+				o.Box.X += float32(j % 3)
+				obs = append(obs, o)
+			}
+			for _, d := range tr.Update(t0.Add(time.Duration(j)*dt), obs) {
 				if d.Unknown {
 					continue
 				}
@@ -485,7 +545,12 @@ func sequence(o options, c *lfwCrops, doFit, doBench bool) ([]seqRow, error) {
 	fmt.Printf("\n## Sequences: check-in tracks of LFW faces, the k-of-n vote against the sequential rule (%s)\n\n", o.rec.Name)
 	fmt.Printf("Tracks of %d frames at %.0f fps (%.1f s). People with 2+ photos, not those the fit saw: %d members (enrolled with their first photo; %d tracks each from their other photos) and %d strangers (never enrolled; %d tracks each from all their photos). ",
 		so.frames, so.fps, float64(so.frames)/so.fps, len(members), so.genuineRuns, len(strangers), so.impostorRuns)
-	fmt.Printf("A frame is one of %d versions of a photo (as it is, or turned, sheared, zoomed, shrunk, blurred, relit, cut at an edge, JPEG-compressed; seeded); a track stays on one photo for a few frames and turns to another with probability 0.3 per frame. Crops go to the recogniser directly (no detector, no quality gate). ", so.variants)
+	fmt.Printf("A frame is one of %d versions of a photo (as it is, or turned, sheared, zoomed, shrunk, blurred, relit, cut at an edge, JPEG-compressed; seeded); a track stays on one photo for a few frames and turns to another with probability 0.3 per frame. ", so.variants)
+	if so.detect {
+		fmt.Printf("-seq-detect: each version is made on the crop set in a grey frame, and YuNet finds and aligns the face again (%d of %d versions had no face: frames without one); no quality gate. ", emb.missing(photos, so.variants), len(photos)*(so.variants-1))
+	} else {
+		fmt.Printf("Crops go to the recogniser directly (no detector, no quality gate). ")
+	}
 	fmt.Printf("Galleries are filled to size with other LFW people (one photo each). Per-frame decisions are vision/track's Tracker, the code the engine runs.\n\n")
 	if so.fuse {
 		fmt.Printf("-seq-fuse: each frame is searched with the mean of its track's templates up to it, not its own.\n\n")
@@ -672,7 +737,11 @@ func fitSection(o options, c *lfwCrops, emb *embeddings, members, strangers, fil
 	add := func(id bench.Identity, photos []string) error {
 		for _, rel := range photos {
 			for v := range o.seq.variants {
-				ms, err := g.Top(o.rec.Name, emb.vecs[varKey(rel, v)], 2)
+				vec := emb.vecs[varKey(rel, v)]
+				if len(vec) == 0 {
+					continue
+				}
+				ms, err := g.Top(o.rec.Name, vec, 2)
 				if err != nil {
 					return err
 				}
