@@ -23,10 +23,12 @@ import (
 
 	"github.com/roomgate/roomgate/internal/shared"
 	"github.com/roomgate/roomgate/vision/bench"
+	"github.com/roomgate/roomgate/vision/engine"
 	"github.com/roomgate/roomgate/vision/face"
 	"github.com/roomgate/roomgate/vision/gallery"
 	"github.com/roomgate/roomgate/vision/geom"
 	"github.com/roomgate/roomgate/vision/models"
+	"github.com/roomgate/roomgate/vision/quality"
 	"github.com/roomgate/roomgate/vision/track"
 )
 
@@ -151,7 +153,7 @@ func main() {
 	})
 	flag.Float64Var(&o.seq.calibrate, "seq-calibrate", 0, "sequence: choose the sequential rule's intercept and people slope on whole tracks of the fit half's people for this rate of false check-ins per stranger track (e.g. 0.0001), and add the rule so chosen to the table (0: not done)")
 	flag.BoolVar(&o.seq.fuse, "seq-fuse", false, "sequence: search each frame with the mean of its track's templates so far, not its own (to compare)")
-	flag.BoolVar(&o.seq.detect, "seq-detect", false, "sequence, fit: set each perturbed crop in a grey frame and find and align the face again with YuNet, as the engine does with a camera's frame (a version with no face found is a frame without one)")
+	flag.BoolVar(&o.seq.detect, "seq-detect", false, "sequence, fit: set each perturbed crop in a grey frame and give it to the engine, which finds the face with YuNet, checks it with the quality gate and aligns it again, as with a camera's frame (a version with no face found is a frame without one, one the gate refuses a refused frame)")
 	flag.StringVar(&sweep, "seq-sweep-accept", "", "sequence: other accept bounds to show beside the configured rule, comma-separated")
 	flag.IntVar(&o.seq.fitGallerySiz, "fit-gallery", 1000, "fit: the gallery's size")
 	flag.StringVar(&o.seq.cacheDir, "seq-cache", filepath.Join(os.TempDir(), "roomgate-visionbench"), "sequence, fit: where embeddings of (photo, perturbation) are kept between runs")
@@ -299,7 +301,9 @@ type scores struct {
 type lfwCrops struct {
 	pairsPath, imagesDir string
 	rec                  *face.Recognizer
-	det                  *face.Detector       // -seq-detect's; nil without it
+	det                  *face.Detector       // -seq-detect's, with eng; nil without it
+	eng                  *engine.Engine       // no gallery: the engine's quality gate and embedding of a frame
+	engAt                time.Time            // the engine's clock: two seconds a frame, so each is a new track
 	feats                map[string][]float32 // by path relative to imagesDir
 }
 
@@ -316,6 +320,11 @@ func newLFWCrops(o options) (*lfwCrops, error) {
 	if o.seq.detect {
 		if c.det, err = face.NewDetector(models.YuNet2022Mar, o.models, face.DetectorOptions{}); err != nil {
 			rec.Close()
+			return nil, err
+		}
+		cfg := engine.Config{Quality: quality.Defaults(), Agreement: track.Defaults(o.rec.Threshold), MaxFaces: 1}
+		if c.eng, err = engine.New(cfg, c.det, rec, &gallery.Set{}); err != nil {
+			c.Close()
 			return nil, err
 		}
 	}

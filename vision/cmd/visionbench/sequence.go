@@ -5,9 +5,11 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -22,6 +24,7 @@ import (
 	"github.com/roomgate/roomgate/vision/face"
 	"github.com/roomgate/roomgate/vision/gallery"
 	"github.com/roomgate/roomgate/vision/geom"
+	"github.com/roomgate/roomgate/vision/quality"
 	"github.com/roomgate/roomgate/vision/track"
 )
 
@@ -110,9 +113,10 @@ func perturb(src gocv.Mat, box image.Rectangle, rel string, v int) (gocv.Mat, er
 
 // embeddings is the cache of (photo, variant) → template for one model.
 type embeddings struct {
-	path  string
-	vecs  map[string][]float32
-	dirty int
+	path    string
+	vecs    map[string][]float32
+	refused map[string]quality.Reason // -seq-detect: versions the quality gate refused, which have no template
+	dirty   int
 }
 
 func openEmbeddings(dir string, c *lfwCrops, o options) (*embeddings, error) {
@@ -125,14 +129,19 @@ func openEmbeddings(dir string, c *lfwCrops, o options) (*embeddings, error) {
 	}
 	version := perturbVersion
 	if o.seq.detect {
-		version += "-detect"
+		version += "-engine"
 	}
-	e := &embeddings{path: filepath.Join(dir, fmt.Sprintf("%s-%s-%s.gob", o.rec.Name, key, version)), vecs: map[string][]float32{}}
+	e := &embeddings{path: filepath.Join(dir, fmt.Sprintf("%s-%s-%s.gob", o.rec.Name, key, version)), vecs: map[string][]float32{}, refused: map[string]quality.Reason{}}
 	if f, err := os.Open(e.path); err == nil {
 		defer f.Close()
-		if err := gob.NewDecoder(f).Decode(&e.vecs); err != nil {
+		// The refusals follow the templates; a cache without them has none.
+		d := gob.NewDecoder(f)
+		if err := d.Decode(&e.vecs); err != nil {
 			fmt.Fprintf(os.Stderr, "visionbench: ignoring the unreadable cache %s: %v\n", e.path, err)
 			e.vecs = map[string][]float32{}
+		} else if err := d.Decode(&e.refused); err != nil && !errors.Is(err, io.EOF) {
+			fmt.Fprintf(os.Stderr, "visionbench: ignoring the unreadable cache %s: %v\n", e.path, err)
+			e.vecs, e.refused = map[string][]float32{}, map[string]quality.Reason{}
 		}
 	}
 	return e, nil
@@ -150,7 +159,12 @@ func (e *embeddings) save() error {
 	if err != nil {
 		return err
 	}
-	if err := gob.NewEncoder(f).Encode(e.vecs); err != nil {
+	enc := gob.NewEncoder(f)
+	if err := enc.Encode(e.vecs); err != nil {
+		f.Close()
+		return err
+	}
+	if err := enc.Encode(e.refused); err != nil {
 		f.Close()
 		return err
 	}
@@ -188,7 +202,10 @@ func (e *embeddings) fill(c *lfwCrops, photos []string, variants int) error {
 			if _, ok := e.vecs[k]; ok {
 				continue
 			}
-			vec, err := c.variantFeature(img, rel, v)
+			vec, refused, err := c.variantFeature(img, rel, v)
+			if refused != quality.OK {
+				e.refused[k] = refused
+			}
 			if err != nil {
 				img.Close()
 				return fmt.Errorf("%s variant %d: %w", rel, v, err)
@@ -208,18 +225,21 @@ func (e *embeddings) fill(c *lfwCrops, photos []string, variants int) error {
 	return e.save()
 }
 
-// missing counts the perturbed versions of photos in which no face was
-// found.
-func (e *embeddings) missing(photos []string, variants int) int {
-	n := 0
+// unseen counts the perturbed versions of photos in which no face was
+// found, and those the quality gate refused by its reason.
+func (e *embeddings) unseen(photos []string, variants int) (noFace int, refused map[quality.Reason]int) {
+	refused = map[quality.Reason]int{}
 	for _, rel := range photos {
 		for v := 1; v < variants; v++ {
-			if len(e.vecs[varKey(rel, v)]) == 0 {
-				n++
+			k := varKey(rel, v)
+			if r, ok := e.refused[k]; ok {
+				refused[r]++
+			} else if len(e.vecs[k]) == 0 {
+				noFace++
 			}
 		}
 	}
-	return n
+	return noFace, refused
 }
 
 func varKey(rel string, v int) string { return fmt.Sprintf("%s#%d", rel, v) }
@@ -229,39 +249,42 @@ func varKey(rel string, v int) string { return fmt.Sprintf("%s#%d", rel, v) }
 // with some background, as in a camera's frame.
 const canvasPad = 56
 
-// variantFeature embeds variant v of an aligned crop. Without a detector
+// variantFeature embeds variant v of an aligned crop. Without the engine
 // the perturbed crop goes to the recogniser as it is, so a turn or a
-// shift is never undone; with one (-seq-detect) the crop is perturbed on
-// a grey canvas and the face found and aligned again, as the engine does
-// with a camera's frame: a variant in which YuNet finds no face has no
-// template (empty), a frame the engine would have had no face in. Variant
-// 0, the photo as it is and the one enrolled, is the crop either way.
-func (c *lfwCrops) variantFeature(crop gocv.Mat, rel string, v int) ([]float32, error) {
-	if c.det == nil || v == 0 {
+// shift is never undone. With it (-seq-detect) the crop is perturbed in a
+// grey frame and the engine finds the face, checks it with the quality
+// gate and aligns and embeds it, as it does a camera's frame: a variant
+// with no face found has no template (empty), a frame without a face, and
+// one the gate refuses none either, with the gate's reason. Variant 0, the
+// photo as it is and the one enrolled, is the crop either way.
+func (c *lfwCrops) variantFeature(crop gocv.Mat, rel string, v int) ([]float32, quality.Reason, error) {
+	if c.eng == nil || v == 0 {
 		p, err := perturb(crop, image.Rect(0, 0, crop.Cols(), crop.Rows()), rel, v)
 		if err != nil {
-			return nil, err
+			return nil, quality.OK, err
 		}
 		defer p.Close()
-		return c.rec.CropFeature(p)
+		vec, err := c.rec.CropFeature(p)
+		return vec, quality.OK, err
 	}
 	canvas := gocv.NewMat()
 	defer canvas.Close()
 	gocv.CopyMakeBorder(crop, &canvas, canvasPad, canvasPad, canvasPad, canvasPad, gocv.BorderConstant, color.RGBA{R: 128, G: 128, B: 128})
 	p, err := perturb(canvas, image.Rect(canvasPad, canvasPad, canvasPad+crop.Cols(), canvasPad+crop.Rows()), rel, v)
 	if err != nil {
-		return nil, err
+		return nil, quality.OK, err
 	}
 	defer p.Close()
-	faces, err := c.det.Detect(p)
-	if err != nil {
-		return nil, err
+	c.engAt = c.engAt.Add(2 * time.Second)
+	res, err := c.eng.ProcessAll(p, c.engAt)
+	if err != nil || len(res.Faces) == 0 {
+		return []float32{}, quality.OK, err // kept, so the cache knows it was tried
 	}
-	f, ok := face.Largest(faces)
-	if !ok {
-		return []float32{}, nil // kept, so the cache knows it was tried
+	seen := res.Faces[0]
+	if !seen.Quality.OK() {
+		return []float32{}, seen.Quality.Reason, nil
 	}
-	return c.rec.Embed(p, f)
+	return seen.Embedding, quality.OK, nil
 }
 
 // seqData splits the LFW people for the fit and the benchmark: of the
@@ -329,15 +352,19 @@ func frameKeys(r *rand.Rand, photos []string, variants, n int) []string {
 // with a track's running mean would see them (the templates are unit
 // vectors and the gallery normalises what it is asked). The sums are kept
 // apart from the cache, which holds only what the recogniser made. Each
-// track here is one person, so the mean never has to restart.
+// track here is one person, so the mean never has to restart. A frame the
+// quality gate refused stays refused.
 func fuseFrames(emb *embeddings, frames [][]string) (*embeddings, [][]string, []string) {
-	fused := &embeddings{vecs: map[string][]float32{}}
+	fused := &embeddings{vecs: map[string][]float32{}, refused: map[string]quality.Reason{}}
 	var keys []string
 	out := make([][]string, len(frames))
 	for i, fr := range frames {
 		var sum []float32
 		for j, k := range fr {
 			key := fmt.Sprintf("mean of track %d to frame %d", i, j)
+			if r, ok := emb.refused[k]; ok {
+				fused.refused[key] = r
+			}
 			if v := emb.vecs[k]; len(v) > 0 {
 				sum = slices.Clone(sum)
 				if sum == nil {
@@ -356,13 +383,20 @@ func fuseFrames(emb *embeddings, frames [][]string) (*embeddings, [][]string, []
 }
 
 // searches holds one gallery's answer to each (photo, variant) with a
-// face in it.
+// face in it, or the quality gate's refusal.
 type searches map[string]track.Observation
 
 func searchAll(g *gallery.Gallery, model string, emb *embeddings, keys []string) (searches, error) {
 	out := searches{}
 	for _, k := range keys {
-		if _, ok := out[k]; ok || len(emb.vecs[k]) == 0 {
+		if _, ok := out[k]; ok {
+			continue
+		}
+		if r, ok := emb.refused[k]; ok {
+			out[k] = track.Observation{People: g.People(), Rejected: r}
+			continue
+		}
+		if len(emb.vecs[k]) == 0 {
 			continue
 		}
 		ms, err := g.Top(model, emb.vecs[k], 2)
@@ -547,7 +581,8 @@ func sequence(o options, c *lfwCrops, doFit, doBench bool) ([]seqRow, error) {
 		so.frames, so.fps, float64(so.frames)/so.fps, len(members), so.genuineRuns, len(strangers), so.impostorRuns)
 	fmt.Printf("A frame is one of %d versions of a photo (as it is, or turned, sheared, zoomed, shrunk, blurred, relit, cut at an edge, JPEG-compressed; seeded); a track stays on one photo for a few frames and turns to another with probability 0.3 per frame. ", so.variants)
 	if so.detect {
-		fmt.Printf("-seq-detect: each version is made on the crop set in a grey frame, and YuNet finds and aligns the face again (%d of %d versions had no face: frames without one); no quality gate. ", emb.missing(photos, so.variants), len(photos)*(so.variants-1))
+		noFace, refused := emb.unseen(photos, so.variants)
+		fmt.Printf("-seq-detect: each version is made on the crop set in a grey frame and given to the engine, which finds the face with YuNet, checks it with the quality gate (defaults) and aligns it again; of %d versions %d had no face (frames without one) and the gate refused %v. ", len(photos)*(so.variants-1), noFace, refused)
 	} else {
 		fmt.Printf("Crops go to the recogniser directly (no detector, no quality gate). ")
 	}
