@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/roomgate/roomgate/internal/shared"
 	"github.com/roomgate/roomgate/vision/bench"
@@ -179,4 +180,54 @@ func TestDetectFindsTheFace(t *testing.T) {
 		t.Errorf("versions found and aligned again match their photo at %.3f on average, the unaligned at %.3f: want within 0.01", r, u)
 	}
 	t.Logf("%d of %d versions embedded, %d refused; mean cosine to the photo %.3f realigned, %.3f unaligned", found, versions, refused, r, u)
+}
+
+// TestRefusedFramesAddNothing checks how the tracks meet -seq-detect's
+// versions: one the quality gate refused reaches the tracker as a refusal
+// with its reason, one with no face as a frame without a face, and a
+// member whose frames were all refused is never named, while the same
+// track with its faces seen is.
+func TestRefusedFramesAddNothing(t *testing.T) {
+	emb := &embeddings{
+		vecs:    map[string][]float32{"seen": {1, 0}, "blurred": {}, "none": {}},
+		refused: map[string]quality.Reason{"blurred": quality.Blurry},
+	}
+	g, err := gallery.Build(gallery.Config{Model: "m", Dim: 2},
+		func(yield func(gallery.Template, error) bool) {
+			for _, tm := range []gallery.Template{{Person: "Ann", Model: "m", Vec: []float32{1, 0}}, {Person: "Bo", Model: "m", Vec: []float32{0, 1}}} {
+				if !yield(tm, nil) {
+					return
+				}
+			}
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := searchAll(g, "m", emb, []string{"seen", "blurred", "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := ss["blurred"]; o.Rejected != quality.Blurry || o.Person != "" {
+		t.Errorf("refused version: %+v, want a refusal for blur and no match", o)
+	}
+	if _, ok := ss["none"]; ok {
+		t.Error("a version with no face has an observation, want none")
+	}
+	if o := ss["seen"]; o.Person != "Ann" || o.Rejected != quality.OK {
+		t.Errorf("seen version: %+v, want Ann", o)
+	}
+	rule := func() (*track.Tracker, error) {
+		e := track.EvidenceDefaults()
+		e.Intercept, e.Score, e.Margin, e.People = 0, 4, 0, 2
+		return track.NewSequential(track.Defaults(0.5), e)
+	}
+	tracks := []trackSpec{{person: "Ann", member: true}, {person: "Ann", member: true}}
+	frames := [][]string{{"blurred", "none", "blurred", "none", "blurred", "none"}, {"seen", "none", "seen", "none", "seen", "none"}}
+	res, err := runRule(rule, tracks, frames, ss, 10, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.genuine != 2 || res.late != 1 || len(res.framesToName) != 1 {
+		t.Errorf("%+v: want the refused track late and the seen one named", res)
+	}
 }
