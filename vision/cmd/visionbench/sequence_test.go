@@ -22,20 +22,10 @@ import (
 // people with 2+ photos, a gallery of 100, perturbed tracks through the
 // real recogniser, gallery and tracker. make bench-sequence runs it full.
 func TestSequenceShort(t *testing.T) {
-	shared.Need(t, "datasets/lfw_112x112/images")
-	md, err := models.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := options{models: md, shared: shared.Dir(), rec: models.MobileFaceNetY1}
+	o := lfwOptions(t, models.MobileFaceNetY1)
 	o.seq = seqOptions{variants: 3, impostorRuns: 10, genuineRuns: 5, frames: 20, fps: 10, people: 48,
 		galleries: []int{100}, precisions: []gallery.Precision{gallery.Float32, gallery.Int8}, calibrate: 0.01, fitGallerySiz: 100, cacheDir: t.TempDir(), evidence: track.EvidenceDefaults(), voteThreshold: 0.42, voteMargin: track.Defaults(0).MinMargin}
-	c, err := newLFWCrops(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	rows, err := sequence(o, c, true, true)
+	rows, err := sequence(o, openCrops(t, o), true, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +60,30 @@ func TestSequenceShort(t *testing.T) {
 
 func abs(n int) int { return max(n, -n) }
 
+// lfwOptions are visionbench's options for a test on the shared LFW crops
+// with recogniser rec; the test is skipped where they are missing.
+func lfwOptions(t *testing.T, rec models.Model) options {
+	t.Helper()
+	shared.Need(t, "datasets/lfw_112x112/images")
+	md, err := models.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return options{models: md, shared: shared.Dir(), rec: rec}
+}
+
+// openCrops opens the LFW crops' recogniser (and engine) for o, closed
+// when the test ends.
+func openCrops(t *testing.T, o options) *lfwCrops {
+	t.Helper()
+	c, err := newLFWCrops(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // TestFuseFrames checks that -seq-fuse searches frame j with the sum of
 // its track's templates 0..j, each track on its own, and leaves the
 // recogniser's cache as it was.
@@ -100,23 +114,10 @@ func TestFuseFrames(t *testing.T) {
 // as well as the dataset's own alignment, with templates of their own,
 // not the unaligned crop's.
 func TestDetectFindsTheFace(t *testing.T) {
-	shared.Need(t, "datasets/lfw_112x112/images")
-	md, err := models.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := options{models: md, shared: shared.Dir(), rec: models.DlibResNetV1}
-	crops, err := newLFWCrops(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer crops.Close()
+	o := lfwOptions(t, models.DlibResNetV1)
+	crops := openCrops(t, o)
 	o.seq.detect = true
-	detect, err := newLFWCrops(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer detect.Close()
+	detect := openCrops(t, o)
 	ids, err := bench.ReadIdentities(os.DirFS(crops.imagesDir))
 	if err != nil {
 		t.Fatal(err)
