@@ -49,8 +49,9 @@ bench-fleet: ## 689 rooms and 100 gates against one Mosquitto and ingest: peak, 
 browsertest: ## the kiosk in Chromium against the demo (playwright-core), screenshots in kiosk/browsertest/screenshots
 	kiosk/browsertest/run.sh
 
-bench-sequence: ## the sequential rule's fit and the check-in tracks, vote against sequential, galleries of 100, 1,000 and all LFW allows (first run about 10 min: it embeds 25,000 perturbed faces, cached in $$TMPDIR/roomgate-visionbench)
-	go run -tags vision ./vision/cmd/visionbench -sections fit,sequence -seq-sweep-accept 6,12
+bench-sequence: ## the shipped recogniser's (dlib) sequential rule, fitted and calibrated, and the check-in tracks, vote against sequential, galleries of 100, 1,000 and all LFW allows; on unaligned versions, then through the engine (first run about 10 min: it embeds 2 × 25,000 perturbed faces, cached in $$TMPDIR/roomgate-visionbench)
+	go run -tags vision ./vision/cmd/visionbench -rec dlib_resnet_v1 -vote-threshold 0.95 -margin 0.01 -sections fit,sequence -seq-calibrate 0.0001
+	go run -tags vision ./vision/cmd/visionbench -rec dlib_resnet_v1 -vote-threshold 0.95 -margin 0.01 -sections fit,sequence -seq-calibrate 0.0001 -seq-detect
 
 bench-kiosk: ## first frame to greeting over 50 check-ins, page weight, and the browser's memory after an hour
 	node kiosk/browsertest/bench.mjs --duration 1h
