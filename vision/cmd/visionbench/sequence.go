@@ -43,7 +43,7 @@ type seqOptions struct {
 	sweepAccept   []float32
 	calibrate     float64 // a stranger track's check-in rate the fit half's tracks set the intercept for; 0: none
 	fuse          bool    // search with the track's running mean template, not each frame's
-	detect        bool    // perturb the photo on a larger canvas and find the face again, as the engine does
+	detect        bool    // perturb the photo in a larger frame and give it to the engine: detector, quality gate, alignment
 	voteThreshold float32 // vision.threshold, which the vote uses
 	voteMargin    float32 // vision.agreement.min_margin
 	fitGallerySiz int
@@ -75,7 +75,7 @@ func perturb(src gocv.Mat, box image.Rectangle, rel string, v int) (gocv.Mat, er
 		out.Close()
 		out = dst
 	}
-	// Pose and distance: a small rotation, shear and zoom about the centre.
+	// Pose and distance: a small rotation, shear and zoom about the face's centre.
 	c := box.Min.Add(box.Max).Div(2)
 	rot := gocv.GetRotationMatrix2D(c, u(-10, 10), u(0.9, 1.1))
 	rot.SetDoubleAt(0, 1, rot.GetDoubleAt(0, 1)+u(-0.08, 0.08))
